@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,5 +100,92 @@ func TestLiteralWriteToBufioReadWriterLostSpliceFails(t *testing.T) {
 	}
 	if err := tk.Broken(); !errors.Is(err, wire.ErrForwardGap) {
 		t.Fatalf("after a bufio.ReadWriter's target's ReadFrom failed: Broken() = %v; want ErrForwardGap", err)
+	}
+}
+
+// embedsBufio is a writer type of a user's own that embeds a
+// *bufio.Writer, so that it has its ReadFrom (and its Write, Flush).
+type embedsBufio struct{ *bufio.Writer }
+
+// delegatesReadFrom is one whose own ReadFrom hands the body to a
+// *bufio.Writer's.
+type delegatesReadFrom struct{ bw *bufio.Writer }
+
+func (d delegatesReadFrom) Write(p []byte) (int, error)         { return d.bw.Write(p) }
+func (d delegatesReadFrom) Flush() error                        { return d.bw.Flush() }
+func (d delegatesReadFrom) ReadFrom(r io.Reader) (int64, error) { return d.bw.ReadFrom(r) }
+
+// sendOnWriteConn is a deadlineOnceConn whose first Write calls send
+// too: the body comes after the header, whether w's ReadFrom (which
+// meets the write deadline) is called or not.
+type sendOnWriteConn struct{ deadlineOnceConn }
+
+func (c *sendOnWriteConn) Write(p []byte) (int, error) {
+	n, err := c.TCPConn.Write(p)
+	c.send()
+	return n, err
+}
+
+// TestForwardLineResumedAfterSpliceWriteDeadlineThroughOwnType: the
+// splice of TestForwardLineResumedAfterSpliceWriteDeadlineThroughBufio
+// behind a type of the user's own that embeds a *bufio.Writer, or whose
+// ReadFrom hands the body to one: its ReadFrom is bufio's, which hands it
+// to the *net.TCPConn's splice, but maySplice did not see the bufio.Writer
+// (as it did not see a *bufio.ReadWriter's before stop 58): the write
+// deadline threw away the pipe's bytes, and the resumed ForwardLine took
+// the next line's bytes for the body, silently. Such a writer is no
+// longer handed the body's ReadFrom when the tokenizer reads a socket:
+// its Write takes the body from the tokenizer's buffer, counted, and
+// the line is relayed exactly (here with no failure: the write deadline
+// came with the ReadFrom). A failure is either resumed or told
+// (ErrForwardGap).
+func TestForwardLineResumedAfterSpliceWriteDeadlineThroughOwnType(t *testing.T) {
+	for _, name := range []string{"embeds", "delegates"} {
+		t.Run(name, func(t *testing.T) {
+			client, proxyIn := tcpPair(t)
+			proxyOut, sink := tcpPair(t)
+			head, body, next := "a1 APPEND INBOX {10}\r\n", "0123456789", " (x)\r\nz NOOP\r\ny NOOP\r\n"
+			if _, err := client.Write([]byte(head)); err != nil {
+				t.Fatal(err)
+			}
+			got := make(chan []byte)
+			go func() { b, _ := io.ReadAll(sink); got <- b }()
+			// The body comes once the header went out (its flush), so
+			// that a ReadFrom of w's would splice it from the socket.
+			var once sync.Once
+			send := func() { once.Do(func() { client.Write([]byte(body + next)) }) }
+			conn := &sendOnWriteConn{deadlineOnceConn{TCPConn: proxyOut, send: send}}
+			bw := bufio.NewWriter(conn)
+			var w io.Writer = embedsBufio{bw}
+			if name == "delegates" {
+				w = delegatesReadFrom{bw}
+			}
+			proxyIn.SetReadDeadline(time.Now().Add(5 * time.Second)) // a hang detector only
+			tk := wire.NewTokenizer(proxyIn, nil)
+			err := tk.ForwardLine(w)
+			if err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("ForwardLine: %v; want the write deadline, or none", err)
+				}
+				// A new writer over the same connection resumes, as a
+				// relay would.
+				bw = bufio.NewWriter(proxyOut)
+				err = tk.ForwardLine(bw)
+			}
+			var tag []byte
+			if err == nil {
+				bw.Flush()
+				tag, err = tk.Tag()
+			}
+			client.Close()
+			proxyOut.Close()
+			out := <-got
+			if err != nil && errors.Is(err, wire.ErrForwardGap) {
+				return // the loss is told
+			}
+			if err != nil || string(tag) != "z" || !bytes.Equal(out, []byte(head+body+" (x)\r\n")) {
+				t.Fatalf("ForwardLine through a type that %s a bufio.Writer's ReadFrom, after the write deadline: next tag %q (%v), relayed %q; want the tag \"z\" and %q, or ErrForwardGap", name, tag, err, out, head+body+" (x)\r\n")
+			}
+		})
 	}
 }

@@ -364,6 +364,12 @@ func (t *Tokenizer) ForwardAsSync(w io.Writer) (int, error) {
 // that spliced only when it handed the ReadFrom to its target, which it
 // shows by keeping the target's error; one that failed as it read into
 // its own buffer counted what it read, and the call can be resumed.)
+// From a socket, only a writer whose splice the tokenizer sees (a
+// syscall.Conn, a *bufio.Writer or *bufio.ReadWriter) or that never
+// splices (a *bytes.Buffer, io.Discard) is handed the body's ReadFrom;
+// another type, one that embeds a *bufio.Writer or whose ReadFrom hands
+// the body to one, gets it through Write, as a writer without ReadFrom
+// does: its splice's loss would go unseen (until stop 59 it did).
 func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 	if err := t.openLit(); err != nil {
 		return 0, err

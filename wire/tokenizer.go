@@ -1584,7 +1584,7 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for t.pend&pendLit != 0 && t.litRemain > 0 {
 		if t.r == t.w && t.rerr == nil {
-			if rf, ok := w.(io.ReaderFrom); ok {
+			if rf, ok := w.(io.ReaderFrom); ok && spliceSeen(t.rd, rf) {
 				// Nothing buffered: let w read the rest straight from the
 				// connection, as io.Copy would without us in between.
 				return l.readFrom(rf, total)
@@ -1700,10 +1700,7 @@ func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 // filled its buffer: resumable). Any other writer (a bytes.Buffer, a
 // *tls.Conn) reads through the limiter and counts what it took.
 func maySplice(r io.Reader, rf io.ReaderFrom, failedBefore bool) bool {
-	if _, ok := r.(syscall.Conn); !ok {
-		return false
-	}
-	if _, ok := r.(*os.File); ok {
+	if !spliceSource(r) {
 		return false
 	}
 	if _, ok := rf.(syscall.Conn); ok {
@@ -1713,6 +1710,38 @@ func maySplice(r io.Reader, rf io.ReaderFrom, failedBefore bool) bool {
 		return !failedBefore && bufioErr(bw) != nil
 	}
 	return false
+}
+
+// spliceSource reports whether a ReadFrom may splice from r: a socket
+// (a syscall.Conn that is not an *os.File; see maySplice).
+func spliceSource(r io.Reader) bool {
+	if _, ok := r.(syscall.Conn); !ok {
+		return false
+	}
+	_, ok := r.(*os.File)
+	return !ok
+}
+
+// spliceSeen reports whether WriteTo may hand the rest of a body read
+// from r to rf's ReadFrom: r is no socket (nothing splices from it), or
+// rf is a writer whose splice maySplice sees (a syscall.Conn; a
+// *bufio.Writer or a *bufio.ReadWriter, which keeps its target's error)
+// or one that never splices (a *bytes.Buffer, io.Discard). Any other
+// type may splice unseen: one that embeds a *bufio.Writer (whose ReadFrom
+// it promotes) or whose own ReadFrom hands the body to a bufio.Writer's
+// or a *net.TCPConn's; a write deadline in that splice threw away what
+// the pipe held, counted by neither the limiter nor the ReadFrom, and a
+// resumed forward took the next line's bytes for the body, silently. Its
+// Write takes the body from the tokenizer's buffer instead, counted.
+func spliceSeen(r io.Reader, rf io.ReaderFrom) bool {
+	if !spliceSource(r) {
+		return true
+	}
+	switch rf.(type) {
+	case syscall.Conn, *bufio.Writer, *bufio.ReadWriter, *bytes.Buffer:
+		return true
+	}
+	return any(rf) == any(io.Discard)
 }
 
 // bufioWriter is the *bufio.Writer whose Write, Flush and ReadFrom w's
