@@ -120,6 +120,11 @@ type clientRelay struct {
 	// firstPiece: the current piece is its line's first (nothing of
 	// the line went to the server before it).
 	firstPiece bool
+	// bodyOwed: a password literal (secretLiteral) was refused at its
+	// synchronizing header, by the proxy or by the server: a client that
+	// did not wait for the "+" sends its body as its next line
+	// (owedBodyLine).
+	bodyOwed bool
 }
 
 // clientStep is what the client's direction does after a step of a line.
@@ -188,6 +193,7 @@ func (r *clientRelay) refuseUntokenized(ctx context.Context) bool {
 	if r.ev, err = ps.dialog.ClientWait(ctx, r.line); err != nil {
 		return false
 	}
+	r.owedBodyLine()
 	p.beginClient(r.ev, r.ev.Command)
 	r.start = false
 	if r.ev.Raw {
@@ -250,6 +256,7 @@ func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 	if r.ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
 		return clientEnd
 	}
+	r.owedBodyLine()
 	ev := r.ev
 	cmd := ev.Command
 	if ev.Kind == wire.LineCommand && ev.Raw {
@@ -287,6 +294,25 @@ func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 	}
 	r.start = true
 	return clientNext
+}
+
+// owedBodyLine takes the line just read (r.ev) after a password literal
+// was refused at its synchronizing header (bodyOwed) for one that may be
+// its body, which a client that did not wait for the "+" sends all the
+// same (RFC 9051 forbids it; a client that times its wait out does):
+// printed redacted and kept as a credential, as the response owed to a
+// challenge is (Event.LikelySASL), and answered as one if refused. The
+// server reads it as a command, as the proxy does. Before, such a body
+// was printed whole ("C: secretpw") and echoed as the tag of the
+// proxy's BAD ("no command name").
+func (r *clientRelay) owedBodyLine() {
+	if !r.bodyOwed {
+		return
+	}
+	r.bodyOwed = false
+	if r.ev.Kind == wire.LineCommand && !r.ev.Raw {
+		r.ev.MaybeSASL, r.ev.LikelySASL = true, true
+	}
 }
 
 // answerRefused sends the proxy's answer to a refused command (why), and
@@ -329,6 +355,8 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		ps.closeAll()
 		return false
 	}
+	// A password literal refused at its header: its body may follow.
+	r.bodyOwed = waits && tokenized && r.secretLiteral()
 	if r.ev.MaybeSASL && tag == "" && spacedLine(r.line) {
 		// A command (two words: no SASL response) whose answer could
 		// not name its tag, as its framing is not known: a literal is
@@ -526,6 +554,8 @@ func (r *clientRelay) dropBody(lit wire.LiteralInfo) bool {
 		ps.out.line(p.end())
 	} else {
 		err = tk.RefuseLiteral()
+		// A password literal the server refused: its body may follow.
+		r.bodyOwed = r.secretLiteral()
 	}
 	if err != nil {
 		ps.clientErr(err)

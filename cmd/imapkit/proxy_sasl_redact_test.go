@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -300,5 +301,56 @@ func TestProxyRefusedAnswerTagHiddenAsLine(t *testing.T) {
 		if last := got[len(got)-1]; !strings.HasPrefix(last, tc.answer) {
 			t.Errorf("%s: the client read %q; want %q...", tc.name, last, tc.answer)
 		}
+	}
+}
+
+// TestProxyRefusedPasswordLiteralBodyRedacted: a LOGIN whose password
+// literal is refused at its synchronizing header (the server's
+// completion instead of "+", or the proxy's BAD to one over 16 KiB),
+// then its body sent all the same, as a client that did not wait for
+// the "+" sends it. The proxy and the server read the body as a
+// command; the trace printed it whole ("C: secretpw") and the proxy's
+// BAD echoed it as its tag ("secretpw BAD imapkit proxy: no command
+// name"), to the trace and the client. It is now printed redacted and
+// kept as a credential (the server's echo of it redacted), as the
+// response owed to a challenge is; refused, its answer is untagged.
+// The line after a literal refused and not sent is a command as before
+// (relayed and answered).
+func TestProxyRefusedPasswordLiteralBodyRedacted(t *testing.T) {
+	long := strings.Repeat("s3cr3t", maxSecretLiteral/6+1)
+	for _, tc := range []struct {
+		name, secret string
+		chunks       []string
+		lines        []string
+		want         []int
+		answer       string // the client's last line read
+	}{
+		{"refused by the server, one word", "secretpw",
+			[]string{"* OK ready\r\n", "%T NO [PRIVACYREQUIRED] no\r\n"},
+			[]string{"a1 LOGIN alice {8}\r\n", "secretpw\r\n"}, []int{1, 1}, "* BAD imapkit proxy: no command name"},
+		{"refused by the server, two words", "secretpw",
+			[]string{"* OK ready\r\n", "%T NO [PRIVACYREQUIRED] no\r\n", "* BAD secretpw x\r\nsecretpw BAD Unknown command\r\n"},
+			[]string{"a1 LOGIN alice {10}\r\n", "secretpw x\r\n"}, []int{1, 2}, "*** BAD Unknown command"},
+		{"refused by the proxy, over 16 KiB", long,
+			[]string{"* OK ready\r\n"},
+			[]string{"a1 LOGIN alice {" + strconv.Itoa(len(long)) + "}\r\n", long + "\r\n"}, []int{1, 1}, "* BAD imapkit proxy: a tag over 256 bytes"},
+	} {
+		got, trace := proxyRunChunks(t, tc.chunks, tc.lines, tc.want)
+		if p := leakedPiece(trace, tc.secret); p != "" || strings.Contains(trace, tc.secret) {
+			t.Errorf("%s: the trace shows the password (%q):\n%s", tc.name, p, shortLines(trace))
+		}
+		if len(got) == 0 || !strings.HasPrefix(got[len(got)-1], tc.answer) && !strings.HasPrefix(got[len(got)-1], strings.Replace(tc.answer, "***", tc.secret, 1)) {
+			t.Errorf("%s: the client read %q; want %q... last", tc.name, got, tc.answer)
+		}
+		if tc.answer[0] == '*' && tc.answer[1] == ' ' && strings.Contains(strings.Join(got, ""), tc.secret[:8]) {
+			t.Errorf("%s: the proxy's answer echoes the password: %q", tc.name, got)
+		}
+	}
+	// A client that waited: its next command is relayed as before.
+	got, trace := proxyRunChunks(t,
+		[]string{"* OK ready\r\n", "%T NO [PRIVACYREQUIRED] no\r\n", "%T OK done\r\n"},
+		[]string{"a1 LOGIN alice {8}\r\n", "a2 NOOP\r\n"}, []int{1, 1})
+	if len(got) < 3 || got[2] != "a2 OK done\r\n" {
+		t.Errorf("the command after the refused literal: the client read %q; want it relayed and answered; trace:\n%s", got, trace)
 	}
 }
