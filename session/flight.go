@@ -251,7 +251,7 @@ func (s *Session) setStatus(p *Pending, st *codec.Status) {
 		d.Tag = buf[:n:n]
 	}
 	if st.Text != nil {
-		d.Text = s.secrets.redact(buf[n:])
+		d.Text = s.secrets.redactLineEnd(buf[n:])
 	}
 	r.Status = d
 }

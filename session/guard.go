@@ -561,6 +561,48 @@ func (x *secrets) redactCut(b []byte) []byte {
 	return x.set.RedactCut(b)
 }
 
+// edges reports how many of b's first and last bytes are a part of a
+// secret that b, a server line, holds only in part: one that began on
+// the line before (c, the stream's carry) or goes on past b's line end
+// (end, as the server sent it; nil when b was cut at the capture)
+// (redact.Set.Edges). It updates c.
+func (x *secrets) edges(c *redact.Carry, b, end []byte) (head, tail int) {
+	if !x.any() {
+		c.Zero()
+		return 0, 0
+	}
+	return x.set.Edges(c, b, end)
+}
+
+// redactEdges is redact (redactCut when cut) of b with its first head
+// and last tail bytes (edges) redacted too (redact.Set.RedactEdges).
+func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {
+	if !x.any() {
+		return b
+	}
+	return x.set.RedactEdges(b, head, tail, cut)
+}
+
+// redactLineEnd is redact for b, a text that runs to its line's end (a
+// status's text): its end is redacted too where a secret goes on past
+// the line end (redact.Set.RedactLineEnd).
+func (x *secrets) redactLineEnd(b []byte) []byte {
+	if !x.any() {
+		return b
+	}
+	return x.set.RedactLineEnd(b)
+}
+
+// redactLineStart is redact for b, a line's first word quoted in an
+// error (a tag): its start is redacted too where it is a secret's end,
+// or all of it lies inside one (redact.Set.RedactLineStart).
+func (x *secrets) redactLineStart(b []byte) []byte {
+	if !x.any() {
+		return b
+	}
+	return x.set.RedactLineStart(b)
+}
+
 // redactSyntax redacts the excerpt of the server's bytes that a
 // *wire.SyntaxError in err quotes (its Got), in place: a server that
 // echoes a credential where a response cannot hold it would otherwise see

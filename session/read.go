@@ -1150,7 +1150,7 @@ func (s *Session) isStrayDone(tag []byte) bool {
 // from its text.
 func (s *Session) cloneStatus(st *codec.Status) *codec.Status {
 	c := codec.CloneResponse(st).(*codec.Status)
-	c.Text = s.secrets.redact(c.Text)
+	c.Text = s.secrets.redactLineEnd(c.Text) // a secret may go on past the line's end
 	if k := c.Code; k != nil && s.secrets.any() {
 		// A server may echo a credential as a code (statusString prints
 		// its name), or in the arguments of one it does not know. The
@@ -1179,7 +1179,7 @@ func (s *Session) taggedFor(tag []byte, what string, refusal bool) (*Pending, er
 		if s.strayDone(tag) {
 			return nil, nil
 		}
-		return nil, &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(s.secrets.redact(tag)))}
+		return nil, &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(s.secrets.redactLineStart(tag)))}
 	}
 	if !p.sent() && (!refusal || !p.syncLit.Load()) {
 		// The server cannot answer a command it has not seen: a forged

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/imapkit/imapkit/internal/redact"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -34,6 +35,10 @@ type tracer struct {
 	ring  [][]byte // recent lines, reused, each at most maxTraceLine+3 bytes
 	dirs  []byte   // the direction of each line of ring: 'S' or 'C'
 	marks []byte   // of each server line of ring: lineCut
+	// edges holds, for each server line of ring kept raw, how many of
+	// its first bytes (high 16 bits) and last (low 16) are a part of a
+	// secret that crosses its line end (secrets.edges), for history.
+	edges []uint32
 	next  int
 	// count is how many lines the ring holds: it stops at len(ring), so
 	// that it never wraps however long the session lives (on 386 an int
@@ -42,6 +47,9 @@ type tracer struct {
 	count int
 
 	line_ []byte // the server line being assembled, up to capture bytes
+	// carry is the end of the server's last line, for a secret echoed
+	// across a line end (secrets.edges).
+	carry redact.Carry
 	cut   bool   // line_ was cut at capture: tail holds the line's end
 	tail  []byte // the last tailLen bytes of a cut line, for its literal header
 	// head follows the bytes of a cut line given up from tail, for a
@@ -82,7 +90,7 @@ func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture in
 		capture = min(capture, maxTraceLine+ringSlack)
 	}
 	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history),
-		dirs: make([]byte, history), marks: make([]byte, history), capture: capture,
+		dirs: make([]byte, history), marks: make([]byte, history), edges: make([]uint32, history), capture: capture,
 		histOnly: w == nil && log == nil && !literals}
 }
 
@@ -174,6 +182,7 @@ func (t *tracer) restart() {
 	defer t.mu.Unlock()
 	t.line_, t.cut, t.tail, t.part = t.line_[:0], false, t.tail[:0], 0
 	t.head.Reset()
+	t.carry.Zero() // the lines after are no longer the ones before's
 	t.litRemain, t.litLen, t.litBody = 0, 0, t.litBody[:0]
 }
 
@@ -262,7 +271,11 @@ func (t *tracer) server(b []byte) {
 		}
 		// The server's line, as it reaches a terminal or a log: the
 		// credentials redacted, control bytes escaped.
-		t.serverLocked(line, t.cut)
+		var lineEnd []byte // as sent: unknown for a cut line
+		if !t.cut {
+			lineEnd = t.line_[len(line):]
+		}
+		t.serverLocked(line, lineEnd, t.cut)
 		t.line_, t.part = t.line_[:0], 0
 		t.cut, t.tail = false, t.tail[:0]
 	}
@@ -298,6 +311,10 @@ func (t *tracer) wholeLine(b []byte) int {
 		return 0
 	}
 	head := trimCRLF(seg[:min(len(seg), t.capture)])
+	var end []byte // the line end as sent (a line not cut has no literal)
+	if !cut {
+		end = seg[len(head):]
+	}
 	n := len(seg)
 	for lit {
 		if info.Size > int64(len(b)-n) {
@@ -312,7 +329,7 @@ func (t *tracer) wholeLine(b []byte) int {
 		n += len(seg)
 		info, lit = wire.LiteralSuffix(trimCRLF(seg))
 	}
-	t.serverLocked(head, cut)
+	t.serverLocked(head, end, cut)
 	return n
 }
 
@@ -387,8 +404,12 @@ func (t *tracer) line(dir byte, b []byte) {
 	t.emitLocked(dir, b)
 }
 
-// serverLocked traces a server line; cut says that it is the first
-// capture bytes of a longer one. What reaches a writer or a log is the
+// serverLocked traces a server line; end is its line end as the server
+// sent it (nil when cut), cut says that it is the first capture bytes of
+// a longer one. A secret echoed across the line's ends (one with a line
+// break in it, echoed as sent, or broken in two) is redacted from both
+// lines: the parts at the line's edges (secrets.edges, from the line
+// before's end, carry) are redacted with the rest. What reaches a writer or a log is the
 // line as captured, redacted and escaped; a line cut at capture is cut
 // again before a secret's start that ends it (secrets.redactCut: a secret
 // that went on past the cut, which redact would not find, a 100 KiB SASL
@@ -406,17 +427,13 @@ func (t *tracer) line(dir byte, b []byte) {
 // The line is scanned for secrets once (redactCut or redact, not both),
 // and copied only to be redacted or escaped: a clean line goes to the
 // writer through its reused buffer (emitOut).
-func (t *tracer) serverLocked(line []byte, cut bool) {
+func (t *tracer) serverLocked(line, end []byte, cut bool) {
+	head, tail := t.secrets.edges(&t.carry, line, end)
 	if len(t.ring) > 0 {
-		t.keepServerLocked(line, cut)
+		t.keepServerLocked(line, cut, head, tail)
 	}
 	if t.w != nil || t.log != nil {
-		var red []byte
-		if cut {
-			red = t.secrets.redactCut(line)
-		} else {
-			red = t.secrets.redact(line)
-		}
+		red := t.secrets.redactEdges(line, head, tail, cut)
 		if !isPrintable(red) {
 			red = []byte(printable(red))
 		}
@@ -424,8 +441,10 @@ func (t *tracer) serverLocked(line []byte, cut bool) {
 	}
 }
 
-// keepServerLocked keeps a server line in the history ring (serverLocked).
-func (t *tracer) keepServerLocked(line []byte, cut bool) {
+// keepServerLocked keeps a server line in the history ring (serverLocked),
+// with its edges (secrets.edges): redacted with it when it is kept
+// redacted, for history otherwise.
+func (t *tracer) keepServerLocked(line []byte, cut bool, head, tail int) {
 	var mark byte
 	if len(line) > maxTraceLine || cut {
 		// Kept cut (at maxTraceLine, or at a capture shorter): history
@@ -434,18 +453,20 @@ func (t *tracer) keepServerLocked(line []byte, cut bool) {
 		// the window past the cut.
 		mark = lineCut
 	}
+	var edges uint32
 	if mark != 0 && t.secrets.any() {
 		w := line[:min(len(line), maxTraceLine+ringSlack)]
-		if cut || len(w) < len(line) {
-			line = t.secrets.redactCut(w)
-		} else {
-			line = t.secrets.redact(w)
-		}
+		// The tail in w: none when w is cut before it.
+		tail = max(0, tail-(len(line)-len(w)))
+		line = t.secrets.redactEdges(w, head, tail, cut || len(w) < len(line))
+	} else if mark == 0 {
+		edges = uint32(head)<<16 | uint32(tail)
 	}
 	line = line[:min(len(line), maxTraceLine)]
 	t.ring[t.next] = append(t.ring[t.next][:0], line...)
 	t.dirs[t.next] = 'S'
 	t.marks[t.next] = mark
+	t.edges[t.next] = edges
 	t.next = (t.next + 1) % len(t.ring)
 	if t.count < len(t.ring) {
 		t.count++
@@ -468,6 +489,7 @@ func (t *tracer) emitLocked(dir byte, b []byte) {
 		t.ring[t.next] = slot
 		t.dirs[t.next] = dir
 		t.marks[t.next] = 0 // read for server lines only; not left stale
+		t.edges[t.next] = 0
 		t.next = (t.next + 1) % len(t.ring)
 		if t.count < len(t.ring) {
 			t.count++
@@ -514,7 +536,10 @@ func (t *tracer) history() []string {
 			if t.marks[j]&lineCut != 0 {
 				b = t.secrets.redactCut(l)
 			} else {
-				b = t.secrets.redact(l)
+				// Its edges, a secret's parts across its line
+				// ends, were found as it was read.
+				e := t.edges[j]
+				b = t.secrets.redactEdges(l, int(e>>16), int(e&0xffff), false)
 			}
 			// A line kept cut may be shorter once redacted.
 			cut := len(b) > maxTraceLine || t.marks[j]&lineCut != 0

@@ -5,13 +5,15 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/imapkit/imapkit/internal/redact"
 )
 
 // TestTraceCutLinesShowOnlyWhatWholeLineShows: random lines, read in
 // random pieces, by a tracer with a writer and a small capture, and by a
 // history-only tracer (window 240/496), with 1 to 5 credentials over a
 // two-letter alphabet: every line written and every history line is a
-// prefix of the whole line redacted.
+// prefix of the whole line redacted (with its edges: Set.Edges).
 func TestTraceCutLinesShowOnlyWhatWholeLineShows(t *testing.T) {
 	r := rand.New(rand.NewPCG(57, 97))
 	word := func(n int) []byte {
@@ -35,14 +37,19 @@ func TestTraceCutLinesShowOnlyWhatWholeLineShows(t *testing.T) {
 			at := r.IntN(len(line) + 1)
 			line = append(line[:at:at], append(append([]byte(nil), s...), line[at:]...)...)
 		}
-		whole := string(x.redact(line))
+		// What the whole line shows: redacted with its edges (a
+		// credential's start of minEdge bytes or more at its end may
+		// go on past the line end).
+		full := append(append([]byte("* "), line...), "\r\n"...)
+		var c redact.Carry
+		head, tail := x.edges(&c, full[:len(full)-2], full[len(full)-2:])
+		whole := strings.TrimPrefix(string(x.redactEdges(full[:len(full)-2], head, tail, false)), "* ")
 		var out bytes.Buffer
 		capture := 10 + r.IntN(300)
 		tw := newTracer(&out, false, nil, 4, capture)
 		tw.secrets = &x
 		th := newTracer(nil, false, nil, 4, DefaultTraceCapture)
 		th.secrets = &x
-		full := append(append([]byte("* "), line...), "\r\n"...)
 		for rest := full; len(rest) > 0; {
 			n := 1 + r.IntN(len(rest))
 			tw.server(rest[:n])

@@ -58,6 +58,9 @@ type printer struct {
 	redact *secretSet
 	slack  int
 	cut    bool // add dropped some of the line
+	// ended: the line's CR LF was printed (tokens), so the next line
+	// follows it (secretSet.edges).
+	ended bool
 	// settled: the line's content was redacted and cut (settle); only the
 	// proxy's notes follow.
 	settled bool
@@ -74,7 +77,7 @@ func (p *printer) begin(sasl bool, command string) {
 	if redactedCommand(command) {
 		p.secretFrom, p.spacedFrom = 3, 3
 	}
-	p.cut, p.settled = false, false
+	p.cut, p.settled, p.ended = false, false, false
 	p.slack = 0
 	if p.redact != nil {
 		p.slack = p.redact.longest()
@@ -92,13 +95,12 @@ func (p *printer) settle() {
 		// The content after the prefix: a credential across the cut
 		// is there in part, which redact (of whole credentials) would
 		// not find; redactCut leaves it out.
+		// A credential echoed across a line end is redacted from both
+		// lines: its parts at the line's edges, from the line before's
+		// end and the line's own (edges).
 		body := p.buf[len(p.prefix):]
-		var r []byte
-		if p.cut {
-			r = p.redact.redactCut(body)
-		} else {
-			r = p.redact.redact(body)
-		}
+		head, tail := p.redact.edges(body, p.ended && !p.cut)
+		r := p.redact.redactEdges(body, head, tail, p.cut)
 		was := len(p.buf)
 		if len(r) > 0 && &r[0] == &body[0] {
 			p.buf = p.buf[:len(p.prefix)+len(r)] // body itself, or a cut of it
@@ -184,6 +186,7 @@ func (p *printer) tokens(line []wire.Token) {
 	if p.sasl {
 		n := 0
 		for _, tok := range line {
+			p.ended = p.ended || tok.Kind == wire.KindCRLF
 			if tok.Kind != wire.KindCRLF {
 				n += len(wire.AppendToken(nil, tok))
 				if !p.saslGuess || saslLike(tok) {
@@ -199,6 +202,7 @@ func (p *printer) tokens(line []wire.Token) {
 	for _, tok := range line {
 		switch tok.Kind {
 		case wire.KindCRLF:
+			p.ended = true
 			continue
 		case wire.KindSP:
 			p.add([]byte{' '})

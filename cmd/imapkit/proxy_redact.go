@@ -20,6 +20,9 @@ import (
 type secretSet struct {
 	once sync.Once
 	set  *redact.Set
+	// carry is the end of the server's last printed line (edges; only
+	// the server's direction calls it), zeroed by forget.
+	carry redact.Carry
 }
 
 // s returns the set, made once.
@@ -92,7 +95,10 @@ func printedForm(b []byte) []byte {
 // forget zeroes and drops every credential recorded, once nothing more
 // of the server's is printed (the connection's directions are done), and
 // keeps add from recording another (redact.Set.Forget).
-func (ss *secretSet) forget() { ss.s().Forget() }
+func (ss *secretSet) forget() {
+	ss.s().Forget()
+	ss.carry.Zero()
+}
 
 // longest returns the length of the longest form of a credential recorded.
 func (ss *secretSet) longest() int { return ss.s().Longest() }
@@ -101,6 +107,28 @@ func (ss *secretSet) longest() int { return ss.s().Longest() }
 // replaced by *** (redact.Set.Redact: each run of bytes that forms cover,
 // overlapping ones too, becomes one ***).
 func (ss *secretSet) redact(b []byte) []byte { return ss.s().Redact(b) }
+
+// printedCRLF is a line end as the printer would show it: the printed
+// form of a credential with a line break in it holds it so.
+var printedCRLF = []byte(`\x0d\x0a`)
+
+// edges returns how many of b's first and last bytes, a printed server
+// line, are a part of a credential that b holds only in part: one that
+// began on the line before or goes on past b's line end (ended: b ended
+// with one, not cut) (redact.Set.Edges, the line end printed).
+func (ss *secretSet) edges(b []byte, ended bool) (head, tail int) {
+	var end []byte
+	if ended {
+		end = printedCRLF
+	}
+	return ss.s().Edges(&ss.carry, b, end)
+}
+
+// redactEdges is redact (redactCut when cut) of b with its first head
+// and last tail bytes (edges) redacted too (redact.Set.RedactEdges).
+func (ss *secretSet) redactEdges(b []byte, head, tail int, cut bool) []byte {
+	return ss.s().RedactEdges(b, head, tail, cut)
+}
 
 // redactCut is redact for b, a printed line whose content was cut short
 // at its end: it is first cut before a credential that went on past the

@@ -19,7 +19,11 @@
 // form (a credential that went on past the cut), then back to the start
 // of any whole form that cut would split, so that no part of a credential
 // shows. A credential kept only in part (AddOpen: a capture cut at its
-// bound) is redacted with the rest of the line after it.
+// bound) is redacted with the rest of the line after it. Edges finds the
+// parts of a credential echoed across a line end, from the end of the
+// line before (a Carry) and the line's own end; RedactEdges redacts them
+// with the rest, RedactLineEnd and RedactLineStart a status's text and a
+// line's first word.
 //
 // Cost: a line is searched once for each form (at most MaxSecrets times
 // six), each search linear in the line's length whatever its bytes, so a
@@ -68,6 +72,9 @@ type Set struct {
 	// it is short (keepFail); it holds how a form repeats in itself,
 	// none of its bytes, and is zeroed by Forget all the same.
 	fail []int32
+	// win is Edges' window, the server's bytes about a line's edge,
+	// zeroed after each line and let go when long (keepWin).
+	win []byte
 	// work counts the bytes the searches and the cut looked at, for
 	// tests that bound it.
 	work int
@@ -85,7 +92,21 @@ const keepFail = 1024
 type secret struct {
 	forms [][]byte
 	open  bool
+	// in holds, for each form, the bytes it holds (a bit a byte value):
+	// Edges looks across a line end only for a form with its last byte.
+	in [][4]uint64
 }
+
+// byteSet returns the set of the bytes in f.
+func byteSet(f []byte) (set [4]uint64) {
+	for _, c := range f {
+		set[c>>6] |= 1 << (c & 63)
+	}
+	return set
+}
+
+// holds reports whether c is in set.
+func holds(set [4]uint64, c byte) bool { return set[c>>6]&(1<<(c&63)) != 0 }
 
 // New returns a Set that looks for every form of a credential also as
 // printed shows it: printed(b) is b as the caller's printer writes it (the
@@ -170,6 +191,9 @@ func (x *Set) makeForms(own []byte) secret {
 			}
 		}
 	}
+	for _, f := range sec.forms {
+		sec.in = append(sec.in, byteSet(f))
+	}
 	return sec
 }
 
@@ -211,7 +235,8 @@ func (x *Set) Forget() {
 	}
 	clear(x.list)
 	clear(x.fail[:cap(x.fail)])
-	x.list, x.fail, x.covered, x.inside = nil, nil, nil, nil
+	clear(x.win[:cap(x.win)])
+	x.list, x.fail, x.covered, x.inside, x.win = nil, nil, nil, nil, nil
 	x.closed, x.longest = true, 0
 	x.n.Store(0)
 }
@@ -371,7 +396,7 @@ func (x *Set) RedactCut(b []byte) []byte {
 func (x *Set) KeptBytes() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return 8*(cap(x.covered)+cap(x.inside)) + 4*cap(x.fail)
+	return 8*(cap(x.covered)+cap(x.inside)) + 4*cap(x.fail) + cap(x.win)
 }
 
 // bit reports whether bit i of s is set.
@@ -705,7 +730,8 @@ func (x *Set) partialSuffixLocked(b, s []byte) int {
 	}
 	budget := partialSuffixQuick + 16*len(tail)
 	k, left := partialSuffixScan(tail, s, budget)
-	x.work += budget - max(left, 0) + len(tail) + 15*15
+	q := min(len(tail), 15) // the places compared one by one, each at most q bytes
+	x.work += budget - max(left, 0) + len(tail) + q*q
 	if left >= 0 {
 		return k
 	}

@@ -1,0 +1,301 @@
+package redact
+
+// A server may echo a credential across a line's end: as sent, when the
+// credential holds a line break (a password literal with CR LF in it:
+// the line ends at its LF), or broken in two (a server that folds a long
+// line). Each line then holds only a part of it, which no whole form in
+// the line shows: Edges finds those parts at a line's two edges, from the
+// end of the line before (a Carry) and from the line's own end.
+
+// minEdge is the fewest bytes of a credential's start, at the end of a
+// line that may go on without the line end between (a server breaking
+// an echo in two), that are taken for a part of it: a shorter one is let
+// through, as a line ending with "pa" is too common a thing to redact.
+// A part that holds the line end itself (a credential with a line break,
+// echoed as sent) is taken whatever its length: no other line ends with
+// it. RedactExcerpt has a bound of its own (minExcerptEdge).
+const minEdge = 4
+
+// Carry is what a stream of lines carries from one line to the next for
+// Set.Edges: the last bytes of the line before and its line end, as the
+// server sent them, at most the longest form less one byte. The zero
+// Carry is a stream's start. It holds the server's bytes (maybe part of
+// an echoed credential): Zero zeroes them.
+type Carry struct {
+	b   []byte // the line's last bytes, then its line end
+	end int    // how many of b's last bytes are the line end
+}
+
+// Zero zeroes and lets go what c holds.
+func (c *Carry) Zero() {
+	clear(c.b[:cap(c.b)])
+	c.b, c.end = nil, 0
+}
+
+// keep sets c to the last n bytes of b then the last n of end, zeroing
+// what it held: the nosep window needs b's last n bytes, the joined one
+// the last n of b and end together (a suffix of c.b either way).
+func (c *Carry) keep(b, end []byte, n int) {
+	end = end[max(0, len(end)-n):]
+	b = b[max(0, len(b)-n):]
+	if need := len(b) + len(end); cap(c.b) < need || cap(c.b) > 2*n+64 {
+		grown := min(max(need, 2*cap(c.b)), 2*n) // doubled, not a line at a time
+		c.Zero()
+		c.b = make([]byte, 0, max(need, grown))
+	}
+	clear(c.b[:cap(c.b)])
+	c.b = append(append(c.b[:0], b...), end...)
+	c.end = len(end)
+}
+
+// Edges reports how many of b's first bytes (head) and of its last bytes
+// (tail) are a part of a credential that b holds only in part: one that
+// began on the line before (c) and goes on in b, or one b ends with the
+// start of (a form whose start, b's end and end, b's line end as the
+// server sent it, are; or, without the line end between, whose first
+// minEdge bytes or more b ends with), as a line with no whole form in it
+// shows it. end is nil for a line cut short (its end is RedactCut's).
+// Edges then sets c to b's end (emptied after a cut line, whose end was
+// not seen).
+//
+// Only the line before is carried: a credential over three lines or more
+// (two line breaks in it) has the part after its second shown. The cost
+// is linear in the two lines' lengths: each form is looked for in a
+// window of at most its length less one byte on either side of each edge
+// (occurrences, partialSuffix), never in more than the line before and b
+// hold.
+func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
+	if !x.Any() {
+		c.Zero()
+		return 0, 0
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n := x.longest - 1
+	cut := end == nil
+	nosep := c.b[:len(c.b)-c.end]
+	for _, sec := range x.list {
+		for i, s := range sec.forms {
+			h, t := x.edgesForm(c.b, nosep, b, end, s, sec.in[i], cut, sec.open)
+			head, tail = max(head, h), max(tail, t)
+		}
+	}
+	x.letGoTable()
+	clear(x.win[:cap(x.win)])
+	if cap(x.win) > keepWin {
+		x.win = nil
+	}
+	if cut || n <= 0 {
+		c.Zero()
+	} else {
+		c.keep(b, end, n)
+	}
+	return min(head, len(b)), min(tail, len(b))
+}
+
+// keepWin is the most bytes of window Edges keeps from one line to the
+// next (zeroed): a longer one, made for a long credential, is let go.
+const keepWin = 4 << 10
+
+// edgesForm is Edges for one form s (under mu), which holds the bytes in
+// in: prev is the line before's end with its line end, nosep without it.
+// Across a line end, only a form that holds the line end's byte it would
+// cross (the LF that ends the line before, the first of b's) is looked
+// for.
+func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool) (head, tail int) {
+	m := len(s)
+	if m < 2 {
+		return 0, 0
+	}
+	// An occurrence across the line before's end: its start in the
+	// window's carry part, its end in b's first m-1 bytes.
+	crossing := func(carry []byte) {
+		if len(carry) == 0 {
+			return
+		}
+		carry = carry[max(0, len(carry)-(m-1)):]
+		w := x.window(carry, b[:min(len(b), m-1)], nil)
+		x.occurrences(w, s, func(i, e int) bool {
+			if i >= len(carry) {
+				return false
+			}
+			if e > len(carry) {
+				head = max(head, e-len(carry))
+				if open {
+					head = len(b)
+				}
+			}
+			return true
+		})
+	}
+	if len(prev) > 0 && holds(in, prev[len(prev)-1]) {
+		crossing(prev)
+	}
+	if m >= minEdge {
+		crossing(nosep)
+	}
+	if cut {
+		return head, tail
+	}
+	// An occurrence across b's own end, into its line end, and the
+	// start of one at the end of b and its line end: the window holds
+	// b's last m-1 bytes (the line before's too, when b is shorter:
+	// a credential with two line breaks, b wholly inside its start).
+	bt := b[max(0, len(b)-(m-1)):]
+	pt := prev[max(0, len(prev)-(m-1-len(bt))):]
+	partial := len(end) < m-1 // else no start of s holds all of end and a byte of b
+	end = end[:min(len(end), m-1)]
+	if len(end) > 0 && holds(in, end[0]) {
+		w := x.window(pt, bt, end)
+		from := len(pt)
+		x.occurrences(w, s, func(i, e int) bool {
+			if e > from+len(bt) && i < from+len(bt) {
+				tail = max(tail, from+len(bt)-max(i, from))
+			}
+			return true
+		})
+		if k := x.partialSuffixLocked(w, s) - len(end); partial && k > 0 {
+			tail = max(tail, min(k, len(bt)))
+		}
+	}
+	if m > minEdge {
+		pt := nosep[max(0, len(nosep)-(m-1-len(bt))):]
+		w := x.window(pt, bt, nil)
+		if k := x.partialSuffixLocked(w, s); k >= minEdge {
+			tail = max(tail, min(k, len(bt)))
+		}
+	}
+	return head, tail
+}
+
+// window returns a, b and c joined in x.win (under mu; zeroed by Edges).
+func (x *Set) window(a, b, c []byte) []byte {
+	n := len(a) + len(b) + len(c)
+	if cap(x.win) < n {
+		clear(x.win[:cap(x.win)])
+		x.win = make([]byte, 0, n)
+	}
+	return append(append(append(x.win[:0], a...), b...), c...)
+}
+
+// RedactEdges is Redact (RedactCut when cut) of b with also its first
+// head bytes and its last tail bytes (Edges) covered, as one cover: a
+// whole form that overlaps them is replaced with them by one "***". It
+// returns b itself when there is nothing to cut or replace.
+func (x *Set) RedactEdges(b []byte, head, tail int, cut bool) []byte {
+	head, tail = min(max(head, 0), len(b)), min(max(tail, 0), len(b))
+	if head == 0 && tail == 0 {
+		if cut {
+			return x.RedactCut(b)
+		}
+		return x.Redact(b)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n := len(b)
+	if cut {
+		for s := range x.forms {
+			if k := x.partialSuffixLocked(b, s); k > 0 {
+				n = min(n, len(b)-k)
+			}
+		}
+		x.letGoTable()
+	}
+	if !x.coverLocked(b) {
+		w := (len(b) + 64) / 64
+		if cap(x.covered) < w {
+			x.covered, x.inside = make([]uint64, w), make([]uint64, w)
+		}
+		x.covered, x.inside = x.covered[:w], x.inside[:w]
+		clear(x.covered)
+		clear(x.inside)
+	}
+	defer x.letGoCover()
+	setBits(x.covered, 0, head)
+	setBits(x.covered, len(b)-tail, len(b))
+	for n > 0 && n < len(b) && bit(x.inside, n) {
+		n--
+		x.work++
+	}
+	return x.replaceCovered(b[:n])
+}
+
+// RedactLineEnd is Redact for b, a text that runs to its line's end (a
+// status response's text), its end redacted too where it is the start of
+// a credential that goes on past the line end (Edges' tail, the line end
+// CR LF or LF): a password with a line break in it, echoed as sent, ends
+// the text with its part before the break.
+func (x *Set) RedactLineEnd(b []byte) []byte {
+	if !x.Any() {
+		return b
+	}
+	tail := 0
+	x.mu.Lock()
+	for _, sec := range x.list {
+		for i, s := range sec.forms {
+			for _, end := range lineEnds {
+				_, t := x.edgesForm(nil, nil, b, end, s, sec.in[i], false, sec.open)
+				tail = max(tail, t)
+			}
+		}
+	}
+	x.letGoTable()
+	clear(x.win[:cap(x.win)])
+	if cap(x.win) > keepWin {
+		x.win = nil
+	}
+	x.mu.Unlock()
+	return x.RedactEdges(b, 0, tail, false)
+}
+
+// lineEnds are the line ends RedactLineEnd supposes.
+var lineEnds = [][]byte{[]byte("\r\n"), []byte("\n")}
+
+// RedactLineStart is Redact for b, the first word of a line (a tag), its
+// start redacted too where it is the end of a credential (minEdge bytes
+// or more) or all of b lies inside one: the line after the break of a
+// password echoed across it opens with the password's rest. It costs
+// the length of b and of each form, with copies of them reversed
+// (zeroed): it is for errors, not for every line.
+func (x *Set) RedactLineStart(b []byte) []byte {
+	if !x.Any() || len(b) < minEdge {
+		return x.Redact(b)
+	}
+	head := 0
+	x.mu.Lock()
+	for s := range x.forms {
+		m := len(s)
+		if len(b) < m {
+			x.occurrences(s, b, func(int, int) bool {
+				head = len(b)
+				return false
+			})
+		}
+		if k := x.endPiece(b, s); k >= minEdge {
+			head = max(head, k)
+		}
+	}
+	x.letGoTable()
+	x.mu.Unlock()
+	return x.RedactEdges(b, head, 0, false)
+}
+
+// endPiece returns the length of the longest start of b that is an end
+// of s but not all of it (under mu): partialSuffix of the two reversed.
+func (x *Set) endPiece(b, s []byte) int {
+	if len(s) < 2 {
+		return 0
+	}
+	n := min(len(b), len(s)-1)
+	rb, rs := make([]byte, n), make([]byte, n+1)
+	for i := range n {
+		rb[i] = b[n-1-i]
+	}
+	for i := range n + 1 {
+		rs[i] = s[len(s)-1-i]
+	}
+	k := x.partialSuffixLocked(rb, rs)
+	clear(rb)
+	clear(rs)
+	return k
+}

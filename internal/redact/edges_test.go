@@ -1,0 +1,175 @@
+package redact
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// bruteEdges is Edges by brute force over the whole line before (prev,
+// its line end prevEnd; nil at a stream's start): the bytes of line that a
+// form crosses into from the line before, with or without its line end
+// between (the latter for forms of minEdge bytes or more), or crosses out
+// of into end, or that end with end a start of a form; or, without end,
+// a start of minEdge bytes or more. It returns them as a mark a byte.
+func bruteEdges(forms [][]byte, prev, prevEnd, line, end []byte) []bool {
+	mark := make([]bool, len(line))
+	set := func(from, to int) {
+		for i := max(from, 0); i < min(to, len(line)); i++ {
+			mark[i] = true
+		}
+	}
+	cross := func(before []byte, nosep bool) {
+		z := append(append([]byte(nil), before...), line...)
+		for _, s := range forms {
+			if len(s) < 2 || len(before) == 0 || nosep && len(s) < minEdge {
+				continue
+			}
+			for i := 0; i+len(s) <= len(z); i++ {
+				if i < len(before) && i+len(s) > len(before) && bytes.Equal(z[i:i+len(s)], s) {
+					set(0, i+len(s)-len(before))
+				}
+			}
+		}
+	}
+	if prev != nil {
+		cross(append(append([]byte(nil), prev...), prevEnd...), false)
+		cross(prev, true)
+	}
+	full := append(append(append([]byte(nil), prev...), prevEnd...), line...)
+	off := len(full) - len(line)
+	z := append(full, end...)
+	for _, s := range forms {
+		if len(s) < 2 {
+			continue
+		}
+		for i := 0; i+len(s) <= len(z); i++ {
+			if i < off+len(line) && i+len(s) > off+len(line) && bytes.Equal(z[i:i+len(s)], s) {
+				set(i-off, len(line))
+			}
+		}
+		if k := brutePartial(z, s) - len(end); k > 0 {
+			set(len(line)-k, len(line))
+		}
+		nz := append(append([]byte(nil), prev...), line...)
+		if k := brutePartial(nz, s); k >= minEdge {
+			set(len(line)-k, len(line))
+		}
+	}
+	return mark
+}
+
+// TestEdgesAgainstBrute runs Edges over streams of random lines (over
+// {a, b, CR}, each with its line end CR LF or LF) with random credentials
+// over {a, b, CR, LF} (many with a line break), and compares what it
+// marks, head and tail, with bruteEdges line by line.
+func TestEdgesAgainstBrute(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	for iter := range 20000 {
+		var x Set
+		var list [][]byte
+		for range 1 + r.IntN(3) {
+			s := randWord(r, "ab\r\n", 1+r.IntN(7))
+			list = append(list, s)
+			x.Add(s)
+		}
+		var forms [][]byte
+		x.Forms(func(f []byte, _ bool) { forms = append(forms, bytes.Clone(f)) })
+		var c Carry
+		var prev, prevEnd []byte
+		for li := range 4 {
+			line := randWord(r, "ab\r", r.IntN(9))
+			line = bytes.TrimRight(line, "\r")
+			end := []byte("\r\n")
+			if r.IntN(3) == 0 {
+				end = []byte("\n")
+			}
+			head, tail := x.Edges(&c, line, end)
+			got := make([]bool, len(line))
+			for i := range line {
+				got[i] = i < head || i >= len(line)-tail
+			}
+			want := bruteEdges(forms, prev, prevEnd, line, end)
+			// Edges gives a head and a tail: the brute force's marks
+			// must be a prefix and a suffix, and the same.
+			for i := range line {
+				if got[i] != want[i] {
+					t.Fatalf("iter %d, secrets %q, line %d: prev %q%q, line %q%q: Edges = head %d, tail %d; brute force marks %v", iter, list, li, prev, prevEnd, line, end, head, tail, want)
+				}
+			}
+			prev, prevEnd = line, end
+		}
+	}
+}
+
+// TestEdgesCostLinear: many short lines after a long credential cost a
+// bounded number of bytes looked at a byte of the stream: the window is
+// never longer than the two lines hold, however long the credential.
+func TestEdgesCostLinear(t *testing.T) {
+	var x Set
+	long := bytes.Repeat([]byte("a"), 64<<10)
+	x.Add(long)
+	x.Add(append(bytes.Repeat([]byte("ab"), 8<<10), '\r', '\n', 'z'))
+	var c Carry
+	total := 0
+	for range 10000 {
+		line := []byte("aaaa")
+		total += len(line) + 2
+		x.Edges(&c, line, []byte("\r\n"))
+	}
+	if x.work > 256*total { // 61 a byte; 20,166 with a carry of the whole stream's last 64 KiB
+
+		t.Errorf("Edges looked at %d bytes for %d bytes of lines (%d a byte)", x.work, total, x.work/total)
+	}
+	if kept := cap(c.b); kept > 64 {
+		t.Errorf("the carry keeps %d bytes after 6-byte lines", kept)
+	}
+}
+
+// TestRedactLineEdgesAgainstBrute compares RedactLineEnd and
+// RedactLineStart with brute forces over random texts and credentials:
+// the end of a text that starts a form going on past a line end (CR LF or
+// LF), and the start of a word that ends a form or lies inside one.
+func TestRedactLineEdgesAgainstBrute(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	for iter := range 20000 {
+		var x Set
+		var list [][]byte
+		for range 1 + r.IntN(3) {
+			s := randWord(r, "ab\r\n", 1+r.IntN(8))
+			list = append(list, s)
+			x.Add(s)
+		}
+		var forms [][]byte
+		x.Forms(func(f []byte, _ bool) { forms = append(forms, bytes.Clone(f)) })
+		b := bytes.TrimRight(randWord(r, "ab\r", r.IntN(10)), "\r")
+		mark := make([]bool, len(b))
+		for _, end := range []string{"\r\n", "\n"} {
+			for i, m := range bruteEdges(forms, nil, nil, b, []byte(end)) {
+				mark[i] = mark[i] || m
+			}
+		}
+		tail := 0
+		for tail < len(b) && mark[len(b)-1-tail] {
+			tail++
+		}
+		if got, want := x.RedactLineEnd(b), x.RedactEdges(b, 0, tail, false); !bytes.Equal(got, want) {
+			t.Fatalf("iter %d, secrets %q: RedactLineEnd(%q) = %q; want %q", iter, list, b, got, want)
+		}
+		head := 0
+		for _, s := range forms {
+			if len(b) >= minEdge && len(b) < len(s) && bytes.Contains(s, b) {
+				head = len(b)
+			}
+			for k := min(len(b), len(s)-1); k >= minEdge; k-- {
+				if bytes.Equal(b[:k], s[len(s)-k:]) {
+					head = max(head, k)
+					break
+				}
+			}
+		}
+		if got, want := x.RedactLineStart(b), x.RedactEdges(b, head, 0, false); !bytes.Equal(got, want) {
+			t.Fatalf("iter %d, secrets %q: RedactLineStart(%q) = %q; want %q", iter, list, b, got, want)
+		}
+	}
+}

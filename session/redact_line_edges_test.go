@@ -1,0 +1,101 @@
+package session_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
+)
+
+// echoAtLogin is a server that answers a LOGIN (its password literal
+// read) with lines ("TAG" standing for its tag), a CR LF in one of them
+// making two lines of it, then serves.
+func echoAtLogin(lines ...string) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LOGIN")
+		if err != nil {
+			return err
+		}
+		if cmd.Literal >= 0 {
+			if err := c.Continue("go ahead"); err != nil {
+				return err
+			}
+			if _, err := c.ReadLiteral(cmd.Literal); err != nil {
+				return err
+			}
+			if _, err := c.ReadLine(); err != nil {
+				return err
+			}
+		}
+		return tagged(c, cmd.Tag, lines)
+	}
+}
+
+// TestRedactEchoAcrossLineEnd: a server echoes the password across a
+// line end in its NO to LOGIN, each of the two lines holding a part of
+// it and neither a whole form: a password with a line break in it (sent
+// as a literal) echoed as sent, and one the server breaks in two. The
+// trace writer, the slog records, AbortError.History, LOGIN's error (the
+// NO's text ends with the first part) and the abort's (the second line's
+// first word, the rest, read as a tag) showed the parts, each line being
+// redacted alone. Defaults (a trace writer and a logger set).
+func TestRedactEchoAcrossLineEnd(t *testing.T) {
+	for _, c := range []struct {
+		name, pw, echo string
+		parts          []string // what must not show
+	}{
+		{"line break in the password", "hunter2-correct\r\nhorse-battery-staple",
+			"TAG NO bad password hunter2-correct\r\nhorse-battery-staple is wrong",
+			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
+		{"password broken in two", "hunter2-correct-horse-battery-staple",
+			"TAG NO bad password hunter2-correct-hor\r\nse-battery-staple is wrong",
+			[]string{"hunter2", "correct", "-hor", "se-bat", "battery", "staple"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var trace, logbuf bytes.Buffer
+			var mu sync.Mutex
+			hsRun(t, echoAtLogin(c.echo), 0, 0, func(hc *hsCase, conn net.Conn) {
+				opts := hsOpts()
+				opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
+				opts.Logger = slog.New(slog.NewTextHandler(&hsSyncWriter{w: &logbuf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				s := hc.open(conn, opts)
+				if s == nil {
+					return
+				}
+				shows := func(what, s string) {
+					for _, p := range c.parts {
+						if strings.Contains(s, p) {
+							hc.t.Errorf("%s shows %q of the password: %q", what, p, s)
+						}
+					}
+				}
+				_, err := hc.run(loginCommand("alice", c.pw))
+				if err == nil {
+					hc.t.Fatalf("LOGIN: no error")
+				}
+				shows("LOGIN's error", err.Error())
+				_, err = hc.run(hsNoop())
+				var ae *session.AbortError
+				if !errors.As(err, &ae) {
+					hc.t.Fatalf("NOOP: %v; want an AbortError (the echo's second line is no response)", err)
+				}
+				shows("the abort's error", err.Error())
+				shows("AbortError.History", strings.Join(ae.History, "\n"))
+				hc.s.Close()
+				mu.Lock()
+				defer mu.Unlock()
+				shows("the trace", trace.String())
+				shows("the slog records", logbuf.String())
+			})
+		})
+	}
+}
