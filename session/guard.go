@@ -608,7 +608,7 @@ func (x *secrets) redactLineStart(b []byte) []byte {
 // echoes a credential where a response cannot hold it would otherwise see
 // it printed in the command's error. The excerpt is quoted and cut to 16
 // bytes: a secret's forms are looked for in the bytes it quotes, and a
-// part of one at either end of the excerpt (4 bytes or more), or one the
+// part of one at either end of the excerpt (2 bytes or more), or one the
 // excerpt lies inside, counts (redact.Set.RedactExcerpt). No copy of a secret is made. Every
 // *wire.SyntaxError in err's tree is redacted, not only the first that
 // errors.As finds: a malformed response whose rest could not be skipped

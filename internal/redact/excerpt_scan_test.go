@@ -40,3 +40,32 @@ func TestRedactExcerptEveryPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactExcerptEdgePieceOverOneByte: an excerpt that ends with a
+// credential's first bytes, or opens with its last, shows at most one
+// byte of it at each edge: 2 bytes or more are redacted (minEdge). At 4,
+// a hostile server placing an echo at an excerpt's edge showed the first
+// 3 bytes and the last 3 (6 of an 8-byte password).
+func TestRedactExcerptEdgePieceOverOneByte(t *testing.T) {
+	for _, sec := range []string{"hunter2-SECRET", "qwertyui", "correct-horse-battery-staple"} {
+		var x Set
+		x.AddString(sec)
+		for k := 2; k < len(sec) && k <= 15; k++ {
+			cases := []struct{ got, piece string }{
+				{strconv.Quote(strings.Repeat("x", 16-k)+sec[:k]) + "...", sec[:k]},
+				{strconv.Quote(sec[len(sec)-k:]+strings.Repeat("y", 16-k)) + "...", sec[len(sec)-k:]},
+			}
+			if 2*k+3 <= 16 { // both edges, the echo twice
+				both := strconv.Quote(sec[len(sec)-k:] + " x " + sec[:k])
+				cases = append(cases, struct{ got, piece string }{both, sec[len(sec)-k:]}, struct{ got, piece string }{both, sec[:k]})
+			}
+			for _, c := range cases {
+				red := x.RedactExcerpt(c.got)
+				body := strings.TrimSuffix(red, "...")
+				if strings.HasSuffix(strings.TrimSuffix(body, `"`), c.piece) || strings.HasPrefix(strings.TrimPrefix(body, `"`), c.piece) {
+					t.Errorf("secret %q: excerpt %s redacted to %s shows %q", sec, c.got, red, c.piece)
+				}
+			}
+		}
+	}
+}

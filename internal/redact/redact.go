@@ -810,8 +810,8 @@ func (x *Set) partialSuffixKMP(tail, s []byte) int {
 // RedactExcerpt returns got, a quoted excerpt of a server's bytes (a
 // *wire.SyntaxError's Got: strconv.Quote of at most 16 bytes, "..." after
 // a cut one), with every whole form of a kept credential in it replaced
-// by "***", and a part of one (4 bytes or more) that the excerpt stops
-// with or opens with too, or that is all of it (the excerpt inside a
+// by "***", and a part of one (minEdge bytes, 2, or more) that the
+// excerpt stops with or opens with too, or that is all of it (the excerpt inside a
 // credential). A quoted excerpt is compared as the bytes it quotes
 // (redactExcerptRaw); another (EOF, one character) as text.
 func (x *Set) RedactExcerpt(got string) string {
@@ -839,7 +839,7 @@ func (x *Set) RedactExcerpt(got string) string {
 // excerpt quotes again as "pa\\\\ss") or with a rune the excerpt cut
 // (\xc3 for the first byte of "é") is found as any other
 // (TestRedactExcerptQuotedEcho). The bytes covered by a whole form, by a
-// start of one (4 bytes or more) that the excerpt ends with, an end of
+// start of one (minEdge bytes or more) that the excerpt ends with, an end of
 // one it opens with, or by all of it when it lies inside one, are
 // replaced by "***", what is left quoted again. ok is false when got is
 // not such an excerpt (EOF, one quoted character).
@@ -866,16 +866,16 @@ func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
 				mark(i, i+len(f))
 			}
 		}
-		if n >= 4 && len(f) > n && strings.Contains(fs, raw) {
+		if n >= minEdge && len(f) > n && strings.Contains(fs, raw) {
 			mark(0, n)
 		}
-		for k := min(len(f)-1, n); k >= 4; k-- {
+		for k := min(len(f)-1, n); k >= minEdge; k-- {
 			if raw[n-k:] == fs[:k] {
 				mark(n-k, n)
 				break
 			}
 		}
-		for k := min(len(f)-1, n); k >= 4; k-- {
+		for k := min(len(f)-1, n); k >= minEdge; k-- {
 			if raw[:k] == fs[len(f)-k:] {
 				mark(0, k)
 				break
