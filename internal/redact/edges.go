@@ -42,15 +42,18 @@ func (c *Carry) Zero() {
 }
 
 // keep sets c to the last n bytes of b then the last n of end, zeroing
-// what it held: the nosep window needs b's last n bytes, the joined one
-// the last n of b and end together (a suffix of c.b either way).
+// what it held: the window without the line end needs b's last bytes,
+// the joined one the last of b and end together (a suffix of c.b either
+// way).
 func (c *Carry) keep(b, end []byte, n int) {
 	end = end[max(0, len(end)-n):]
 	b = b[max(0, len(b)-n):]
-	if need := len(b) + len(end); cap(c.b) < need || cap(c.b) > 2*n+64 {
-		grown := min(max(need, 2*cap(c.b)), 2*n) // doubled, not a line at a time
+	if need := len(b) + len(end); cap(c.b) < need || cap(c.b) > 4*need+64 {
+		// Grown to twice, not a line at a time; let go when four times
+		// too long (the line that grew it was at least that long).
+		grown := min(max(need, 2*cap(c.b)), 2*need+64)
 		c.Zero()
-		c.b = make([]byte, 0, max(need, grown))
+		c.b = make([]byte, 0, grown)
 	}
 	clear(c.b[:cap(c.b)])
 	c.b = append(append(c.b[:0], b...), end...)
@@ -83,10 +86,11 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	n := x.longest - 1
 	cut := end == nil
 	nosep := c.b[:len(c.b)-c.end]
+	keep := 0
 	for _, sec := range x.list {
 		for i, s := range sec.forms {
-			h, t := x.edgesForm(c.b, nosep, b, end, s, sec.in[i], cut, sec.open)
-			head, tail = max(head, h), max(tail, t)
+			h, t, k := x.edgesForm(c.b, nosep, b, end, s, sec.in[i], cut, sec.open)
+			head, tail, keep = max(head, h), max(tail, t), max(keep, k)
 		}
 	}
 	x.letGoTable()
@@ -97,7 +101,9 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	if cut || n <= 0 {
 		c.Zero()
 	} else {
-		c.keep(b, end, n)
+		// Of b, only its end that starts a form: a form across the
+		// next line end starts there.
+		c.keep(b[len(b)-min(keep, len(b)):], end, n)
 	}
 	return min(head, len(b)), min(tail, len(b))
 }
@@ -108,13 +114,15 @@ const keepWin = 4 << 10
 
 // edgesForm is Edges for one form s (under mu), which holds the bytes in
 // in: prev is the line before's end with its line end, nosep without it.
+// keep is how many of b's last bytes start s, with b's line end or
+// without it: where an occurrence across that line end would start.
 // Across a line end, only a form that holds the line end's byte it would
 // cross (the LF that ends the line before, the first of b's) is looked
 // for.
-func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool) (head, tail int) {
+func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool) (head, tail, keep int) {
 	m := len(s)
 	if m < 2 {
-		return 0, 0
+		return 0, 0, 0
 	}
 	// An occurrence across the line before's end: its start in the
 	// window's carry part, its end in b's first m-1 bytes.
@@ -144,7 +152,7 @@ func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open b
 		crossing(nosep)
 	}
 	if cut {
-		return head, tail
+		return head, tail, 0
 	}
 	// An occurrence across b's own end, into its line end, and the
 	// start of one at the end of b and its line end: the window holds
@@ -165,16 +173,18 @@ func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open b
 		})
 		if k := x.partialSuffixLocked(w, s) - len(end); partial && k > 0 {
 			tail = max(tail, min(k, len(bt)))
+			keep = max(keep, min(k, len(bt)))
 		}
 	}
-	if m > minEdge {
-		pt := nosep[max(0, len(nosep)-(m-1-len(bt))):]
-		w := x.window(pt, bt, nil)
-		if k := x.partialSuffixLocked(w, s); k >= minEdge {
+	pt = nosep[max(0, len(nosep)-(m-1-len(bt))):]
+	w := x.window(pt, bt, nil)
+	if k := x.partialSuffixLocked(w, s); k > 0 {
+		keep = max(keep, min(k, len(bt)))
+		if k >= minEdge {
 			tail = max(tail, min(k, len(bt)))
 		}
 	}
-	return head, tail
+	return head, tail, keep
 }
 
 // window returns a, b and c joined in x.win (under mu; zeroed by Edges).
@@ -243,7 +253,7 @@ func (x *Set) RedactLineEnd(b []byte) []byte {
 	for _, sec := range x.list {
 		for i, s := range sec.forms {
 			for _, end := range lineEnds {
-				_, t := x.edgesForm(nil, nil, b, end, s, sec.in[i], false, sec.open)
+				_, t, _ := x.edgesForm(nil, nil, b, end, s, sec.in[i], false, sec.open)
 				tail = max(tail, t)
 			}
 		}

@@ -173,3 +173,30 @@ func TestRedactLineEdgesAgainstBrute(t *testing.T) {
 		}
 	}
 }
+
+// TestEdgesCarryKeepsOnlyAStart: after a line, the carry holds its line
+// end and, of the line, only its end that starts a form (where a form
+// across the line end would start): not the longest form's length of
+// every line. With 16 credentials of 16 KiB, a 1 MiB line kept 16 KiB
+// between lines; a line ending in a credential's first 100 bytes keeps
+// those.
+func TestEdgesCarryKeepsOnlyAStart(t *testing.T) {
+	var x Set
+	var secs [][]byte
+	for i := range 16 {
+		s := bytes.Repeat([]byte("abcdefghijklmnop"), 1<<10)
+		s[0] = byte('A' + i)
+		secs = append(secs, s)
+		x.Add(s)
+	}
+	var c Carry
+	x.Edges(&c, bytes.Repeat([]byte("q"), 1<<20), []byte("\r\n"))
+	if len(c.b) != 2 || cap(c.b) > 128 {
+		t.Errorf("after a 1 MiB line with no credential's start at its end, the carry holds %d bytes (array of %d); want its line end", len(c.b), cap(c.b))
+	}
+	line := append([]byte("* OK "), secs[2][:100]...)
+	x.Edges(&c, line, []byte("\r\n"))
+	if want := string(secs[2][:100]) + "\r\n"; string(c.b) != want {
+		t.Errorf("after a line ending in a credential's first 100 bytes, the carry holds %q; want %q", c.b, want)
+	}
+}
