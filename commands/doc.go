@@ -54,7 +54,8 @@
 // order is lost) and ESort, THREAD ("* THREAD"), GETACL ("* ACL INBOX"),
 // GETQUOTAROOT ("* QUOTAROOT INBOX"; but no QUOTAROOT at all is no
 // roots, no error: Dovecot 2.3 answers "OK No quota." so), NAMESPACE ("*
-// NAMESPACE NIL NIL NIL"), MYRIGHTS, LISTRIGHTS, GETQUOTA and STATUS.
+// NAMESPACE NIL NIL NIL"), ID ("* ID NIL", RFC 2971 section 3.2),
+// MYRIGHTS, LISTRIGHTS, GETQUOTA and STATUS.
 // SEARCH is the exception, for iCloud, which answers one that matches nothing with its
 // tagged OK alone, also in ESEARCH's form: an answer with no search
 // response at all is the empty result, as imaplib gives it (a server can

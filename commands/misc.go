@@ -188,7 +188,8 @@ func (c *Client) Namespace(ctx context.Context) (*Namespace, error) {
 // returns the server's (nil for NIL) as a map. The map cannot tell a NIL
 // value from "" (both are "") and keeps one value of a field the server
 // sent twice (the last); IDFields returns the fields as sent. Of two ID
-// responses, the last is the answer (IDFields).
+// responses, the last is the answer (IDFields). An answer without an ID
+// response is a *MissingError (IDFields).
 func (c *Client) ID(ctx context.Context, fields map[string]string) (map[string]string, error) {
 	list, err := c.IDFields(ctx, fields)
 	if err != nil || list == nil {
@@ -214,7 +215,9 @@ type IDField struct {
 // a nil list; "()" an empty one. Field names are as the server wrote
 // them (RFC 2971 makes them case-insensitive). A server sends one ID
 // response; if it sends more, the last is the answer, a NIL one too (the
-// fields of the earlier are not merged in).
+// fields of the earlier are not merged in). A server must send one, "*
+// ID NIL" when it has nothing to say (RFC 2971 section 3.2): an OK
+// without one is a *MissingError, not the nil list of NIL.
 func (c *Client) IDFields(ctx context.Context, fields map[string]string) ([]IDField, error) {
 	r, err := c.run(ctx, &session.Command{Name: "ID", Args: func(e *wire.Encoder) {
 		e.SP()
@@ -236,8 +239,10 @@ func (c *Client) IDFields(ctx context.Context, fields map[string]string) ([]IDFi
 		return nil, err
 	}
 	var out []IDField
+	answered := false
 	for _, d := range r.Data {
 		if id, ok := d.(*codec.ID); ok {
+			answered = true
 			if id.Params == nil {
 				out = nil // NIL: the last answer
 				continue
@@ -247,6 +252,9 @@ func (c *Client) IDFields(ctx context.Context, fields map[string]string) ([]IDFi
 				out = append(out, IDField{Name: string(p.Name), Value: string(p.Value), Nil: p.Value.IsNil()})
 			}
 		}
+	}
+	if !answered {
+		return nil, &MissingError{Command: "ID", Response: "ID"}
 	}
 	return out, nil
 }

@@ -125,3 +125,27 @@ func TestGetACLWithoutACLResponseMissing(t *testing.T) {
 		t.Errorf("GetACL(INBOX) answered \"* ACL INBOX\" = %+v, %v; want empty, no error", got, err)
 	}
 }
+
+// TestIDWithoutIDResponseMissing: ID answered OK with no "* ID" (RFC 2971
+// section 3.2: the server MUST send one, NIL when it has nothing to say)
+// returned nil, nil, which a caller could not tell from "* ID NIL". Both
+// ID and IDFields end with a *MissingError; "* ID NIL" is still nil, no
+// error.
+func TestIDWithoutIDResponseMissing(t *testing.T) {
+	c := resSelected(t, "IMAP4rev1 ID", "ID")
+	m, err := c.ID(resCtx(t), nil)
+	wantMissing(t, "ID", err, "ID")
+	if m != nil {
+		t.Errorf("ID without an answer = %v; want nil", m)
+	}
+	c = resSelected(t, "IMAP4rev1 ID", "ID")
+	fields, err := c.IDFields(resCtx(t), map[string]string{"name": "imapkit"})
+	wantMissing(t, "IDFields", err, "ID")
+	if fields != nil {
+		t.Errorf("IDFields without an answer = %v; want nil", fields)
+	}
+	c = resSelected(t, "IMAP4rev1 ID", "ID", "* ID NIL")
+	if m, err := c.ID(resCtx(t), nil); err != nil || m != nil {
+		t.Errorf("ID answered \"* ID NIL\" = %v, %v; want nil, no error", m, err)
+	}
+}

@@ -85,7 +85,11 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 	r.CapsAuth = nonNil(caps)
 	if s.HasCap("ID") {
 		id, err := cn.c.ID(ctx, nil)
-		if err != nil && !errors.Is(err, session.ErrNo) && !errors.Is(err, session.ErrBad) {
+		var missing *commands.MissingError
+		// An ID refused, or answered OK without "* ID" (a broken
+		// server's), leaves the probe without the server's ID: it
+		// describes the rest.
+		if err != nil && !refused(err) && !errors.As(err, &missing) {
 			return err
 		}
 		if len(id) > 0 {

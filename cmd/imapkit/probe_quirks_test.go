@@ -280,3 +280,49 @@ func TestProbeNamespaceRefused(t *testing.T) {
 		t.Errorf("probe --json: %q (%v)", out, err)
 	}
 }
+
+// TestProbeIDWithoutAnswer: a server advertising ID that answers it OK
+// without "* ID" (commands.ID's *MissingError since it stopped returning
+// nil, nil) leaves the probe without an ID; the probe describes the rest
+// and exits 0.
+func TestProbeIDWithoutAnswer(t *testing.T) {
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		c.Caps = "IMAP4rev1 ID"
+		if err := c.Greet(c.Caps); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch cmd.Name {
+			case "CAPABILITY":
+				err = c.Lines("* CAPABILITY "+c.Caps, cmd.Tag+" OK done")
+			case "LOGIN":
+				err = c.Reply(cmd.Tag, "OK logged in")
+			case "ID":
+				err = c.Reply(cmd.Tag, "OK no ID to give")
+			case "LIST":
+				err = c.Lines(`* LIST () "/" INBOX`, cmd.Tag+" OK done")
+			case "LOGOUT":
+				return c.Lines("* BYE bye", cmd.Tag+" OK done")
+			default:
+				err = c.Reply(cmd.Tag, "BAD Unknown command")
+			}
+			if err != nil {
+				return nil
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
+	out, _ := cli(t, "", 0, "probe", "imap://alice@"+srv.Addr(), "--timeout", "10s", "--json")
+	var r probeResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.ID != nil || r.MailboxesTotal != 1 {
+		t.Errorf("probe --json: %q (%v); want no id and the one mailbox", out, err)
+	}
+}
