@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 
 	"github.com/imapkit/imapkit/codec"
@@ -25,31 +24,76 @@ type QuotaResource struct {
 	Usage, Limit uint64
 }
 
-// quotas returns the QUOTA responses among data whose root is one of
-// roots (as sent, byte for byte: a quota root is the server's string).
-// Many roots are looked up in a set: a server's QUOTAROOT may name a
-// line's worth (hundreds of thousands), and searching them for each of
-// as many QUOTA responses was quadratic (TestGetQuotaRootManyRootsLinear).
+// quotas returns the quotas of roots (as sent, byte for byte: a quota
+// root is the server's string) in the QUOTA responses among data, one
+// Quota per root in the order the roots first came. A server may send a
+// root's resources in several QUOTA responses (RFC 9208 names no limit
+// to them): they are merged, so that none is lost (GetQuota kept the
+// first QUOTA alone). A resource named again for a root, in the same
+// QUOTA or a later one, takes the later usage and limit in its first
+// place: of two answers the last is taken, as for ID and NAMESPACE.
+// Both the roots and a root's resources are looked up in maps: a
+// server's QUOTAROOT may name a line's worth of roots (hundreds of
+// thousands), and searching them for each of as many QUOTA responses was
+// quadratic (TestGetQuotaRootManyRootsLinear); a QUOTA may likewise name
+// a line's worth of resources.
 func quotas(data []codec.Response, roots ...string) []*Quota {
-	in := func(root []byte) bool { return slices.Contains(roots, string(root)) }
-	if len(roots) > maxListedRoots {
-		set := make(map[string]struct{}, len(roots))
-		for _, r := range roots {
-			set[r] = struct{}{}
-		}
-		in = func(root []byte) bool { _, ok := set[string(root)]; return ok }
+	in := rootMatcher(roots)
+	type merged struct {
+		q     *Quota
+		index map[string]int // resource name -> its place in q.Resources
 	}
 	var out []*Quota
+	var byRoot map[string]*merged
 	for _, d := range data {
-		if q, ok := d.(*codec.Quota); ok && in(q.Root) {
-			qq := &Quota{Root: string(q.Root)}
-			for _, r := range q.Resources {
-				qq.Resources = append(qq.Resources, QuotaResource{Name: strings.ToUpper(string(r.Name)), Usage: r.Usage, Limit: r.Limit})
+		q, ok := d.(*codec.Quota)
+		if !ok || !in(q.Root) {
+			continue
+		}
+		m := byRoot[string(q.Root)]
+		if m == nil {
+			if byRoot == nil {
+				byRoot = make(map[string]*merged, 1)
 			}
-			out = append(out, qq)
+			m = &merged{q: &Quota{Root: string(q.Root)}, index: make(map[string]int, len(q.Resources))}
+			byRoot[m.q.Root] = m
+			out = append(out, m.q)
+		}
+		for _, r := range q.Resources {
+			res := QuotaResource{Name: strings.ToUpper(string(r.Name)), Usage: r.Usage, Limit: r.Limit}
+			if i, ok := m.index[res.Name]; ok {
+				m.q.Resources[i] = res
+				continue
+			}
+			m.index[res.Name] = len(m.q.Resources)
+			m.q.Resources = append(m.q.Resources, res)
 		}
 	}
 	return out
+}
+
+// rootMatcher returns the test of whether a QUOTA's root is one of roots.
+// A few are searched as a list; more go in a set, so that the test costs
+// one lookup whatever their number.
+func rootMatcher(roots []string) func(root []byte) bool {
+	if len(roots) <= maxListedRoots {
+		return func(root []byte) bool {
+			for _, r := range roots {
+				if r == string(root) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	set := make(map[string]struct{}, len(roots))
+	for _, r := range roots {
+		set[r] = struct{}{}
+	}
+	return func(root []byte) bool {
+		_, ok := set[string(root)]
+		return ok
+	}
 }
 
 // maxListedRoots is the most quota roots quotas searches as a list; more
@@ -57,9 +101,10 @@ func quotas(data []codec.Response, roots ...string) []*Quota {
 const maxListedRoots = 8
 
 // GetQuota sends GETQUOTA for a quota root. The answer is the QUOTA of
-// that root (byte for byte); a QUOTA of another root (RFC 9208 lets a
-// server send them unasked) is not taken: without one of the root, a
-// *MissingError.
+// that root (byte for byte), or the QUOTA responses of that root merged
+// when the server sends several (a resource named again takes the later
+// values); a QUOTA of another root (RFC 9208 lets a server send them
+// unasked) is not taken: without one of the root, a *MissingError.
 func (c *Client) GetQuota(ctx context.Context, root string) (*Quota, error) {
 	r, err := c.run(ctx, &session.Command{Name: "GETQUOTA", Args: func(e *wire.Encoder) { e.SP().AString(root) }})
 	if err != nil {
@@ -75,7 +120,8 @@ func (c *Client) GetQuota(ctx context.Context, root string) (*Quota, error) {
 // quotas. The roots are those of the QUOTAROOT responses that name the
 // mailbox (matched as MyRights matches it), the quotas those of these
 // roots: a QUOTAROOT of another mailbox, or a QUOTA of a root the mailbox
-// is not under, is not taken. An answer with QUOTAROOT responses of
+// is not under, is not taken; a root's QUOTA responses are merged into
+// one Quota, as in GetQuota. An answer with QUOTAROOT responses of
 // other mailboxes only is a *MissingError; one with no QUOTAROOT at all
 // is no roots, no error: Dovecot 2.3 answers GETQUOTAROOT so ("OK No
 // quota.", or a bare OK for a mailbox of a namespace without an owner),
@@ -115,7 +161,7 @@ func quotaRootMailbox(d codec.Response) ([]byte, bool) {
 // SetQuota sends SETQUOTA (usually for an administrator) with the limits
 // by resource name; an empty map removes the limits. It returns the QUOTA
 // of the root the server sent in its answer (nil if none; one of another
-// root is not taken).
+// root is not taken; several of the root are merged, as in GetQuota).
 func (c *Client) SetQuota(ctx context.Context, root string, limits map[string]uint64) (*Quota, error) {
 	seen := make(map[string]string, len(limits))
 	for k, v := range limits {

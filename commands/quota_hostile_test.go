@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,37 @@ func TestGetQuotaOtherRootNotTaken(t *testing.T) {
 	}
 	if q.Root != "" || len(q.Resources) != 1 || q.Resources[0].Usage != 3 || q.Resources[0].Limit != 4 {
 		t.Errorf("GetQuota(\"\") = %+v; want root \"\" with STORAGE 3 of 4", q)
+	}
+}
+
+// TestGetQuotaSeveralQuotaResponsesMerged: GETQUOTA "" answered with
+// the root's resources in several QUOTA responses (RFC 9208 does not say
+// one): GetQuota returned the first (STORAGE alone) and lost MESSAGE
+// without a word; GetQuotaRoot returned the root twice and SetQuota the
+// first. The responses are merged into one Quota now, a resource named
+// again taking the later values in its first place.
+func TestGetQuotaSeveralQuotaResponsesMerged(t *testing.T) {
+	lines := []string{
+		`* QUOTA "" (STORAGE 1 2)`,
+		`* QUOTA other (MAILBOX 9 9)`,
+		`* QUOTA "" (MESSAGE 3 4)`,
+		`* QUOTA "" (storage 5 6)`,
+	}
+	want := []commands.QuotaResource{{Name: "STORAGE", Usage: 5, Limit: 6}, {Name: "MESSAGE", Usage: 3, Limit: 4}}
+	c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTA", lines...)
+	q, err := c.GetQuota(resCtx(t), "")
+	if err != nil || q.Root != "" || !slices.Equal(q.Resources, want) {
+		t.Errorf("GetQuota(\"\") = %+v, %v; want root \"\" with %+v", q, err, want)
+	}
+	c = resSelected(t, "IMAP4rev1 QUOTA", "SETQUOTA", lines...)
+	q, err = c.SetQuota(resCtx(t), "", map[string]uint64{"STORAGE": 6})
+	if err != nil || q == nil || !slices.Equal(q.Resources, want) {
+		t.Errorf("SetQuota(\"\") = %+v, %v; want root \"\" with %+v", q, err, want)
+	}
+	c = resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTAROOT", append([]string{`* QUOTAROOT INBOX ""`}, lines...)...)
+	roots, qs, err := c.GetQuotaRoot(resCtx(t), "INBOX")
+	if err != nil || len(roots) != 1 || len(qs) != 1 || !slices.Equal(qs[0].Resources, want) {
+		t.Errorf("GetQuotaRoot(INBOX) = %q, %+v, %v; want one root \"\" with %+v", roots, qs, err, want)
 	}
 }
 
