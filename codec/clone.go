@@ -935,8 +935,17 @@ func (r *Metadata) Clone() *Metadata {
 	var n cloneSize
 	n.bytes += len(r.Mailbox)
 	n.paramList(r.Entries)
+	for _, sk := range r.Skipped {
+		n.bytes += len(sk.Name)
+	}
 	c := newCloner(&n)
 	d := &Metadata{Mailbox: c.bytes(r.Mailbox), Values: r.Values, Entries: c.paramList(r.Entries)}
+	if r.Skipped != nil {
+		d.Skipped = make([]SkippedValue, len(r.Skipped))
+		for i, sk := range r.Skipped {
+			d.Skipped[i] = SkippedValue{Name: c.bytes(sk.Name), Size: sk.Size}
+		}
+	}
 	c.done()
 	return d
 }
@@ -1088,6 +1097,10 @@ func CloneSize(r Response) int64 {
 		top = unsafe.Sizeof(Metadata{})
 		n.bytes += len(r.Mailbox)
 		n.paramList(r.Entries)
+		for _, sk := range r.Skipped {
+			n.bytes += len(sk.Name)
+		}
+		extra = uintptr(len(r.Skipped)) * unsafe.Sizeof(SkippedValue{})
 	case *ID:
 		top = unsafe.Sizeof(ID{})
 		n.paramList(r.Params)

@@ -902,7 +902,23 @@ func (d *Decoder) metadataResp() (Response, error) {
 	}
 	if c == '(' {
 		r.Values = true
-		r.Entries, err = d.pairList(r.Entries, d.astring)
+		err = d.list(false, func() error {
+			var p Param
+			var err error
+			if p.Name, err = d.astring(); err != nil {
+				return err
+			}
+			if err := t.SP(); err != nil {
+				return err
+			}
+			p.Value, err = d.nstring()
+			if size, ok := d.skipLargeLiteral(err); ok {
+				r.Skipped = append(r.Skipped, SkippedValue{Name: p.Name, Size: size})
+				return nil
+			}
+			r.Entries = append(r.Entries, p)
+			return err
+		})
 		return r, err
 	}
 	for {
@@ -916,6 +932,27 @@ func (d *Decoder) metadataResp() (Response, error) {
 			return r, err
 		}
 	}
+}
+
+// skipLargeLiteral handles err from reading a string whose literal is
+// larger than the tokenizer's MaxStringLiteral (a *wire.LimitError
+// wrapping wire.ErrStringTooLarge; the tokenizer put the literal's header
+// back): it opens the literal and skips its body, so that the response
+// can be read on past it, and returns the literal's size, ok true. Any
+// other err gives ok false.
+func (d *Decoder) skipLargeLiteral(err error) (size int64, ok bool) {
+	var le *wire.LimitError
+	if err == nil || !errors.As(err, &le) || !errors.Is(le, wire.ErrStringTooLarge) {
+		return 0, false
+	}
+	info, lerr := d.t.Literal()
+	if lerr != nil {
+		return 0, false // err stands
+	}
+	if _, rerr := d.t.LiteralReader(); rerr != nil {
+		return 0, false
+	}
+	return info.Size, true // the next read skips the body
 }
 
 // idResp decodes "ID" SP ( "(" *(string SP nstring) ")" / NIL ).

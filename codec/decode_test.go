@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -165,6 +166,48 @@ func TestDecodeData(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeMetadataLargeValueSkipped: a METADATA value larger than the
+// tokenizer's MaxStringLiteral (64 KiB by default) failed the whole
+// response with wire.ErrStringTooLarge, the entries beside it lost. The
+// value is read past now and named in Skipped with its size; the entries
+// before and after it are decoded, and so is the next response. A value
+// under the bound is kept as before.
+func TestDecodeMetadataLargeValueSkipped(t *testing.T) {
+	big := strings.Repeat("v", wire.DefaultMaxStringLiteral+1)
+	fits := strings.Repeat("w", wire.DefaultMaxStringLiteral)
+	in := "* METADATA INBOX (/private/a \"x\" /private/big {" + itoa(len(big)) + "}\r\n" + big +
+		" /private/fits {" + itoa(len(fits)) + "}\r\n" + fits + " /private/c NIL)\r\n* 2 EXISTS\r\n"
+	d := decoder(in)
+	r, err := d.Next()
+	if err != nil {
+		t.Fatalf("METADATA with a value of %d bytes: %v", len(big), err)
+	}
+	m := codec.CloneResponse(r).(*codec.Metadata)
+	if len(m.Entries) != 3 || string(m.Entries[0].Name) != "/private/a" || string(m.Entries[0].Value) != "x" ||
+		string(m.Entries[1].Name) != "/private/fits" || len(m.Entries[1].Value) != len(fits) ||
+		string(m.Entries[2].Name) != "/private/c" || m.Entries[2].Value != nil {
+		t.Errorf("Entries = %d entries %q; want /private/a \"x\", /private/fits (%d bytes), /private/c NIL", len(m.Entries), names(m.Entries), len(fits))
+	}
+	if len(m.Skipped) != 1 || string(m.Skipped[0].Name) != "/private/big" || m.Skipped[0].Size != int64(len(big)) {
+		t.Errorf("Skipped = %+v; want /private/big of %d bytes", m.Skipped, len(big))
+	}
+	if r, err := d.Next(); err != nil || r.(*codec.Exists).Count != 2 {
+		t.Errorf("the response after: %v, %v; want * 2 EXISTS", r, err)
+	}
+}
+
+// names returns the names of ps.
+func names(ps []codec.Param) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, string(p.Name))
+	}
+	return out
+}
+
+// itoa is strconv.Itoa.
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestDecodeThread(t *testing.T) {
 	r := decodeOne(t, "* THREAD (2)(3 6 (4 23)(44 7 96))((11)(12))\r\n").(*codec.Thread)

@@ -297,6 +297,20 @@ type Metadata struct {
 	Mailbox Bytes
 	Values  bool
 	Entries []Param // Name is the entry; Value its value (nil for NIL)
+	// Skipped are the entries whose value was a literal larger than the
+	// tokenizer's MaxStringLiteral (wire.DefaultMaxStringLiteral, 64 KiB,
+	// by default): the value was read past, not kept, and the entry is
+	// not in Entries; the rest of the response is decoded. (Before, such
+	// a value failed the whole response with wire.ErrStringTooLarge, the
+	// entries beside it lost.) Encode leaves them out.
+	Skipped []SkippedValue
+}
+
+// SkippedValue is an entry of a METADATA response whose value was too
+// large to keep (Metadata.Skipped).
+type SkippedValue struct {
+	Name Bytes // the entry
+	Size int64 // the value's size in bytes, as its literal announced
 }
 
 // ID is an untagged ID response (RFC 2971). Params is nil for NIL.

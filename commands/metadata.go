@@ -39,6 +39,11 @@ type MetadataEntry struct {
 // every entry under them (RFC 5464 section 4.2.2), entry names compared in
 // any ASCII case. Entries of another mailbox, or neither asked for nor
 // within the asked depth of one, are not the answer and are left out.
+//
+// An entry whose value is larger than the session's bound on one string
+// (wire.TokenizerOptions.MaxStringLiteral, 64 KiB by default) is read past
+// and left out: GetMetadata returns the other entries and a
+// *MetadataTooLargeError naming it with its size.
 func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []string, opts *MetadataOptions) (out []MetadataEntry, longEntries uint64, err error) {
 	var o MetadataOptions
 	if opts != nil {
@@ -84,6 +89,7 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 	}
 	want, _ := c.encodeMailbox(mailbox) // the command went: no error
 	own := ownMailbox(r.Data, want, metadataMailbox)
+	var skipped []SkippedEntry
 	for _, d := range r.Data {
 		// The answer names the mailbox asked for, with values; an entry
 		// list without them, or another mailbox's, is an unsolicited
@@ -94,6 +100,11 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 					out = append(out, MetadataEntry{Name: string(p.Name), Value: p.Value.Clone()})
 				}
 			}
+			for _, sk := range m.Skipped {
+				if withinAsked(string(sk.Name), entries, o.Depth) {
+					skipped = append(skipped, SkippedEntry{Name: string(sk.Name), Size: sk.Size})
+				}
+			}
 		}
 	}
 	if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeMetadata && equalFold(string(st.Code.Sub), "LONGENTRIES") {
@@ -102,8 +113,52 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 		// refusal) is no such size.
 		longEntries = st.Code.Num
 	}
+	if skipped != nil {
+		return out, longEntries, &MetadataTooLargeError{Entries: skipped}
+	}
 	return out, longEntries, nil
 }
+
+// MetadataTooLargeError reports the entries of GetMetadata's answer whose
+// values were larger than the session's bound on one string
+// (wire.TokenizerOptions.MaxStringLiteral, wire.DefaultMaxStringLiteral =
+// 64 KiB by default): they were read past, not kept (codec.Metadata's
+// Skipped). GetMetadata returns the other entries of its answer beside
+// it, and the session goes on. It matches wire.ErrStringTooLarge. To have
+// such values, raise MaxStringLiteral (session.Options.Tokenizer); to have
+// the server leave them out instead, and say so in longEntries, ask with
+// MetadataOptions.MaxSize (RFC 5464 section 4.2.1).
+type MetadataTooLargeError struct {
+	Entries []SkippedEntry // in the order the server sent them
+}
+
+// SkippedEntry is an entry whose value was too large to keep: its name and
+// the value's size in bytes.
+type SkippedEntry struct {
+	Name string
+	Size int64
+}
+
+// Error implements error.
+func (e *MetadataTooLargeError) Error() string {
+	var b strings.Builder
+	b.WriteString("commands: GETMETADATA: ")
+	for i, en := range e.Entries {
+		if i == 3 {
+			fmt.Fprintf(&b, " and %d more", len(e.Entries)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q (%d bytes)", en.Name, en.Size)
+	}
+	b.WriteString(": value over the session's MaxStringLiteral, left out")
+	return b.String()
+}
+
+// Unwrap returns wire.ErrStringTooLarge.
+func (e *MetadataTooLargeError) Unwrap() error { return wire.ErrStringTooLarge }
 
 func metadataMailbox(d codec.Response) ([]byte, bool) {
 	m, ok := d.(*codec.Metadata)

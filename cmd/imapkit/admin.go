@@ -317,9 +317,12 @@ func runMetadata(ctx context.Context, cn *conn, args []string, own any, o *outpu
 			return usagef("--depth must be 0, 1 or infinity")
 		}
 		entries, long, err := cn.c.GetMetadata(ctx, mbox, args[2:], opts)
-		if err != nil {
+		var tooLarge *commands.MetadataTooLargeError
+		if err != nil && !errors.As(err, &tooLarge) {
 			return err
 		}
+		// Values over the session's string bound were left out: the
+		// other entries are printed, then the error names those.
 		if o.json {
 			j := struct {
 				Mailbox     string      `json:"mailbox"`
@@ -329,7 +332,10 @@ func runMetadata(ctx context.Context, cn *conn, args []string, own any, o *outpu
 			for _, e := range entries {
 				j.Entries = append(j.Entries, entryJSON(e))
 			}
-			return o.emit(j)
+			if eerr := o.emit(j); eerr != nil {
+				return eerr
+			}
+			return err
 		}
 		tw := o.table()
 		fmt.Fprintln(tw, "ENTRY\tVALUE")
@@ -339,7 +345,10 @@ func runMetadata(ctx context.Context, cn *conn, args []string, own any, o *outpu
 		if long > 0 {
 			fmt.Fprintf(o.stderr, "imapkit metadata: values left out; the largest has %d bytes\n", long)
 		}
-		return tw.Flush()
+		if ferr := tw.Flush(); ferr != nil {
+			return ferr
+		}
+		return err
 	default:
 		var entries []commands.MetadataEntry
 		if args[0] == "set" {
