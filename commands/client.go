@@ -331,7 +331,15 @@ func (c *Client) encodeMailbox(name string) (string, error) {
 // forbids too but Dovecot creates (and Cyrus, but DEL), and which break
 // no line, are sent: a mailbox that holds one stays reachable by its
 // name. A MailboxInfo.Name the Client remembers from a LIST or LSUB
-// answer is not refused: it goes as the server listed it.
+// answer is not refused: it goes as the server listed it. The Client
+// does not remember a name whose bytes as listed hold a C0 control (a CR
+// LF in a literal, a tab in a quoted string): it is refused like any
+// other, so that no control byte is ever sent in a mailbox name. The
+// same holds for a name a LIST gave in modified UTF-7 that decodes to a
+// control ("a&AAo-b") once the Client no longer remembers it (past 4,096
+// names or 1 MiB, or a name over 1 KiB: see MailboxInfo.Name), and for
+// one that only an OLDNAME, a STATUS, NAMESPACE or NOTIFY response gave:
+// those are not remembered.
 var ErrMailboxName = errors.New("commands: invalid mailbox name")
 
 // ErrModSeq is returned, wrapped with the option that holds it, for a

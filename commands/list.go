@@ -42,7 +42,13 @@ type MailboxInfo struct {
 	// caller (ErrMailboxName):
 	// the Client that listed them remembers (up to 4,096 of them and
 	// 1 MiB, names up to 1 KiB) and sends such a Name as the server listed
-	// it. Two names the server lists that
+	// it. A name whose bytes as the server sent them hold a C0 control
+	// (CR, LF, tab: in a literal or a quoted string) is never sent: the
+	// commands refuse it with ErrMailboxName, as they refuse such a name
+	// from a caller. One that only decodes to a control ("a&AAo-b", sent
+	// without one) goes as listed while remembered, and is refused once
+	// it is not (past those bounds), or when only an OLDNAME, STATUS,
+	// NAMESPACE or NOTIFY response gave it. Two names the server lists that
 	// decode alike ("R&D" and "R&-D") have the same Name, which reaches
 	// the one listed last; Raw tells them apart.
 	Name string

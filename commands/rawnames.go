@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"sync"
 
 	"github.com/imapkit/imapkit/codec"
@@ -26,7 +25,11 @@ const (
 // valid UTF-8 or holds a NUL or another C0 control (raw Latin-1 "Caf\xe9",
 // passed through; "&AAA-", which decodes to NUL; "a&AAk-b", to a tab),
 // which a command refuses from a caller (ErrMailboxName). A command given such a Name sends the name as listed
-// (Client.encodeMailbox).
+// (Client.encodeMailbox). A name whose bytes as sent hold a C0 control
+// (a CR LF in a literal, a tab in a quoted string) is not remembered: it
+// is refused as a caller's would be, so that no control byte is sent and
+// the answer does not hang on where the name came from; one that decodes
+// to a control but is sent without one ("a&AAk-b") is remembered.
 //
 // In UTF-8 mode (UTF8=ACCEPT enabled, or an IMAP4rev2-only server) a Name
 // is the name as sent, and goes back as it is; only one a command would
@@ -79,9 +82,13 @@ func (r *rawNames) note(name string, raw []byte, utf8 bool, gen uint32) {
 		delete(r.m, name)
 		r.bytes -= len(name) + len(old.raw)
 	}
-	if same || len(raw) > rawNameMax || bytes.IndexByte(raw, 0) >= 0 {
-		// (A NUL byte cannot be sent: such a name is refused as one the
-		// caller made up would be, with ErrMailboxName.)
+	if same || len(raw) > rawNameMax || controlByte(raw) {
+		// A NUL, CR, LF or another C0 control byte as sent is not sent
+		// back: such a name is refused as one the caller made up would
+		// be, with ErrMailboxName, whatever its source. (Sent as
+		// listed, a CR LF went in a literal and a tab in a quoted
+		// string, raw, while the same name from STATUS, NOTIFY or a
+		// LIST past the bounds above was refused.)
 		return
 	}
 	if r.m == nil {
@@ -116,6 +123,17 @@ func (r *rawNames) raw(name string, utf8 bool, gen uint32) (string, bool) {
 		return "", false
 	}
 	return n.raw, true
+}
+
+// controlByte reports whether b holds a C0 control byte (NUL to U+001F),
+// which a mailbox name as sent may not hold (RFC 9051 section 5.1).
+func controlByte(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // plainName reports whether b is printable US-ASCII without "&": a name

@@ -309,8 +309,9 @@ func TestRev2OnlyNamesEveryWay(t *testing.T) {
 
 // TestListedRawNameNULError: names a hostile LIST gives in literals, now
 // sent as listed without checkMailboxName (encodeMailbox looks the raw name
-// up first). One with CR LF and a command after it goes as a literal: no
-// injection (checked, passes). One with a NUL byte is still refused, but by
+// up first). One with CR LF and a command after it went as a literal: no
+// injection (checked, passes; since TestListedNameControlBytesNotSent it
+// is not sent at all). One with a NUL byte is still refused, but by
 // the wire encoder (wire.ErrNUL in an *EncodeError), not with an error
 // wrapping ErrMailboxName as encodeMailbox's and ErrMailboxName's docs say
 // and as before dd82aa3.
@@ -357,4 +358,48 @@ func TestListedRawNameNULError(t *testing.T) {
 // MailboxInfo.Name's doc says to pass it to the commands as it is.
 func TestRev2OnlyListedLatin1Name(t *testing.T) {
 	listedLatin1NameStatus(t, "IMAP4rev2")
+}
+
+// TestListedNameControlBytesNotSent: a LIST that gives names holding raw
+// C0 control bytes in literals ("a\r\nb", "a\tb"). The Client remembered
+// them and sent each back as listed, a literal holding a raw CR LF or tab,
+// while the same name typed by a caller, or given by STATUS or NOTIFY, or
+// listed past rawNames' bounds, was refused with ErrMailboxName: which
+// of the two a caller got hung on where the name came from. Such a name
+// is refused now whatever its source, before anything is sent. A name the
+// server lists in modified UTF-7 ("a&AAo-b", a line feed once decoded)
+// has no control byte on the wire: it still goes back as listed. In
+// UTF-8 mode (an IMAP4rev2-only server) the same.
+func TestListedNameControlBytesNotSent(t *testing.T) {
+	for _, caps := range []string{"IMAP4rev1", "IMAP4rev2"} {
+		c, ctx, f := rawClient(t, caps, func(cmd rawCmd) string {
+			switch {
+			case bytes.Contains(cmd.Raw, []byte(" LIST ")):
+				return "* LIST () \"/\" {4}\r\na\r\nb\r\n* LIST () \"/\" {3}\r\na\tb\r\n* LIST () \"/\" \"a&AAo-b\"\r\n" + cmd.Tag + " OK done\r\n"
+			case bytes.Contains(cmd.Raw, []byte(" STATUS ")):
+				return cmd.Tag + " OK done\r\n"
+			}
+			return ""
+		})
+		l, err := c.List(ctx, "*", nil)
+		if err != nil || len(l) != 3 {
+			t.Fatalf("%s: LIST: %v %+v", caps, err, l)
+		}
+		for _, m := range l[:2] {
+			_, err := c.Status(ctx, m.Name, commands.StatusMessages)
+			if !errors.Is(err, commands.ErrMailboxName) || !strings.Contains(err.Error(), "control character") {
+				t.Errorf("%s: Status(%q), a listed name with a raw control byte: %v; want ErrMailboxName naming the control character", caps, m.Name, err)
+			}
+		}
+		for _, cmd := range f.commands() {
+			if bytes.Contains(cmd.Raw, []byte(" STATUS ")) && (bytes.Contains(cmd.Raw, []byte("a\r\nb")) || bytes.Contains(cmd.Raw, []byte("a\tb"))) {
+				t.Errorf("%s: a name with a raw control byte was sent: %q", caps, cmd.Raw)
+			}
+		}
+		if caps == "IMAP4rev1" {
+			if _, err := c.Status(ctx, l[2].Name, commands.StatusMessages); errors.Is(err, commands.ErrMailboxName) {
+				t.Errorf("Status(%q), listed as \"a&AAo-b\": %v; want it sent as listed", l[2].Name, err)
+			}
+		}
+	}
 }
