@@ -72,7 +72,9 @@
 // each body section as an io.Reader: small ones come whole with their
 // FETCH response and are read in place, large ones (over the tokenizer's
 // string limit) are streamed while the server's bytes arrive, and a
-// section the caller does not read is skipped. The loop body may run other
+// section the caller does not read is skipped. NextSection hands on the
+// sections the server sent, asked for or not: Section.Answers tells the
+// one asked for (the CLI's fetch and export write only that one). The loop body may run other
 // commands on the Client, even while it holds a section.
 //
 // A Message's attributes are copied out of the decoder by default, so

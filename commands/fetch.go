@@ -277,7 +277,10 @@ const BufferedSectionMax = 4096
 // Body sections come from Message.NextSection, in the order the server
 // sent them: those up to the tokenizer's string limit
 // (wire.TokenizerOptions.MaxStringLiteral, 64 KiB by default) arrive whole with
-// their FETCH response, larger ones are streamed from the connection. What
+// their FETCH response, larger ones are streamed from the connection. They
+// are the sections the server sent, not only those asked for: a broken or
+// hostile server may send another (BODY[HEADER] for BODY[]) or one twice;
+// Section.Answers tells whether a section is the one asked for. What
 // the loop body does not read is skipped when it moves on. Breaking out of
 // the loop drops the rest of the answer (read in the background). An error
 // ends the iteration with a nil message; a tagged NO or BAD is a

@@ -976,3 +976,48 @@ func TestFetchExpungeZeroRefused(t *testing.T) {
 		t.Errorf("the next command: %v", err)
 	}
 }
+
+// TestFetchSectionAnswersAsked: NextSection hands on every section the
+// server sent, asked for or not; a caller could not tell the one asked for
+// from another without redoing Partial's unexported matching (the CLI
+// has its own). Section.Answers tells it: the same kind (the RFC822 forms
+// as their BODY equivalents), part, specifier and header field names (in
+// any case and order), and origin.
+func TestFetchSectionAnswersAsked(t *testing.T) {
+	headerFields := commands.FetchSection{Specifier: "HEADER.FIELDS", Fields: []string{"From", "Subject"}}
+	for _, tc := range []struct {
+		asked commands.FetchSection
+		sent  []string // sections as sent, each with a 1-byte body
+		want  []bool   // Answers(asked) of each, in order
+	}{
+		{commands.WholeMessage, []string{"BODY[HEADER]", "BODY[1]", "BODY[]<5>", "BINARY[]", "BODY[]", "RFC822", "BODY[]<0>"}, []bool{false, false, false, false, true, true, true}},
+		{commands.HeaderSection, []string{"BODY[]", "RFC822.HEADER", "BODY[header]", "BODY[1.HEADER]"}, []bool{false, true, true, false}},
+		{headerFields, []string{"BODY[HEADER.FIELDS (TO)]", "BODY[HEADER.FIELDS (SUBJECT FROM)]", "BODY[HEADER.FIELDS.NOT (FROM SUBJECT)]"}, []bool{false, true, false}},
+		{commands.FetchSection{Part: []int{1, 2}, Binary: true, Offset: 10, Count: 5}, []string{"BINARY[1.2]<10>", "BODY[1.2]<10>", "BINARY[1.2]", "BINARY[1.3]<10>"}, []bool{true, false, false, false}},
+	} {
+		var items []string
+		for _, s := range tc.sent {
+			items = append(items, s+" {1}\r\nx")
+		}
+		c := resSelected(t, "IMAP4rev1", "FETCH", "* 1 FETCH ("+strings.Join(items, " ")+")")
+		var got []bool
+		for m, err := range c.Fetch(resCtx(t), commands.SeqNums(1), &commands.FetchItems{Sections: []commands.FetchSection{tc.asked}}) {
+			if err != nil {
+				t.Fatalf("%s: %v", tc.asked, err)
+			}
+			for {
+				s, err := m.NextSection()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", tc.asked, err)
+				}
+				got = append(got, s.Answers(tc.asked))
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("asked %s, sent %q: Answers = %v; want %v", tc.asked, tc.sent, got, tc.want)
+		}
+	}
+}

@@ -294,22 +294,40 @@ func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, sta
 func nextAsked(m *Message, asked FetchSection) (*Section, error) {
 	for {
 		s, err := m.NextSection()
-		if err != nil || answers(s, asked) {
+		if err != nil || s.Answers(asked) {
 			return s, err
 		}
 	}
 }
 
-// answers reports whether s is the answer to asked, a partial section: the
-// same kind (BODY or BINARY), part and specifier, the same header field
-// names for HEADER.FIELDS (.NOT) (sameFields), and the origin asked for.
-// A section without an origin is the section from its start: the answer
-// only to a partial fetch from 0.
-func answers(s *Section, asked FetchSection) bool {
-	if (s.Kind == codec.SectionBinary) != asked.Binary || s.Kind != codec.SectionBinary && s.Kind != codec.SectionBody {
+// Answers reports whether s, a section the server sent, is the answer to
+// asked, one of FetchItems.Sections: the same kind (BODY or BINARY; the
+// RFC822, RFC822.HEADER and RFC822.TEXT forms stand for BODY[],
+// BODY[HEADER] and BODY[TEXT]), part and specifier (in any ASCII case),
+// the same header field names for HEADER.FIELDS (.NOT) (in any ASCII case
+// and order, each once or more), and the origin asked for (Offset; a
+// section without an origin is the section from its start, the answer
+// only to an Offset of 0, as a whole section with the origin 0 is).
+//
+// Message.NextSection hands on every section the server sent, asked for
+// or not: a broken or hostile server (or proxy) may send BODY[HEADER]
+// for BODY[], another part, or the same section twice. A caller that
+// takes a section for the one it asked for checks it with Answers (as
+// Partial does) and passes over the others.
+func (s *Section) Answers(asked FetchSection) bool {
+	kind, spec := s.Kind, s.Specifier
+	switch kind {
+	case codec.SectionRFC822:
+		kind = codec.SectionBody
+	case codec.SectionRFC822Header:
+		kind, spec = codec.SectionBody, "HEADER"
+	case codec.SectionRFC822Text:
+		kind, spec = codec.SectionBody, "TEXT"
+	}
+	if (kind == codec.SectionBinary) != asked.Binary || kind != codec.SectionBinary && kind != codec.SectionBody {
 		return false
 	}
-	if len(s.Part) != len(asked.Part) || !strings.EqualFold(s.Specifier, asked.Specifier) {
+	if len(s.Part) != len(asked.Part) || !strings.EqualFold(spec, asked.Specifier) {
 		return false
 	}
 	for i, p := range asked.Part {

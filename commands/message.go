@@ -669,7 +669,10 @@ func keptBytes(f *codec.Fetch, bufferMax int64) int {
 // NextSection returns the message's next body section, in the order the
 // server sent them, and io.EOF after the last one; the attributes of the
 // message are then all set. A section over FetchItems.BufferMax that was
-// handed out before can no longer be read.
+// handed out before can no longer be read. Every section the server sent
+// is handed on, asked for or not (BODY[HEADER] for BODY[], another part,
+// the same section twice, from a broken or hostile server): check it with
+// Section.Answers before taking it for one of FetchItems.Sections.
 func (m *Message) NextSection() (*Section, error) {
 	m.releaseCur()
 	for {
