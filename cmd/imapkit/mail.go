@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -137,13 +138,45 @@ func runCapability(ctx context.Context, cn *conn, _ []string, _ any, o *output) 
 	return nil
 }
 
-// jsonMailbox is one mailbox of list --json.
+// jsonMailbox is one mailbox of list --json and lsub --json.
 type jsonMailbox struct {
-	Name       string   `json:"name"`
+	Name string `json:"name"`
+	// NameBase64 is the name's bytes as the server sent them (base64),
+	// only when Name does not give them back (nameAsSent).
+	NameBase64 string   `json:"name_base64,omitempty"`
 	Delimiter  string   `json:"delimiter"`
 	Attributes []string `json:"attributes"`
 	Messages   *uint32  `json:"messages,omitempty"`
 	Unseen     *uint32  `json:"unseen,omitempty"`
+}
+
+// listedMailbox is b as list --json and lsub --json print it; utf8 tells
+// whether names come in UTF-8 (UTF8=ACCEPT enabled).
+func listedMailbox(b *commands.MailboxInfo, utf8 bool) jsonMailbox {
+	return jsonMailbox{Name: b.Name, NameBase64: nameAsSent(b.Name, b.Raw, utf8),
+		Delimiter: b.Delim, Attributes: nonNil(b.Attrs)}
+}
+
+// nameAsSent returns raw, a mailbox name as the server sent it, in base64
+// when name, what it decodes to, does not give it back, and "" when it
+// does: a name that is not UTF-8 (raw Latin-1 "Caf\xe9", which JSON
+// would carry as "Caf\ufffd"), that holds a NUL or another C0 control
+// (which no command takes from a user), or that does not encode back to
+// raw (modified UTF-7 a server broke, "&Jjo"; a name a client that does
+// not encode made, "R&D", which decodes as "R&-D" does). utf8 tells
+// whether names go as UTF-8 (then a name goes as it is) or in modified
+// UTF-7.
+func nameAsSent(name string, raw []byte, utf8 bool) string {
+	if commands.CheckMailboxName(name) == nil {
+		wire := name
+		if !utf8 {
+			wire = codec.EncodeMailbox(name)
+		}
+		if wire == string(raw) {
+			return ""
+		}
+	}
+	return base64.StdEncoding.EncodeToString(raw)
 }
 
 func runList(ctx context.Context, cn *conn, args []string, own any, o *output) error {
@@ -174,7 +207,7 @@ func runList(ctx context.Context, cn *conn, args []string, own any, o *output) e
 	}
 	for _, b := range boxes {
 		if o.json {
-			m := jsonMailbox{Name: b.Name, Delimiter: b.Delim, Attributes: nonNil(b.Attrs)}
+			m := listedMailbox(b, s.UTF8Enabled())
 			if b.Status != nil {
 				m.Messages, m.Unseen = &b.Status.Messages, &b.Status.Unseen
 			}

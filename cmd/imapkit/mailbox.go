@@ -127,7 +127,7 @@ func runLSub(ctx context.Context, cn *conn, args []string, _ any, o *output) err
 	}
 	for _, b := range boxes {
 		if o.json {
-			if err := o.emit(jsonMailbox{Name: b.Name, Delimiter: b.Delim, Attributes: nonNil(b.Attrs)}); err != nil {
+			if err := o.emit(listedMailbox(b, s.UTF8Enabled())); err != nil {
 				return err
 			}
 			continue

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/base64"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+)
+
+// listNames are the names a server lists as it sends them, and whether
+// the decoded name alone gives them back: a Latin-1 name (raw bytes, not
+// UTF-8), a name a client that does not encode made ("R&D") beside the
+// one that decodes alike ("R&-D"), modified UTF-7 the server broke (a
+// shift not closed), one holding a NUL ("&AAA-", which no command takes
+// from a user), and two that round trip.
+var listNames = []struct {
+	wire      string
+	roundTrip bool
+}{
+	{"Caf\xe9", false},
+	{"R&D", false},
+	{"R&-D", true},
+	{"&Jjo", false},
+	{"a&AAA-b", false},
+	{"&AOk-t&AOk-", true},
+	{"INBOX", true},
+}
+
+// TestListJSONGivesNameAsSent: list --json and lsub --json give, beside the
+// decoded "name", the name's bytes as the server sent them ("name_base64")
+// whenever the decoded name would not give them back (not UTF-8, a NUL,
+// or not encoding back to what was sent), so that two mailboxes whose
+// names decode alike, or one whose name is not UTF-8, can still be told
+// apart and named exactly; a name that round trips has no such field.
+// Before, "Caf\xe9" came as "Caf\ufffd" and "R&D" and "R&-D" both as
+// "R&D", and nothing told what the server had sent.
+func TestListJSONGivesNameAsSent(t *testing.T) {
+	// Waits on a scripted server over TCP.
+	t.Parallel()
+	addr := jsonServer(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch cmd.Name {
+			case "LIST", "LSUB":
+				for _, n := range listNames {
+					if err := c.Line("* " + cmd.Name + ` () "/" "` + n.wire + `"`); err != nil {
+						return err
+					}
+				}
+				err = c.Reply(cmd.Tag, "OK done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	})
+	url := "imap://alice@" + addr
+	for _, verb := range []string{"list", "lsub"} {
+		code, out, errs := runCLI(t, "", verb, url, "--json")
+		if code != 0 {
+			t.Fatalf("%s --json: exit %d: %s", verb, code, errs)
+		}
+		type box struct {
+			Name       string  `json:"name"`
+			NameBase64 *string `json:"name_base64"`
+		}
+		boxes := decodeLines[box](t, verb+" --json", out)
+		if len(boxes) != len(listNames) {
+			t.Fatalf("%s --json: %d mailboxes, want %d: %s", verb, len(boxes), len(listNames), out)
+		}
+		seen := map[string]bool{}
+		for i, b := range boxes {
+			n := listNames[i]
+			if n.roundTrip {
+				if b.NameBase64 != nil {
+					t.Errorf("%s --json: %q round trips, yet has name_base64 %q", verb, n.wire, *b.NameBase64)
+				}
+				seen[n.wire] = true
+				continue
+			}
+			if b.NameBase64 == nil {
+				t.Errorf("%s --json: %q listed as %q with no name_base64: the name as sent is lost", verb, n.wire, b.Name)
+				continue
+			}
+			raw, err := base64.StdEncoding.DecodeString(*b.NameBase64)
+			if err != nil || string(raw) != n.wire {
+				t.Errorf("%s --json: name_base64 %q of %q gives %q (%v); want the name as sent", verb, *b.NameBase64, b.Name, raw, err)
+			}
+			seen[string(raw)] = true
+		}
+		if !seen["R&D"] || !seen["R&-D"] {
+			t.Errorf("%s --json: R&D and R&-D cannot be told apart: %s", verb, out)
+		}
+	}
+}
