@@ -111,8 +111,10 @@ func lockExport(path string) (*stateLock, error) {
 type sink interface {
 	// write stores one message read from body.
 	write(m *commands.Message, body io.Reader) (int64, error)
-	// spoolDir is where a body whose UID comes after it is spooled.
-	spoolDir() string
+	// spoolTemp creates the temporary file a body whose UID comes after
+	// it is spooled to: one the next run of the same export removes, if
+	// this one is killed before it can (SIGKILL, a second signal).
+	spoolTemp() (*os.File, error)
 	// commit makes everything written so far durable and returns the
 	// size to record in the state.
 	commit() (int64, error)
@@ -360,7 +362,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			// leaves the UID unknown until the section's end, and the
 			// file's name, flags and date depend on it. Spool it first
 			// (with the rest of the response).
-			sp, err = spool(sk.spoolDir(), m, s)
+			sp, err = spool(sk.spoolTemp, m, s)
 			if err != nil {
 				return written, nil, err
 			}
@@ -422,16 +424,20 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	return written, vanished, nil
 }
 
-// spool reads s, a section of m, whole into a temporary file in dir
-// (removed when closed; in a Maildir, tmp/), and the rest of m's response,
-// and returns it rewound: m's attributes after the section (its UID) are
-// known then. The sections after s are skipped.
-func spool(dir string, m *commands.Message, s io.Reader) (*spooled, error) {
-	f, err := os.CreateTemp(dir, "spool-*.imapkit") // a Maildir's open removes leftovers
+// spool reads s, a section of m, whole into a temporary file that temp
+// creates (removed when closed; see sink.spoolTemp), and the rest of m's
+// response, and returns it rewound: m's attributes after the section (its
+// UID) are known then. The sections after s are skipped.
+func spool(temp func() (*os.File, error), m *commands.Message, s io.Reader) (*spooled, error) {
+	f, err := temp()
 	if err != nil {
 		return nil, err
 	}
-	sp := &spooled{f}
+	// Unlinked at once where the system lets an open file be removed
+	// (as append's spool of stdin is): a run killed while it spools
+	// (SIGKILL, a second Ctrl-C) leaves nothing. Elsewhere the file is
+	// removed when closed, and its name tells whose it is.
+	sp := &spooled{File: f, unlinked: os.Remove(f.Name()) == nil}
 	if _, err := io.Copy(f, s); err != nil {
 		sp.Close()
 		return nil, err
@@ -457,12 +463,18 @@ func spool(dir string, m *commands.Message, s io.Reader) (*spooled, error) {
 	return sp, nil
 }
 
-// spooled is a spooled body: a temporary file, removed when closed.
-type spooled struct{ *os.File }
+// spooled is a spooled body: a temporary file, unlinked once made or
+// removed when closed.
+type spooled struct {
+	*os.File
+	unlinked bool // removed from its directory while open
+}
 
 func (s *spooled) Close() error {
 	err := s.File.Close()
-	os.Remove(s.Name())
+	if !s.unlinked {
+		os.Remove(s.Name())
+	}
 	return err
 }
 
@@ -470,8 +482,9 @@ func (s *spooled) Close() error {
 // line ends but for a line whose text ends in CR (see write); import's
 // mboxReader gives the messages back.
 type mboxSink struct {
-	f *os.File
-	w *bufio.Writer
+	f    *os.File
+	w    *bufio.Writer
+	path string // the mbox's path, as given
 }
 
 // openMbox opens the mbox at path for appending, cutting it back to size:
@@ -501,10 +514,19 @@ func openMbox(path string, size int64) (*mboxSink, error) {
 		f.Close()
 		return nil, err
 	}
-	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path}, nil
 }
 
-func (s *mboxSink) spoolDir() string { return filepath.Dir(s.f.Name()) }
+// spoolTemp creates PATH.imapkit-export.json.spool-*.tmp beside the
+// export's state: named after the export it belongs to, and, where a run
+// killed while spooling left it (a system where spool could not unlink it
+// at once), removed by the next run once it holds the state's lock
+// (removeStateTemps). Before, it was "spool-*.imapkit" in the mbox's
+// directory, named after nothing, never removed.
+func (s *mboxSink) spoolTemp() (*os.File, error) {
+	st := statePath(s.path)
+	return os.CreateTemp(filepath.Dir(st), filepath.Base(st)+".spool-*.tmp")
+}
 
 func (s *mboxSink) write(m *commands.Message, body io.Reader) (int64, error) {
 	d := m.InternalDate
@@ -666,7 +688,11 @@ func (md *maildirSink) missing(uids []uint32) []uint32 {
 	return out
 }
 
-func (md *maildirSink) spoolDir() string { return filepath.Join(md.dir, "tmp") }
+// spoolTemp creates a file in the Maildir's tmp/, whose open removes
+// what a killed run left there.
+func (md *maildirSink) spoolTemp() (*os.File, error) {
+	return os.CreateTemp(filepath.Join(md.dir, "tmp"), "spool-*.imapkit")
+}
 
 func (md *maildirSink) write(m *commands.Message, body io.Reader) (int64, error) {
 	d := m.InternalDate

@@ -3,10 +3,17 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -188,5 +195,191 @@ func TestExportLeftOutConfirmed(t *testing.T) {
 		if code == 0 || !strings.Contains(errs, "UID 2") {
 			t.Errorf("UID 2 left out of the answer but still on the server: exit %d %q %q; want a failure naming UID 2 (the state must not move past it)", code, out, errs)
 		}
+	}
+}
+
+// spoolServer is a server of one message, UID 7, whose body FETCH answer
+// sends the UID after the body (so export spools the body, to learn the
+// UID before it writes). On a connection for which stall says so, the
+// answer stops halfway through the body, and the server waits for the
+// client to go; the other connections get the whole message.
+func spoolServer(body string, stall func() bool) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		stalls := stall()
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch {
+			case cmd.Name == "UID SEARCH":
+				err = c.Lines("* SEARCH 7", cmd.Tag+" OK done")
+			case cmd.Name == "UID FETCH" && !strings.Contains(cmd.Args, "BODY"):
+				err = c.Lines(`* 1 FETCH (UID 7 FLAGS () INTERNALDATE "01-Jan-2024 10:00:00 +0000")`, cmd.Tag+" OK done")
+			case cmd.Name == "UID FETCH" && stalls:
+				if err := c.WriteString(fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s", len(body), body[:len(body)/2])); err != nil {
+					return nil
+				}
+				for { // until the client is gone
+					if _, err := c.ReadLine(); err != nil {
+						return nil
+					}
+				}
+			case cmd.Name == "UID FETCH":
+				err = c.WriteString(fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s UID 7)\r\n%s OK done\r\n", len(body), body, cmd.Tag))
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	}
+}
+
+// spoolFiles returns the names in dir that are neither the mbox nor its
+// state and lock: an export's temporary files.
+func spoolFiles(t *testing.T, dir, mbox string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l []string
+	for _, e := range ents {
+		switch n := e.Name(); n {
+		case mbox, mbox + ".imapkit-export.json", mbox + ".imapkit-export.json.lock":
+		default:
+			l = append(l, n)
+		}
+	}
+	return l
+}
+
+// spoolOpen reports whether process pid holds open a file of dir whose
+// name holds "spool" (unlinked or not): an export's spool.
+func spoolOpen(pid int, dir string) bool {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(target, dir+"/") && strings.Contains(target, "spool") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestExportSpoolKilled: an mbox export killed while it spools a body
+// (a real signal to a child process running main). SIGTERM (the user's
+// Ctrl-C alike) stops it with exit 3 and the spool file removed. SIGKILL
+// (or a second signal while the first is handled) cannot be caught: the
+// spool file must be gone all the same (unlinked once made), and the next
+// run exports the message. Before, the killed run left
+// "spool-NNN.imapkit" next to the mbox, named after nothing, and no run
+// ever removed it.
+func TestExportSpoolKilled(t *testing.T) {
+	// Waits on child processes and a scripted server.
+	t.Parallel()
+	body := "From: a@example.com\r\nSubject: spooled\r\n\r\n" + strings.Repeat("a line of the body\r\n", 4000)
+	var stall atomic.Bool
+	stall.Store(true)
+	srv, err := hostile.Listen(spoolServer(body, stall.Load))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	dir := t.TempDir()
+	const base = "x.mbox"
+	mbox := filepath.Join(dir, base)
+	url := "imap://alice@" + srv.Addr()
+
+	// startSpooling starts the export as a child and returns it once it
+	// holds its spool file open.
+	startSpooling := func() (*exec.Cmd, *bytes.Buffer) {
+		// main's own signal handling: the binary as a user runs it.
+		cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=" + testserver.Password}, "export", url, "INBOX", "--to", mbox, "--quiet")
+		var errs bytes.Buffer
+		cmd.Stderr = &errs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// A hang detector, not a timing: the file comes once the
+		// child has read the FETCH line.
+		for i := 0; !spoolOpen(cmd.Process.Pid, dir); i++ {
+			if i > 6000 {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("no spool file open after a minute; stderr %q", errs.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return cmd, &errs
+	}
+
+	cmd, errs := startSpooling()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitConnFail {
+		t.Errorf("export after SIGTERM: %v, stderr %q; want exit %d", err, errs.String(), exitConnFail)
+	}
+	if l := spoolFiles(t, dir, base); len(l) != 0 {
+		t.Errorf("export after SIGTERM left %q", l)
+	}
+
+	cmd, errs = startSpooling()
+	cmd.Process.Kill()
+	cmd.Wait()
+	if l := spoolFiles(t, dir, base); len(l) != 0 {
+		t.Errorf("a killed export left %q", l)
+	}
+
+	stall.Store(false)
+	code, out, stderr := runCLI(t, "", "export", url, "INBOX", "--to", mbox, "--quiet")
+	if code != 0 || !strings.Contains(out, "exported 1 messages") {
+		t.Fatalf("export after the kill: exit %d %q %q; want 0 and 1 exported", code, out, stderr)
+	}
+	if l := spoolFiles(t, dir, base); len(l) != 0 {
+		t.Errorf("the next export left %q in place", l)
+	}
+	if b, _ := os.ReadFile(mbox); strings.Count(string(b), "Subject: spooled") != 1 {
+		t.Errorf("mbox after the runs:\n%.200s; want the message once", b)
+	}
+}
+
+// TestExportSpoolLeftRemoved: where a spool file could not be unlinked
+// while open (not on Linux), a killed mbox export leaves it: it is named
+// after the export (PATH.imapkit-export.json.spool-*.tmp) and the next run
+// removes it once it holds the lock. Before, it was spool-NNN.imapkit,
+// which no run removed.
+func TestExportSpoolLeftRemoved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.mbox")
+	sk, err := openMbox(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := sk.spoolTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close() // left, as by a run killed on a system that kept it
+	sk.close()
+	if !strings.HasPrefix(filepath.Base(f.Name()), "x.mbox.imapkit-export.json.") {
+		t.Errorf("spool file %s is not named after its export", f.Name())
+	}
+	l, err := lockExport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.unlock()
+	if _, err := os.Stat(f.Name()); err == nil {
+		t.Errorf("the next run left %s in place", f.Name())
 	}
 }

@@ -697,7 +697,7 @@ func (om oneMessage) take(m *commands.Message, s *commands.Section) (r io.Reader
 	if om.seq || m.UID != 0 {
 		return s, func() {}, om.is(m), nil
 	}
-	sp, err := spool("", m, s)
+	sp, err := spool(func() (*os.File, error) { return os.CreateTemp("", "spool-*.imapkit") }, m, s)
 	if err != nil {
 		return nil, nil, false, err
 	}
