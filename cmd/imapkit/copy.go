@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -955,6 +956,35 @@ type bodyPuller struct {
 	// it is the next call's.
 	held    *commands.Message
 	heldSec *commands.Section
+	// notAsked holds, per UID, the first section not asked for (BODY[HEADER]
+	// for BODY[]) of a response that held no body: the body may come in a
+	// later response; if it never does, that is the message's error,
+	// not an expunge (notCame).
+	notAsked map[uint32]error
+	// warn, when set, is told the first section skipped for a message
+	// whose body came too (once a FETCH).
+	warn  func(uid uint32, skipped error)
+	noted bool
+}
+
+// skippedBeside notes skipped, a section not asked for that came for uid
+// beside its body (in its response or another), once a FETCH.
+func (p *bodyPuller) skippedBeside(uid uint32, skipped error) {
+	if skipped == nil || p.noted || p.warn == nil {
+		return
+	}
+	p.noted = true
+	p.warn(uid, skipped)
+}
+
+// notCame returns the error of uid, whose body the answer never held:
+// the section not asked for that came in its place, if one did, else a
+// *vanishedError (left out: expunged, which confirmExpunged checks).
+func (p *bodyPuller) notCame(uid uint32) error {
+	if e := p.notAsked[uid]; e != nil {
+		return fmt.Errorf("UID %d: %w", uid, e)
+	}
+	return &vanishedError{uid: uid, missing: true}
 }
 
 // pulledBody is the body of one message, taken from the FETCH when its
@@ -1049,8 +1079,9 @@ func (b *pulledBody) open() error {
 			m, err, ok = b.p.next()
 			if !ok {
 				// The answer ended without it: left out, as a
-				// message expunged since the metadata FETCH is.
-				return &vanishedError{uid: b.uid, missing: true}
+				// message expunged since the metadata FETCH is
+				// (or answered with another section only).
+				return b.p.notCame(b.uid)
 			}
 			if err != nil {
 				return err
@@ -1063,24 +1094,42 @@ func (b *pulledBody) open() error {
 				continue
 			}
 			// A section not asked for (BODY[HEADER] beside BODY[])
-			// is skipped: only a response that holds it and no body
-			// is an error, unless of a message copied before (its
-			// second copy, skipped).
+			// is skipped. A response that holds one and no body is
+			// skipped too, as export's: the body may come in a later
+			// response; only an answer that never holds it is the
+			// message's error (notCame). Before, the copy stopped at
+			// that response, the body that came after it not copied.
 			var skipped error
 			sec, err = nextAsked(m, commands.WholeMessage, &skipped)
 			if err != nil {
 				return err
 			}
 			if sec == nil {
-				if skipped != nil && (m.UID == 0 || m.UID >= b.uid) {
+				if skipped != nil && m.UID == 0 {
+					// Whose it is cannot be told.
 					return fmt.Errorf("message %d: %w", m.SeqNum, skipped)
+				}
+				if skipped != nil && m.UID >= b.uid {
+					if b.p.notAsked == nil {
+						b.p.notAsked = make(map[uint32]error)
+					}
+					// At most a batch's UIDs are asked: a
+					// hostile answer of other UIDs adds nothing.
+					if b.p.notAsked[m.UID] == nil && len(b.p.notAsked) < copyFetchBatch {
+						b.p.notAsked[m.UID] = skipped
+					}
 				}
 				// No body: a flag change another client made (of
 				// this message or a later one), which the server
-				// may send amid the answer (RFC 3501 7.4.2). The
-				// body comes in another response.
+				// may send amid the answer (RFC 3501 7.4.2), or
+				// another section only. The body comes in another
+				// response.
 				continue
 			}
+			if skipped == nil && m.UID != 0 {
+				skipped = b.p.notAsked[m.UID]
+			}
+			b.p.skippedBeside(cmp.Or(m.UID, b.uid), skipped)
 		}
 		if m.UID != 0 && m.UID > b.uid {
 			// A later message's body where this one's was expected
@@ -1091,7 +1140,7 @@ func (b *pulledBody) open() error {
 			// whether this one is skipped
 			// (TestCopyExpungedBeforeMetaFetchFails).
 			b.p.held, b.p.heldSec = m, sec
-			return &vanishedError{uid: b.uid, missing: true}
+			return b.p.notCame(b.uid)
 		}
 		b.sec = sec
 		if m.UID == 0 {

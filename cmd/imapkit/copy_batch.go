@@ -33,7 +33,9 @@ func (b *batchSend) fetchBodies(ctx context.Context) {
 	b.stop()
 	var next func() (*commands.Message, error, bool)
 	next, b.stop = iter.Pull2(b.src.c.Fetch(ctx, commands.UIDs(uidsOf(b.meta)...), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}))
-	b.bodies = &bodyPuller{next: next}
+	b.bodies = &bodyPuller{next: next, warn: func(uid uint32, skipped error) {
+		fmt.Fprintf(b.out.stderr, "imapkit copy: %s: UID %d: %v: skipped (the body came too, and is copied)\n", printable(b.name), uid, skipped)
+	}}
 }
 
 // sendGroup sends the next group of meta in one APPEND (as many messages

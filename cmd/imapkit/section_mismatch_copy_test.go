@@ -58,3 +58,37 @@ func TestCopySectionBeside(t *testing.T) {
 		t.Errorf("copy of a source that sends BODY[HEADER] before BODY[]: exit %d, stderr %q, destination UIDs %q, body %q; want the message copied whole", code, errs, found, body)
 	}
 }
+
+// TestCopySectionThenBodyLater: a response that holds only a section not
+// asked for (BODY[HEADER]), the body asked for following in a later
+// response for the same message, is skipped, as export and fetch --to do:
+// the message is copied whole, exit 0, and stderr notes the section
+// skipped. Before, copy stopped at that first response (exit 3, "not the
+// section asked for"), the mailbox not copied although the body came.
+func TestCopySectionThenBodyLater(t *testing.T) {
+	// Waits on a scripted source and a real Dovecot.
+	t.Parallel()
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	body := copySourceBody(1, false)
+	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" Later`}, map[string][]string{"Later": {body}},
+		sourceOpts{item: "BODY[HEADER] {3}\r\nabc)\r\n* 1 FETCH (UID 1 BODY[]"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca, "--state-dir", t.TempDir(), "--timeout", "60s", "--quiet")
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	_, found, _ := runCLI(t, "", "search", bURL, "Later", "--ca-file", ca)
+	_, got, _ := runCLI(t, "", "fetch", bURL, "Later", "1", "--ca-file", ca)
+	if code != exitOK || found != "1\n" || got != body {
+		t.Errorf("copy of a source that sends BODY[HEADER] alone, then BODY[] in another response: exit %d, stderr %q, destination UIDs %q, body %q; want the message copied whole", code, errs, found, got)
+	}
+	if !strings.Contains(errs, "UID 1") || !strings.Contains(errs, "not the section asked for: skipped") {
+		t.Errorf("copy: stderr %q; want a note of the section skipped", errs)
+	}
+}
