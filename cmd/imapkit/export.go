@@ -279,11 +279,16 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	// error at the end for one never written (nothing of the batch is
 	// committed). noted: a skipped section was noted (once a batch).
 	notAsked := make(map[uint32]error)
+	nilBody := make(map[uint32]bool) // the UIDs whose body came as NIL
 	noted := false
 	note := func(uid uint32, skipped error) {
 		if skipped != nil && !noted {
 			noted = true
-			fmt.Fprintf(warn, "imapkit export: UID %d: %v: skipped (the body came too, and is written)\n", uid, skipped)
+			if nilBody[uid] && !wrote[uid] {
+				fmt.Fprintf(warn, "imapkit export: UID %d: %v: skipped (its body came as NIL)\n", uid, skipped)
+			} else {
+				fmt.Fprintf(warn, "imapkit export: UID %d: %v: skipped (the body came too, and is written)\n", uid, skipped)
+			}
 		}
 	}
 	// rest reads what is left of m's response: a section not asked for
@@ -326,7 +331,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			if m.UID == 0 {
 				return written, nil, fmt.Errorf("message %d: %w", m.SeqNum, skipped)
 			}
-			if wrote[m.UID] {
+			if wrote[m.UID] || nilBody[m.UID] {
 				note(m.UID, skipped)
 			} else if notAsked[m.UID] == nil {
 				notAsked[m.UID] = skipped
@@ -337,15 +342,23 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			got[m.UID] = true
 		}
 		if s.Nil {
+			if m.UID != 0 {
+				nilBody[m.UID] = true // for rest's note
+			}
 			if err := rest(m, &skipped); err != nil {
 				return written, nil, err
 			}
 			if m.UID == 0 {
 				return written, nil, fmt.Errorf("the server sent message %d's body as NIL, without its UID", m.SeqNum)
 			}
+			nilBody[m.UID] = true
 			got[m.UID] = true
-			vanished = append(vanished, m.UID)
-			p.skip(1)
+			// Vanished once, however often the NIL comes, and not
+			// when its body was written (a NIL after it).
+			if !wrote[m.UID] && !slices.Contains(vanished, m.UID) {
+				vanished = append(vanished, m.UID)
+				p.skip(1)
+			}
 			continue
 		}
 		if m.UID != 0 && twice(m) {
@@ -398,10 +411,14 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		}
 	}
 	// A UID the server sent other sections of and never its body is an
-	// error (exit 3), the lowest's named.
+	// error (exit 3), the lowest's named. One whose body came as NIL is
+	// one that vanished (confirmed gone by the caller), its other
+	// sections noted: before, a section not asked for in another
+	// response than the NIL stopped the export, none of the batch kept,
+	// at every run.
 	var failed uint32
 	for uid, skipped := range notAsked {
-		if wrote[uid] {
+		if wrote[uid] || nilBody[uid] {
 			note(uid, skipped)
 		} else if failed == 0 || uid < failed {
 			failed = uid
@@ -410,6 +427,9 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	if failed != 0 {
 		return written, nil, fmt.Errorf("UID %d: %w", failed, notAsked[failed])
 	}
+	// A NIL and the body both came (in either order): the body is
+	// written, and the message is no vanished one.
+	vanished = slices.DeleteFunc(vanished, func(u uint32) bool { return wrote[u] })
 	// A message the answer left out (no NIL body: Dovecot's answer for
 	// one expunged between the search and this FETCH) is one more to
 	// confirm gone before the state moves past it: the state moved past

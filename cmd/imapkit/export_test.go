@@ -383,3 +383,123 @@ func TestExportSpoolLeftRemoved(t *testing.T) {
 		t.Errorf("the next run left %s in place", f.Name())
 	}
 }
+
+// bodyAnswerServer is a server of the messages of bodies (UIDs 1 to n)
+// whose body FETCH is answered with the lines answer gives for the UIDs
+// asked (then OK [EXPUNGEISSUED]); the UIDs of gone are not found by a
+// UID SEARCH after the first body FETCH (expunged by then).
+func bodyAnswerServer(bodies []string, answer func(uids []int) string, gone map[int]bool) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		fetched := false
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			uidsOf := func(set string) []int {
+				var l []int
+				for i := range bodies {
+					if set == fmt.Sprint(i+1) || strings.HasSuffix(set, ":*") || strings.Contains(","+set+",", fmt.Sprintf(",%d,", i+1)) || strings.Contains(set, ":") && !strings.HasSuffix(set, ":*") {
+						l = append(l, i+1)
+					}
+				}
+				return l
+			}
+			switch cmd.Name {
+			case "SELECT", "EXAMINE":
+				err = c.Lines(fmt.Sprintf("* %d EXISTS", len(bodies)), "* OK [UIDVALIDITY 9] x", fmt.Sprintf("* OK [UIDNEXT %d] x", len(bodies)+1), cmd.Tag+" OK [READ-ONLY] done")
+			case "UID SEARCH":
+				set := strings.TrimPrefix(cmd.Args, "UID ")
+				var found []string
+				for _, u := range uidsOf(set) {
+					if !(fetched && gone[u]) {
+						found = append(found, fmt.Sprint(u))
+					}
+				}
+				err = c.Lines(strings.TrimSpace("* SEARCH "+strings.Join(found, " ")), cmd.Tag+" OK done")
+			case "UID FETCH":
+				set, _, _ := strings.Cut(cmd.Args, " ")
+				uids := uidsOf(set)
+				if !strings.Contains(cmd.Args, "BODY") {
+					for _, u := range uids {
+						if err = c.Linef(`* %d FETCH (UID %d FLAGS () INTERNALDATE "01-Jan-2024 10:00:00 +0000")`, u, u); err != nil {
+							return nil
+						}
+					}
+					err = c.Line(cmd.Tag + " OK done")
+					break
+				}
+				fetched = true
+				err = c.WriteString(answer(uids) + cmd.Tag + " OK [EXPUNGEISSUED] some were expunged\r\n")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	}
+}
+
+// TestExportNILThenOtherSection: a body that comes back NIL (expunged
+// meanwhile), with a section not asked for in the same response or a
+// later one, before or after the NIL, is a NIL body: the message is
+// confirmed gone and reported skipped, and the others are exported
+// (exit 0). Before, a section not asked for in another response than the
+// NIL stopped the export (exit 3, "not the section asked for"), none of
+// the batch kept, at every run.
+func TestExportNILThenOtherSection(t *testing.T) {
+	bodies := []string{
+		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
+		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
+		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
+	}
+	full := func(u int) string {
+		return fmt.Sprintf("* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
+	}
+	const header = "BODY[HEADER] {3}\r\nabc"
+	for _, tc := range []struct{ name, nilFirst, otherFirst, sameResponse string }{
+		{name: "later response", nilFirst: "* 2 FETCH (UID 2 BODY[] NIL)\r\n", otherFirst: "* 2 FETCH (UID 2 " + header + ")\r\n"},
+		{name: "earlier response", nilFirst: "* 2 FETCH (UID 2 " + header + ")\r\n", otherFirst: "* 2 FETCH (UID 2 BODY[] NIL)\r\n"},
+		{name: "same response", sameResponse: "* 2 FETCH (UID 2 BODY[] NIL " + header + ")\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			answer := func(uids []int) string {
+				var b strings.Builder
+				for _, u := range uids {
+					if u == 2 {
+						b.WriteString(tc.nilFirst + tc.sameResponse)
+						continue
+					}
+					b.WriteString(full(u))
+				}
+				if len(uids) > 1 {
+					b.WriteString(tc.otherFirst) // after the other messages
+				}
+				return b.String()
+			}
+			srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, map[int]bool{2: true}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+			setEnv(t, "IMAPKIT_URL", "")
+			mbox := filepath.Join(t.TempDir(), "x.mbox")
+			code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", mbox, "--quiet")
+			b, _ := os.ReadFile(mbox)
+			if code != 0 || !strings.Contains(out, "exported 2 messages") || !strings.Contains(errs, "UID 2 was expunged during the export: skipped") {
+				t.Errorf("export: exit %d %q %q; want 0, 2 exported and UID 2 reported expunged", code, out, errs)
+			}
+			if strings.Count(string(b), "From MAILER-DAEMON") != 2 || !strings.Contains(string(b), "third") {
+				t.Errorf("mbox:\n%s\nwant messages 1 and 3", b)
+			}
+			if strings.Contains(errs, "the body came too") {
+				t.Errorf("stderr %q says the body came, which came NIL", errs)
+			}
+		})
+	}
+}
