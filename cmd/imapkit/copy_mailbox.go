@@ -348,9 +348,17 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 		return err
 	}
 	if found.Contains(uid) {
-		return fmt.Errorf("UID %d: the source sent its body as NIL, or left it out of the FETCH answer, but still has it: not copied or exported (run again)", uid)
+		return &notExpungedError{uid}
 	}
 	return nil
+}
+
+// notExpungedError is confirmExpunged's error for a message the source
+// still has.
+type notExpungedError struct{ uid uint32 }
+
+func (e *notExpungedError) Error() string {
+	return fmt.Sprintf("UID %d: the source sent its body as NIL, or left it out of the FETCH answer, but still has it: not copied or exported (run again)", e.uid)
 }
 
 // copyBatch copies the messages of uids: their metadata first (flags,

@@ -75,6 +75,12 @@ type exportState struct {
 	// LastUID: bytes past it are from an interrupted run, and cut off.
 	Size     int64 `json:"size,omitempty"`
 	Messages int64 `json:"messages"` // exported in all runs
+	// Retry holds UIDs up to LastUID that were not exported: the server
+	// answered with another section only, or sent the body as NIL (or
+	// left it out) and still has the message. Each run tries them
+	// first; the others of their batch were exported. (An imapkit older
+	// than this field does not read it, and never retries them.)
+	Retry []uint32 `json:"retry,omitempty"`
 }
 
 // statePath is where the state of an export to path is kept.
@@ -196,24 +202,48 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}
 	}
 
+	slices.Sort(st.Retry)
+	st.Retry = slices.Compact(st.Retry)
+	total += len(st.Retry)
+
 	p := newProgress(o.stderr, e.quiet || o.json, "export "+mailbox, max(total, 0))
-	for uids.len() > 0 {
-		batch := uids.take(exportBatch)
+	// failed: the UIDs of this run not exported (st.Retry), the first
+	// one's error kept for the exit status.
+	var failed []uint32
+	var failedErr error
+	// exportUIDs exports batch, below LastUID when retry says so (the
+	// UIDs of st.Retry), and records it.
+	exportUIDs := func(batch []uint32, retry bool) error {
+		fetch := batch
 		if md != nil {
 			// Those a run stopped after writing (resume) are there.
-			if batch = md.missing(batch); len(batch) == 0 {
-				continue
-			}
+			fetch = md.missing(batch)
 		}
-		written, vanished, err := exportBatchOf(ctx, cn.c, batch, sk, p, o.stderr)
-		if err != nil {
-			return err
+		var written int
+		var vanished []uint32
+		notExported := map[uint32]error{}
+		if len(fetch) > 0 {
+			var err error
+			written, vanished, notExported, err = exportBatchOf(ctx, cn.c, fetch, sk, p, o.stderr)
+			if err != nil {
+				return err
+			}
 		}
 		// A message whose body came back NIL is skipped once the
 		// server confirms that it is gone: then its UID never comes
-		// back, and the state may move past it.
+		// back, and the state may move past it. One the server still
+		// has is not exported, as one answered with another section
+		// only: the others of the batch are, and it is kept to try
+		// again (st.Retry). Before, either stopped the export, none of
+		// the batch kept, and every run stopped at it.
 		for _, u := range vanished {
-			if err := confirmExpunged(ctx, cn.c, u); err != nil {
+			err := confirmExpunged(ctx, cn.c, u)
+			var ne *notExpungedError
+			if errors.As(err, &ne) {
+				notExported[u] = err
+				continue
+			}
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(o.stderr, "imapkit export: UID %d was expunged during the export: skipped\n", u)
@@ -223,9 +253,32 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			return err
 		}
 		st.Size = size
-		st.LastUID = batch[len(batch)-1]
+		if !retry {
+			st.LastUID = batch[len(batch)-1]
+		}
+		st.Retry = slices.DeleteFunc(st.Retry, func(u uint32) bool { return slices.Contains(batch, u) })
+		for _, u := range slices.Sorted(maps.Keys(notExported)) {
+			err := notExported[u]
+			fmt.Fprintf(o.stderr, "imapkit export: UID %d not exported (the next run tries it again): %v\n", u, err)
+			st.Retry = append(st.Retry, u)
+			failed = append(failed, u)
+			if failedErr == nil {
+				failedErr = err
+			}
+		}
+		slices.Sort(st.Retry)
 		st.Messages += int64(written)
-		if err := st.save(e.to); err != nil {
+		return st.save(e.to)
+	}
+	for retry := slices.Clone(st.Retry); len(retry) > 0; {
+		n := min(len(retry), exportBatch)
+		if err := exportUIDs(retry[:n], true); err != nil {
+			return err
+		}
+		retry = retry[n:]
+	}
+	for uids.len() > 0 {
+		if err := exportUIDs(uids.take(exportBatch), false); err != nil {
 			return err
 		}
 	}
@@ -242,24 +295,44 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}{mailbox, e.format, e.to, st.UIDValidity, st.LastUID, p.n, p.bytes})
 	}
 	fmt.Fprintf(o.stdout, "exported %d messages (%d bytes) from %s to %s; last UID %d\n", p.n, p.bytes, printable(mailbox), e.to, st.LastUID)
-	return nil
+	return notExportedErr(failed, failedErr)
+}
+
+// notExportedErr is the error of an export that left the messages of
+// uids out (kept in its state to try again), err the first one's; nil
+// for none.
+func notExportedErr(uids []uint32, err error) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	l := make([]string, 0, min(len(uids), 10))
+	for _, u := range uids[:min(len(uids), 10)] {
+		l = append(l, strconv.FormatUint(uint64(u), 10))
+	}
+	more := ""
+	if len(uids) > 10 {
+		more = ", ..."
+	}
+	return fmt.Errorf("%d messages not exported (UID %s%s; the others were, and the next run tries these again): %w", len(uids), strings.Join(l, ", "), more, err)
 }
 
 // exportBatchOf fetches the messages of uids (ascending) and writes them to
 // sk in UID order. It returns how many it wrote, and the UIDs whose body
 // the server sent as NIL (Dovecot's answer for a message another session
 // expunged since this one last heard) or left out of its answer: those
-// are not written (the caller confirms them gone). A body the answer holds
-// twice for one UID (a broken or hostile server's) is written once, the
-// first, and warn says so: both were written, a duplicate in an mbox, a
-// Maildir file replaced by the second.
-func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress, warn io.Writer) (written int, vanished []uint32, err error) {
+// are not written (the caller confirms them gone). notExported holds those
+// of uids the answer gave another section for and never the body (the
+// caller keeps them to try again), with their errors. A body the answer
+// holds twice for one UID (a broken or hostile server's) is written once,
+// the first, and warn says so: both were written, a duplicate in an mbox,
+// a Maildir file replaced by the second.
+func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress, warn io.Writer) (written int, vanished []uint32, notExported map[uint32]error, err error) {
 	set := commands.UIDs(uids...)
 	// The metadata first, so that an mbox's From line and a Maildir's
 	// file name do not depend on the order of the server's attributes.
 	meta, err := c.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true})
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	byUID := make(map[uint32]*commands.Message, len(meta))
 	for _, m := range meta {
@@ -313,12 +386,12 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	}
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}) {
 		if err != nil {
-			return written, nil, err
+			return written, nil, nil, err
 		}
 		var skipped error
 		s, err := nextAsked(m, commands.WholeMessage, &skipped)
 		if err != nil {
-			return written, nil, err
+			return written, nil, nil, err
 		}
 		if s == nil {
 			// No body: a flag update, say, or only sections not
@@ -329,11 +402,13 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 				continue
 			}
 			if m.UID == 0 {
-				return written, nil, fmt.Errorf("message %d: %w", m.SeqNum, skipped)
+				return written, nil, nil, fmt.Errorf("message %d: %w", m.SeqNum, skipped)
 			}
 			if wrote[m.UID] || nilBody[m.UID] {
 				note(m.UID, skipped)
-			} else if notAsked[m.UID] == nil {
+			} else if notAsked[m.UID] == nil && slices.Contains(uids, m.UID) {
+				// (Of the UIDs asked only: a hostile answer of
+				// others adds nothing.)
 				notAsked[m.UID] = skipped
 			}
 			continue
@@ -346,10 +421,10 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 				nilBody[m.UID] = true // for rest's note
 			}
 			if err := rest(m, &skipped); err != nil {
-				return written, nil, err
+				return written, nil, nil, err
 			}
 			if m.UID == 0 {
-				return written, nil, fmt.Errorf("the server sent message %d's body as NIL, without its UID", m.SeqNum)
+				return written, nil, nil, fmt.Errorf("the server sent message %d's body as NIL, without its UID", m.SeqNum)
 			}
 			nilBody[m.UID] = true
 			got[m.UID] = true
@@ -363,7 +438,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		}
 		if m.UID != 0 && twice(m) {
 			if err := rest(m, &skipped); err != nil {
-				return written, nil, err
+				return written, nil, nil, err
 			}
 			continue
 		}
@@ -377,11 +452,11 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			// (with the rest of the response).
 			sp, err = spool(sk.spoolTemp, m, s)
 			if err != nil {
-				return written, nil, err
+				return written, nil, nil, err
 			}
 			if m.UID == 0 {
 				sp.Close()
-				return written, nil, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
+				return written, nil, nil, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
 			}
 			if twice(m) {
 				sp.Close()
@@ -398,34 +473,32 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			sp.Close()
 		}
 		if err != nil {
-			return written, nil, err
+			return written, nil, nil, err
 		}
 		wrote[m.UID] = true
 		written++
 		p.add(n)
 		if err := rest(m, &skipped); err != nil {
-			return written, nil, err
+			return written, nil, nil, err
 		}
 		if err := hook(ctx, "exported"); err != nil {
-			return written, nil, err
+			return written, nil, nil, err
 		}
 	}
-	// A UID the server sent other sections of and never its body is an
-	// error (exit 3), the lowest's named. One whose body came as NIL is
+	// A UID the server sent other sections of and never its body is not
+	// exported (notExported; the caller's error, exit 3, once the others
+	// are). One whose body came as NIL is
 	// one that vanished (confirmed gone by the caller), its other
 	// sections noted: before, a section not asked for in another
 	// response than the NIL stopped the export, none of the batch kept,
 	// at every run.
-	var failed uint32
+	notExported = make(map[uint32]error)
 	for uid, skipped := range notAsked {
 		if wrote[uid] || nilBody[uid] {
 			note(uid, skipped)
-		} else if failed == 0 || uid < failed {
-			failed = uid
+		} else {
+			notExported[uid] = fmt.Errorf("UID %d: %w", uid, skipped)
 		}
-	}
-	if failed != 0 {
-		return written, nil, fmt.Errorf("UID %d: %w", failed, notAsked[failed])
 	}
 	// A NIL and the body both came (in either order): the body is
 	// written, and the message is no vanished one.
@@ -436,12 +509,12 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	// it silently, and a message a server left out for another reason
 	// was never exported.
 	for _, u := range uids {
-		if !got[u] {
+		if !got[u] && notExported[u] == nil {
 			vanished = append(vanished, u)
 			p.skip(1)
 		}
 	}
-	return written, vanished, nil
+	return written, vanished, notExported, nil
 }
 
 // spool reads s, a section of m, whole into a temporary file that temp

@@ -503,3 +503,90 @@ func TestExportNILThenOtherSection(t *testing.T) {
 		})
 	}
 }
+
+// TestExportFailedMessageRetried: a message the server answers with
+// another section only (BODY[HEADER] for BODY[]), or with a NIL body
+// while it still has the message, is not exported: stderr names it, the
+// run exits 3, and the others of its batch are exported and kept; the
+// state keeps it to try again, and the next run, the server answering
+// right, exports it. Before, the export stopped at it with none of the
+// batch kept, and every run stopped there.
+func TestExportFailedMessageRetried(t *testing.T) {
+	bodies := []string{
+		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
+		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
+		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
+	}
+	full := func(u int) string {
+		return fmt.Sprintf("* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
+	}
+	for _, tc := range []struct{ name, bad, want string }{
+		{"other section", "* 2 FETCH (UID 2 BODY[HEADER] {3}\r\nabc)\r\n", "not the section asked for"},
+		{"NIL kept", "* 2 FETCH (UID 2 BODY[] NIL)\r\n", "but still has it"},
+	} {
+		for _, format := range []string{"mbox", "maildir"} {
+			t.Run(tc.name+" "+format, func(t *testing.T) {
+				var broken atomic.Bool
+				broken.Store(true)
+				answer := func(uids []int) string {
+					var b strings.Builder
+					for _, u := range uids {
+						if u == 2 && broken.Load() {
+							b.WriteString(tc.bad)
+						} else {
+							b.WriteString(full(u))
+						}
+					}
+					return b.String()
+				}
+				srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer srv.Close()
+				setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+				setEnv(t, "IMAPKIT_URL", "")
+				to := filepath.Join(t.TempDir(), "x")
+				args := []string{"export", "imap://alice@" + srv.Addr(), "INBOX", "--to", to, "--format", format, "--quiet"}
+				subjects := func() string {
+					var all []byte
+					if format == "mbox" {
+						all, _ = os.ReadFile(to)
+					} else {
+						files, _ := filepath.Glob(filepath.Join(to, "cur", "*"))
+						for _, f := range files {
+							b, _ := os.ReadFile(f)
+							all = append(all, b...)
+						}
+					}
+					var l []string
+					for _, s := range []string{"one", "two", "three"} {
+						if n := strings.Count(string(all), "Subject: "+s+"\n") + strings.Count(string(all), "Subject: "+s+"\r\n"); n > 0 {
+							l = append(l, fmt.Sprintf("%s×%d", s, n))
+						}
+					}
+					return strings.Join(l, " ")
+				}
+				code, out, errs := runCLI(t, "", args...)
+				if code != exitConnFail || !strings.Contains(errs, "UID 2 not exported") || !strings.Contains(errs, tc.want) || !strings.Contains(out, "exported 2 messages") {
+					t.Errorf("first run: exit %d %q %q; want exit %d, 2 exported, and UID 2 not exported (%s)", code, out, errs, exitConnFail, tc.want)
+				}
+				if got := subjects(); got != "one×1 three×1" {
+					t.Errorf("after the first run: %q; want one and three", got)
+				}
+				broken.Store(false)
+				code, out, errs = runCLI(t, "", args...)
+				if code != 0 || !strings.Contains(out, "exported 1 messages") {
+					t.Errorf("second run: exit %d %q %q; want 0 and UID 2 exported", code, out, errs)
+				}
+				if got := subjects(); got != "one×1 two×1 three×1" {
+					t.Errorf("after the second run: %q; want each message once", got)
+				}
+				code, out, errs = runCLI(t, "", args...)
+				if code != 0 || !strings.Contains(out, "exported 0 messages") {
+					t.Errorf("third run: exit %d %q %q; want 0 and nothing exported", code, out, errs)
+				}
+			})
+		}
+	}
+}
