@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -1095,6 +1096,9 @@ type jsonEvent struct {
 	Text    string   `json:"text,omitempty"`
 	From    string   `json:"from,omitempty"`
 	Subject string   `json:"subject,omitempty"`
+	// Kind is a status event's: "OK", "NO", "BAD" (an untagged NO is
+	// a warning; it came out as OK).
+	Kind string `json:"kind,omitempty"`
 	// --notify: another mailbox's counts (mailbox), or a mailbox created,
 	// renamed or deleted (list: its attributes, \NonExistent when gone).
 	Mailbox    string   `json:"mailbox,omitempty"`
@@ -1447,9 +1451,24 @@ func idleEvent(r codec.Response, utf8 bool) jsonEvent {
 			}
 			t = "[" + code + "] " + t
 		}
-		return jsonEvent{Event: "status", Text: t}
+		ev := jsonEvent{Event: "status", Text: t}
+		if v.Kind != 0 {
+			ev.Kind = v.Kind.String()
+		}
+		return ev
+	case *codec.Unknown:
+		// Its name and text as sent (bounded as any line is): it was
+		// the Go type, "*codec.Unknown", and the text was lost.
+		t := string(v.Name)
+		if v.HasNum {
+			t = strconv.FormatUint(uint64(v.Num), 10) + " " + t
+		}
+		if len(v.Rest) > 0 {
+			t += " " + string(v.Rest)
+		}
+		return jsonEvent{Event: "other", Text: strings.TrimSpace(t)}
 	}
-	return jsonEvent{Event: "other", Text: fmt.Sprintf("%T", r)}
+	return jsonEvent{Event: "other", Text: codec.ResponseName(r)}
 }
 
 // text is the event as one line, with the server's strings as they are:
@@ -1473,7 +1492,7 @@ func (e jsonEvent) text() string {
 	case "new":
 		return fmt.Sprintf("new: UID %d from %s: %s", e.UID, printable(e.From), printable(e.Subject))
 	case "status":
-		return "OK " + e.Text
+		return cmp.Or(e.Kind, "OK") + " " + e.Text
 	case "mailbox":
 		s := "MAILBOX " + e.Mailbox
 		if e.Messages != nil {

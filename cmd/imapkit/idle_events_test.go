@@ -1,0 +1,89 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+)
+
+// TestIdleEventsKeepKindAndText: idle shows an untagged NO or BAD as what
+// it is, not as OK (a server's "* NO [ALERT] mailbox over quota" came out
+// as "OK [ALERT] mailbox over quota", and --json dropped the kind), and a
+// response it has no event for with its name and text ("other XFOO 12
+// (some data)"), not the Go type that decoded it ("other *codec.Unknown",
+// the response's text lost).
+func TestIdleEventsKeepKindAndText(t *testing.T) {
+	// Waits on a scripted server over TCP (and idle's --for).
+	t.Parallel()
+	addr := jsonServer(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch cmd.Name {
+			case "IDLE":
+				err = c.Lines("+ idling",
+					"* NO [ALERT] mailbox over quota",
+					"* BAD internal error",
+					"* OK still here",
+					`* XFOO 12 (some "data")`,
+					"* 3 XBAR baz",
+					`* FLAGS (\Seen \Answered)`)
+				if err == nil {
+					c.ReadLine()
+					err = c.Reply(cmd.Tag, "OK done")
+				}
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	})
+	args := []string{"idle", "imap://alice@" + addr, "INBOX", "--for", "1s"}
+	code, out, errs := runCLI(t, "", args...)
+	if code != 0 {
+		t.Fatalf("idle: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"NO [ALERT] mailbox over quota\n", "BAD internal error\n", "OK still here\n", `other XFOO 12 (some "data")` + "\n", "other 3 XBAR baz\n", "other FLAGS\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("idle: %q; want %q", out, want)
+		}
+	}
+	if strings.Contains(out, "OK [ALERT]") || strings.Contains(out, "codec.") {
+		t.Errorf("idle: %q shows a NO as OK, or a Go type", out)
+	}
+	code, out, errs = runCLI(t, "", append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("idle --json: exit %d: %s", code, errs)
+	}
+	type ev struct {
+		Event, Kind, Text string
+	}
+	var got []ev
+	for _, e := range decodeLines[ev](t, "idle --json", out) {
+		got = append(got, e)
+	}
+	want := []ev{
+		{"status", "NO", "[ALERT] mailbox over quota"},
+		{"status", "BAD", "internal error"},
+		{"status", "OK", "still here"},
+		{"other", "", `XFOO 12 (some "data")`},
+		{"other", "", "3 XBAR baz"},
+		{"other", "", "FLAGS"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("idle --json: %q; want %d events", out, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("idle --json event %d: %+v; want %+v", i, got[i], want[i])
+		}
+	}
+}
