@@ -113,7 +113,9 @@ var ErrIdleActive = errors.New("commands: another Idle runs on this Client")
 // (the events up to the change having gone to onEvent). Select the
 // mailbox to watch and call Idle again.
 //
-// onEvent gets copies it may keep. While it runs, the session reads a
+// onEvent gets copies it may keep, with the session's secrets hidden
+// in them (session.Session.Redacted: a server that echoes the password
+// in a NO's text or a response it makes up). While it runs, the session reads a
 // bounded number of events ahead and then waits, holding the server back:
 // a slow onEvent never makes memory grow, and no event is lost. While
 // onEvent runs a command, the session must read on to that command's
@@ -142,6 +144,12 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 		return ErrIdleActive
 	}
 	defer c.idling.Store(false)
+	// A server may echo the password in what it sends during IDLE (a
+	// NO's text, a response it makes up): onEvent gets it hidden
+	// (session.Session.Redacted), as the session's stream has it. The
+	// IDLE's own responses came as sent.
+	user := onEvent
+	onEvent = func(r codec.Response) bool { return user(c.s.Redacted(r)) }
 	var o IdleOptions
 	if opts != nil {
 		o = *opts

@@ -555,3 +555,47 @@ func TestTaggedCodeSecretRedacted(t *testing.T) {
 		c.s.Close()
 	})
 }
+
+// TestRedactEchoedPasswordInUnknownResponse: a server that echoes the
+// password in a response the codec does not know ("* XECHO pw") has it
+// hidden in what the session keeps (Responses) and in Redacted, which
+// hands on a response as it came (commands.Client.Idle's events):
+// cloneRedacted hid it only in status responses, and idle printed it.
+func TestRedactEchoedPasswordInUnknownResponse(t *testing.T) {
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LOGIN")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* XECHO you sent "+hsPassword, cmd.Tag+" OK in"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		s := c.open(conn, hsOpts())
+		if s == nil {
+			return
+		}
+		if _, err := c.run(loginCommand("alice", hsPassword)); err != nil {
+			c.t.Fatalf("LOGIN: %v", err)
+		}
+		kept := s.Responses("XECHO")
+		if len(kept) == 0 {
+			c.t.Fatalf("Responses(\"XECHO\") is empty")
+		}
+		for _, r := range kept {
+			if u, _ := r.(*codec.Unknown); u == nil || strings.Contains(string(u.Rest), hsPassword) {
+				c.t.Errorf("Responses(\"XECHO\") holds %#v: the password unredacted", r)
+			}
+		}
+		u := &codec.Unknown{Tag: codec.Bytes("*"), Name: codec.Bytes("X" + hsPassword), Rest: codec.Bytes("again " + hsPassword)}
+		r, _ := s.Redacted(u).(*codec.Unknown)
+		if r == nil || strings.Contains(string(r.Name)+string(r.Rest), hsPassword) || string(u.Rest) != "again "+hsPassword {
+			c.t.Errorf("Redacted(%q %q) = %#v; want the password hidden in a copy", u.Name, u.Rest, r)
+		}
+		c.s.Close()
+	})
+}

@@ -60,12 +60,39 @@ func (s *Session) keepAs(r codec.Response, name string) {
 
 // cloneRedacted copies r for Responses or OnUnsolicited: a status
 // response with its text and its code's name and arguments redacted (a
-// server may echo a credential in either: a LOGIN's tagged NO).
+// server may echo a credential in either: a LOGIN's tagged NO), and a
+// response the codec does not know with its name and rest redacted.
 func (s *Session) cloneRedacted(r codec.Response) codec.Response {
-	if st, ok := r.(*codec.Status); ok {
-		return s.cloneStatus(st)
+	switch v := r.(type) {
+	case *codec.Status:
+		return s.cloneStatus(v)
+	case *codec.Unknown:
+		c := codec.CloneResponse(v).(*codec.Unknown)
+		if s.secrets.any() {
+			c.Name, c.Rest = s.secrets.redact(c.Name), s.secrets.redact(c.Rest)
+		}
+		return c
 	}
 	return codec.CloneResponse(r)
+}
+
+// Redacted returns r with the session's secrets (the password LOGIN sent,
+// AddSecret's) hidden where a server may echo them: a status response's
+// text and its code's name and arguments, and the name and rest of a
+// response the codec does not know, as the session's errors and the
+// responses it keeps (Responses, OnUnsolicited, Catch) have them. It
+// returns r itself when the session has no secret or r is of another
+// kind, else a copy. For a caller that hands on responses it was given
+// as they came (a pulled command's Items, IDLE's).
+func (s *Session) Redacted(r codec.Response) codec.Response {
+	if !s.secrets.any() {
+		return r
+	}
+	switch r.(type) {
+	case *codec.Status, *codec.Unknown:
+		return s.cloneRedacted(r)
+	}
+	return r
 }
 
 // keptResponse is a response kept for Responses: a copy, when it arrived

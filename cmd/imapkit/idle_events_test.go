@@ -87,3 +87,56 @@ func TestIdleEventsKeepKindAndText(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleHidesEchoedPassword: a hostile server that echoes the password
+// the user logged in with, during IDLE, in an untagged NO, OK or BAD
+// (text or response code) or in a response idle has no event for: idle
+// prints none of it, in text or --json, where the session's errors and
+// its kept responses hide it already. Before, the IDLE's own responses
+// reached idle's events unredacted ("NO [ALERT] you typed S3cret-pw").
+func TestIdleHidesEchoedPassword(t *testing.T) {
+	// Waits on a scripted server over TCP (and idle's --for).
+	t.Parallel()
+	const pw = "S3cret-pw"
+	addr := jsonServer(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch cmd.Name {
+			case "IDLE":
+				err = c.Lines("+ idling",
+					"* NO [ALERT] you typed "+pw,
+					"* OK [X-"+pw+" "+pw+"] hi",
+					"* XECHO "+pw)
+				if err == nil {
+					c.ReadLine()
+					err = c.Reply(cmd.Tag, "OK done")
+				}
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	})
+	setEnv(t, "IMAPKIT_PASSWORD", pw)
+	args := []string{"idle", "imap://alice@" + addr, "INBOX", "--for", "1s"}
+	for _, extra := range [][]string{nil, {"--json"}} {
+		code, out, errs := runCLI(t, "", append(args, extra...)...)
+		if code != 0 {
+			t.Fatalf("idle %q: exit %d: %s", extra, code, errs)
+		}
+		if strings.Contains(out+errs, pw) || strings.Contains(out+errs, "S3cret") {
+			t.Errorf("idle %q printed the password:\n%s%s", extra, out, errs)
+		}
+		if !strings.Contains(out, "you typed") || !strings.Contains(out, "XECHO") {
+			t.Errorf("idle %q: %q; want the events, the password hidden", extra, out)
+		}
+	}
+}
