@@ -193,10 +193,15 @@ type respPrinter struct {
 	w    io.Writer
 	json bool
 	dr   decodeRun
+	// s hides in each response the credentials it sent
+	// (session.Session.Redacted): a hostile server's echo of the
+	// password in an untagged NO, or in a response of its own making,
+	// was printed as sent, beside the tagged answer's "***".
+	s *session.Session
 }
 
-func newRespPrinter(w io.Writer, jsonOut bool) *respPrinter {
-	return &respPrinter{w: w, json: jsonOut, dr: decodeRun{maxBody: defaultMaxBody}}
+func newRespPrinter(w io.Writer, jsonOut bool, s *session.Session) *respPrinter {
+	return &respPrinter{w: w, json: jsonOut, dr: decodeRun{maxBody: defaultMaxBody}, s: s}
 }
 
 // command returns the session command for tc: every response but a
@@ -218,6 +223,9 @@ func (p *respPrinter) command(tc *typedCmd) *session.Command {
 // print prints one response.
 func (p *respPrinter) print(r codec.Response) {
 	defer clear(p.dr.bodies)
+	if p.s != nil {
+		r = p.s.Redacted(r)
+	}
 	buf := &p.dr.buf
 	buf.Reset()
 	if p.json {
@@ -398,7 +406,7 @@ func runRaw(ctx context.Context, cn *conn, args []string, own any, o *output) er
 			return err
 		}
 	}
-	return runTyped(ctx, cn.c.Session(), newRespPrinter(o.stdout, o.json), tc)
+	return runTyped(ctx, cn.c.Session(), newRespPrinter(o.stdout, o.json, cn.c.Session()), tc)
 }
 
 // readLine reads one line without its line end.

@@ -309,7 +309,7 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 	}
 	defer src.close()
 	s := cn.c.Session()
-	p := newRespPrinter(src.out(), o.json)
+	p := newRespPrinter(src.out(), o.json, s)
 	failed, total := 0, 0
 	for {
 		prompt := "imap> "

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"io"
 	"os"
 	"os/exec"
@@ -263,4 +264,49 @@ type savedLines []string
 func (s *savedLines) SaveHistory(l string) error {
 	*s = append(*s, l)
 	return nil
+}
+
+// TestRawHidesEchoedPassword: raw (and the shell, which prints through
+// the same respPrinter) hides the password a hostile server echoes in an
+// untagged status or a response the codec does not know, as the session
+// does in its errors and in the tagged answer it prints: "* NO [ALERT]
+// S3cret-pw" and "* XECHO S3cret-pw" were printed as sent, text and
+// --json, beside "OK ***".
+func TestRawHidesEchoedPassword(t *testing.T) {
+	// Waits on a scripted server over TCP.
+	t.Parallel()
+	const pw = "S3cret-pw"
+	addr := jsonServer(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch cmd.Name {
+			case "NOOP":
+				err = c.Lines("* NO [ALERT] you typed "+pw, "* XECHO "+pw, cmd.Tag+" OK "+pw)
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	})
+	setEnv(t, "IMAPKIT_PASSWORD", pw)
+	for _, extra := range [][]string{nil, {"--json"}} {
+		code, out, errs := runCLI(t, "", append([]string{"raw", "imap://alice@" + addr, "NOOP"}, extra...)...)
+		if code != 0 {
+			t.Fatalf("raw NOOP %q: exit %d: %s", extra, code, errs)
+		}
+		if strings.Contains(out+errs, "S3cret") {
+			t.Errorf("raw NOOP %q printed the password:\n%s%s", extra, out, errs)
+		}
+		if !strings.Contains(out, "you typed") || !strings.Contains(out, "XECHO") {
+			t.Errorf("raw NOOP %q: %q; want the responses, the password hidden", extra, out)
+		}
+	}
 }
