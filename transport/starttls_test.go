@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,11 +20,14 @@ const injected = "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n"
 
 // starttlsHandler plays a malicious-in-the-middle IMAP server: it answers
 // STARTTLS with "a OK" followed by an injected plaintext response, then
-// completes the TLS handshake and sends "* OK real" over TLS. If delay is
-// positive, the injected line is written that long after the OK, in a
-// separate write, so that it reaches the client after it has consumed the
-// OK.
-func starttlsHandler(cfg *tls.Config, delay time.Duration) func(net.Conn) error {
+// completes the TLS handshake and sends "* OK real" over TLS. If late is
+// nil, the OK and the injected line go in one write. Otherwise the
+// injected line is written in a separate write once late is closed, which
+// the test does after its client has consumed the OK, so that the line
+// reaches the client after the OK whatever the machine's load (a fixed
+// pause before the write raced a slow client, which then read both at
+// once).
+func starttlsHandler(cfg *tls.Config, late <-chan struct{}) func(net.Conn) error {
 	return func(c net.Conn) error {
 		defer c.Close()
 		if _, err := io.WriteString(c, "* OK IMAP4rev1 test server ready\r\n"); err != nil {
@@ -36,7 +40,7 @@ func starttlsHandler(cfg *tls.Config, delay time.Duration) func(net.Conn) error 
 		if line != "a STARTTLS\r\n" {
 			return fmt.Errorf("server got %q, want STARTTLS", line)
 		}
-		if delay <= 0 {
+		if late == nil {
 			// OK and injection in ONE write: they arrive together.
 			if _, err := io.WriteString(c, "a OK Begin TLS\r\n"+injected); err != nil {
 				return err
@@ -45,7 +49,7 @@ func starttlsHandler(cfg *tls.Config, delay time.Duration) func(net.Conn) error 
 			if _, err := io.WriteString(c, "a OK Begin TLS\r\n"); err != nil {
 				return err
 			}
-			time.Sleep(delay)
+			<-late // the test closes it when it returns, at the latest
 			if _, err := io.WriteString(c, injected); err != nil {
 				return nil // the client may already have given up
 			}
@@ -53,7 +57,7 @@ func starttlsHandler(cfg *tls.Config, delay time.Duration) func(net.Conn) error 
 		tc := tls.Server(c, cfg)
 		tc.SetDeadline(time.Now().Add(5 * time.Second))
 		if err := tc.Handshake(); err != nil {
-			if delay > 0 {
+			if late != nil {
 				return nil // expected: the client rejected the plaintext
 			}
 			return fmt.Errorf("server handshake: %w", err)
@@ -100,7 +104,7 @@ func startSession(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 func TestStartTLSInjection(t *testing.T) {
 	checkGoroutines(t)
 	p := getPKI(t)
-	srv := startServer(t, starttlsHandler(p.serverConfig(), 0))
+	srv := startServer(t, starttlsHandler(p.serverConfig(), nil))
 
 	conn, br := startSession(t, srv.addr())
 	// Normally the reader already holds the injected line, read together
@@ -141,9 +145,13 @@ func TestStartTLSInjection(t *testing.T) {
 func TestStartTLSLateInjection(t *testing.T) {
 	checkGoroutines(t)
 	p := getPKI(t)
-	srv := startServer(t, starttlsHandler(p.serverConfig(), 50*time.Millisecond))
+	late := make(chan struct{})
+	release := sync.OnceFunc(func() { close(late) })
+	defer release() // before the server's cleanup waits for its handler
+	srv := startServer(t, starttlsHandler(p.serverConfig(), late))
 
 	conn, br := startSession(t, srv.addr())
+	release() // the OK is read: now the server sends the injected line
 	if br.Buffered() != 0 {
 		t.Fatalf("test setup: unexpected buffered data %d bytes", br.Buffered())
 	}
@@ -175,7 +183,7 @@ func TestStartTLSLateInjection(t *testing.T) {
 func TestStartTLSVerification(t *testing.T) {
 	checkGoroutines(t)
 	p := getPKI(t)
-	srv := startServer(t, starttlsHandler(p.serverConfig(), 0))
+	srv := startServer(t, starttlsHandler(p.serverConfig(), nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
