@@ -206,8 +206,17 @@ func TestPipeClose(t *testing.T) {
 	}
 }
 
+// TestPipeCloseUnblocks runs in a synctest bubble: synctest.Wait returns
+// once the Read or Write is durably blocked on the pipe's channels, so the
+// Close below always wakes a blocked call (a fixed pause let a slow
+// goroutine call Read after the Close, and the test then passed without
+// checking the wake-up).
 func TestPipeCloseUnblocks(t *testing.T) {
 	checkGoroutines(t)
+	synctest.Test(t, pipeCloseUnblocks)
+}
+
+func pipeCloseUnblocks(t *testing.T) {
 	client, server := transport.Pipe()
 	defer server.Close()
 
@@ -217,7 +226,7 @@ func TestPipeCloseUnblocks(t *testing.T) {
 		_, err := client.Read(make([]byte, 1))
 		errc <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	synctest.Wait() // the call is blocked
 	client.Close()
 	if err := <-errc; !errors.Is(err, net.ErrClosed) {
 		t.Errorf("blocked Read after Close = %v", err)
@@ -230,7 +239,7 @@ func TestPipeCloseUnblocks(t *testing.T) {
 		_, err := c2.Write(make([]byte, transport.PipeBufferSize+1))
 		errc <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	synctest.Wait() // the call is blocked
 	s2.Close()
 	if err := <-errc; !errors.Is(err, io.ErrClosedPipe) {
 		t.Errorf("blocked Write after peer Close = %v", err)
@@ -243,7 +252,7 @@ func TestPipeCloseUnblocks(t *testing.T) {
 		_, err := c3.Read(make([]byte, 1))
 		errc <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	synctest.Wait() // the call is blocked
 	s3.Close()
 	if err := <-errc; err != io.EOF {
 		t.Errorf("blocked Read after peer Close = %v, want io.EOF", err)
