@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -176,6 +177,14 @@ func TestProxyClientGoneAfterCompress(t *testing.T) {
 	}
 }
 
+// countWriter discards what it is given and counts its bytes in n.
+type countWriter struct{ n *atomic.Int64 }
+
+func (w countWriter) Write(p []byte) (int, error) {
+	w.n.Add(int64(len(p)))
+	return len(p), nil
+}
+
 // TestProxyLongTagsHeld: the Dialog keeps each pending command's tag
 // and name as strings, up to 1,024 commands, and the proxy lets a command
 // line of up to 64,000 bytes through, the tag as long as the line. A
@@ -186,8 +195,12 @@ func TestProxyClientGoneAfterCompress(t *testing.T) {
 // the rest of a connection may take (the tokenizer's 1 MiB line buffer
 // and 3 MiB of tokens), and as much again per connection.
 func TestProxyLongTagsHeld(t *testing.T) {
+	// relayed counts the bytes the upstream got: the tags' lines, where
+	// the proxy relays them instead of refusing them.
+	var relayed atomic.Int64
 	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
-		io.Copy(io.Discard, br) // reads everything, answers nothing
+		// Reads everything, answers nothing.
+		io.Copy(countWriter{&relayed}, br)
 	})
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
 	runtime.GC()
@@ -207,6 +220,7 @@ func TestProxyLongTagsHeld(t *testing.T) {
 	// the proxy's. The reader has no deadline until the end.
 	lc.c.SetReadDeadline(time.Time{})
 	bads := make(chan int, 1)
+	var badsRead atomic.Int64
 	go func() {
 		got := 0
 		for got < n {
@@ -216,6 +230,7 @@ func TestProxyLongTagsHeld(t *testing.T) {
 			}
 			if strings.HasSuffix(l, " BAD imapkit proxy: a tag over 256 bytes is not relayed\r\n") {
 				got++
+				badsRead.Add(1)
 			}
 		}
 		bads <- got
@@ -241,7 +256,15 @@ func TestProxyLongTagsHeld(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	waitFor(t, out, last)
-	time.Sleep(300 * time.Millisecond)
+	// The heap is measured once the proxy is done with the 1,024 lines:
+	// its answers all read by the client, or (where it relays long tags)
+	// the lines all read by the upstream. Before, a 300 ms pause stood in
+	// for that, and on a loaded machine the proxy could still be writing
+	// its answers (63 KB each) when the heap was read. A bound against a
+	// hang, not a timed assertion.
+	for end := time.Now().Add(2 * time.Minute); badsRead.Load() < n && relayed.Load() < n*tagLen && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	// Not counting the test's own copy of the trace (4 KiB a line).
