@@ -464,11 +464,18 @@ func TestTranscriptHandlerRunsCommand(t *testing.T) {
 	}
 }
 
-// TestTranscriptSeqNumBarrier runs in a testing/synctest bubble, where the
-// script's QUIET is exact: on the wall clock a line sent early could be
-// missed (the player kept off the CPU past the QUIET's deadline, which
-// fails the pipe's Read with the line waiting), and the test pass with
-// the fault.
+// TestTranscriptSeqNumBarrier: a command by sequence numbers and one
+// during which the server may send EXPUNGE wait for each other, in either
+// order (canStart's two rules; seqnum_barrier.txt). The pairs (UID COPY
+// then FETCH, FETCH then UID COPY) share no message set and no untagged
+// data, so that each is held back by one rule alone: with either planted
+// out, the second command goes out during the script's QUIET. (Its only
+// pair was a UID FETCH 1:* and a FETCH 1, which the message sets' overlap
+// holds apart too: it passed with both rules planted out.) It runs in a
+// testing/synctest bubble, where the QUIET is exact: on the wall clock a
+// line sent early could be missed (the player kept off the CPU past the
+// QUIET's deadline, which fails the pipe's Read with the line waiting),
+// and the test pass with the fault.
 func TestTranscriptSeqNumBarrier(t *testing.T) { synctest.Test(t, testTranscriptSeqNumBarrier) }
 
 func testTranscriptSeqNumBarrier(t *testing.T) {
@@ -478,20 +485,30 @@ func testTranscriptSeqNumBarrier(t *testing.T) {
 	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
-	p1, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1:* (FLAGS)") }})
-	if err != nil {
-		t.Fatal(err)
+	cmd := func(name, args string) *session.Command {
+		return &session.Command{Name: name, Args: func(e *wire.Encoder) { e.SP().Raw(args) }}
 	}
-	// Start blocks until UID FETCH is done, then sends FETCH.
-	p2, err := s.Start(ctx, &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1 (FLAGS)") }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p1.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p2.Wait(ctx); err != nil {
-		t.Fatal(err)
+	for _, pair := range [][2]*session.Command{
+		{cmd("UID COPY", "7 Archive"), cmd("FETCH", "1 (FLAGS)")},
+		{cmd("FETCH", "1 (FLAGS)"), cmd("UID COPY", "7 Archive")},
+		{cmd("UID FETCH", "1:* (FLAGS)"), cmd("FETCH", "1 (FLAGS)")},
+	} {
+		p1, err := s.Start(ctx, pair[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Start blocks until the first command is done, then sends the
+		// second.
+		p2, err := s.Start(ctx, pair[1])
+		if err != nil {
+			t.Fatalf("%s after %s: %v", pair[1].Name, pair[0].Name, err)
+		}
+		if _, err := p1.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p2.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := wait(); err != nil {
 		t.Fatal(err)
