@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,7 +33,7 @@ func runDemo(env *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer) 
 	n := fs.Int("messages", 40, "sample messages to seed")
 	trace := fs.Bool("trace", false, "print the IMAP exchange (passwords redacted)")
 	keep := fs.Bool("keep", false, "keep the server's directory")
-	idleFor := fs.Duration("idle", 3*time.Second, "how long the tour idles while a message is appended")
+	idleFor := fs.Duration("idle", 3*time.Second, "how long the tour idles at most while a message is appended (it ends once the new message is shown)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: imapkit demo [-messages N] [-trace] [-keep] [-idle D]")
 		fmt.Fprintln(fs.Output())
@@ -90,8 +91,9 @@ func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Dura
 	if trace {
 		flags = append(flags, "--debug")
 	}
-	// step runs one imapkit command as the tour shows it.
-	step := func(w io.Writer, what string, args ...string) error {
+	// stepIn runs one imapkit command as the tour shows it, in env (the
+	// demo's, or the idle's); step runs it in the demo's.
+	stepIn := func(env *sysEnv, w io.Writer, what string, args ...string) error {
 		shown := append([]string{"imapkit"}, args...)
 		for i, a := range shown {
 			if strings.ContainsAny(a, " ()\\*") {
@@ -104,6 +106,9 @@ func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Dura
 			return fmt.Errorf("imapkit %s: exit status %d", args[0], code)
 		}
 		return nil
+	}
+	step := func(w io.Writer, what string, args ...string) error {
+		return stepIn(env, w, what, args...)
 	}
 	fmt.Fprintf(out, "Dovecot listens on %s (STARTTLS) and %s (TLS); the tour uses %s.\n", srv.PlainAddr, srv.TLSAddr, url)
 
@@ -149,10 +154,38 @@ func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Dura
 	// its IDLE), not after a third of the idle: a loaded machine could
 	// take that long to connect, and the message came before the IDLE,
 	// no event (TestDemoTour).
+	// The idle ends once it has shown the new message (at the latest
+	// after idleFor, its --for): the demo stops it as Ctrl-C would, by
+	// its own interrupted context, whose end the idle takes for a
+	// normal one. Before, it always lasted idleFor on the wall clock,
+	// which had to be long enough for the other process to connect and
+	// append and for the FETCH of --new on a loaded machine (6 s in
+	// TestDemoTour).
 	var appended bytes.Buffer
 	appendErr := make(chan error, 1)
-	idleOut := &idlingWriter{Writer: out, idling: make(chan struct{})}
+	idleOut := &idlingWriter{Writer: out, idling: make(chan struct{}), shown: make(chan struct{})}
 	idleDone := make(chan struct{})
+	var idleEnv sysEnv
+	if env != nil {
+		idleEnv = *env
+	}
+	parent := idleEnv.interrupted
+	if parent == nil {
+		parent = context.Background()
+	}
+	idleCtx, endIdle := context.WithCancel(parent)
+	defer endIdle()
+	idleEnv.interrupted = idleCtx
+	// The process's signals stay main's: the idle's end is the demo's,
+	// and the steps after it must still stop Dovecot on a Ctrl-C.
+	idleEnv.releaseSignals = nil
+	go func() {
+		select {
+		case <-idleOut.shown:
+			endIdle()
+		case <-idleDone:
+		}
+	}()
 	go func() {
 		select {
 		case <-idleOut.idling:
@@ -168,7 +201,7 @@ func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Dura
 		}
 		appendErr <- nil
 	}()
-	err = step(idleOut, fmt.Sprintf("Idle on INBOX for %v while another process appends a message", idleFor), "idle", url, "INBOX", "--new", "--for", idleFor.String())
+	err = stepIn(&idleEnv, idleOut, fmt.Sprintf("Idle on INBOX while another process appends a message (until the new message is shown, at most %v)", idleFor), "idle", url, "INBOX", "--new", "--for", idleFor.String())
 	close(idleDone)
 	if aerr := <-appendErr; err == nil {
 		err = aerr
@@ -189,17 +222,23 @@ func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Dura
 	return nil
 }
 
-// idlingWriter passes what the idle step writes on to Writer, and closes
-// idling at the first write that says the idle started ("idling on").
+// idlingWriter passes what the idle step writes on to Writer, closes
+// idling at the first write that says the idle started ("idling on"), and
+// shown once that write has gone on to Writer which shows a new message
+// ("new: UID ", idle --new's line).
 type idlingWriter struct {
 	io.Writer
-	once   sync.Once
-	idling chan struct{}
+	once, shownOnce sync.Once
+	idling, shown   chan struct{}
 }
 
 func (w *idlingWriter) Write(p []byte) (int, error) {
 	if bytes.Contains(p, []byte("idling on ")) {
 		w.once.Do(func() { close(w.idling) })
 	}
-	return w.Writer.Write(p)
+	n, err := w.Writer.Write(p)
+	if bytes.Contains(p, []byte("new: UID ")) {
+		w.shownOnce.Do(func() { close(w.shown) })
+	}
+	return n, err
 }
