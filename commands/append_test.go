@@ -924,7 +924,26 @@ func appendPanicChild(t *testing.T) {
 		t.Fatalf("Append: %v", err)
 	}
 	close(b.release)
-	time.Sleep(5 * time.Second) // the crash comes well before
+	// The Read now panics on the pump's goroutine, which must crash the
+	// process. Waited for, not slept for (5 s were taken to be enough):
+	// the child returns (and the parent fails) only once the pump has
+	// gone without crashing it, the panic dropped; a minute is a bound
+	// against a hang.
+	for deadline := time.Now().Add(time.Minute); heldPumpsNow() > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// heldPumpsNow counts the goroutines whose stacks show session.pump.
+func heldPumpsNow() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return bytes.Count(buf[:n], []byte("imapkit/session.pump("))
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // failingBody gives 10 bytes, then fails.
