@@ -37,9 +37,7 @@ func TestProxyLimitErrorLeaksLogin(t *testing.T) {
 			if tail == "" {
 				lc.c.(*net.TCPConn).CloseWrite()
 			}
-			time.Sleep(500 * time.Millisecond)
-			tp.ln.Close()
-			if up := tp.toServer.String(); strings.Contains(up, testserver.Password) {
+			if up := tp.sentUpstream(t, lc.c); strings.Contains(up, testserver.Password) {
 				t.Errorf("the password went upstream in plaintext: %q\ntrace:\n%s", up, out.String())
 			}
 		})
@@ -148,7 +146,13 @@ func TestProxyLostPendingCompressLogin(t *testing.T) {
 	addr, tp, out := remoteProxy(t)
 	lc := dialLines(t, addr)
 	lc.send("z NOOP\r\n" + strings.Repeat("y NOOP\r\n", 1100) + "z COMPRESS DEFLATE\r\n")
-	time.Sleep(500 * time.Millisecond)
+	// The LOGIN goes once the COMPRESS's answer (the second z) has
+	// come through the proxy, which has then taken it for whatever it
+	// takes it for (a 500 ms pause stood in for that: on a loaded
+	// machine the LOGIN could come first, and the test pass with the
+	// fault, the LOGIN refused before the switch).
+	lc.tagged("z")
+	lc.tagged("z")
 	lc.send("a9 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
 	var got string
 	for {
@@ -158,9 +162,7 @@ func TestProxyLostPendingCompressLogin(t *testing.T) {
 			break
 		}
 	}
-	time.Sleep(100 * time.Millisecond)
-	tp.ln.Close()
-	if strings.HasPrefix(got, "a9 OK") || strings.Contains(tp.toServer.String(), testserver.Password) {
+	if strings.HasPrefix(got, "a9 OK") || strings.Contains(tp.sentUpstream(t, lc.c), testserver.Password) {
 		t.Errorf("LOGIN ran in plaintext upstream: %q\ntrace (z/a9 lines):\n%s", got, zLines(out.String()))
 	}
 }
@@ -192,12 +194,13 @@ func TestProxyRefusedTagShiftCompress(t *testing.T) {
 	lc.send("x NOOP\r\n") // flushes the NOOP upstream
 	lc.tagged("x")
 	lc.send("w COMPRESS DEFLATE\r\n")
-	time.Sleep(300 * time.Millisecond)
+	// The LOGIN goes once the COMPRESS's answer has come through the
+	// proxy (a 300 ms pause stood in for that: on a loaded machine the
+	// LOGIN could come first, and the test pass with the fault).
+	lc.tagged("w")
 	lc.send("a9 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
 	got := lc.tagged("a9")
-	time.Sleep(100 * time.Millisecond)
-	tp.ln.Close()
-	if strings.HasPrefix(got, "a9 OK") || strings.Contains(tp.toServer.String(), testserver.Password) {
+	if strings.HasPrefix(got, "a9 OK") || strings.Contains(tp.sentUpstream(t, lc.c), testserver.Password) {
 		t.Errorf("LOGIN ran in plaintext upstream: %q\ntrace:\n%s", got, out.String())
 	}
 }

@@ -67,6 +67,27 @@ type tap struct {
 
 func newTap(t *testing.T, upstream string) *tap { return newTapOn(t, "127.0.0.1:0", upstream) }
 
+// sentUpstream closes client (a client of the proxy in front of the tap)
+// and the tap's listener, waits until the tap's relays have ended (the
+// proxy has closed its upstream connection: it sends nothing more) and
+// returns all that the proxy sent upstream. A structural wait where a test
+// that looks for what must not go upstream slept instead (a proxy kept
+// off the CPU for the sleep could send it after the look); a minute is a
+// bound against a hang.
+func (tp *tap) sentUpstream(t *testing.T, client net.Conn) string {
+	t.Helper()
+	client.Close()
+	tp.ln.Close()
+	ended := make(chan struct{})
+	go func() { tp.wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(time.Minute):
+		t.Fatalf("a minute after its client closed, the proxy still holds its upstream connection; sent so far: %q", tp.toServer.String())
+	}
+	return tp.toServer.String()
+}
+
 // newTapOn is newTap listening on listen.
 func newTapOn(t *testing.T, listen, upstream string) *tap {
 	ln, err := net.Listen("tcp", listen)
