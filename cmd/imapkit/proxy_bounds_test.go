@@ -553,9 +553,15 @@ func TestProxyCutLineTraced(t *testing.T) {
 			if _, err := br.ReadString('\n'); err != nil {
 				return
 			}
-			io.WriteString(c, "* 1 FETCH (BODY[] {100}\r\n")
+			io.WriteString(c, "* 1 FETCH (BODY[] {100000}\r\n")
 			<-sent
-			for i := 0; i < 100; i++ {
+			// A byte every 10 ms (pacing, not a race) until the proxy,
+			// its write to the gone client failed, closes this side:
+			// 2,000 at most (20 s) against a hang. The trickle was 100
+			// bytes (1 s), and a proxy kept off the CPU that long read
+			// them all at once: one write, which the gone client's
+			// socket still took, and no failed write to trace.
+			for i := 0; i < 2000; i++ {
 				if _, err := io.WriteString(c, "x"); err != nil {
 					return
 				}
@@ -565,7 +571,7 @@ func TestProxyCutLineTraced(t *testing.T) {
 		addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 		lc := dialLines(t, addr)
 		lc.send("a1 FETCH 1 BODY[]\r\n")
-		if got := lc.line(); got != "* 1 FETCH (BODY[] {100}\r\n" {
+		if got := lc.line(); got != "* 1 FETCH (BODY[] {100000}\r\n" {
 			t.Fatalf("FETCH: %q", got)
 		}
 		lc.c.Close()
