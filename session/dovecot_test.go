@@ -56,6 +56,13 @@ func dvServer(tb testing.TB) *testserver.Server {
 }
 
 // dvCtx returns a context that ends with the test (at most 30 s).
+// dvHang bounds a wait on the real Dovecot that a passing test never
+// waits out: a hang detector, not a timed assertion. A loaded machine (CI
+// runs three packages' tests at once under -race on 2 cores) may be 20
+// times slower than usual: the 2, 3 and 5 s bounds these waits had could
+// fail a correct session.
+const dvHang = time.Minute
+
 func dvCtx(tb testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	tb.Cleanup(cancel)
@@ -558,7 +565,7 @@ func TestDovecotPreauthStream(t *testing.T) {
 	}
 	select {
 	case <-conn.Done():
-	case <-time.After(5 * time.Second):
+	case <-time.After(dvHang):
 		t.Errorf("the imap process is still running after Logout")
 	}
 }
@@ -1031,7 +1038,7 @@ func TestDovecotUnsolicited(t *testing.T) {
 		t.Fatalf("SELECT: %d EXISTS; want 3", n)
 	}
 	// SELECT's EXISTS and RECENT reach the stream too (mailbox state).
-	ev.waitFor(t, 5*time.Second, func(l []codec.Response) bool { return lastExists(l) == 3 })
+	ev.waitFor(t, dvHang, func(l []codec.Response) bool { return lastExists(l) == 3 })
 	if l := a.Responses("EXISTS"); len(l) == 0 || l[len(l)-1].(*codec.Exists).Count != 3 {
 		t.Errorf("Responses(EXISTS) after SELECT = %s", dvDescribe(l))
 	}
@@ -1045,7 +1052,7 @@ func TestDovecotUnsolicited(t *testing.T) {
 	dvRun(t, b, appendCmd(mbox, dvMessage("news one", 500)))
 	dvRun(t, b, appendCmd(mbox, dvMessage("news two", 500)))
 	r = dvRun(t, a, &session.Command{Name: "NOOP"})
-	got := ev.waitFor(t, 5*time.Second, func(l []codec.Response) bool {
+	got := ev.waitFor(t, dvHang, func(l []codec.Response) bool {
 		if len(l) == 0 {
 			return false
 		}
@@ -1095,7 +1102,7 @@ func TestDovecotUnsolicited(t *testing.T) {
 	if c := dvClientLines(tr.String()); len(c) != before+1 || !strings.HasSuffix(c[len(c)-1], " NOOP") {
 		t.Errorf("Recent() without stored data sent %q; want one NOOP", c[before:])
 	}
-	ev.waitFor(t, 5*time.Second, func(l []codec.Response) bool { return lastExists(l) == 6 })
+	ev.waitFor(t, dvHang, func(l []codec.Response) bool { return lastExists(l) == 6 })
 }
 
 func TestDovecotIdle(t *testing.T) {
@@ -1114,7 +1121,7 @@ func TestDovecotIdle(t *testing.T) {
 	}
 	select {
 	case <-p.Continuations():
-	case <-time.After(5 * time.Second):
+	case <-time.After(dvHang):
 		t.Fatal("no continuation request for IDLE")
 	}
 	// IDLE runs alone: a NOOP started now waits for DONE.
@@ -1126,7 +1133,7 @@ func TestDovecotIdle(t *testing.T) {
 	// Longer than StallTimeout: IDLE is exempt.
 	time.Sleep(4500 * time.Millisecond)
 	dvRun(t, b, appendCmd(mbox, dvMessage("while idling", 500)))
-	got := ev.waitFor(t, 10*time.Second, func(l []codec.Response) bool { return lastExists(l) == 3 })
+	got := ev.waitFor(t, dvHang, func(l []codec.Response) bool { return lastExists(l) == 3 })
 	t.Logf("during IDLE: %s", dvDescribe(got))
 	select {
 	case err := <-noop:
@@ -1196,7 +1203,7 @@ func TestDovecotCancelWait(t *testing.T) {
 	gate.release()
 	select {
 	case <-p.Done():
-	case <-time.After(5 * time.Second):
+	case <-time.After(dvHang):
 		t.Fatal("the cancelled LOGIN never ended")
 	}
 	if r, err := p.Wait(dvCtx(t)); err != nil || r.Status.Kind != codec.StatusOK {
@@ -1642,7 +1649,7 @@ func TestDovecotContinuationRouting(t *testing.T) {
 	conn := &dvRewriteConn{holdPlus: make(chan struct{}), sawPlus: make(chan struct{})}
 	s := dialLiteralMinus(t, testserver.Alice, nil, conn)
 	mbox := dvNewMailbox(t, testserver.Alice, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), dvHang)
 	defer cancel()
 	appendErr := make(chan error, 1)
 	go func() {
@@ -1651,7 +1658,7 @@ func TestDovecotContinuationRouting(t *testing.T) {
 	}()
 	select {
 	case <-conn.sawPlus:
-	case <-time.After(5 * time.Second):
+	case <-time.After(dvHang):
 		t.Fatal("no continuation request for the APPEND")
 	}
 	noopErr := make(chan error, 1)
@@ -1706,7 +1713,7 @@ func TestDovecotCloseFromOnUnsolicited(t *testing.T) {
 	s.Run(dvCtx(t), dvMailboxCmd("EXAMINE", "INBOX"))
 	select {
 	case <-returned:
-	case <-time.After(3 * time.Second):
+	case <-time.After(dvHang):
 		t.Fatal("Close called from OnUnsolicited did not return")
 	}
 }
@@ -1835,7 +1842,9 @@ func TestBugUIDFetchStarRange(t *testing.T) {
 // they sit in the write buffer while the batch waits for their answers.
 func TestBugStartBatchWaitsOnUnsent(t *testing.T) {
 	s := dvDialUser(t, testserver.Alice, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// A bound against the hang of the fault (2 s before: a loaded
+	// machine's Dovecot could take that long to answer).
+	ctx, cancel := context.WithTimeout(context.Background(), dvHang)
 	defer cancel()
 	ps, err := s.StartBatch(ctx, []*session.Command{
 		{Name: "NOOP"},
@@ -1858,7 +1867,9 @@ func TestBugStartBatchWaitsOnUnsent(t *testing.T) {
 // stays in the buffer and its Run never returns.
 func TestBugFlushSkippedForFailedWriter(t *testing.T) {
 	s := dvDialUser(t, testserver.Alice, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// A bound against the hang of the fault (2 s before: a loaded
+	// machine's Dovecot could take that long to answer).
+	ctx, cancel := context.WithTimeout(context.Background(), dvHang)
 	defer cancel()
 	holding := make(chan struct{})
 	first := make(chan error, 1)
