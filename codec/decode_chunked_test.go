@@ -50,7 +50,9 @@ func decodeAllChunked(r io.Reader, stream bool) []string {
 	opts := wire.TokenizerOptions{MaxLineLength: 1 << 20, MaxStringLiteral: 16 << 10, MaxDepth: 32, MaxLiteral: 1 << 20, BufferSize: 64}
 	var dopts *codec.DecoderOptions
 	if stream {
-		dopts = &codec.DecoderOptions{SectionHandler: func(f *codec.Fetch, s *codec.Section, r io.Reader) error {
+		// A session's options: sections streamed, and METADATA values
+		// over MaxStringLiteral read past (abandoned at a deadline too).
+		dopts = &codec.DecoderOptions{SkipLargeMetadata: true, SectionHandler: func(f *codec.Fetch, s *codec.Section, r io.Reader) error {
 			if s.Size < 8 {
 				return codec.ErrKeepInline
 			}

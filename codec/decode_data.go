@@ -912,9 +912,11 @@ func (d *Decoder) metadataResp() (Response, error) {
 				return err
 			}
 			p.Value, err = d.nstring()
-			if size, ok := d.skipLargeLiteral(err); ok {
-				r.Skipped = append(r.Skipped, SkippedValue{Name: p.Name, Size: size})
-				return nil
+			if err != nil && d.opts.SkipLargeMetadata {
+				if size, ok := d.skipLargeLiteral(err); ok {
+					r.Skipped = append(r.Skipped, SkippedValue{Name: p.Name, Size: size})
+					return nil
+				}
 			}
 			r.Entries = append(r.Entries, p)
 			return err

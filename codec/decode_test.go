@@ -169,16 +169,18 @@ func TestDecodeData(t *testing.T) {
 
 // TestDecodeMetadataLargeValueSkipped: a METADATA value larger than the
 // tokenizer's MaxStringLiteral (64 KiB by default) failed the whole
-// response with wire.ErrStringTooLarge, the entries beside it lost. The
-// value is read past now and named in Skipped with its size; the entries
-// before and after it are decoded, and so is the next response. A value
-// under the bound is kept as before.
+// response with wire.ErrStringTooLarge, the entries beside it lost. With
+// DecoderOptions.SkipLargeMetadata (a session's decoder) the value is
+// read past now and named in Skipped with its size; the entries before
+// and after it are decoded, and so is the next response. A value under
+// the bound is kept as before. Without the option the response fails as
+// before.
 func TestDecodeMetadataLargeValueSkipped(t *testing.T) {
 	big := strings.Repeat("v", wire.DefaultMaxStringLiteral+1)
 	fits := strings.Repeat("w", wire.DefaultMaxStringLiteral)
 	in := "* METADATA INBOX (/private/a \"x\" /private/big {" + itoa(len(big)) + "}\r\n" + big +
 		" /private/fits {" + itoa(len(fits)) + "}\r\n" + fits + " /private/c NIL)\r\n* 2 EXISTS\r\n"
-	d := decoder(in)
+	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), nil), &codec.DecoderOptions{SkipLargeMetadata: true})
 	r, err := d.Next()
 	if err != nil {
 		t.Fatalf("METADATA with a value of %d bytes: %v", len(big), err)
@@ -195,6 +197,62 @@ func TestDecodeMetadataLargeValueSkipped(t *testing.T) {
 	if r, err := d.Next(); err != nil || r.(*codec.Exists).Count != 2 {
 		t.Errorf("the response after: %v, %v; want * 2 EXISTS", r, err)
 	}
+
+	d = decoder(in)
+	var de *codec.DecodeError
+	if _, err := d.Next(); !errors.As(err, &de) || !errors.Is(err, wire.ErrStringTooLarge) {
+		t.Errorf("without SkipLargeMetadata: %v; want a *DecodeError matching wire.ErrStringTooLarge", err)
+	}
+	if r, err := d.Next(); err != nil || r.(*codec.Exists).Count != 2 {
+		t.Errorf("without SkipLargeMetadata, the response after: %v, %v; want * 2 EXISTS", r, err)
+	}
+}
+
+// TestDecodeMetadataSkipAbandonedAtDeadline: with SkipLargeMetadata, a
+// deadline met while a large value is read past cannot be resumed (its
+// bytes are gone): the response is abandoned with a *DecodeError that
+// wraps the deadline, as documented, and the next response decodes.
+func TestDecodeMetadataSkipAbandonedAtDeadline(t *testing.T) {
+	big := strings.Repeat("v", wire.DefaultMaxStringLiteral+1)
+	in := "* METADATA INBOX (/private/a \"x\" /private/big {" + itoa(len(big)) + "}\r\n" + big + ")\r\n* 2 EXISTS\r\n"
+	d := codec.NewDecoder(wire.NewTokenizer(&flakyReader{r: strings.NewReader(in)}, nil), &codec.DecoderOptions{SkipLargeMetadata: true})
+	abandoned := 0
+	for range 4 * len(in) {
+		r, err := d.Next()
+		var de *codec.DecodeError
+		switch {
+		case errors.As(err, &de) && errors.Is(err, os.ErrDeadlineExceeded):
+			abandoned++
+		case errors.Is(err, os.ErrDeadlineExceeded):
+		case err != nil:
+			t.Fatalf("after %d abandoned: %v", abandoned, err)
+		default:
+			if e, ok := r.(*codec.Exists); !ok || e.Count != 2 || abandoned != 1 {
+				t.Fatalf("%T %+v after %d abandoned; want the METADATA abandoned once, then * 2 EXISTS", r, r, abandoned)
+			}
+			return
+		}
+	}
+	t.Fatal("no EXISTS")
+}
+
+// TestRoundTripMetadataSkipped: a METADATA response with a value read
+// past (SkipLargeMetadata, over the fuzzers' MaxStringLiteral, 16 KiB)
+// keeps the round trip the fuzzers check (clone, reflection copy, a
+// stable encoding), AppendResponse leaving the skipped entry out: it
+// failed "decode(encode(r)) != r" on the Skipped it could not write.
+func TestRoundTripMetadataSkipped(t *testing.T) {
+	big := strings.Repeat("v", 17<<10)
+	in := "* METADATA INBOX (/private/a \"x\" /private/big {" + itoa(len(big)) + "}\r\n" + big + ")\r\n"
+	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), &fuzzOpts), &codec.DecoderOptions{SkipLargeMetadata: true})
+	r, err := d.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := r.(*codec.Metadata); len(m.Skipped) != 1 {
+		t.Fatalf("Skipped = %+v; want /private/big", m.Skipped)
+	}
+	checkRoundTrip(t, r)
 }
 
 // names returns the names of ps.

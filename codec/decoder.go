@@ -51,6 +51,17 @@ type DecoderOptions struct {
 	// after an error from the reader (a deadline): it is abandoned with a
 	// *DecodeError.
 	MaxNumbers int
+
+	// SkipLargeMetadata, when set, reads past a METADATA value (RFC 5464)
+	// larger than the tokenizer's MaxStringLiteral and names its entry,
+	// with the value's size, in Metadata.Skipped, the rest of the response
+	// decoded; without it such a value fails the whole response with
+	// wire.ErrStringTooLarge. A response whose value is read past this way
+	// is not resumed after an error from the reader (a deadline) met
+	// while it is: it is abandoned with a *DecodeError, as one whose
+	// section went to a SectionHandler is (the value's bytes are gone).
+	// A session sets it.
+	SkipLargeMetadata bool
 }
 
 // DefaultMaxNumbers is the default of DecoderOptions.MaxNumbers: 2,097,152

@@ -44,6 +44,9 @@ import (
 //     is a literal8 (~{n}). An unknown attribute whose name is one the
 //     decoder knows is written as name[] value, which decodes as unknown
 //     again.
+//   - A Metadata's Skipped entries (values over the tokenizer's
+//     MaxStringLiteral that the decoder read past) are left out: it has
+//     no value to write.
 //   - A Status of Kind 0 (a response code without a status) is written
 //     "* [code] text"; it needs a Code. An Unknown without a Name is
 //     written "* " and its Rest (a response that started with a literal).

@@ -297,12 +297,14 @@ type Metadata struct {
 	Mailbox Bytes
 	Values  bool
 	Entries []Param // Name is the entry; Value its value (nil for NIL)
-	// Skipped are the entries whose value was a literal larger than the
+	// Skipped are, with DecoderOptions.SkipLargeMetadata (a session's
+	// decoder), the entries whose value was a literal larger than the
 	// tokenizer's MaxStringLiteral (wire.DefaultMaxStringLiteral, 64 KiB,
 	// by default): the value was read past, not kept, and the entry is
-	// not in Entries; the rest of the response is decoded. (Before, such
-	// a value failed the whole response with wire.ErrStringTooLarge, the
-	// entries beside it lost.) Encode leaves them out.
+	// not in Entries; the rest of the response is decoded. (Without the
+	// option, and before it, such a value fails the whole response with
+	// wire.ErrStringTooLarge, the entries beside it lost.)
+	// AppendResponse leaves them out.
 	Skipped []SkippedValue
 }
 

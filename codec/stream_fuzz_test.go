@@ -69,7 +69,8 @@ const roundTripSentinel = "* 0 EXISTS\r\n"
 // (still borrowing the decoder's memory): CloneResponse(r) must equal r and
 // the reflection copy of r, nil and empty apart; x1 := AppendResponse(Clone(r))
 // must equal AppendResponse(r); x1 followed by another response must decode
-// to r2 (equal to r) after exactly len(x1) bytes, then to that response;
+// to r2 (equal to r, less a Metadata's Skipped entries, which
+// AppendResponse leaves out) after exactly len(x1) bytes, then to that response;
 // and AppendResponse(r2) must give x1 again.
 func checkRoundTrip(t *testing.T, r codec.Response) {
 	t.Helper()
@@ -97,7 +98,15 @@ func checkRoundTrip(t *testing.T, r codec.Response) {
 	if !bytes.Equal(x1, x2) {
 		t.Fatalf("encoding is not stable:\nfirst  %q\nsecond %q", x1, x2)
 	}
-	if diff := cmp.Diff(c, r2, cmpOpts...); diff != "" {
+	want := c
+	if m, ok := c.(*codec.Metadata); ok && m.Skipped != nil {
+		// The values read past are not written (AppendResponse): the
+		// rest of the response round-trips.
+		mm := *m
+		mm.Skipped = nil
+		want = &mm
+	}
+	if diff := cmp.Diff(want, r2, cmpOpts...); diff != "" {
 		t.Fatalf("decode(encode(r)) != r for %q (-r +decoded):\n%s", x1, diff)
 	}
 	if r3, err := d.Next(); err != nil || !cmp.Equal(r3, &codec.Exists{}) {

@@ -983,7 +983,10 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.tr.retryRead = s.retryRead
 	s.pr = &peekReader{r: s.tr.reader(s.wc)}
 	s.tok = wire.NewTokenizer(s.pr, s.opts.Tokenizer)
-	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler, MaxNumbers: s.opts.MaxNumbers})
+	// SkipLargeMetadata: a METADATA value over MaxStringLiteral is read
+	// past and named (commands.GetMetadata's *MetadataTooLargeError), not
+	// a failure of the whole response.
+	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler, MaxNumbers: s.opts.MaxNumbers, SkipLargeMetadata: true})
 	s.cw = &countWriter{w: s.tr.writer(s.wc), ww: &s.ww}
 	s.cw.out = s.armOut
 	s.bw = &lazyWriter{w: s.cw}
