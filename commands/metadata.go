@@ -153,7 +153,12 @@ func (e *MetadataTooLargeError) Error() string {
 		}
 		fmt.Fprintf(&b, "%q (%d bytes)", en.Name, en.Size)
 	}
-	b.WriteString(": value over the session's MaxStringLiteral, left out")
+	if len(e.Entries) == 1 {
+		b.WriteString(": value")
+	} else {
+		b.WriteString(": values")
+	}
+	b.WriteString(" over the session's bound on a string (wire.TokenizerOptions.MaxStringLiteral, 64 KiB by default), left out")
 	return b.String()
 }
 
