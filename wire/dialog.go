@@ -93,9 +93,10 @@ type Event struct {
 	// space between two tokens, as in a base64 response, "*" or an empty
 	// line) up to the first of two (a command's shape, which ends the
 	// rule); the lines of one word after an AUTHENTICATE that began no
-	// exchange (a line without a tag, "a%1 AUTHENTICATE PLAIN", or one
+	// exchange (a line without a tag, "a%1 AUTHENTICATE PLAIN", one
 	// typed without its tag, "AUTHENTICATE PLAIN", which the server
-	// answers BAD: its client may send its response ahead all the same),
+	// answers BAD, or one the server reads as IDLE's answer: its client
+	// may send its response ahead all the same),
 	// up to the first of two words; and a line of one word that Client
 	// tells during the exchange before the server's next word (see
 	// Client). A tracer prints such a
@@ -354,7 +355,7 @@ func (d *Dialog) clientLocked(line []Token) Event {
 	ev := d.tellClientLocked(line)
 	ev.MaybeSASL = maybe && ev.Kind == LineCommand
 	ev.LikelySASL = likely && ev.MaybeSASL
-	if d.sasl == "" && ev.Kind == LineCommand && !ev.Raw && untrackedAuthenticate(ev, line) {
+	if d.sasl == "" && ev.Kind == LineCommand && untrackedAuthenticate(ev, line) {
 		// An AUTHENTICATE that began no exchange (the server answers it
 		// BAD and reads no response): its client, which took it for one,
 		// may send its responses ahead all the same, and the server
@@ -365,17 +366,22 @@ func (d *Dialog) clientLocked(line []Token) Event {
 	return ev
 }
 
-// untrackedAuthenticate reports whether ev, a client's command, names
-// AUTHENTICATE though it began no exchange: the line has no tag as a
-// server reads it ("a%1 AUTHENTICATE PLAIN", " a1 AUTHENTICATE PLAIN"), or
-// its first word is AUTHENTICATE (typed without its tag, which the server
-// reads as the tag "AUTHENTICATE" and the command "PLAIN").
+// untrackedAuthenticate reports whether ev, a client's line that began no
+// exchange, names AUTHENTICATE all the same: it has no tag as a server
+// reads it ("a%1 AUTHENTICATE PLAIN", " a1 AUTHENTICATE PLAIN"), or
+// AUTHENTICATE is its first word (typed without its tag, which the server
+// reads as the tag "AUTHENTICATE" and the command "PLAIN") or its second
+// (a line the server reads as IDLE's answer, Raw).
 func untrackedAuthenticate(ev Event, line []Token) bool {
 	if ev.Tag == "" && ev.Command == "AUTHENTICATE" {
 		return true
 	}
-	first := lineWord(line, 0)
-	return first.Kind == KindAtom && strings.EqualFold(string(first.b), "AUTHENTICATE")
+	for i := range 2 {
+		if w := lineWord(line, i); w.Kind == KindAtom && strings.EqualFold(string(w.b), "AUTHENTICATE") {
+			return true
+		}
+	}
+	return false
 }
 
 // endSASLLocked ends the AUTHENTICATE exchange in progress: the client's

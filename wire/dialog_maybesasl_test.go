@@ -135,14 +135,15 @@ func TestDialogMaybeSASLClientAhead(t *testing.T) {
 
 // TestDialogMaybeSASLAfterUntrackedAuthenticate: an AUTHENTICATE that
 // begins no exchange, as the line has no tag ("a%1 AUTHENTICATE PLAIN", "
-// a1 AUTHENTICATE PLAIN") or was typed without one ("AUTHENTICATE PLAIN":
-// the server reads the tag "AUTHENTICATE"), is answered BAD, but its
-// client may send its response ahead all the same: the lines of one word
-// after it are MaybeSASL (not LikelySASL) up to the first of two words,
-// as after an exchange that ended. Before, they were plain commands, and
-// a proxy printed the response and echoed it as the tag of its BAD.
+// a1 AUTHENTICATE PLAIN"), was typed without one ("AUTHENTICATE PLAIN":
+// the server reads the tag "AUTHENTICATE") or was sent as the answer to
+// an accepted IDLE (the server reads it as text), is answered BAD, but
+// its client may send its response ahead all the same: the lines of one
+// word after it are MaybeSASL (not LikelySASL) up to the first of two
+// words, as after an exchange that ended. Before, they were plain
+// commands, and a proxy printed the response and echoed it as the tag
+// of its BAD.
 func TestDialogMaybeSASLAfterUntrackedAuthenticate(t *testing.T) {
-	const resp = "AHVzZXIAc2VjcmV0cHc=\r\n"
 	for _, first := range []string{
 		"a%1 AUTHENTICATE PLAIN\r\n",
 		" a1 AUTHENTICATE PLAIN\r\n",
@@ -151,25 +152,45 @@ func TestDialogMaybeSASLAfterUntrackedAuthenticate(t *testing.T) {
 		"* AUTHENTICATE PLAIN\r\n",
 	} {
 		var d wire.Dialog
-		tell := func(line string) wire.Event {
-			ev, err := d.ClientWait(context.Background(), dialogLine(t, line))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ev
-		}
-		if ev := tell(first); ev.MaybeSASL {
+		if ev := dialogTell(t, &d, first); ev.MaybeSASL {
 			t.Errorf("%q: MaybeSASL", first)
 		}
 		d.Answered() // the proxy's BAD, or the server's (a line without a tag is no pending command)
-		for i, s := range []struct {
-			line  string
-			maybe bool
-		}{{resp, true}, {"c2VjcmV0cHc=\r\n", true}, {"a2 NOOP\r\n", false}, {resp, false}} {
-			if ev := tell(s.line); ev.Kind != wire.LineCommand || ev.MaybeSASL != s.maybe || ev.LikelySASL {
-				t.Errorf("after %q, line %d %q: %v MaybeSASL %v LikelySASL %v; want a command, MaybeSASL %v, LikelySASL false",
-					first, i, s.line, ev.Kind, ev.MaybeSASL, ev.LikelySASL, s.maybe)
-			}
+		checkMaybeSASLAfter(t, &d, first)
+	}
+	var d wire.Dialog
+	dialogTell(t, &d, "a1 IDLE\r\n")
+	d.Server(dialogLine(t, "+ idling\r\n"))
+	if ev := dialogTell(t, &d, "a2 AUTHENTICATE PLAIN\r\n"); !ev.Raw {
+		t.Fatalf("a line sent as IDLE's answer: Raw false")
+	}
+	d.Server(dialogLine(t, "a1 BAD expected DONE\r\n"))
+	checkMaybeSASLAfter(t, &d, "a2 AUTHENTICATE PLAIN\r\n (IDLE's answer)")
+}
+
+// dialogTell tells d the client's line (ClientWait).
+func dialogTell(t *testing.T, d *wire.Dialog, line string) wire.Event {
+	t.Helper()
+	ev, err := d.ClientWait(context.Background(), dialogLine(t, line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// checkMaybeSASLAfter checks the client's lines after an AUTHENTICATE
+// that began no exchange (first): those of one word are MaybeSASL, not
+// LikelySASL, up to the first of two words.
+func checkMaybeSASLAfter(t *testing.T, d *wire.Dialog, first string) {
+	t.Helper()
+	const resp = "AHVzZXIAc2VjcmV0cHc=\r\n"
+	for i, s := range []struct {
+		line  string
+		maybe bool
+	}{{resp, true}, {"c2VjcmV0cHc=\r\n", true}, {"a3 NOOP\r\n", false}, {resp, false}} {
+		if ev := dialogTell(t, d, s.line); ev.Kind != wire.LineCommand || ev.MaybeSASL != s.maybe || ev.LikelySASL {
+			t.Errorf("after %q, line %d %q: %v MaybeSASL %v LikelySASL %v; want a command, MaybeSASL %v, LikelySASL false",
+				first, i, s.line, ev.Kind, ev.MaybeSASL, ev.LikelySASL, s.maybe)
 		}
 	}
 }
