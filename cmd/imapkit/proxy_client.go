@@ -299,7 +299,7 @@ func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 // owedBodyLine takes the line just read (r.ev) after a password literal
 // was refused at its synchronizing header (bodyOwed) for one that may be
 // its body, which a client that did not wait for the "+" sends all the
-// same (RFC 9051 forbids it; a client that times its wait out does):
+// same (RFC 9051 forbids it; a client that gives up waiting may):
 // printed redacted and kept as a credential, as the response owed to a
 // challenge is (Event.LikelySASL), and answered as one if refused. The
 // server reads it as a command, as the proxy does. Before, such a body

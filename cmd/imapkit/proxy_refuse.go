@@ -239,13 +239,11 @@ func (ps *proxySession) answer(tag, why string) []byte {
 //
 // hideTag: the trace did not show the command (printed redacted, as SASL
 // data or as a line that does not tokenize), and prints the answer's tag,
-// the line's first word, as "***". The tag was printed, and it is the
-// whole of a line that does not tokenize as far as the tokenizer read it
-// ("secretpw\"..."), or of a SASL response the proxy took for a command;
-// the secrets redacted from the trace held it only when the printer had
-// kept it (of a line printed as SASL data, the 16 newest words of 3
-// bytes or more, and of the other lines of one word, those that look
-// like base64).
+// the line's first word, as "***". Before stop 59 it printed the tag,
+// which showed the first word of a line that does not tokenize
+// ("secretpw" of `secretpw"x`), a password maybe; the secrets redacted
+// from the trace held it only where the printer had kept it (of a line
+// printed as SASL data, the 16 newest words of 3 bytes or more).
 func (ps *proxySession) injectAnswer(tag, why string, hideTag bool) error {
 	answer := ps.answer(tag, why)
 	if err := ps.toClient.inject(answer); err != nil {
