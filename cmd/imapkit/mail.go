@@ -381,17 +381,36 @@ func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) (cod
 	// took 41 s, and the decoder's bounds allow a million ranges).
 	var nums []uint32
 	var all []wire.SeqRange
+	own, other := false, false
 	for _, d := range r.Data {
 		switch v := d.(type) {
 		case *codec.Search:
+			own = true
 			nums = append(nums, v.Nums...)
 		case *codec.ESearch:
+			// Only its own: Do takes every untagged response, and an
+			// ESEARCH tagged for another command, or one of sequence
+			// numbers (no UID indicator) that names messages, is no
+			// answer of this UID SEARCH (RFC 4731 section 3.1; as
+			// commands.Client.Search's searchWatch). Taken, its numbers
+			// were UIDs to export or copy that were never there, and
+			// the state moved past them.
+			if v.Tag != nil && string(v.Tag) != r.Tag || !v.UID && v.NamesMessages() {
+				other = true
+				continue
+			}
+			own = true
 			for _, r := range v.All.Ranges() {
 				if r.Start != 0 && r.Stop != 0 { // no "*" in an answer
 					all = append(all, r)
 				}
 			}
 		}
+	}
+	if other && !own {
+		// Another's came instead: this one's answer may have been
+		// misdirected, so nothing is known of the matches, not "none".
+		return codec.SeqSet{}, &commands.MissingError{Command: "UID SEARCH", Response: "ESEARCH"}
 	}
 	var uids codec.SeqSet
 	uids.AddNum(nums...)

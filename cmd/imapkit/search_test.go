@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +79,65 @@ func TestSearchESearchQuadratic(t *testing.T) {
 	t.Logf("time(8n)/time(n) = %.1f (linear: ~8, quadratic: ~64)", ratio)
 	if ratio > 30 {
 		t.Errorf("an ESEARCH ALL of n descending UIDs costs super-linear time in imapkit search: x8 the answer took x%.1f the time (%v for %d UIDs)", ratio, best[1], sizes[1])
+	}
+}
+
+// searchAnswerServer answers UID SEARCH with lines (each "%s" the
+// command's tag), then OK.
+func searchAnswerServer(t *testing.T, lines ...string) string {
+	t.Helper()
+	return jsonServer(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 ESEARCH"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch cmd.Name {
+			case "UID SEARCH":
+				for _, l := range lines {
+					if strings.Contains(l, "%s") {
+						l = fmt.Sprintf(l, cmd.Tag)
+					}
+					if err = c.Line(l); err != nil {
+						return nil
+					}
+				}
+				err = c.Reply(cmd.Tag, "OK done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	})
+}
+
+// TestSearchTakesOnlyItsOwnESearch: the UIDs search (and export and copy,
+// which choose their messages by it) takes from an answer are those of
+// its own SEARCH or ESEARCH: not an ESEARCH tagged for another command,
+// nor one of sequence numbers (no UID indicator) that names messages.
+// Before, every ESEARCH of the answer was taken: "* ESEARCH (TAG "zz")
+// UID ALL 1:5" added UIDs 1 to 5, and an export or copy fetched UIDs that
+// were never there, took them for expunged and moved its state past
+// them (a later message given one of those UIDs never copied). An answer
+// with none of its own but another's is an error (exit 3), as
+// commands.Client.Search's MissingError: nothing is known of the
+// matches.
+func TestSearchTakesOnlyItsOwnESearch(t *testing.T) {
+	// Waits on scripted servers over TCP.
+	t.Parallel()
+	addr := searchAnswerServer(t, `* ESEARCH (TAG "zz") UID ALL 1:5`, `* ESEARCH ALL 7:9`, `* ESEARCH (TAG "%s") UID ALL 20,22`)
+	code, out, errs := runCLI(t, "", "search", "imap://alice@"+addr, "INBOX", "ALL")
+	if code != 0 || out != "20\n22\n" {
+		t.Errorf("search: exit %d, stdout %q, stderr %q; want 0 and UIDs 20 and 22 only", code, out, errs)
+	}
+	addr = searchAnswerServer(t, `* ESEARCH (TAG "zz") UID ALL 1:5`)
+	code, out, errs = runCLI(t, "", "search", "imap://alice@"+addr, "INBOX", "ALL")
+	if code != exitConnFail || out != "" || !strings.Contains(errs, "ESEARCH") {
+		t.Errorf("search answered with another's ESEARCH only: exit %d, stdout %q, stderr %q; want exit %d naming the missing ESEARCH", code, out, errs, exitConnFail)
 	}
 }
