@@ -101,3 +101,59 @@ func TestListJSONGivesNameAsSent(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleNotifyGivesNameAsSent: idle --notify --json's mailbox and list
+// events give a name's bytes as sent ("mailbox_base64",
+// "old_name_base64") when the decoded name does not give them back, as
+// list --json does; a name that round trips has none.
+func TestIdleNotifyGivesNameAsSent(t *testing.T) {
+	// Waits on a scripted server over TCP (and idle's --for).
+	t.Parallel()
+	addr := jsonServer(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 IDLE NOTIFY"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch cmd.Name {
+			case "IDLE":
+				err = c.Lines("+ idling",
+					`* STATUS "Caf`+"\xe9"+`" (MESSAGES 2)`,
+					`* LIST () "/" "R&D" ("OLDNAME" ("&Jjo"))`,
+					`* LIST () "/" "&AOk-t&AOk-"`)
+				if err == nil {
+					c.ReadLine()
+					err = c.Reply(cmd.Tag, "OK done")
+				}
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	})
+	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+addr, "INBOX", "--notify", "--for", "1s", "--json")
+	if code != 0 {
+		t.Fatalf("idle --json: exit %d: %s", code, errs)
+	}
+	type ev struct {
+		Event         string `json:"event"`
+		MailboxBase64 string `json:"mailbox_base64"`
+		OldNameBase64 string `json:"old_name_base64"`
+	}
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	want := []ev{{"mailbox", b64("Caf\xe9"), ""}, {"list", b64("R&D"), b64("&Jjo")}, {"list", "", ""}}
+	got := decodeLines[ev](t, "idle --json", out)
+	if len(got) != len(want) {
+		t.Fatalf("idle --json: %s; want %d events", out, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("idle --json event %d: %+v; want %+v", i, got[i], want[i])
+		}
+	}
+}

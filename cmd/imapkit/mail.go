@@ -1120,12 +1120,16 @@ type jsonEvent struct {
 	Kind string `json:"kind,omitempty"`
 	// --notify: another mailbox's counts (mailbox), or a mailbox created,
 	// renamed or deleted (list: its attributes, \NonExistent when gone).
-	Mailbox    string   `json:"mailbox,omitempty"`
-	Messages   *uint32  `json:"messages,omitempty"`
-	Unseen     *uint32  `json:"unseen,omitempty"`
-	UIDNext    uint32   `json:"uidnext,omitempty"`
-	Attributes []string `json:"attributes,omitempty"`
-	OldName    string   `json:"old_name,omitempty"`
+	Mailbox string `json:"mailbox,omitempty"`
+	// MailboxBase64 and OldNameBase64 are the names' bytes as sent, when
+	// the decoded names do not give them back (nameAsSent).
+	MailboxBase64 string   `json:"mailbox_base64,omitempty"`
+	Messages      *uint32  `json:"messages,omitempty"`
+	Unseen        *uint32  `json:"unseen,omitempty"`
+	UIDNext       uint32   `json:"uidnext,omitempty"`
+	Attributes    []string `json:"attributes,omitempty"`
+	OldName       string   `json:"old_name,omitempty"`
+	OldNameBase64 string   `json:"old_name_base64,omitempty"`
 }
 
 func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) error {
@@ -1427,6 +1431,7 @@ func idleEvent(r codec.Response, utf8 bool) jsonEvent {
 	switch v := r.(type) {
 	case *codec.MailboxStatus:
 		ev := jsonEvent{Event: "mailbox", Mailbox: name(v.Mailbox), UIDNext: v.UIDNext}
+		ev.MailboxBase64 = nameAsSent(ev.Mailbox, v.Mailbox, utf8)
 		if v.Items&codec.StatusMessages != 0 {
 			n := v.Messages
 			ev.Messages = &n
@@ -1438,11 +1443,13 @@ func idleEvent(r codec.Response, utf8 bool) jsonEvent {
 		return ev
 	case *codec.List:
 		ev := jsonEvent{Event: "list", Mailbox: name(v.Mailbox)}
+		ev.MailboxBase64 = nameAsSent(ev.Mailbox, v.Mailbox, utf8)
 		for _, a := range v.Attrs {
 			ev.Attributes = append(ev.Attributes, string(a))
 		}
 		if v.OldName != nil {
 			ev.OldName = name(v.OldName)
+			ev.OldNameBase64 = nameAsSent(ev.OldName, v.OldName, utf8)
 		}
 		return ev
 	case *codec.Exists:
