@@ -125,10 +125,14 @@ type sink interface {
 	// size to record in the state.
 	commit() (int64, error)
 	close() error
+	// abandon closes the sink after a failed or interrupted run: what
+	// was written since the last commit is dropped where it would be
+	// left cut (an mbox's last message).
+	abandon()
 }
 
 // runExport exports; its caller holds the state's lock (lockExport).
-func runExport(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+func runExport(ctx context.Context, cn *conn, args []string, own any, o *output) (err error) {
 	e := own.(*exportOpts)
 	mailbox := args[0]
 	if e.to == "" {
@@ -178,7 +182,19 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	if err != nil {
 		return err
 	}
-	defer sk.close()
+	defer func() {
+		if err != nil {
+			// Interrupted (Ctrl-C, SIGTERM) or failed: an mbox
+			// goes back to what the state records (its last
+			// commit; all of it when only messages were not
+			// exported), without the message being written. It
+			// was flushed on close, the mbox ending in a cut
+			// message until a next run.
+			sk.abandon()
+			return
+		}
+		sk.close()
+	}()
 
 	// The UIDs to export: every one above the last exported. A UID
 	// SEARCH for N:* also matches the highest UID when it is below N, so
@@ -578,6 +594,9 @@ type mboxSink struct {
 	f    *os.File
 	w    *bufio.Writer
 	path string // the mbox's path, as given
+	// committed is the mbox's size at the last commit (or open): what
+	// the state records, and what abandon cuts it back to.
+	committed int64
 }
 
 // openMbox opens the mbox at path for appending, cutting it back to size:
@@ -607,7 +626,7 @@ func openMbox(path string, size int64) (*mboxSink, error) {
 		f.Close()
 		return nil, err
 	}
-	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path}, nil
+	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path, committed: size}, nil
 }
 
 // spoolTemp creates PATH.imapkit-export.json.spool-*.tmp beside the
@@ -710,12 +729,24 @@ func (s *mboxSink) commit() (int64, error) {
 	if err := s.f.Sync(); err != nil {
 		return 0, err
 	}
-	return s.f.Seek(0, io.SeekCurrent)
+	n, err := s.f.Seek(0, io.SeekCurrent)
+	if err == nil {
+		s.committed = n
+	}
+	return n, err
 }
 
 func (s *mboxSink) close() error {
 	s.w.Flush()
 	return s.f.Close()
+}
+
+// abandon drops what was buffered and cuts the mbox back to its last
+// commit (the size the state records), then closes it.
+func (s *mboxSink) abandon() {
+	s.w.Reset(io.Discard)
+	s.f.Truncate(s.committed)
+	s.f.Close()
 }
 
 // maildirSink writes each message to a file of a Maildir: tmp, then
@@ -923,6 +954,10 @@ func (md *maildirSink) commit() (int64, error) {
 	defer d.Close()
 	return 0, d.Sync()
 }
+
+// abandon closes: a message is renamed into cur only whole, and its
+// temporary file is removed when its write fails.
+func (md *maildirSink) abandon() { md.close() }
 
 func (md *maildirSink) close() error {
 	if len(md.dropped) > 0 {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -588,5 +589,104 @@ func TestExportFailedMessageRetried(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestExportInterruptedLeavesNoPartialMessage: an mbox export interrupted
+// (the user's Ctrl-C: the run's context canceled) while a body streams
+// into the mbox leaves the mbox as its state records it, without the
+// part of the message written so far; the next run exports the message
+// whole, once. Before, closing the mbox flushed the buffered part: the
+// mbox ended in a cut message until a next run cut it back, and a user
+// who never ran export again kept it so.
+func TestExportInterruptedLeavesNoPartialMessage(t *testing.T) {
+	// Waits on a scripted server and the run's end after the interrupt.
+	t.Parallel()
+	body := "From: a@example.com\r\nSubject: streamed\r\n\r\n" + strings.Repeat("a line of the streamed body\r\n", 10000)
+	var stall atomic.Bool
+	stall.Store(true)
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch {
+			case cmd.Name == "UID SEARCH":
+				err = c.Lines("* SEARCH 7", cmd.Tag+" OK done")
+			case cmd.Name == "UID FETCH" && !strings.Contains(cmd.Args, "BODY"):
+				err = c.Lines(`* 1 FETCH (UID 7 FLAGS () INTERNALDATE "01-Jan-2024 10:00:00 +0000")`, cmd.Tag+" OK done")
+			case cmd.Name == "UID FETCH" && stall.Load():
+				if err := c.WriteString(fmt.Sprintf("* 1 FETCH (UID 7 BODY[] {%d}\r\n%s", len(body), body[:len(body)/2])); err != nil {
+					return nil
+				}
+				for { // until the client is gone
+					if _, err := c.ReadLine(); err != nil {
+						return nil
+					}
+				}
+			case cmd.Name == "UID FETCH":
+				err = c.WriteString(fmt.Sprintf("* 1 FETCH (UID 7 BODY[] {%d}\r\n%s)\r\n%s OK done\r\n", len(body), body, cmd.Tag))
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	mbox := filepath.Join(t.TempDir(), "x.mbox")
+	args := []string{"export", "imap://alice@" + srv.Addr(), "INBOX", "--to", mbox, "--quiet"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	restore := setInterrupted(t, ctx)
+	type result struct {
+		code      int
+		out, errs string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errs := runCLI(t, "", args...)
+		done <- result{code, out, errs}
+	}()
+	// A hang detector, not a timing: part of the body reaches the file
+	// once the buffer past 64 KiB is written.
+	for i := 0; ; i++ {
+		if fi, err := os.Stat(mbox); err == nil && fi.Size() > 0 {
+			break
+		}
+		if i > 6000 {
+			t.Fatal("nothing of the body reached the mbox after a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel() // the user's Ctrl-C
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("export did not end after the interrupt")
+	}
+	restore()
+	if r.code != exitConnFail {
+		t.Errorf("interrupted export: exit %d %q %q; want %d", r.code, r.out, r.errs, exitConnFail)
+	}
+	if b, err := os.ReadFile(mbox); err != nil || len(b) != 0 {
+		t.Errorf("the interrupted export left the mbox at %d bytes (%v); want 0, as its state records", len(b), err)
+	}
+	stall.Store(false)
+	code, out, errs := runCLI(t, "", args...)
+	b, _ := os.ReadFile(mbox)
+	if code != 0 || strings.Count(string(b), "Subject: streamed") != 1 || !strings.Contains(string(b), "a line of the streamed body\n") {
+		t.Errorf("next export: exit %d %q %q, %d bytes; want the message whole, once", code, out, errs, len(b))
 	}
 }
