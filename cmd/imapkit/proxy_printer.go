@@ -61,6 +61,10 @@ type printer struct {
 	// ended: the line's CR LF was printed (tokens), so the next line
 	// follows it (secretSet.edges).
 	ended bool
+	// own: a line of the proxy's own (traceOwn): redacted, but not one
+	// of the server's stream of lines, whose carry (secretSet.edges) it
+	// leaves alone; it is printed from the client's direction.
+	own bool
 	// settled: the line's content was redacted and cut (settle); only the
 	// proxy's notes follow.
 	settled bool
@@ -99,7 +103,10 @@ func (p *printer) settle() {
 		// lines: its parts at the line's edges, from the line before's
 		// end and the line's own (edges).
 		body := p.buf[len(p.prefix):]
-		head, tail := p.redact.edges(body, p.ended && !p.cut)
+		var head, tail int
+		if !p.own {
+			head, tail = p.redact.edges(body, p.ended && !p.cut)
+		}
 		r := p.redact.redactEdges(body, head, tail, p.cut)
 		was := len(p.buf)
 		if len(r) > 0 && &r[0] == &body[0] {

@@ -377,7 +377,7 @@ func (ps *proxySession) serverErr(err error) {
 func (ps *proxySession) traceOwn(line []byte) {
 	var p printer
 	p.prefix = fmt.Sprintf("[%d] P: ", ps.id)
-	p.redact = &ps.secrets
+	p.redact, p.own = &ps.secrets, true
 	p.begin(false, "")
 	p.add(bytes.TrimSuffix(line, []byte("\r\n")))
 	ps.out.line(p.end())
