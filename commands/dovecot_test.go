@@ -434,10 +434,11 @@ func TestAppendDovecot(t *testing.T) {
 }
 
 func TestIdleDovecot(t *testing.T) {
-	// Parallel: it waits on timed appends and IDLE restarts; its own mailbox, selected;
+	// Parallel: it waits on another client's appends and IDLE restarts; its own mailbox, selected;
 	// it looks at nothing process-wide.
 	t.Parallel()
-	c := dvClient(t, testserver.Alice, nil)
+	pluses := &plusLines{c: make(chan struct{}, 64)}
+	c := dvClient(t, testserver.Alice, &session.Options{Trace: pluses})
 	other := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 1)
@@ -446,24 +447,56 @@ func TestIdleDovecot(t *testing.T) {
 	}
 	// Another client appends twice; IDLE sees EXISTS 2 then EXISTS 3, in
 	// order; the restart interval is short so that IDLE is re-issued.
+	// The appends wait for the IDLE's "+", and the second for EXISTS 2
+	// and then an IDLE re-issued (its "+"). They were 300 ms and 1.8 s
+	// in: a loaded machine could hold the first back until the second
+	// was near, and Dovecot then said EXISTS 3 alone.
+	seen2 := make(chan struct{})
+	appended := make(chan error, 1)
+	actx, stopAppends := context.WithCancel(ctx) // once Idle has returned
+	defer stopAppends()
 	go func() {
-		time.Sleep(300 * time.Millisecond)
-		other.AppendBytes(ctx, mb, testserver.SampleMessage(1), nil)
-		time.Sleep(1500 * time.Millisecond)
-		other.AppendBytes(ctx, mb, testserver.SampleMessage(2), nil)
+		ctx := actx
+		appended <- func() error {
+			if err := pluses.next(ctx); err != nil {
+				return err
+			}
+			if _, err := other.AppendBytes(ctx, mb, testserver.SampleMessage(1), nil); err != nil {
+				return err
+			}
+			select {
+			case <-seen2:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			pluses.drain()
+			if err := pluses.next(ctx); err != nil {
+				return err
+			}
+			_, err := other.AppendBytes(ctx, mb, testserver.SampleMessage(2), nil)
+			return err
+		}()
 	}()
 	var got []uint32
 	err := c.Idle(ctx, &commands.IdleOptions{Restart: 700 * time.Millisecond}, func(r codec.Response) bool {
 		if e, ok := r.(*codec.Exists); ok {
 			got = append(got, e.Count)
+			if e.Count == 2 {
+				close(seen2)
+			}
 		}
 		return len(got) < 2 || got[len(got)-1] < 3
 	})
+	stopAppends()
+	aerr := <-appended
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(got, []uint32{2, 3}) {
-		t.Fatalf("EXISTS events %v", got)
+		t.Fatalf("EXISTS events %v (the other client's appends: %v)", got, aerr)
+	}
+	if aerr != nil {
+		t.Fatalf("the other client's appends: %v", aerr)
 	}
 	// ctx cancelled: DONE, and Idle returns the context's error; the
 	// session goes on.
@@ -477,7 +510,43 @@ func TestIdleDovecot(t *testing.T) {
 	}
 }
 
-// TestIdleYieldsDovecot: with the defaults (IDLE restarted every 29
+// plusLines is a session Trace that signals on c each "+" the server
+// sends (an IDLE under way).
+type plusLines struct{ c chan struct{} }
+
+func (p *plusLines) Write(b []byte) (int, error) {
+	if strings.HasPrefix(string(b), "S: + ") {
+		select {
+		case p.c <- struct{}{}:
+		default:
+		}
+	}
+	return len(b), nil
+}
+
+// next waits for the next "+" (one that came before and was not taken
+// counts).
+func (p *plusLines) next(ctx context.Context) error {
+	select {
+	case <-p.c:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("no IDLE under way: %w", ctx.Err())
+	}
+}
+
+// drain forgets the "+" lines that came so far.
+func (p *plusLines) drain() {
+	for {
+		select {
+		case <-p.c:
+		default:
+			return
+		}
+	}
+}
+
+// TestIdleDovecot: with the defaults (IDLE restarted every 29
 // minutes), commands started on other goroutines during Idle, or in its
 // onEvent, end the IDLE in flight, run, and Idle goes on with a new IDLE
 // that still sees what happens in the mailbox.
