@@ -90,12 +90,14 @@ func TestStatusAppendLimitCyrus(t *testing.T) {
 // *MissingError. Status's Want now takes only answers with an item it
 // asked for.
 func TestStatusSameMailboxReordered(t *testing.T) {
+	firstIn := make(chan struct{}) // the server has read the first STATUS
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		a, err := c.Until("STATUS")
 		if err != nil {
 			return err
 		}
+		close(firstIn)
 		b, err := c.Expect("STATUS")
 		if err != nil {
 			return err
@@ -119,7 +121,15 @@ func TestStatusSameMailboxReordered(t *testing.T) {
 		defer wg.Done()
 		msgs, e1 = c.Status(ctx, "INBOX", commands.StatusMessages)
 	}()
-	time.Sleep(50 * time.Millisecond) // the MESSAGES one goes first
+	// The MESSAGES one goes first: the UIDNEXT one starts once the server
+	// has read it. (A 50 ms pause stood in for that: on a loaded machine
+	// the UIDNEXT one could go first, and the server's reordered answer
+	// then came in the order asked, the fault not met.)
+	select {
+	case <-firstIn:
+	case <-time.After(hangBound):
+		t.Fatal("the server never read the first STATUS")
+	}
 	go func() {
 		defer wg.Done()
 		next, e2 = c.Status(ctx, "INBOX", commands.StatusUIDNext)
