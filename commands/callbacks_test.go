@@ -33,19 +33,29 @@ func recoverPanic(f func()) (panicked any) {
 // it for ever (IDLE is exempt from StallTimeout and CommandTimeout).
 // Now the session is aborted: a later command fails at once, saying so.
 func TestIdlePanicThenCommand(t *testing.T) {
-	// Parallel: it waits 0.5 s for another session's append; its own mailbox;
+	// Parallel: it waits for another session's append; its own mailbox;
 	// it looks at nothing process-wide.
 	t.Parallel()
-	c := dvClient(t, testserver.Alice, nil)
+	pluses := &plusLines{c: make(chan struct{}, 64)}
+	c := dvClient(t, testserver.Alice, &session.Options{Trace: pluses})
 	ctx := dvCtx(t)
 	mbox := dvMailbox(t, testserver.Alice, 1)
 	if _, err := c.Select(ctx, mbox, nil); err != nil {
 		t.Fatal(err)
 	}
 	other := dvClient(t, testserver.Alice, nil)
+	// The other session appends once the IDLE is under way (its "+"),
+	// not 0.5 s in, which a loaded machine could reach first. It gives
+	// up when the test ends (the handler's panic came, or the test
+	// failed).
+	actx, stopAppend := context.WithCancel(ctx)
+	appended := make(chan struct{})
+	defer func() { stopAppend(); <-appended }()
 	go func() {
-		time.Sleep(500 * time.Millisecond)
-		other.AppendBytes(ctx, mbox, testserver.SampleMessage(2), nil)
+		defer close(appended)
+		if pluses.next(actx) == nil {
+			other.AppendBytes(actx, mbox, testserver.SampleMessage(2), nil)
+		}
 	}()
 	p := recoverPanic(func() {
 		c.Idle(ctx, nil, func(r codec.Response) bool { panic("boom in onEvent") })
