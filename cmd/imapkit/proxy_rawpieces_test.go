@@ -40,8 +40,10 @@ func rawLineNotTokenized(t *testing.T, resp string) {
 	}
 	t.Cleanup(func() { ln.Close() })
 	var mu sync.Mutex
-	var ran []string // commands the server read after the SASL response
+	var ran []string              // commands the server read after the SASL response
+	served := make(chan struct{}) // the server has read its connection to the end
 	go func() {
+		defer close(served)
 		c, err := ln.Accept()
 		if err != nil {
 			return
@@ -81,8 +83,14 @@ func rawLineNotTokenized(t *testing.T, resp string) {
 	hidden := "a2 CREATE Hidden\r\n"
 	lc.send(resp + hidden)
 	// Either the proxy closes the connection, or the server's answer to a2
-	// comes and the trace must show the command.
-	lc.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	// comes and the trace must show the command. Then the client leaves,
+	// and the test waits until the server has read its connection to the
+	// end and the proxy has traced the session's end: what the server ran
+	// and what the trace shows are then complete (a 200 ms pause stood in
+	// for that, and a 3 s read deadline, which a loaded machine could
+	// reach before the server's answer). A minute is a bound against a
+	// hang.
+	lc.c.SetReadDeadline(time.Now().Add(time.Minute))
 	for {
 		l, err := lc.br.ReadString('\n')
 		if err != nil {
@@ -92,7 +100,13 @@ func rawLineNotTokenized(t *testing.T, resp string) {
 			break
 		}
 	}
-	time.Sleep(200 * time.Millisecond)
+	lc.c.Close()
+	select {
+	case <-served:
+	case <-time.After(time.Minute):
+		t.Fatalf("a minute after the client left, the proxy still holds its upstream connection:\n%.600s", out.String())
+	}
+	waitFor(t, out, "* connection closed")
 	mu.Lock()
 	defer mu.Unlock()
 	for _, c := range ran {
