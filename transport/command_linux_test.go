@@ -87,6 +87,7 @@ func TestExecThreadExitKeepsChild(t *testing.T) {
 	type result struct {
 		c   *transport.CommandConn
 		err error
+		tid int // the thread that called Exec, which ends
 	}
 	ch := make(chan result, 1)
 	var onEndingThread func()
@@ -102,7 +103,7 @@ func TestExecThreadExitKeepsChild(t *testing.T) {
 			return
 		}
 		c, err := transport.Exec(context.Background(), "sh", "-c", "exec cat")
-		ch <- result{c, err}
+		ch <- result{c, err, syscall.Gettid()}
 	}
 	go onEndingThread()
 	r := <-ch
@@ -110,7 +111,20 @@ func TestExecThreadExitKeepsChild(t *testing.T) {
 		t.Fatal(r.err)
 	}
 	defer r.c.Close()
-	time.Sleep(500 * time.Millisecond)
+	// Until the thread is gone (its /proc/self/task entry removed: the
+	// kernel has sent the parent-death signal by then, if any), a minute
+	// at most against a hang. A 500 ms pause stood in for that: on a
+	// loaded machine the thread could end after the checks below, and
+	// the test pass with the fault.
+	task := "/proc/self/task/" + strconv.Itoa(r.tid)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(task); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the thread that called Exec (%s) has not ended after a minute", task)
+		}
+	}
 	select {
 	case <-r.c.Done():
 		t.Fatalf("the child died when the thread that called Exec ended: %v", r.c.ExitErr())
