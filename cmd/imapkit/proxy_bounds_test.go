@@ -650,7 +650,12 @@ func TestProxyHalfClosedClientSlowAnswer(t *testing.T) {
 			return
 		}
 		tag, _, _ := strings.Cut(l, " ")
-		time.Sleep(700 * time.Millisecond) // a slow SEARCH
+		// A slow SEARCH: its answer comes once the proxy, the client's
+		// side ended, has half-closed this one (the server reads its
+		// end). A 700 ms pause stood in for that: on a loaded machine
+		// the answer could come before the proxy saw the client's end,
+		// and the test pass with the fault.
+		io.Copy(io.Discard, br)
 		io.WriteString(c, "* SEARCH 1 2 3\r\n"+tag+" OK done\r\n")
 	})
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
