@@ -104,10 +104,10 @@ func sendUntilFails(c net.Conn) <-chan struct{} {
 	return sent
 }
 
-// pollUntil checks cond every 10 ms, 500 times at most: a bound against a
-// hang, not a timed assertion (the caller asserts afterwards).
+// pollUntil checks cond every 10 ms, for proxyHang at most: a bound
+// against a hang, not a timed assertion (the caller asserts afterwards).
 func pollUntil(cond func() bool) {
-	for i := 0; i < 500 && !cond(); i++ {
+	for end := time.Now().Add(proxyHang); !cond() && time.Now().Before(end); {
 		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -45,7 +45,7 @@ func startProxy(t *testing.T, args ...string) (addr string, stdout, stderr *sync
 		}
 		restore()
 	})
-	for i := 0; i < 500; i++ {
+	for end := time.Now().Add(proxyHang); time.Now().Before(end); {
 		if _, rest, ok := strings.Cut(stderr.String(), "listening on "); ok {
 			addr, _, _ = strings.Cut(rest, ",")
 			return addr, stdout, stderr
@@ -204,10 +204,17 @@ func clientFlow(t *testing.T, srv *testserver.Server, nc net.Conn, opts *auth.Op
 	}
 }
 
-// waitFor polls the proxy's output for s.
+// proxyHang bounds the polls of the proxy's tests for what a passing test
+// sees (waitFor, pollUntil, startProxy's wait for the proxy's address): a
+// bound against a hang, not a timed assertion. It was 5 s (500 polls of
+// 10 ms), which a loaded machine under -race could reach with a correct
+// proxy (TestProxyLongTagsHeld's trace needed more: its own 2 minutes).
+const proxyHang = time.Minute
+
+// waitFor polls the proxy's output for s, proxyHang at most.
 func waitFor(t *testing.T, out *syncBuffer, s string) {
 	t.Helper()
-	for i := 0; i < 500 && !strings.Contains(out.String(), s); i++ {
+	for end := time.Now().Add(proxyHang); !strings.Contains(out.String(), s) && time.Now().Before(end); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if !strings.Contains(out.String(), s) {
