@@ -177,7 +177,10 @@ func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open b
 		}
 	}
 	pt = nosep[max(0, len(nosep)-(m-1-len(bt))):]
-	w := x.window(pt, bt, nil)
+	w := bt
+	if len(pt) > 0 {
+		w = x.window(pt, bt, nil)
+	}
 	if k := x.partialSuffixLocked(w, s); k > 0 {
 		keep = max(keep, min(k, len(bt)))
 		if k >= minEdge {
@@ -252,8 +255,11 @@ func (x *Set) RedactLineEnd(b []byte) []byte {
 	x.mu.Lock()
 	for _, sec := range x.list {
 		for i, s := range sec.forms {
-			for _, end := range lineEnds {
-				_, t, _ := x.edgesForm(nil, nil, b, end, s, sec.in[i], false, sec.open)
+			_, t, _ := x.edgesForm(nil, nil, b, crlf, s, sec.in[i], false, sec.open)
+			tail = max(tail, t)
+			if holds(sec.in[i], '\n') {
+				// A bare LF's part: only a form with an LF has one.
+				_, t, _ = x.edgesForm(nil, nil, b, crlf[1:], s, sec.in[i], false, sec.open)
 				tail = max(tail, t)
 			}
 		}
@@ -267,8 +273,8 @@ func (x *Set) RedactLineEnd(b []byte) []byte {
 	return x.RedactEdges(b, 0, tail, false)
 }
 
-// lineEnds are the line ends RedactLineEnd supposes.
-var lineEnds = [][]byte{[]byte("\r\n"), []byte("\n")}
+// crlf is the line end RedactLineEnd supposes, or its LF alone.
+var crlf = []byte("\r\n")
 
 // RedactLineStart is Redact for b, the first word of a line (a tag), its
 // start redacted too where it is the end of a credential (minEdge bytes

@@ -780,7 +780,7 @@ func partialSuffixScan(tail, s []byte, budget int) (k, left int) {
 		j++
 	}
 	for j = max(j, len(tail)-p+1); j < len(tail); j++ {
-		if m := len(tail) - j; bytes.Equal(tail[j:], s[:m]) {
+		if m := len(tail) - j; tail[j] == s[0] && bytes.Equal(tail[j:], s[:m]) {
 			return m, budget
 		}
 	}
