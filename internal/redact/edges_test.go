@@ -3,6 +3,7 @@ package redact
 import (
 	"bytes"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -199,4 +200,53 @@ func TestEdgesCarryKeepsOnlyAStart(t *testing.T) {
 	if want := string(secs[2][:100]) + "\r\n"; string(c.b) != want {
 		t.Errorf("after a line ending in a credential's first 100 bytes, the carry holds %q; want %q", c.b, want)
 	}
+}
+
+// FuzzEdges compares Edges over a stream of lines (split at each LF, the
+// line end CR LF where a CR comes before it) with bruteEdges, for
+// credentials separated by 0x1e (they may hold line breaks), with the
+// two-way search taking over at any place (testBudget).
+func FuzzEdges(f *testing.F) {
+	f.Add("hunter2-correct\r\nhorse\x1eab", "* NO you sent hunter2-correct\r\nhorse battery\r\nA1 OK\r\n", 3)
+	f.Add("hunter2-correct-horse", "* NO hunter2-corr\nect-horse\r\n", 0)
+	f.Add("a\nb\nc\x1eb\nc", "x a\nb\nc y\n", 8)
+	f.Add("abab\r\nab", "abab\r\nabab\r\nab\r\n", 1)
+	f.Fuzz(func(t *testing.T, secrets, stream string, budget int) {
+		if len(stream) > 2048 || len(secrets) > 256 {
+			return
+		}
+		var x Set
+		for s := range strings.SplitSeq(secrets, "\x1e") {
+			if s != "" {
+				x.AddString(s)
+			}
+		}
+		if !x.Any() {
+			return
+		}
+		var forms [][]byte
+		x.Forms(func(f []byte, _ bool) { forms = append(forms, bytes.Clone(f)) })
+		defer func() { testBudget = -1 }()
+		testBudget = -1
+		if budget%2 == 0 {
+			testBudget = max(budget/2, -budget/2) % 64
+		}
+		var c Carry
+		var prev, prevEnd []byte
+		for l := range strings.SplitAfterSeq(stream, "\n") {
+			if !strings.HasSuffix(l, "\n") {
+				break // no line end: not a line yet
+			}
+			body := strings.TrimRight(l, "\r\n")
+			line, end := []byte(body), []byte(l[len(body):])
+			head, tail := x.Edges(&c, line, end)
+			want := bruteEdges(forms, prev, prevEnd, line, end)
+			for i := range line {
+				if got := i < head || i >= len(line)-tail; got != want[i] {
+					t.Fatalf("prev %q%q, line %q%q: Edges = head %d, tail %d; brute force marks %v", prev, prevEnd, line, end, head, tail, want)
+				}
+			}
+			prev, prevEnd = line, end
+		}
+	})
 }
