@@ -596,7 +596,7 @@ func (s *Session) route(r codec.Response) error {
 			// UNAUTHENTICATE the session as it was.
 			s.transition(p, &unknownStatus)
 			s.finish(p, nil, fmt.Errorf("session: %s: %w", p.name, &ProtocolError{Reason: "the server answered " +
-				printable(s.secrets.redact(r.Name)) + " " + printable(s.secrets.redact(r.Rest))}))
+				printable(s.secrets.redact(r.Name)) + " " + printable(s.secrets.redactLineEnd(r.Rest))}))
 			return nil
 		}
 	case *codec.Capability:

@@ -59,6 +59,9 @@ func TestRedactEchoAcrossLineEnd(t *testing.T) {
 		{"password broken in two", "hunter2-correct-horse-battery-staple",
 			"TAG NO bad password hunter2-correct-hor\r\nse-battery-staple is wrong",
 			[]string{"hunter2", "correct", "-hor", "se-bat", "battery", "staple"}},
+		{"line break in the password, not a status", "hunter2-correct\r\nhorse-battery-staple",
+			"TAG XBAD bad password hunter2-correct\r\nhorse-battery-staple is wrong",
+			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var trace, logbuf bytes.Buffer
