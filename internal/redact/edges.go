@@ -26,10 +26,10 @@ package redact
 const minEdge = 2
 
 // Carry is what a stream of lines carries from one line to the next for
-// Set.Edges: the last bytes of the line before and its line end, as the
-// server sent them, at most the longest form less one byte. The zero
-// Carry is a stream's start. It holds the server's bytes (maybe part of
-// an echoed credential): Zero zeroes them.
+// Set.Edges: the line before's end that starts a form (at most the
+// longest form less one byte, most often none) and its line end, as the
+// server sent them. The zero Carry is a stream's start. It holds the
+// server's bytes (maybe part of an echoed credential): Zero zeroes them.
 type Carry struct {
 	b   []byte // the line's last bytes, then its line end
 	end int    // how many of b's last bytes are the line end
