@@ -166,6 +166,7 @@ func (s *Session) readLoop() {
 			// Nothing the server sends is read any more: the
 			// credentials kept to redact it are zeroed and let go.
 			s.secrets.forget()
+			s.tr.forgetCarry()
 		}
 		close(s.readerDone)
 		if s.opts.OnUnsolicited == nil {

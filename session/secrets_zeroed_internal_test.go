@@ -1,11 +1,16 @@
 package session
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"strconv"
+	"strings"
 	"testing"
 	"testing/synctest"
 
+	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -73,6 +78,62 @@ func TestRedactionSecretsZeroedAtSessionEnd(t *testing.T) {
 		s.Close()
 		if firstNonZero(kept[0]) >= 0 || s.secrets.any() {
 			t.Errorf("after Close the redaction list's copy is %q (any %v), want zeroed and let go", kept[0], s.secrets.any())
+		}
+	})
+}
+
+// TestTraceCarryZeroedAtSessionEnd: the tracer carries, from a server
+// line to the next, the line's end that starts a secret (a password with
+// a line break in it, echoed up to the break). That copy of the server's
+// echo is zeroed when the session ends, as the secrets are.
+func TestTraceCarryZeroedAtSessionEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const pw = "hunter2-carried\r\nrest-of-it"
+		c, srv := transport.Pipe()
+		srvDone := make(chan struct{})
+		go func() {
+			defer close(srvDone)
+			defer srv.Close()
+			io.WriteString(srv, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n")
+			r := bufio.NewReader(srv)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if i := strings.LastIndexByte(line, '{'); i >= 0 && strings.HasSuffix(line, "+}\r\n") {
+					n, _ := strconv.ParseInt(line[i+1:len(line)-4], 10, 64)
+					if _, err := io.CopyN(io.Discard, r, n); err != nil {
+						return
+					}
+					if _, err := r.ReadString('\n'); err != nil {
+						return
+					}
+				}
+				tag, _, _ := strings.Cut(line, " ")
+				// The echo after the tagged OK: the last line read.
+				io.WriteString(srv, tag+" OK done\r\n* OK you sent hunter2-carried\r\n")
+			}
+		}()
+		s, err := Open(context.Background(), c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { s.Close(); <-srvDone }()
+		cmd := &Command{Name: "XSECRET", Args: func(e *wire.Encoder) { e.SP().Atom("user").SP().Password(pw) }}
+		if _, err := s.Run(context.Background(), cmd); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the echo read and traced
+		s.tr.mu.Lock()
+		kept := s.tr.carry.View()
+		s.tr.mu.Unlock()
+		if string(kept) != "hunter2-carried\r\n" {
+			t.Fatalf("the trace's carry after the echo holds %q, want the password's start and the line end", kept)
+		}
+		s.Close()
+		if firstNonZero(kept[:cap(kept)]) >= 0 {
+			t.Errorf("after Close the trace's carry holds %q, want zeroed", kept[:cap(kept)])
 		}
 	})
 }

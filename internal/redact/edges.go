@@ -41,6 +41,10 @@ func (c *Carry) Zero() {
 	c.b, c.end = nil, 0
 }
 
+// View returns what c holds, a view of its own array: for tests that
+// check it is zeroed. The caller must not change it.
+func (c *Carry) View() []byte { return c.b }
+
 // keep sets c to the last n bytes of b then the last n of end, zeroing
 // what it held: the window without the line end needs b's last bytes,
 // the joined one the last of b and end together (a suffix of c.b either
