@@ -418,8 +418,8 @@ func (t *tracer) line(dir byte, b []byte) {
 // a longer one. A secret echoed across the line's ends (one with a line
 // break in it, echoed as sent, or broken in two) is redacted from both
 // lines: the parts at the line's edges (secrets.edges, from the line
-// before's end, carry) are redacted with the rest. What reaches a writer or a log is the
-// line as captured, redacted and escaped; a line cut at capture is cut
+// before's end, carry) are redacted with the rest. What reaches a writer
+// or a log is the line as captured, redacted and escaped; a line cut at capture is cut
 // again before a secret's start that ends it (secrets.redactCut: a secret
 // that went on past the cut, which redact would not find, a 100 KiB SASL
 // response echoed). The history ring keeps at most maxTraceLine bytes
@@ -433,8 +433,9 @@ func (t *tracer) line(dir byte, b []byte) {
 // by then. Before stop 57 the writer and the log got the line as the
 // ring kept it, cut at maxTraceLine: a secret echoed across that cut,
 // longer than the window redacted, showed its first bytes in the clear.
-// The line is scanned for secrets once (redactCut or redact, not both),
-// and copied only to be redacted or escaped: a clean line goes to the
+// The line is scanned for whole secrets once (redactEdges: redactCut or
+// redact, not both), its edges once more (edges: at most a secret's
+// length at either end), and copied only to be redacted or escaped: a clean line goes to the
 // writer through its reused buffer (emitOut).
 func (t *tracer) serverLocked(line, end []byte, cut bool) {
 	head, tail := t.secrets.edges(&t.carry, line, end)
