@@ -97,9 +97,9 @@ func (p *printer) settle() {
 	p.settled = true
 	if p.redact != nil && len(p.buf) > len(p.prefix) {
 		// The content after the prefix: a credential across the cut
-		// is there in part, which redact (of whole credentials) would
-		// not find; redactCut leaves it out.
-		// A credential echoed across a line end is redacted from both
+		// is there in part, which a search for whole credentials
+		// would not find; redactEdges with cut leaves it out. A
+		// credential echoed across a line end is redacted from both
 		// lines: its parts at the line's edges, from the line before's
 		// end and the line's own (edges).
 		body := p.buf[len(p.prefix):]

@@ -103,11 +103,6 @@ func (ss *secretSet) forget() {
 // longest returns the length of the longest form of a credential recorded.
 func (ss *secretSet) longest() int { return ss.s().Longest() }
 
-// redact returns b, a printed line, with every recorded credential
-// replaced by *** (redact.Set.Redact: each run of bytes that forms cover,
-// overlapping ones too, becomes one ***).
-func (ss *secretSet) redact(b []byte) []byte { return ss.s().Redact(b) }
-
 // printedCRLF is a line end as the printer would show it: the printed
 // form of a credential with a line break in it holds it so.
 var printedCRLF = []byte(`\x0d\x0a`)
@@ -124,17 +119,16 @@ func (ss *secretSet) edges(b []byte, ended bool) (head, tail int) {
 	return ss.s().Edges(&ss.carry, b, end)
 }
 
-// redactEdges is redact (redactCut when cut) of b with its first head
-// and last tail bytes (edges) redacted too (redact.Set.RedactEdges).
+// redactEdges returns b, a printed line, with every recorded credential
+// replaced by *** (redact.Set.Redact: each run of bytes that forms cover,
+// overlapping ones too, becomes one ***), and its first head and last
+// tail bytes (edges) too. cut: b's content was cut short at its end; it
+// is first cut before a credential that went on past the cut, and back
+// to the start of any whole one the cut would split (redact.Set.RedactCut),
+// so that no credential shows in part (redact.Set.RedactEdges).
 func (ss *secretSet) redactEdges(b []byte, head, tail int, cut bool) []byte {
 	return ss.s().RedactEdges(b, head, tail, cut)
 }
-
-// redactCut is redact for b, a printed line whose content was cut short
-// at its end: it is first cut before a credential that went on past the
-// cut, and back to the start of any whole one the cut would split
-// (redact.Set.RedactCut), so that no credential shows in part.
-func (ss *secretSet) redactCut(b []byte) []byte { return ss.s().RedactCut(b) }
 
 // captureWriter passes writes on to w and keeps the first max bytes: a
 // secret literal's body, for secretSet. keep is called with them once
