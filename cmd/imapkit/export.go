@@ -300,7 +300,9 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	}
 	p.done()
 	if o.json {
-		return o.emit(struct {
+		// The messages left out still fail the run (exit 3), after
+		// the summary of the others.
+		if err := o.emit(struct {
 			Mailbox     string `json:"mailbox"`
 			Format      string `json:"format"`
 			Path        string `json:"path"`
@@ -308,7 +310,10 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			LastUID     uint32 `json:"last_uid"`
 			Exported    int    `json:"exported"`
 			Bytes       int64  `json:"bytes"`
-		}{mailbox, e.format, e.to, st.UIDValidity, st.LastUID, p.n, p.bytes})
+		}{mailbox, e.format, e.to, st.UIDValidity, st.LastUID, p.n, p.bytes}); err != nil {
+			return err
+		}
+		return notExportedErr(failed, failedErr)
 	}
 	fmt.Fprintf(o.stdout, "exported %d messages (%d bytes) from %s to %s; last UID %d\n", p.n, p.bytes, printable(mailbox), e.to, st.LastUID)
 	return notExportedErr(failed, failedErr)

@@ -690,3 +690,36 @@ func TestExportInterruptedLeavesNoPartialMessage(t *testing.T) {
 		t.Errorf("next export: exit %d %q %q, %d bytes; want the message whole, once", code, out, errs, len(b))
 	}
 }
+
+// TestExportJSONNotExportedFails: with --json, an export that leaves a
+// message out (kept to try again) still ends with exit 3 and names it,
+// as without; the JSON summary of the others is printed first.
+func TestExportJSONNotExportedFails(t *testing.T) {
+	bodies := []string{
+		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
+		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
+	}
+	answer := func(uids []int) string {
+		var b strings.Builder
+		for _, u := range uids {
+			if u == 2 {
+				b.WriteString("* 2 FETCH (UID 2 BODY[HEADER] {3}\r\nabc)\r\n")
+			} else {
+				fmt.Fprintf(&b, "* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
+			}
+		}
+		return b.String()
+	}
+	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	to := filepath.Join(t.TempDir(), "x")
+	code, out, errs := runCLI(t, "", "export", "--json", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--format", "mbox")
+	if code != exitConnFail || !strings.Contains(errs, "1 messages not exported (UID 2;") || !strings.Contains(out, `"exported":1`) {
+		t.Errorf("export --json: exit %d stdout %q stderr %q; want exit %d, the summary of UID 1 and the error naming UID 2", code, out, errs, exitConnFail)
+	}
+}
