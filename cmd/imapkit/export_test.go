@@ -445,6 +445,20 @@ func bodyAnswerServer(bodies []string, answer func(uids []int) string, gone map[
 	}
 }
 
+// bodyAnswerURL serves bodyAnswerServer for the test and returns the URL
+// of its user, the password in the test's environment.
+func bodyAnswerURL(t *testing.T, bodies []string, answer func(uids []int) string, gone map[int]bool) string {
+	t.Helper()
+	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, gone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	return "imap://alice@" + srv.Addr()
+}
+
 // TestExportNILThenOtherSection: a body that comes back NIL (expunged
 // meanwhile), with a section not asked for in the same response or a
 // later one, before or after the NIL, is a NIL body: the message is
@@ -482,15 +496,9 @@ func TestExportNILThenOtherSection(t *testing.T) {
 				}
 				return b.String()
 			}
-			srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, map[int]bool{2: true}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-			setEnv(t, "IMAPKIT_URL", "")
+			url := bodyAnswerURL(t, bodies, answer, map[int]bool{2: true})
 			mbox := filepath.Join(t.TempDir(), "x.mbox")
-			code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", mbox, "--quiet")
+			code, out, errs := runCLI(t, "", "export", url, "INBOX", "--to", mbox, "--quiet")
 			b, _ := os.ReadFile(mbox)
 			if code != 0 || !strings.Contains(out, "exported 2 messages") || !strings.Contains(errs, "UID 2 was expunged during the export: skipped") {
 				t.Errorf("export: exit %d %q %q; want 0, 2 exported and UID 2 reported expunged", code, out, errs)
@@ -540,15 +548,8 @@ func TestExportFailedMessageRetried(t *testing.T) {
 					}
 					return b.String()
 				}
-				srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer srv.Close()
-				setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-				setEnv(t, "IMAPKIT_URL", "")
 				to := filepath.Join(t.TempDir(), "x")
-				args := []string{"export", "imap://alice@" + srv.Addr(), "INBOX", "--to", to, "--format", format, "--quiet"}
+				args := []string{"export", bodyAnswerURL(t, bodies, answer, nil), "INBOX", "--to", to, "--format", format, "--quiet"}
 				subjects := func() string {
 					var all []byte
 					if format == "mbox" {
@@ -710,15 +711,8 @@ func TestExportJSONNotExportedFails(t *testing.T) {
 		}
 		return b.String()
 	}
-	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	to := filepath.Join(t.TempDir(), "x")
-	code, out, errs := runCLI(t, "", "export", "--json", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--format", "mbox")
+	code, out, errs := runCLI(t, "", "export", "--json", bodyAnswerURL(t, bodies, answer, nil), "INBOX", "--to", to, "--format", "mbox")
 	if code != exitConnFail || !strings.Contains(errs, "1 messages not exported (UID 2;") || !strings.Contains(out, `"exported":1`) {
 		t.Errorf("export --json: exit %d stdout %q stderr %q; want exit %d, the summary of UID 1 and the error naming UID 2", code, out, errs, exitConnFail)
 	}
