@@ -14,7 +14,7 @@ import (
 // (some data)"), not the Go type that decoded it ("other *codec.Unknown",
 // the response's text lost).
 func TestIdleEventsKeepKindAndText(t *testing.T) {
-	// Waits on a scripted server over TCP (and idle's --for).
+	// Waits on a scripted server over TCP.
 	t.Parallel()
 	addr := jsonServer(t, func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
@@ -46,12 +46,12 @@ func TestIdleEventsKeepKindAndText(t *testing.T) {
 			}
 		}
 	})
-	args := []string{"idle", "imap://alice@" + addr, "INBOX", "--for", "1s"}
-	code, out, errs := runCLI(t, "", args...)
-	if code != 0 {
-		t.Fatalf("idle: exit %d: %s", code, errs)
-	}
-	for _, want := range []string{"NO [ALERT] mailbox over quota\n", "BAD internal error\n", "OK still here\n", `other XFOO 12 (some "data")` + "\n", "other 3 XBAR baz\n", "other FLAGS\n"} {
+	// Interrupted once the last event is printed (or after the hang
+	// bound of idleUntil): no window on the wall clock.
+	args := []string{"idle", "imap://alice@" + addr, "INBOX", "--for", "60s"}
+	lines := []string{"NO [ALERT] mailbox over quota\n", "BAD internal error\n", "OK still here\n", `other XFOO 12 (some "data")` + "\n", "other 3 XBAR baz\n", "other FLAGS\n"}
+	out := idleUntil(t, args, func() {}, "FLAGS\n")
+	for _, want := range lines {
 		if !strings.Contains(out, want) {
 			t.Errorf("idle: %q; want %q", out, want)
 		}
@@ -59,10 +59,7 @@ func TestIdleEventsKeepKindAndText(t *testing.T) {
 	if strings.Contains(out, "OK [ALERT]") || strings.Contains(out, "codec.") {
 		t.Errorf("idle: %q shows a NO as OK, or a Go type", out)
 	}
-	code, out, errs = runCLI(t, "", append(args, "--json")...)
-	if code != 0 {
-		t.Fatalf("idle --json: exit %d: %s", code, errs)
-	}
+	out = idleUntil(t, append(args, "--json"), func() {}, `FLAGS"}`)
 	type ev struct {
 		Event, Kind, Text string
 	}
