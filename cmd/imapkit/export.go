@@ -369,9 +369,10 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		return true
 	}
 	// notAsked: the first section not asked for (BODY[HEADER] for
-	// BODY[], say) of each UID the server sent no body with (yet): an
-	// error at the end for one never written (nothing of the batch is
-	// committed). noted: a skipped section was noted (once a batch).
+	// BODY[], say) of each UID the server sent no body with (yet): at
+	// the end, one never written nor sent as NIL is not exported
+	// (notExported), the others of the batch are. noted: a skipped
+	// section was noted (once a batch).
 	notAsked := make(map[uint32]error)
 	nilBody := make(map[uint32]bool) // the UIDs whose body came as NIL
 	noted := false
@@ -416,9 +417,9 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		}
 		if s == nil {
 			// No body: a flag update, say, or only sections not
-			// asked for, an error unless the body comes in another
-			// response (or came: its second copy). The UID is known
-			// now that the response was read.
+			// asked for, the message not exported unless the body
+			// comes in another response (or came: its second copy).
+			// The UID is known now that the response was read.
 			if skipped == nil {
 				continue
 			}
