@@ -18,39 +18,12 @@ import (
 // error naming the entry left out, and exits non-zero.
 func TestMetadataGetValueOverStringBound(t *testing.T) {
 	big := strings.Repeat("v", wire.DefaultMaxStringLiteral+1)
-	srv, err := hostile.Listen(func(c *hostile.Conn) error {
-		c.Caps = "IMAP4rev1 METADATA"
-		if err := c.Greet(c.Caps); err != nil {
-			return err
+	url := "imap://alice@" + jsonServer(t, answering("IMAP4rev1 METADATA", func(c *hostile.Conn, cmd *hostile.Command) (bool, error) {
+		if cmd.Name != "GETMETADATA" {
+			return false, nil
 		}
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return nil
-			}
-			switch cmd.Name {
-			case "CAPABILITY":
-				err = c.Lines("* CAPABILITY "+c.Caps, cmd.Tag+" OK done")
-			case "LOGIN":
-				err = c.Reply(cmd.Tag, "OK logged in")
-			case "GETMETADATA":
-				err = c.Lines(fmt.Sprintf("* METADATA INBOX (/private/a \"small\" /private/big {%d}\r\n%s)", len(big), big), cmd.Tag+" OK done")
-			case "LOGOUT":
-				return c.Lines("* BYE bye", cmd.Tag+" OK done")
-			default:
-				err = c.Reply(cmd.Tag, "BAD Unknown command")
-			}
-			if err != nil {
-				return nil
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", "pw")
-	url := "imap://alice@" + srv.Addr()
+		return true, c.Lines(fmt.Sprintf("* METADATA INBOX (/private/a \"small\" /private/big {%d}\r\n%s)", len(big), big), cmd.Tag+" OK done")
+	}))
 	code, out, errs := runCLI(t, "", "metadata", url, "--insecure-plaintext", "get", "INBOX", "/private/a", "/private/big")
 	if code == 0 || !strings.Contains(out, "/private/a") || !strings.Contains(out, "small") || !strings.Contains(errs, `"/private/big" (65537 bytes)`) {
 		t.Errorf("metadata get: exit %d\nstdout: %s\nstderr: %s\nwant /private/a printed, /private/big named in the error, a non-zero exit", code, out, errs)

@@ -16,36 +16,23 @@ import (
 func TestIdleEventsKeepKindAndText(t *testing.T) {
 	// Waits on a scripted server over TCP.
 	t.Parallel()
-	addr := jsonServer(t, func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
-			return err
+	addr := jsonServer(t, answering("IMAP4rev1 IDLE", func(c *hostile.Conn, cmd *hostile.Command) (bool, error) {
+		if cmd.Name != "IDLE" {
+			return false, nil
 		}
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return nil
-			}
-			switch cmd.Name {
-			case "IDLE":
-				err = c.Lines("+ idling",
-					"* NO [ALERT] mailbox over quota",
-					"* BAD internal error",
-					"* OK still here",
-					`* XFOO 12 (some "data")`,
-					"* 3 XBAR baz",
-					`* FLAGS (\Seen \Answered)`)
-				if err == nil {
-					c.ReadLine()
-					err = c.Reply(cmd.Tag, "OK done")
-				}
-			default:
-				err = c.Answer(cmd)
-			}
-			if err != nil || cmd.Name == "LOGOUT" {
-				return nil
-			}
+		err := c.Lines("+ idling",
+			"* NO [ALERT] mailbox over quota",
+			"* BAD internal error",
+			"* OK still here",
+			`* XFOO 12 (some "data")`,
+			"* 3 XBAR baz",
+			`* FLAGS (\Seen \Answered)`)
+		if err == nil {
+			c.ReadLine()
+			err = c.Reply(cmd.Tag, "OK done")
 		}
-	})
+		return true, err
+	}))
 	// Interrupted once the last event is printed (or after the hang
 	// bound of idleUntil): no window on the wall clock.
 	args := []string{"idle", "imap://alice@" + addr, "INBOX", "--for", "60s"}
@@ -95,33 +82,20 @@ func TestIdleHidesEchoedPassword(t *testing.T) {
 	// Waits on a scripted server over TCP (and idle's --for).
 	t.Parallel()
 	const pw = "S3cret-pw"
-	addr := jsonServer(t, func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
-			return err
+	addr := jsonServer(t, answering("IMAP4rev1 IDLE", func(c *hostile.Conn, cmd *hostile.Command) (bool, error) {
+		if cmd.Name != "IDLE" {
+			return false, nil
 		}
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return nil
-			}
-			switch cmd.Name {
-			case "IDLE":
-				err = c.Lines("+ idling",
-					"* NO [ALERT] you typed "+pw,
-					"* OK [X-"+pw+" "+pw+"] hi",
-					"* XECHO "+pw)
-				if err == nil {
-					c.ReadLine()
-					err = c.Reply(cmd.Tag, "OK done")
-				}
-			default:
-				err = c.Answer(cmd)
-			}
-			if err != nil || cmd.Name == "LOGOUT" {
-				return nil
-			}
+		err := c.Lines("+ idling",
+			"* NO [ALERT] you typed "+pw,
+			"* OK [X-"+pw+" "+pw+"] hi",
+			"* XECHO "+pw)
+		if err == nil {
+			c.ReadLine()
+			err = c.Reply(cmd.Tag, "OK done")
 		}
-	})
+		return true, err
+	}))
 	setEnv(t, "IMAPKIT_PASSWORD", pw)
 	args := []string{"idle", "imap://alice@" + addr, "INBOX", "--for", "1s"}
 	for _, extra := range [][]string{nil, {"--json"}} {

@@ -61,6 +61,30 @@ func jsonServer(t *testing.T, s hostile.Scenario) string {
 	return srv.Addr()
 }
 
+// answering is a scripted server that greets with caps and gives each
+// command to answer, which returns handled false for those hostile's
+// Answer is to take (CAPABILITY, LOGIN, SELECT, LOGOUT, ...).
+func answering(caps string, answer func(c *hostile.Conn, cmd *hostile.Command) (handled bool, err error)) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		if err := c.Greet(caps); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			handled, err := answer(c, cmd)
+			if !handled {
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	}
+}
+
 // TestJSONKeepsServerText: every --json field built from a server's text
 // holds it as sent (docs/cli.md: escaped, \u200f and \u009b, decoding to
 // the same text), not with printable's '?' (what 0eaad10 did for headers

@@ -37,31 +37,17 @@ var listNames = []struct {
 func TestListJSONGivesNameAsSent(t *testing.T) {
 	// Waits on a scripted server over TCP.
 	t.Parallel()
-	addr := jsonServer(t, func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1"); err != nil {
-			return err
+	addr := jsonServer(t, answering("IMAP4rev1", func(c *hostile.Conn, cmd *hostile.Command) (bool, error) {
+		if cmd.Name != "LIST" && cmd.Name != "LSUB" {
+			return false, nil
 		}
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return nil
-			}
-			switch cmd.Name {
-			case "LIST", "LSUB":
-				for _, n := range listNames {
-					if err := c.Line("* " + cmd.Name + ` () "/" "` + n.wire + `"`); err != nil {
-						return err
-					}
-				}
-				err = c.Reply(cmd.Tag, "OK done")
-			default:
-				err = c.Answer(cmd)
-			}
-			if err != nil || cmd.Name == "LOGOUT" {
-				return nil
+		for _, n := range listNames {
+			if err := c.Line("* " + cmd.Name + ` () "/" "` + n.wire + `"`); err != nil {
+				return true, err
 			}
 		}
-	})
+		return true, c.Reply(cmd.Tag, "OK done")
+	}))
 	url := "imap://alice@" + addr
 	for _, verb := range []string{"list", "lsub"} {
 		code, out, errs := runCLI(t, "", verb, url, "--json")
