@@ -993,6 +993,9 @@ func TestFetchSectionAnswersAsked(t *testing.T) {
 		{commands.WholeMessage, []string{"BODY[HEADER]", "BODY[1]", "BODY[]<5>", "BINARY[]", "BODY[]", "RFC822", "BODY[]<0>"}, []bool{false, false, false, false, true, true, true}},
 		{commands.HeaderSection, []string{"BODY[]", "RFC822.HEADER", "BODY[header]", "BODY[1.HEADER]"}, []bool{false, true, true, false}},
 		{headerFields, []string{"BODY[HEADER.FIELDS (TO)]", "BODY[HEADER.FIELDS (SUBJECT FROM)]", "BODY[HEADER.FIELDS.NOT (FROM SUBJECT)]"}, []bool{false, true, false}},
+		// Field names compare in ASCII case only: U+017F (long s)
+		// folds to "s" in Unicode, and "\u017fUBJECT" is no Subject.
+		{headerFields, []string{"BODY[HEADER.FIELDS (from \u017fubject)]", "BODY[HEADER.FIELDS (from subject)]"}, []bool{false, true}},
 		{commands.FetchSection{Part: []int{1, 2}, Binary: true, Offset: 10, Count: 5}, []string{"BINARY[1.2]<10>", "BODY[1.2]<10>", "BINARY[1.2]", "BINARY[1.3]<10>"}, []bool{true, false, false, false}},
 	} {
 		var items []string

@@ -327,7 +327,7 @@ func (s *Section) Answers(asked FetchSection) bool {
 	if (kind == codec.SectionBinary) != asked.Binary || kind != codec.SectionBinary && kind != codec.SectionBody {
 		return false
 	}
-	if len(s.Part) != len(asked.Part) || !strings.EqualFold(spec, asked.Specifier) {
+	if len(s.Part) != len(asked.Part) || !equalFold(spec, asked.Specifier) {
 		return false
 	}
 	for i, p := range asked.Part {
@@ -360,7 +360,7 @@ func sameFields(spec string, asked []string) bool {
 		return false
 	}
 	in := func(name string, list []string) bool {
-		return slices.ContainsFunc(list, func(f string) bool { return strings.EqualFold(f, name) })
+		return slices.ContainsFunc(list, func(f string) bool { return equalFold(f, name) })
 	}
 	for _, f := range got {
 		if !in(f, asked) {
