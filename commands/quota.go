@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -60,7 +59,7 @@ func quotas(data []codec.Response, roots ...string) []*Quota {
 			out = append(out, m.q)
 		}
 		for _, r := range q.Resources {
-			res := QuotaResource{Name: strings.ToUpper(string(r.Name)), Usage: r.Usage, Limit: r.Limit}
+			res := QuotaResource{Name: upperASCII(string(r.Name)), Usage: r.Usage, Limit: r.Limit}
 			if i, ok := m.index[res.Name]; ok {
 				m.q.Resources[i] = res
 				continue

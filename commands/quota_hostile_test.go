@@ -127,3 +127,16 @@ func firstQuota(qs []*commands.Quota) *commands.Quota {
 	}
 	return qs[0]
 }
+
+// TestGetQuotaResourceNamesUpperASCII: resource names are upper-cased in
+// ASCII only, as SetQuota sends them: strings.ToUpper made a server's
+// "\u017ftorage" (long s) "STORAGE", and the merge of a root's resources
+// took its usage and limit for STORAGE's.
+func TestGetQuotaResourceNamesUpperASCII(t *testing.T) {
+	c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTA", "* QUOTA \"\" (STORAGE 1 10 \u017ftorage 9 9)")
+	q, err := c.GetQuota(resCtx(t), "")
+	want := []commands.QuotaResource{{Name: "STORAGE", Usage: 1, Limit: 10}, {Name: "\u017fTORAGE", Usage: 9, Limit: 9}}
+	if err != nil || q == nil || !slices.Equal(q.Resources, want) {
+		t.Errorf("GetQuota(\"\") = %+v, %v; want %+v", q, err, want)
+	}
+}
