@@ -27,6 +27,10 @@ import (
 // the state file is written.
 const exportBatch = 100
 
+// maxExportRetry bounds the UIDs an export keeps in its state to try again
+// (exportState.Retry).
+const maxExportRetry = 1000
+
 var exportCommand = serverCmd{
 	name: "export", args: "MAILBOX --to PATH --format mbox|maildir", min: 1, max: 1,
 	summary: "export a mailbox to mbox or Maildir, incrementally",
@@ -78,7 +82,8 @@ type exportState struct {
 	// Retry holds UIDs up to LastUID that were not exported: the server
 	// answered with another section only, or sent the body as NIL (or
 	// left it out) and still has the message. Each run tries them
-	// first; the others of their batch were exported. (An imapkit older
+	// first; the others of their batch were exported. At most
+	// maxExportRetry: past them the export stops. (An imapkit older
 	// than this field does not read it, and never retries them.)
 	Retry []uint32 `json:"retry,omitempty"`
 }
@@ -264,6 +269,17 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			}
 			fmt.Fprintf(o.stderr, "imapkit export: UID %d was expunged during the export: skipped\n", u)
 		}
+		if kept := len(st.Retry) + len(notExported); !retry && len(notExported) > 0 && kept > maxExportRetry {
+			// The state keeps at most maxExportRetry UIDs to try
+			// again, and is written whole after every batch: past
+			// them the export stops before this batch is recorded,
+			// as at any error, and the next run fetches it again.
+			// Before, a server that refused every message (a broken
+			// proxy) grew the list without bound, the work of each
+			// batch with it.
+			first := slices.Min(slices.Collect(maps.Keys(notExported)))
+			return fmt.Errorf("export: %d messages not exported, past the %d the state keeps to try again: stopped before UID %d (the next run fetches from there): %w", kept, maxExportRetry, batch[0], notExported[first])
+		}
 		size, err := sk.commit()
 		if err != nil {
 			return err
@@ -271,8 +287,10 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		st.Size = size
 		if !retry {
 			st.LastUID = batch[len(batch)-1]
+		} else {
+			// (A batch past LastUID holds none of them.)
+			st.Retry = slices.DeleteFunc(st.Retry, func(u uint32) bool { _, ok := slices.BinarySearch(batch, u); return ok })
 		}
-		st.Retry = slices.DeleteFunc(st.Retry, func(u uint32) bool { return slices.Contains(batch, u) })
 		for _, u := range slices.Sorted(maps.Keys(notExported)) {
 			err := notExported[u]
 			fmt.Fprintf(o.stderr, "imapkit export: UID %d not exported (the next run tries it again): %v\n", u, err)
