@@ -170,11 +170,7 @@ func TestExportMaxUIDOverflow(t *testing.T) {
 // copy does since f989e52): gone, it is skipped with a note; still
 // there, the run fails and the state stays before it.
 func TestExportLeftOutConfirmed(t *testing.T) {
-	bodies := []string{
-		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
-		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
-		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
-	}
+	bodies := threeBodies
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	for _, gone := range []bool{true, false} {
@@ -445,6 +441,20 @@ func bodyAnswerServer(bodies []string, answer func(uids []int) string, gone map[
 	}
 }
 
+// threeBodies are the messages of the scripted export tests (UIDs 1 to
+// 3, subjects one, two and three).
+var threeBodies = []string{
+	"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
+	"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
+	"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
+}
+
+// fullBody is the FETCH response of message u of bodies (UID u) with
+// its body.
+func fullBody(bodies []string, u int) string {
+	return fmt.Sprintf("* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
+}
+
 // bodyAnswerURL serves bodyAnswerServer for the test and returns the URL
 // of its user, the password in the test's environment.
 func bodyAnswerURL(t *testing.T, bodies []string, answer func(uids []int) string, gone map[int]bool) string {
@@ -467,14 +477,8 @@ func bodyAnswerURL(t *testing.T, bodies []string, answer func(uids []int) string
 // NIL stopped the export (exit 3, "not the section asked for"), none of
 // the batch kept, at every run.
 func TestExportNILThenOtherSection(t *testing.T) {
-	bodies := []string{
-		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
-		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
-		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
-	}
-	full := func(u int) string {
-		return fmt.Sprintf("* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
-	}
+	bodies := threeBodies
+	full := func(u int) string { return fullBody(bodies, u) }
 	const header = "BODY[HEADER] {3}\r\nabc"
 	for _, tc := range []struct{ name, nilFirst, otherFirst, sameResponse string }{
 		{name: "later response", nilFirst: "* 2 FETCH (UID 2 BODY[] NIL)\r\n", otherFirst: "* 2 FETCH (UID 2 " + header + ")\r\n"},
@@ -521,14 +525,8 @@ func TestExportNILThenOtherSection(t *testing.T) {
 // right, exports it. Before, the export stopped at it with none of the
 // batch kept, and every run stopped there.
 func TestExportFailedMessageRetried(t *testing.T) {
-	bodies := []string{
-		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
-		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
-		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
-	}
-	full := func(u int) string {
-		return fmt.Sprintf("* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
-	}
+	bodies := threeBodies
+	full := func(u int) string { return fullBody(bodies, u) }
 	for _, tc := range []struct{ name, bad, want string }{
 		{"other section", "* 2 FETCH (UID 2 BODY[HEADER] {3}\r\nabc)\r\n", "not the section asked for"},
 		{"NIL kept", "* 2 FETCH (UID 2 BODY[] NIL)\r\n", "but still has it"},
@@ -696,25 +694,22 @@ func TestExportInterruptedLeavesNoPartialMessage(t *testing.T) {
 // message out (kept to try again) still ends with exit 3 and names it,
 // as without; the JSON summary of the others is printed first.
 func TestExportJSONNotExportedFails(t *testing.T) {
-	bodies := []string{
-		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
-		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
-	}
+	bodies := threeBodies
 	answer := func(uids []int) string {
 		var b strings.Builder
 		for _, u := range uids {
 			if u == 2 {
 				b.WriteString("* 2 FETCH (UID 2 BODY[HEADER] {3}\r\nabc)\r\n")
 			} else {
-				fmt.Fprintf(&b, "* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
+				b.WriteString(fullBody(bodies, u))
 			}
 		}
 		return b.String()
 	}
 	to := filepath.Join(t.TempDir(), "x")
 	code, out, errs := runCLI(t, "", "export", "--json", bodyAnswerURL(t, bodies, answer, nil), "INBOX", "--to", to, "--format", "mbox")
-	if code != exitConnFail || !strings.Contains(errs, "1 messages not exported (UID 2;") || !strings.Contains(out, `"exported":1`) {
-		t.Errorf("export --json: exit %d stdout %q stderr %q; want exit %d, the summary of UID 1 and the error naming UID 2", code, out, errs, exitConnFail)
+	if code != exitConnFail || !strings.Contains(errs, "1 messages not exported (UID 2;") || !strings.Contains(out, `"exported":2`) {
+		t.Errorf("export --json: exit %d stdout %q stderr %q; want exit %d, the summary of UIDs 1 and 3 and the error naming UID 2", code, out, errs, exitConnFail)
 	}
 }
 
@@ -741,7 +736,7 @@ func TestExportRetryListBounded(t *testing.T) {
 			if broken.Load() {
 				fmt.Fprintf(&b, "* %d FETCH (UID %d BODY[HEADER] {3}\r\nabc)\r\n", u, u)
 			} else {
-				fmt.Fprintf(&b, "* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
+				b.WriteString(fullBody(bodies, u))
 			}
 		}
 		return b.String()
