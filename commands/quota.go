@@ -132,7 +132,8 @@ func (c *Client) GetQuota(ctx context.Context, root string) (*Quota, error) {
 
 // GetQuotaRoot sends GETQUOTAROOT: the quota roots of a mailbox and their
 // quotas. The roots are those of the QUOTAROOT responses that name the
-// mailbox (matched as MyRights matches it), the quotas those of these
+// mailbox (matched as MyRights matches it), each once in the order first
+// named, the quotas those of these
 // roots: a QUOTAROOT of another mailbox, or a QUOTA of a root the mailbox
 // is not under, is not taken; a root's QUOTA responses are merged into
 // one Quota, as in GetQuota. An answer with QUOTAROOT responses of
@@ -148,12 +149,20 @@ func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (roots []stri
 	want, _ := c.encodeMailbox(mailbox) // the command went: no error
 	own := ownMailbox(r.Data, want, quotaRootMailbox)
 	answered, others := false, false
+	var seen map[string]bool // a root named again is one root
 	for _, d := range r.Data {
 		qr, ok := d.(*codec.QuotaRoot)
 		others = others || ok
 		if ok && own(d) {
 			answered = true
 			for _, root := range qr.Roots {
+				if seen[string(root)] {
+					continue
+				}
+				if seen == nil {
+					seen = make(map[string]bool, len(qr.Roots))
+				}
+				seen[string(root)] = true
 				roots = append(roots, string(root))
 			}
 		}

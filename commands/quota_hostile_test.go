@@ -140,3 +140,19 @@ func TestGetQuotaResourceNamesUpperASCII(t *testing.T) {
 		t.Errorf("GetQuota(\"\") = %+v, %v; want %+v", q, err, want)
 	}
 }
+
+// TestGetQuotaRootRootsOnce: a root the QUOTAROOT answer names twice (in
+// one response, or in two of the mailbox) is one root, as its QUOTA
+// responses make one Quota: GetQuotaRoot returned it as often as it was
+// named, beside a single Quota.
+func TestGetQuotaRootRootsOnce(t *testing.T) {
+	c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTAROOT",
+		`* QUOTAROOT INBOX "" user`,
+		`* QUOTAROOT INBOX user ""`,
+		`* QUOTA "" (STORAGE 1 2)`,
+		`* QUOTA user (MESSAGE 3 4)`)
+	roots, qs, err := c.GetQuotaRoot(resCtx(t), "INBOX")
+	if err != nil || !slices.Equal(roots, []string{"", "user"}) || len(qs) != 2 {
+		t.Errorf("GetQuotaRoot(INBOX) = %q, %d quotas, %v; want the roots \"\" and user once each, and their 2 quotas", roots, len(qs), err)
+	}
+}
