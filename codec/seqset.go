@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/internal/printable"
+	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -261,7 +262,8 @@ func (s *SeqSet) addSorting(rs []wire.SeqRange) {
 // Cost: O(1) amortised when numbers are added in ascending order (the
 // usual case), otherwise O(log r) to find the place plus O(r) to shift
 // later ranges, for r ranges. A parsed set that is not canonical is first
-// compacted (see Compact), which loses the order the peer sent.
+// compacted (see Compact), which loses the order the peer sent. The
+// ranges it shifts are reported to workhook.RangesShifted (tests only).
 func (s *SeqSet) AddRange(start, stop uint32) {
 	if s.unsorted {
 		s.Compact()
@@ -290,6 +292,7 @@ func (s *SeqSet) AddRange(start, stop uint32) {
 	})
 	j += i
 	if i == j {
+		workhook.RangesShifted.Report(n, 0, n-i)
 		s.r = slices.Insert(s.r, i, nr)
 		return
 	}
@@ -300,6 +303,9 @@ func (s *SeqSet) AddRange(start, stop uint32) {
 		nr.Stop = s.r[j-1].Stop
 	}
 	s.r[i] = nr
+	if j > i+1 {
+		workhook.RangesShifted.Report(n, 0, n-j)
+	}
 	s.r = slices.Delete(s.r, i+1, j)
 }
 
@@ -391,24 +397,35 @@ func (s SeqSet) Contains(n uint32) bool {
 // smaller is made (O(r log r), one allocation), then as before. A set
 // parsed from a server keeps the server's order, so its size never
 // multiplies the other's.
+//
+// Each call reports the ranges it compared to workhook.RangesCompared
+// (tests only; one atomic load otherwise).
 func (s SeqSet) Overlaps(t SeqSet) bool {
+	ok, n := s.overlaps(t)
+	workhook.RangesCompared.Report(len(s.r), len(t.r), n)
+	return ok
+}
+
+// overlaps is Overlaps; n is the number of range comparisons it made.
+func (s SeqSet) overlaps(t SeqSet) (ok bool, n int) {
 	if len(s.r) > len(t.r) {
 		s, t = t, s // s is the smaller
 	}
 	if len(s.r) == 0 {
-		return false
+		return false, 0
 	}
 	switch {
 	case s.unsorted && t.unsorted:
 		if len(s.r) <= 8 && len(t.r) <= 8 {
 			for _, a := range s.r {
 				for _, b := range t.r {
+					n++
 					if seqMeet(a, b) {
-						return true
+						return true, n
 					}
 				}
 			}
-			return false
+			return false, n
 		}
 		return overlapsSorted(compactRanges(slices.Clone(s.r)), t.r)
 	case s.unsorted:
@@ -421,8 +438,9 @@ func (s SeqSet) Overlaps(t SeqSet) bool {
 	}
 	for i, j := 0, 0; i < len(s.r) && j < len(t.r); {
 		a, b := s.r[i], t.r[j]
+		n++
 		if seqMeet(a, b) {
-			return true
+			return true, n
 		}
 		if seqKey(a.Stop) < seqKey(b.Stop) {
 			i++
@@ -430,7 +448,7 @@ func (s SeqSet) Overlaps(t SeqSet) bool {
 			j++
 		}
 	}
-	return false
+	return false, n
 }
 
 // seqMeet reports whether ranges a and b share a number.
@@ -440,22 +458,30 @@ func seqMeet(a, b wire.SeqRange) bool {
 
 // overlapsSorted reports whether a range of rs, in any order, meets one of
 // sorted, which is canonical: O(len(rs) log len(sorted)), no allocation.
-func overlapsSorted(sorted, rs []wire.SeqRange) bool {
+// n is the number of ranges of sorted it compared a range of rs with.
+func overlapsSorted(sorted, rs []wire.SeqRange) (ok bool, n int) {
 	for _, b := range rs {
 		// The first range of sorted that does not end before b starts:
 		// the only one that can meet b if any does (sorted's ranges are
-		// ascending and apart).
-		i, _ := slices.BinarySearchFunc(sorted, seqKey(b.Start), func(r wire.SeqRange, k uint64) int {
-			if seqKey(r.Stop) < k {
-				return -1
+		// ascending and apart). A binary search, as
+		// slices.BinarySearchFunc, its steps counted.
+		k := seqKey(b.Start)
+		i, j := 0, len(sorted)
+		for i < j {
+			h := int(uint(i+j) >> 1)
+			n++
+			if seqKey(sorted[h].Stop) < k {
+				i = h + 1
+			} else {
+				j = h
 			}
-			return 1
-		})
+		}
+		n++
 		if i < len(sorted) && seqKey(sorted[i].Start) <= seqKey(b.Stop) {
-			return true
+			return true, n
 		}
 	}
-	return false
+	return false, n
 }
 
 // Remove removes from s every number that t holds (the set difference

@@ -5,7 +5,8 @@
 // the modules outside the standard library that the row's non-test code may
 // import. In short: transport and wire import no other package of the
 // module but internal/printable (escaping for error messages), which any
-// library layer may import; codec only wire; session wire, codec and
+// library layer may import; codec only wire (and internal/workhook, the
+// hooks through which tests count its SeqSet's work); session wire, codec and
 // transport; auth nothing above session (plus go-sasl); commands nothing
 // above auth; cmd/... any
 // library layer and internal/testserver; internal/... what its row says. No
