@@ -265,7 +265,11 @@ func (d *Decoder) msgRepairQuoted(m wire.Mark, orig error) (Bytes, error) {
 		return fail(err)
 	}
 	start := t.Offset()
-	end, esc, balanced, err := msgScanQuoted(t)
+	p := msgPeeker{t: t}
+	end, esc, balanced, err := msgScanQuoted(&p)
+	if h := testHookRepairPeeks; h != nil {
+		h(p.n)
+	}
 	if err != nil {
 		if _, ok := err.(*wire.SyntaxError); ok {
 			return fail(err)
@@ -307,6 +311,25 @@ func (d *Decoder) msgRepairQuoted(m wire.Mark, orig error) (Bytes, error) {
 	return d.unescapeQuoted(raw[1:end:end], esc), nil
 }
 
+// msgPeeker looks at the bytes of the line ahead (Tokenizer.PeekAt) and
+// counts them: the work of msgScanQuoted, which tests bound
+// (testHookRepairPeeks).
+type msgPeeker struct {
+	t *wire.Tokenizer
+	n int // bytes looked at
+}
+
+// at is t.PeekAt(i), counted.
+func (p *msgPeeker) at(i int) (byte, error) {
+	p.n++
+	return p.t.PeekAt(i)
+}
+
+// testHookRepairPeeks, when set (tests only), is given the number of
+// bytes of the line each msgRepairQuoted looked at to find its string's
+// end. Read once per repair; nil outside tests.
+var testHookRepairPeeks func(n int)
+
 // msgScanQuoted finds, without consuming anything, the closing quote of the
 // quoted string at the tokenizer's position, as msgRepairQuoted describes:
 // end is its offset from the opening quote, -1 when the line ends first.
@@ -316,16 +339,16 @@ func (d *Decoder) msgRepairQuoted(m wire.Mark, orig error) (Bytes, error) {
 // read no further than the byte after the closing quote (and the spaces
 // after a quote, to see what follows them): a bare LF, or a CR, ends it
 // (the tokenizer's CRLF says later whether the line's end is well formed).
-func msgScanQuoted(t *wire.Tokenizer) (end int, esc, balanced bool, err error) {
+func msgScanQuoted(t *msgPeeker) (end int, esc, balanced bool, err error) {
 	depth, neg := 0, false
 	for i := 1; ; i++ {
-		c, err := t.PeekAt(i)
+		c, err := t.at(i)
 		if err != nil {
 			return -1, false, false, err
 		}
 		switch c {
 		case '\\':
-			n, err := t.PeekAt(i + 1)
+			n, err := t.at(i + 1)
 			if err != nil {
 				return -1, false, false, err
 			}
@@ -334,7 +357,7 @@ func msgScanQuoted(t *wire.Tokenizer) (end int, esc, balanced bool, err error) {
 				i++
 			}
 		case '"':
-			n, err := t.PeekAt(i + 1)
+			n, err := t.at(i + 1)
 			if err != nil {
 				return -1, false, false, err
 			}
@@ -367,11 +390,11 @@ func msgScanQuoted(t *wire.Tokenizer) (end int, esc, balanced bool, err error) {
 // field of a body structure or envelope (NIL, a string, a list, a number, a
 // literal) or ends the line. A quote followed by a space and a word ("Fw:
 // "Q3 plan" draft") is inside the string.
-func msgFieldFollows(t *wire.Tokenizer, i int) (bool, error) {
-	c, err := t.PeekAt(i)
+func msgFieldFollows(t *msgPeeker, i int) (bool, error) {
+	c, err := t.at(i)
 	for err == nil && c == ' ' {
 		i++
-		c, err = t.PeekAt(i)
+		c, err = t.at(i)
 	}
 	if err != nil {
 		return false, err
