@@ -128,6 +128,9 @@ type decodeRun struct {
 	// Ignored before, it let decode read and decode its input to the
 	// end (forever, for a capture being written) writing nothing.
 	werr error
+	// compared counts the sections section compared s with to find its
+	// index (1 when s is the last): the work tests bound.
+	compared int
 }
 
 // body is the start of a streamed section body.
@@ -265,8 +268,10 @@ func (dr *decodeRun) pos(off int64) string {
 // seconds). Should s ever be another, it is looked for.
 func (dr *decodeRun) section(f *codec.Fetch, s *codec.Section, r io.Reader) error {
 	i := len(f.Sections) - 1
+	dr.compared++
 	if i < 0 || &f.Sections[i] != s {
 		for k := range f.Sections {
+			dr.compared++
 			if &f.Sections[k] == s {
 				i = k
 			}
