@@ -97,6 +97,7 @@ func (m *uidMap) add(src, dst uint32) {
 		if b.N > 0 {
 			repl = append(repl, b)
 		}
+		runsMoved(len(r) - i - 1)
 		r = slices.Replace(r, i, i+1, repl...)
 		*m = r
 		m.add(src, dst)
@@ -107,6 +108,7 @@ func (m *uidMap) add(src, dst uint32) {
 		r[i-1].N++
 		if i < len(r) && r[i].Src == src+1 && r[i].Dst == dst+1 {
 			r[i-1].N += r[i].N
+			runsMoved(len(r) - i - 1)
 			r = slices.Delete(r, i, i+1)
 		}
 		*m = r
@@ -117,7 +119,20 @@ func (m *uidMap) add(src, dst uint32) {
 		*m = r
 		return
 	}
+	runsMoved(len(r) - i)
 	*m = slices.Insert(r, i, uidRun{src, dst, 1})
+}
+
+// testHookRunsMoved, when set (tests only), is given the number of runs
+// of a uidMap each add moved (inserting, splitting or deleting a run
+// before them) and each addMany wrote (merging). nil outside tests.
+var testHookRunsMoved func(n int)
+
+// runsMoved reports n runs moved or written to testHookRunsMoved.
+func runsMoved(n int) {
+	if h := testHookRunsMoved; h != nil {
+		h(n)
+	}
 }
 
 // addMany maps each src[i] to dst[i], as add does one at a time (a src
@@ -161,7 +176,9 @@ func (m *uidMap) addMany(src, dst []uint32) {
 	} else {
 		out = make(uidMap, 0, len(old)+len(ps))
 	}
+	pushed := 0 // runs written: the merge's work
 	push := func(r uidRun) {
+		pushed++
 		if n := len(out); n > 0 && out[n-1].srcEnd() == uint64(r.Src) && uint64(out[n-1].Dst)+uint64(out[n-1].N) == uint64(r.Dst) {
 			out[n-1].N += r.N
 			return
@@ -194,6 +211,7 @@ func (m *uidMap) addMany(src, dst []uint32) {
 	for ; j < len(ps); j++ {
 		push(ps[j])
 	}
+	runsMoved(pushed)
 	*m = out
 }
 
