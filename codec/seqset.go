@@ -365,24 +365,46 @@ func (s SeqSet) canonical() []wire.SeqRange {
 // n >= x, while a lone "*" holds no number but "*" itself.
 //
 // Cost: O(log r) for a canonical set of r ranges, O(r) otherwise; no
-// allocation.
+// allocation. Each call reports the ranges it compared n with to
+// workhook.RangesCompared (tests only; one atomic load otherwise).
 func (s SeqSet) Contains(n uint32) bool {
+	ok, c := s.contains(n)
+	workhook.RangesCompared.Report(len(s.r), 1, c)
+	return ok
+}
+
+// contains is Contains; c is the number of ranges it compared n with.
+func (s SeqSet) contains(n uint32) (ok bool, c int) {
 	k := seqKey(n)
 	if s.unsorted {
 		for _, r := range s.r {
+			c++
 			if seqKey(r.Start) <= k && k <= seqKey(r.Stop) {
-				return true
+				return true, c
 			}
 		}
-		return false
+		return false, c
 	}
-	i, _ := slices.BinarySearchFunc(s.r, k, func(r wire.SeqRange, k uint64) int {
-		if seqKey(r.Stop) < k {
-			return -1
+	i, c := searchStop(s.r, k)
+	return i < len(s.r) && seqKey(s.r[i].Start) <= k, c + 1
+}
+
+// searchStop returns the index i of the first range of sorted (canonical)
+// that does not end before key k, len(sorted) if none, by binary search
+// (as slices.BinarySearchFunc), and the number c of ranges it compared k
+// with.
+func searchStop(sorted []wire.SeqRange, k uint64) (i, c int) {
+	i, j := 0, len(sorted)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		c++
+		if seqKey(sorted[h].Stop) < k {
+			i = h + 1
+		} else {
+			j = h
 		}
-		return 1
-	})
-	return i < len(s.r) && seqKey(s.r[i].Start) <= k
+	}
+	return i, c
 }
 
 // Overlaps reports whether s and t hold a number in common, following the
@@ -463,20 +485,9 @@ func overlapsSorted(sorted, rs []wire.SeqRange) (ok bool, n int) {
 	for _, b := range rs {
 		// The first range of sorted that does not end before b starts:
 		// the only one that can meet b if any does (sorted's ranges are
-		// ascending and apart). A binary search, as
-		// slices.BinarySearchFunc, its steps counted.
-		k := seqKey(b.Start)
-		i, j := 0, len(sorted)
-		for i < j {
-			h := int(uint(i+j) >> 1)
-			n++
-			if seqKey(sorted[h].Stop) < k {
-				i = h + 1
-			} else {
-				j = h
-			}
-		}
-		n++
+		// ascending and apart).
+		i, c := searchStop(sorted, seqKey(b.Start))
+		n += c + 1
 		if i < len(sorted) && seqKey(sorted[i].Start) <= seqKey(b.Stop) {
 			return true, n
 		}
@@ -563,6 +574,8 @@ func (s *SeqSet) Remove(t SeqSet) {
 // result at its size (none when it is empty); a set that is not
 // canonical (a parsed one, in the peer's order) is first sorted into a
 // copy, O(r log r), as for Remove.
+// The steps of its merge walks are reported to workhook.RangesCompared
+// (tests only).
 func (s SeqSet) Intersect(t SeqSet) SeqSet {
 	if len(s.r) == 0 || len(t.r) == 0 {
 		return SeqSet{}
@@ -571,12 +584,14 @@ func (s SeqSet) Intersect(t SeqSet) SeqSet {
 	// Two passes over the same walk, as in Remove: the first counts the
 	// ranges, so that the result is allocated once, at its size.
 	n := 0
-	meetRanges(a, b, func(wire.SeqRange) { n++ })
+	steps := meetRanges(a, b, func(wire.SeqRange) { n++ })
 	if n == 0 {
+		workhook.RangesCompared.Report(len(s.r), len(t.r), steps)
 		return SeqSet{}
 	}
 	out := make([]wire.SeqRange, 0, n)
-	meetRanges(a, b, func(r wire.SeqRange) { out = append(out, r) })
+	steps += meetRanges(a, b, func(r wire.SeqRange) { out = append(out, r) })
+	workhook.RangesCompared.Report(len(s.r), len(t.r), steps)
 	return SeqSet{r: out}
 }
 
@@ -586,11 +601,13 @@ func (s SeqSet) Intersect(t SeqSet) SeqSet {
 // of b, which are apart, but for 4294967295 and "*" (never adjacent under
 // seqKey), which are emitted as one range when they come from one range
 // of a (x:*), as Remove keeps them. No clamping is needed (see Remove): a
-// bound is always one of a or b, never the key 2^32.
-func meetRanges(a, b []wire.SeqRange, emit func(wire.SeqRange)) {
+// bound is always one of a or b, never the key 2^32. steps is the
+// number of pairs of ranges it compared.
+func meetRanges(a, b []wire.SeqRange, emit func(wire.SeqRange)) (steps int) {
 	var pend wire.SeqRange // the last range met, not yet emitted
 	pendA := -1            // the index in a of pend, -1 for none
 	for i, j := 0, 0; i < len(a) && j < len(b); {
+		steps++
 		lo := max(seqKey(a[i].Start), seqKey(b[j].Start))
 		ka, kb := seqKey(a[i].Stop), seqKey(b[j].Stop)
 		if hi := min(ka, kb); lo <= hi {
@@ -613,6 +630,7 @@ func meetRanges(a, b []wire.SeqRange, emit func(wire.SeqRange)) {
 	if pendA >= 0 {
 		emit(pend)
 	}
+	return steps
 }
 
 // unKey is the inverse of seqKey.

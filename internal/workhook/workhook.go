@@ -33,9 +33,10 @@ func (h *Hook) Report(a, b, n int) {
 	}
 }
 
-// RangesCompared is given, by each codec.SeqSet.Overlaps of sets of a
-// and b ranges, the number n of range comparisons it made (a step of a
-// binary search, of a merge or of a nested loop), whatever the answer.
+// RangesCompared is given, by each codec.SeqSet.Overlaps and Intersect
+// of sets of a and b ranges, and each Contains in a set of a ranges (b
+// is 1), the number n of range comparisons it made (a step of a binary
+// search, of a merge or of a loop), whatever the answer.
 var RangesCompared Hook
 
 // RangesShifted is given, by each codec.SeqSet.AddRange that inserts
