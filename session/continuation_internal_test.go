@@ -529,3 +529,58 @@ func TestRefuseWriteBounded(t *testing.T) {
 		t.Error("Wait: no error after the session ended")
 	}
 }
+
+// TestContFlagsDuringContinueWrite: the invariant readContFlags checks
+// holds while Continue's line is written too. Continue cleared contHeld as
+// it committed to writing and contOwed only once the line was out, so
+// from the one to the other (the whole write, which waits for the server
+// to read) the flags said "owed but not held"; TestContFlagsTransitions
+// saw it on a loaded machine, its poll running before Continue took the
+// lock back. Checked at the hook after the flush, before that lock: not
+// parallel (the hook is the process's).
+func TestContFlagsDuringContinueWrite(t *testing.T) {
+	client, sv := newLineServer(t)
+	sv.send("* PREAUTH [CAPABILITY IMAP4rev1] hi")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.Start(ctx, &Command{Name: "AUTHENTICATE", AnyState: true,
+		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := sv.nextTag()
+	ch := p.Continuations()
+	sv.send("+ a")
+	<-ch
+	wantContFlags(t, p, "taken, not answered", contFlags{held: true, owed: true, taken: true})
+	hook := func(hp *Pending) {
+		if hp == p {
+			readContFlags(t, p, "Continue's line flushed")
+		}
+	}
+	testHookContinueFlushed.Store(&hook)
+	defer testHookContinueFlushed.Store(nil)
+	if err := p.Continue(ctx, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if l := sv.next(); l != "x" {
+		t.Fatalf("client sent %q; want \"x\"", l)
+	}
+	wantContFlags(t, p, "Continue", contFlags{taken: true})
+	sv.send(tag + " OK [CAPABILITY IMAP4rev1] done")
+	if _, err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Close's LOGOUT: the scripted server answers it.
+	go func() {
+		if tag := sv.nextTag(); tag != "" {
+			sv.send("* BYE bye")
+			sv.send(tag + " OK done")
+		}
+	}()
+}

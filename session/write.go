@@ -2179,7 +2179,10 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		// the OK under, so that an OK read now does not hold the
 		// commands behind p for a challenge already answered
 		// (holdLocked). A "+" routed during the write sets it again.
-		p.contHeld = false
+		// contOwed with it (contOwed implies contHeld): the line is
+		// being answered. The stall timer is left as it is until the
+		// line is out (armStall below).
+		p.contHeld, p.contOwed = false, false
 	}
 	if !ended && p.info.waits {
 		// DONE: the server may still end the command on its own before
