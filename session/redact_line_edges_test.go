@@ -3,6 +3,7 @@ package session_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -100,5 +101,66 @@ func TestRedactEchoAcrossLineEnd(t *testing.T) {
 				shows("the slog records", logbuf.String())
 			})
 		})
+	}
+}
+
+// TestRedactEchoAcrossCutLineEnd: as TestRedactEchoAcrossLineEnd, the
+// first line longer than the trace keeps of a line (its capture: 496
+// bytes with the history alone, the defaults; 64 KiB with a trace
+// writer), so that it is cut, and the password's first part lies in its
+// end past the cut. That part is not shown, but the line's end is the
+// stream's all the same: the second line opens with the rest of the
+// password, which history and the trace showed ("S: horse-battery-staple
+// is wrong"), the carry being emptied after a cut line.
+func TestRedactEchoAcrossCutLineEnd(t *testing.T) {
+	for _, c := range []struct {
+		name, pw, echo string
+		parts          []string // what must not show
+	}{
+		{"line break in the password", "hunter2-correct\r\nhorse-battery-staple",
+			"hunter2-correct\r\nhorse-battery-staple is wrong",
+			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
+		{"password broken in two", "hunter2-correct-horse-battery-staple",
+			"hunter2-correct-hor\r\nse-battery-staple is wrong",
+			[]string{"hunter2", "correct", "-hor", "se-bat", "battery", "staple"}},
+	} {
+		for _, long := range []int{600, 70 << 10} {
+			t.Run(fmt.Sprintf("%s, %d bytes", c.name, long), func(t *testing.T) {
+				var trace bytes.Buffer
+				var mu sync.Mutex
+				echo := "TAG NO bad password " + strings.Repeat("x", long) + " " + c.echo
+				hsRun(t, echoAtLogin(echo), 0, 0, func(hc *hsCase, conn net.Conn) {
+					opts := hsOpts()
+					if long > session.DefaultTraceCapture {
+						opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
+					}
+					s := hc.open(conn, opts)
+					if s == nil {
+						return
+					}
+					shows := func(what, s string) {
+						for _, p := range c.parts {
+							if strings.Contains(s, p) {
+								hc.t.Errorf("%s shows %q of the password: %q", what, p, s)
+							}
+						}
+					}
+					if _, err := hc.run(loginCommand("alice", c.pw)); err == nil {
+						hc.t.Fatalf("LOGIN: no error")
+					}
+					_, err := hc.run(hsNoop())
+					var ae *session.AbortError
+					if !errors.As(err, &ae) {
+						hc.t.Fatalf("NOOP: %v; want an AbortError (the echo's second line is no response)", err)
+					}
+					shows("the abort's error", err.Error())
+					shows("AbortError.History", strings.Join(ae.History, "\n"))
+					hc.s.Close()
+					mu.Lock()
+					defer mu.Unlock()
+					shows("the trace", trace.String())
+				})
+			})
+		}
 	}
 }

@@ -285,6 +285,9 @@ func (t *tracer) server(b []byte) {
 			lineEnd = t.line_[len(line):]
 		}
 		t.serverLocked(line, lineEnd, t.cut)
+		if t.cut {
+			t.carryCutLocked(t.tail)
+		}
 		t.line_, t.part = t.line_[:0], 0
 		t.cut, t.tail = false, t.tail[:0]
 	}
@@ -339,7 +342,26 @@ func (t *tracer) wholeLine(b []byte) int {
 		info, lit = wire.LiteralSuffix(trimCRLF(seg))
 	}
 	t.serverLocked(head, end, cut)
+	if cut {
+		// The loop's tail: the last tailLen bytes of the line's last
+		// segment (endPart empties it after a literal).
+		t.carryCutLocked(seg[max(0, len(seg)-tailLen):])
+	}
 	return n
+}
+
+// carryCutLocked sets the carry after a line cut at capture, which
+// serverLocked emptied (the line's end past the cut unknown to it), from
+// last: the line's last bytes as received, its line end with them (the
+// tail the tracer keeps, tailLen bytes). A secret that began in the
+// line's end past the cut and goes on past its line end opens the next
+// line with its rest, redacted as after a line not cut: before, the
+// carry was left empty and history and the trace showed that rest. Only
+// a first part of up to tailLen bytes less the line end is found so.
+func (t *tracer) carryCutLocked(last []byte) {
+	b := trimCRLF(last)
+	t.carry.Clear()
+	t.secrets.edges(&t.carry, b, last[len(b):])
 }
 
 // client traces an encoded command, redacted. Unless literals are traced,

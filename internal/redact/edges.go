@@ -45,6 +45,14 @@ func (c *Carry) Zero() {
 // check it is zeroed. The caller must not change it.
 func (c *Carry) View() []byte { return c.b }
 
+// Clear zeroes what c holds, as Zero does, and keeps its array for the
+// lines after: the stream's start again, for a line whose start is known
+// not to follow the line before (Edges of a cut line's kept end).
+func (c *Carry) Clear() {
+	clear(c.b[:cap(c.b)])
+	c.b, c.end = c.b[:0], 0
+}
+
 // keep sets c to the last n bytes of b then the last n of end, zeroing
 // what it held: the window without the line end needs b's last bytes,
 // the joined one the last of b and end together (a suffix of c.b either
@@ -72,7 +80,9 @@ func (c *Carry) keep(b, end []byte, n int) {
 // minEdge bytes or more b ends with), as a line with no whole form in it
 // shows it. end is nil for a line cut short (its end is RedactCut's).
 // Edges then sets c to b's end (emptied after a cut line, whose end was
-// not seen).
+// not seen: a caller that kept the cut line's last bytes and its line end
+// calls Edges again with them, as a line of their own, to carry them, as
+// the session's tracer does).
 //
 // Only the line before is carried: a credential over three lines or more
 // (two line breaks in it) has the part after its second shown. The cost
@@ -102,9 +112,12 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	if cap(x.win) > keepWin {
 		x.win = nil
 	}
-	if cut || n <= 0 {
+	switch {
+	case n <= 0:
 		c.Zero()
-	} else {
+	case cut:
+		c.Clear() // its array kept for the lines after
+	default:
 		// Of b, only its end that starts a form: a form across the
 		// next line end starts there.
 		c.keep(b[len(b)-min(keep, len(b)):], end, n)
