@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
 )
@@ -163,4 +164,41 @@ func TestRedactEchoAcrossCutLineEnd(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestRedactUnknownResponseLineEnd: a response the codec does not know
+// runs to its line's end, as a status's text does: a password with a
+// line break in it, echoed as sent, ends it with its part before the
+// break ("* XECHO you sent hunter2-correct"), which the kept copies
+// (Responses) and Redacted hid for a status's text (RedactLineEnd) but
+// showed for such a response's. Its rest (or its name, when it has no
+// rest) is redacted as a status's text now.
+func TestRedactUnknownResponseLineEnd(t *testing.T) {
+	const pw = "hunter2-correct\r\nhorse-battery-staple"
+	hsRun(t, echoAtLogin("* XECHO you sent hunter2-correct", "TAG OK in"), 0, 0, func(hc *hsCase, conn net.Conn) {
+		s := hc.open(conn, hsOpts())
+		if s == nil {
+			return
+		}
+		if _, err := hc.run(loginCommand("alice", pw)); err != nil {
+			hc.t.Fatalf("LOGIN: %v", err)
+		}
+		shows := func(what string, r codec.Response) {
+			u, _ := r.(*codec.Unknown)
+			if u == nil {
+				hc.t.Fatalf("%s: %T; want a *codec.Unknown", what, r)
+			}
+			if got := string(u.Name) + " " + string(u.Rest); strings.Contains(got, "correct") {
+				hc.t.Errorf("%s: %q; want the password's first part hidden", what, got)
+			}
+		}
+		kept := s.Responses("XECHO")
+		if len(kept) == 0 {
+			hc.t.Fatalf("Responses(\"XECHO\") is empty")
+		}
+		shows("Responses(\"XECHO\")", kept[0])
+		shows("Redacted of one with a rest", s.Redacted(&codec.Unknown{Tag: codec.Bytes("*"), Name: codec.Bytes("XECHO"), Rest: codec.Bytes("you sent hunter2-correct")}))
+		shows("Redacted of one without", s.Redacted(&codec.Unknown{Tag: codec.Bytes("*"), Name: codec.Bytes("hunter2-correct")}))
+		hc.s.Close()
+	})
 }

@@ -61,7 +61,9 @@ func (s *Session) keepAs(r codec.Response, name string) {
 // cloneRedacted copies r for Responses or OnUnsolicited: a status
 // response with its text and its code's name and arguments redacted (a
 // server may echo a credential in either: a LOGIN's tagged NO), and a
-// response the codec does not know with its name and rest redacted.
+// response the codec does not know with its name and rest redacted; the
+// text and the rest (or a name with no rest) run to the line's end, where
+// a part of a secret that goes on past it is redacted too.
 func (s *Session) cloneRedacted(r codec.Response) codec.Response {
 	switch v := r.(type) {
 	case *codec.Status:
@@ -69,7 +71,13 @@ func (s *Session) cloneRedacted(r codec.Response) codec.Response {
 	case *codec.Unknown:
 		c := codec.CloneResponse(v).(*codec.Unknown)
 		if s.secrets.any() {
-			c.Name, c.Rest = s.secrets.redact(c.Name), s.secrets.redact(c.Rest)
+			// Its last part runs to the line's end, as a status's
+			// text does: a secret may go on past it (cloneStatus).
+			if len(c.Rest) > 0 {
+				c.Name, c.Rest = s.secrets.redact(c.Name), s.secrets.redactLineEnd(c.Rest)
+			} else {
+				c.Name = s.secrets.redactLineEnd(c.Name)
+			}
 		}
 		return c
 	}
