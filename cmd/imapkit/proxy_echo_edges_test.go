@@ -14,7 +14,10 @@ import (
 // it echoed as sent, and a password the server breaks in two. The
 // proxy's trace printed both parts, each line being redacted alone (the
 // second line reads as a completion out of step: the proxy closes).
-// Defaults.
+// Also after a first line longer than the proxy prints (maxPrinted and
+// the longest credential's printed form), cut before the password's
+// first part: its next line opened with the rest, printed, the carry
+// being emptied after a cut line. Defaults.
 func TestProxyEchoAcrossLineEndRedacted(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -27,63 +30,72 @@ func TestProxyEchoAcrossLineEndRedacted(t *testing.T) {
 		{"password broken in two", "hunter2-correct-horse-battery-staple", 19,
 			[]string{"hunter2", "correct", "-hor", "se-bat", "battery", "staple"}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			srv, err := hostile.Listen(func(hc *hostile.Conn) error {
-				if err := hc.Greet("IMAP4rev1"); err != nil {
+		for _, pad := range []int{0, maxPrinted + 1000} {
+			proxyEchoAcrossLineEnd(t, c.name, c.pw, c.at, pad, c.parts)
+		}
+	}
+}
+
+// proxyEchoAcrossLineEnd runs a case of TestProxyEchoAcrossLineEndRedacted:
+// the server's echo of pw (broken at at, if at >= 0) after pad bytes of
+// text, which must show none of parts.
+func proxyEchoAcrossLineEnd(t *testing.T, name, pw string, at, pad int, parts []string) {
+	t.Run(fmt.Sprintf("%s, %d bytes before", name, pad), func(t *testing.T) {
+		t.Parallel()
+		srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+			if err := hc.Greet("IMAP4rev1"); err != nil {
+				return err
+			}
+			for {
+				cmd, err := hc.ReadCommand()
+				if err != nil {
+					return nil
+				}
+				if cmd.Name == "LOGOUT" {
+					return hc.Answer(cmd)
+				}
+				if err := hc.Continue("go ahead"); err != nil {
 					return err
 				}
-				for {
-					cmd, err := hc.ReadCommand()
-					if err != nil {
-						return nil
-					}
-					if cmd.Name == "LOGOUT" {
-						return hc.Answer(cmd)
-					}
-					if err := hc.Continue("go ahead"); err != nil {
-						return err
-					}
-					lit, err := hc.ReadLiteral(cmd.Literal)
-					if err != nil {
-						return err
-					}
-					if _, err := hc.ReadLine(); err != nil {
-						return err
-					}
-					echo := string(lit)
-					if c.at >= 0 {
-						echo = echo[:c.at] + "\r\n" + echo[c.at:]
-					}
-					if err := hc.Line("* OK you sent " + echo + " as your password"); err != nil {
-						return err
-					}
-					if err := hc.Reply(cmd.Tag, "NO wrong password"); err != nil {
-						return err
-					}
+				lit, err := hc.ReadLiteral(cmd.Literal)
+				if err != nil {
+					return err
 				}
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			nc, br, _, out := proxiedConn(t, srv.Addr())
-			fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(c.pw))
-			if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
-				t.Fatalf("no continuation for the literal: %q %v", l, err)
-			}
-			fmt.Fprintf(nc, "%s\r\n", c.pw)
-			// The echo's second line reads as a completion out of
-			// step: the proxy closes.
-			waitFor(t, out, "connection closed")
-			if !strings.Contains(out.String(), "as your password") {
-				t.Fatalf("the server's echo is not in the proxy's output:\n%s", out.String())
-			}
-			for _, p := range c.parts {
-				if strings.Contains(out.String(), p) {
-					t.Errorf("the proxy's output shows %q of the password:\n%s", p, out.String())
+				if _, err := hc.ReadLine(); err != nil {
+					return err
+				}
+				echo := string(lit)
+				if at >= 0 {
+					echo = echo[:at] + "\r\n" + echo[at:]
+				}
+				if err := hc.Line("* OK you sent " + strings.Repeat("x", pad) + " " + echo + " as your password"); err != nil {
+					return err
+				}
+				if err := hc.Reply(cmd.Tag, "NO wrong password"); err != nil {
+					return err
 				}
 			}
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		nc, br, _, out := proxiedConn(t, srv.Addr())
+		fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
+		if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
+			t.Fatalf("no continuation for the literal: %q %v", l, err)
+		}
+		fmt.Fprintf(nc, "%s\r\n", pw)
+		// The echo's second line reads as a completion out of
+		// step: the proxy closes.
+		waitFor(t, out, "connection closed")
+		if !strings.Contains(out.String(), "as your password") {
+			t.Fatalf("the server's echo is not in the proxy's output:\n%s", out.String())
+		}
+		for _, p := range parts {
+			if strings.Contains(out.String(), p) {
+				t.Errorf("the proxy's output shows %q of the password:\n%s", p, out.String())
+			}
+		}
+	})
 }

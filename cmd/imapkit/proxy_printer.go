@@ -65,6 +65,11 @@ type printer struct {
 	// of the server's stream of lines, whose carry (secretSet.edges) it
 	// leaves alone; it is printed from the client's direction.
 	own bool
+	// past, on the server's side, is the end of a line cut by add, as
+	// printed: its last pastLen bytes at least, those before the cut with
+	// those dropped (keepPast), for the carry to the next line
+	// (secretSet.carryCut); zeroed once used.
+	past []byte
 	// settled: the line's content was redacted and cut (settle); only the
 	// proxy's notes follow.
 	settled bool
@@ -106,7 +111,14 @@ func (p *printer) settle() {
 		var head, tail int
 		if !p.own {
 			head, tail = p.redact.edges(body, p.ended && !p.cut)
+			if p.cut && p.ended && p.past != nil {
+				// The line's end past the cut: a credential across its
+				// line end that began there goes on in the next line.
+				p.redact.carryCut(p.past[max(0, len(p.past)-pastLen):])
+			}
 		}
+		clear(p.past)
+		p.past = p.past[:0]
 		r := p.redact.redactEdges(body, head, tail, p.cut)
 		was := len(p.buf)
 		if len(r) > 0 && &r[0] == &body[0] {
@@ -299,20 +311,62 @@ func (p *printer) raw(secret bool) {
 func (p *printer) add(b []byte) {
 	for len(b) > 0 {
 		if len(p.buf) >= maxPrinted+p.slack || p.settled {
+			if !p.settled && p.redact != nil {
+				p.keepPast(b)
+			}
 			p.cut = true
 			return
 		}
-		r, n := utf8.DecodeRune(b)
-		p.buf = growZeroed(p.buf, 4*n)
-		if r == utf8.RuneError && n <= 1 || esc.Unsafe(r) || r == '\\' && len(b) > 1 && b[1] == 'x' {
-			for _, c := range b[:n] {
-				p.buf = append(p.buf, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
-			}
-		} else {
-			p.buf = append(p.buf, b[:n]...)
-		}
+		var n int
+		p.buf, n = appendPrinted(growZeroed(p.buf, 4*utf8.UTFMax), b)
 		b = b[n:]
 	}
+}
+
+// pastLen is how much of a cut line's printed end the printer keeps
+// (past): a credential's first part of up to pastLen bytes as printed,
+// less the line end's, is carried to the next line.
+const pastLen = 64
+
+// keepPast keeps, of b, bytes of a server line that add drops past the
+// cut, the printed form's last bytes in past, after the printed line's
+// last pastLen bytes before the cut (at the line's first cut), so that
+// past ends with the line's last pastLen bytes as printed. Its array is
+// reused, zeroed when it slides.
+func (p *printer) keepPast(b []byte) {
+	if cap(p.past) == 0 {
+		// Room for what it holds before it slides: never grown, no
+		// copy of a server's bytes left behind.
+		p.past = make([]byte, 0, 2*pastLen+4*utf8.UTFMax)
+	}
+	if !p.cut {
+		body := p.buf[len(p.prefix):]
+		p.past = append(p.past[:0], body[max(0, len(body)-pastLen):]...)
+	}
+	for len(b) > 0 {
+		if len(p.past) >= 2*pastLen {
+			n := copy(p.past, p.past[len(p.past)-pastLen:])
+			clear(p.past[n:])
+			p.past = p.past[:n]
+		}
+		var n int
+		p.past, n = appendPrinted(p.past, b)
+		b = b[n:]
+	}
+}
+
+// appendPrinted appends b's first rune (n bytes) as the printer shows it:
+// escaped as \xNN a byte when it is not valid UTF-8, unsafe to show, or
+// a backslash before an x.
+func appendPrinted(dst, b []byte) (_ []byte, n int) {
+	r, n := utf8.DecodeRune(b)
+	if r == utf8.RuneError && n <= 1 || esc.Unsafe(r) || r == '\\' && len(b) > 1 && b[1] == 'x' {
+		for _, c := range b[:n] {
+			dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
+		}
+		return dst, n
+	}
+	return append(dst, b[:n]...), n
 }
 
 // hexDigits are add's \xNN escape's digits.

@@ -119,6 +119,17 @@ func (ss *secretSet) edges(b []byte, ended bool) (head, tail int) {
 	return ss.s().Edges(&ss.carry, b, end)
 }
 
+// carryCut sets the carry after a printed server line that was cut
+// (edges emptied it: the line's end unseen) from last, that line's end
+// past the cut as printed (printer.past), and its line end printed: a
+// credential whose first part is there and that goes on past the line
+// end is found at the next line's start (redact.Set.Edges of last as a
+// line of its own).
+func (ss *secretSet) carryCut(last []byte) {
+	ss.carry.Clear()
+	ss.s().Edges(&ss.carry, last, printedCRLF)
+}
+
 // redactEdges returns b, a printed line, with every recorded credential
 // replaced by *** (redact.Set.Redact: each run of bytes that forms cover,
 // overlapping ones too, becomes one ***), and its first head and last
