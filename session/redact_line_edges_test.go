@@ -51,27 +51,51 @@ func echoAtLogin(lines ...string) hostile.Scenario {
 // first word, the rest, read as a tag) showed the parts, each line being
 // redacted alone. Defaults (a trace writer and a logger set).
 func TestRedactEchoAcrossLineEnd(t *testing.T) {
+	redactEchoAcrossLineEnd(t, 0, true)
+}
+
+// TestRedactEchoAcrossCutLineEnd: as TestRedactEchoAcrossLineEnd, the
+// first line longer than the trace keeps of a line (its capture: 496
+// bytes with the history alone, the defaults; 64 KiB with a trace
+// writer and a logger), so that it is cut, and the password's first
+// part lies in its end past the cut. That part is not shown, but the
+// line's end is the stream's all the same: the second line opens with
+// the rest of the password, which history and the trace showed ("S:
+// horse-battery-staple is wrong"), the carry being emptied after a cut
+// line.
+func TestRedactEchoAcrossCutLineEnd(t *testing.T) {
+	redactEchoAcrossLineEnd(t, 600, false)
+	redactEchoAcrossLineEnd(t, 70<<10, true)
+}
+
+// redactEchoAcrossLineEnd runs TestRedactEchoAcrossLineEnd's cases with
+// pad bytes of text before the echo, with a trace writer and a logger
+// (traced) or the history alone.
+func redactEchoAcrossLineEnd(t *testing.T, pad int, traced bool) {
 	for _, c := range []struct {
 		name, pw, echo string
 		parts          []string // what must not show
 	}{
 		{"line break in the password", "hunter2-correct\r\nhorse-battery-staple",
-			"TAG NO bad password hunter2-correct\r\nhorse-battery-staple is wrong",
+			"hunter2-correct\r\nhorse-battery-staple is wrong",
 			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
 		{"password broken in two", "hunter2-correct-horse-battery-staple",
-			"TAG NO bad password hunter2-correct-hor\r\nse-battery-staple is wrong",
+			"hunter2-correct-hor\r\nse-battery-staple is wrong",
 			[]string{"hunter2", "correct", "-hor", "se-bat", "battery", "staple"}},
 		{"line break in the password, not a status", "hunter2-correct\r\nhorse-battery-staple",
 			"TAG XBAD bad password hunter2-correct\r\nhorse-battery-staple is wrong",
 			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s, %d bytes before", c.name, pad), func(t *testing.T) {
 			var trace, logbuf bytes.Buffer
 			var mu sync.Mutex
-			hsRun(t, echoAtLogin(c.echo), 0, 0, func(hc *hsCase, conn net.Conn) {
+			echo := "TAG NO bad password " + strings.Repeat("x", pad) + c.echo
+			hsRun(t, echoAtLogin(echo), 0, 0, func(hc *hsCase, conn net.Conn) {
 				opts := hsOpts()
-				opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
-				opts.Logger = slog.New(slog.NewTextHandler(&hsSyncWriter{w: &logbuf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				if traced {
+					opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
+					opts.Logger = slog.New(slog.NewTextHandler(&hsSyncWriter{w: &logbuf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				}
 				s := hc.open(conn, opts)
 				if s == nil {
 					return
@@ -102,67 +126,6 @@ func TestRedactEchoAcrossLineEnd(t *testing.T) {
 				shows("the slog records", logbuf.String())
 			})
 		})
-	}
-}
-
-// TestRedactEchoAcrossCutLineEnd: as TestRedactEchoAcrossLineEnd, the
-// first line longer than the trace keeps of a line (its capture: 496
-// bytes with the history alone, the defaults; 64 KiB with a trace
-// writer), so that it is cut, and the password's first part lies in its
-// end past the cut. That part is not shown, but the line's end is the
-// stream's all the same: the second line opens with the rest of the
-// password, which history and the trace showed ("S: horse-battery-staple
-// is wrong"), the carry being emptied after a cut line.
-func TestRedactEchoAcrossCutLineEnd(t *testing.T) {
-	for _, c := range []struct {
-		name, pw, echo string
-		parts          []string // what must not show
-	}{
-		{"line break in the password", "hunter2-correct\r\nhorse-battery-staple",
-			"hunter2-correct\r\nhorse-battery-staple is wrong",
-			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
-		{"password broken in two", "hunter2-correct-horse-battery-staple",
-			"hunter2-correct-hor\r\nse-battery-staple is wrong",
-			[]string{"hunter2", "correct", "-hor", "se-bat", "battery", "staple"}},
-	} {
-		for _, long := range []int{600, 70 << 10} {
-			t.Run(fmt.Sprintf("%s, %d bytes", c.name, long), func(t *testing.T) {
-				var trace bytes.Buffer
-				var mu sync.Mutex
-				echo := "TAG NO bad password " + strings.Repeat("x", long) + " " + c.echo
-				hsRun(t, echoAtLogin(echo), 0, 0, func(hc *hsCase, conn net.Conn) {
-					opts := hsOpts()
-					if long > session.DefaultTraceCapture {
-						opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
-					}
-					s := hc.open(conn, opts)
-					if s == nil {
-						return
-					}
-					shows := func(what, s string) {
-						for _, p := range c.parts {
-							if strings.Contains(s, p) {
-								hc.t.Errorf("%s shows %q of the password: %q", what, p, s)
-							}
-						}
-					}
-					if _, err := hc.run(loginCommand("alice", c.pw)); err == nil {
-						hc.t.Fatalf("LOGIN: no error")
-					}
-					_, err := hc.run(hsNoop())
-					var ae *session.AbortError
-					if !errors.As(err, &ae) {
-						hc.t.Fatalf("NOOP: %v; want an AbortError (the echo's second line is no response)", err)
-					}
-					shows("the abort's error", err.Error())
-					shows("AbortError.History", strings.Join(ae.History, "\n"))
-					hc.s.Close()
-					mu.Lock()
-					defer mu.Unlock()
-					shows("the trace", trace.String())
-				})
-			})
-		}
 	}
 }
 
