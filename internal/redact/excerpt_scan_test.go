@@ -69,3 +69,46 @@ func TestRedactExcerptEdgePieceOverOneByte(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactExcerptLineEdges: a server that breaks its echo of a
+// credential across a line end (at every place), or echoes one with a
+// line break in it as sent: every excerpt of 16 bytes of the two lines
+// shows no 6 bytes of it. An excerpt about the line end (a syntax error
+// at its CR: "\r\nse-battery-sta") showed the rest that opens the second
+// line, and one ending with its first part before the line end
+// ("xx correct-hor\r\n") that part: only the excerpt's own edges were
+// looked at.
+func TestRedactExcerptLineEdges(t *testing.T) {
+	const sec = "correct-horse-battery-staple"
+	var x Set
+	x.AddString(sec)
+	x.AddString("left-part\r\nright-part")
+	var lines []string
+	for p := 1; p < len(sec); p++ {
+		for _, end := range []string{"\r\n", "\n"} {
+			lines = append(lines, "xx "+sec[:p]+end+sec[p:]+" yy")
+		}
+	}
+	lines = append(lines, "xx left-part\r\nright-part yy")
+	for _, line := range lines {
+		for p := 0; p < len(line); p++ {
+			raw := line[p:min(len(line), p+16)]
+			got := strconv.Quote(raw)
+			if p+16 < len(line) {
+				got += "..."
+			}
+			red := x.RedactExcerpt(got)
+			unq, err := strconv.Unquote(strings.TrimSuffix(red, "..."))
+			if err != nil {
+				t.Fatalf("excerpt %s redacted to %s: %v", got, red, err)
+			}
+			for _, s := range []string{sec, "left-part\r\nright-part"} {
+				for i := 0; i+6 <= len(s); i++ {
+					if strings.Contains(unq, s[i:i+6]) {
+						t.Errorf("line %q: excerpt %s redacted to %s shows %q", line, got, red, s[i:i+6])
+					}
+				}
+			}
+		}
+	}
+}

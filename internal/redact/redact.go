@@ -881,6 +881,7 @@ func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
 				break
 			}
 		}
+		markLineEdges(raw, fs, mark)
 	}
 	if cover == 0 {
 		return got, true
@@ -905,6 +906,58 @@ func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
 		b.WriteString("...")
 	}
 	return b.String(), true
+}
+
+// markLineEdges marks, for form f, the parts of a credential at the
+// edges of the lines an excerpt (raw) holds, split at its LFs, as
+// redactExcerptRaw does at the excerpt's own edges: a line's start (after
+// an LF) that is an end of f (minEdge bytes or more), a line's end
+// (before its CR LF or LF) that is a start of f, and a line that lies
+// inside f. A server that breaks its echo of a credential across a line
+// end has the line after open with the credential's rest, and an excerpt
+// about that line end ("\r\nse-battery-sta", a syntax error at the CR)
+// showed it: the excerpt's own edges were the only ones looked at.
+func markLineEdges(raw, f string, mark func(from, to int)) {
+	if strings.IndexByte(raw, '\n') < 0 && !strings.HasSuffix(raw, "\r") {
+		return
+	}
+	for a := 0; a < len(raw); {
+		e := strings.IndexByte(raw[a:], '\n')
+		last := e < 0
+		if last {
+			e = len(raw)
+		} else {
+			e += a
+		}
+		b := e // the line's end, before its CR LF or LF
+		if b > a && raw[b-1] == '\r' {
+			// (At the excerpt's end, a CR the cut parted from its
+			// LF: the line ends there too.)
+			b--
+			last = false
+		}
+		line := raw[a:b]
+		if len(line) >= minEdge && len(f) > len(line) && strings.Contains(f, line) {
+			mark(a, b)
+		}
+		if a > 0 { // a line's start: f's rest
+			for k := min(len(f)-1, len(line)); k >= minEdge; k-- {
+				if line[:k] == f[len(f)-k:] {
+					mark(a, a+k)
+					break
+				}
+			}
+		}
+		if !last { // a line's end: f's start
+			for k := min(len(f)-1, len(line)); k >= minEdge; k-- {
+				if line[len(line)-k:] == f[:k] {
+					mark(b-k, b)
+					break
+				}
+			}
+		}
+		a = e + 1
+	}
 }
 
 // replaceBytes returns s with every occurrence of form replaced by "***",
