@@ -51,7 +51,7 @@ func echoAtLogin(lines ...string) hostile.Scenario {
 // first word, the rest, read as a tag) showed the parts, each line being
 // redacted alone. Defaults (a trace writer and a logger set).
 func TestRedactEchoAcrossLineEnd(t *testing.T) {
-	redactEchoAcrossLineEnd(t, 0, true)
+	redactEchoAcrossLineEnd(t, 0, true, false)
 }
 
 // TestRedactEchoAcrossCutLineEnd: as TestRedactEchoAcrossLineEnd, the
@@ -64,14 +64,28 @@ func TestRedactEchoAcrossLineEnd(t *testing.T) {
 // horse-battery-staple is wrong"), the carry being emptied after a cut
 // line.
 func TestRedactEchoAcrossCutLineEnd(t *testing.T) {
-	redactEchoAcrossLineEnd(t, 600, false)
-	redactEchoAcrossLineEnd(t, 70<<10, true)
+	redactEchoAcrossLineEnd(t, 600, false, false)
+	redactEchoAcrossLineEnd(t, 70<<10, true, false)
+}
+
+// TestRedactEchoAcrossLiteralLineEnd: as TestRedactEchoAcrossLineEnd,
+// the password's first part sent as a literal that ends the first line
+// ("TAG NO bad password {15}" CR LF "hunter2-correct" CR LF
+// "horse-battery-staple is wrong"). The trace shows the literal as "<15
+// bytes>", not its bytes, but they are the stream's all the same: the
+// second line opens with the rest of the password, which history showed,
+// the carry holding the line as shown ("<15 bytes>").
+func TestRedactEchoAcrossLiteralLineEnd(t *testing.T) {
+	redactEchoAcrossLineEnd(t, 0, false, true)
+	redactEchoAcrossLineEnd(t, 0, true, true)
+	redactEchoAcrossLineEnd(t, 600, false, true)
 }
 
 // redactEchoAcrossLineEnd runs TestRedactEchoAcrossLineEnd's cases with
 // pad bytes of text before the echo, with a trace writer and a logger
-// (traced) or the history alone.
-func redactEchoAcrossLineEnd(t *testing.T, pad int, traced bool) {
+// (traced) or the history alone, the echo's first line ending in a
+// literal of the password's first part when lit.
+func redactEchoAcrossLineEnd(t *testing.T, pad int, traced, lit bool) {
 	for _, c := range []struct {
 		name, pw, echo string
 		parts          []string // what must not show
@@ -86,10 +100,14 @@ func redactEchoAcrossLineEnd(t *testing.T, pad int, traced bool) {
 			"TAG XBAD bad password hunter2-correct\r\nhorse-battery-staple is wrong",
 			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
 	} {
-		t.Run(fmt.Sprintf("%s, %d bytes before", c.name, pad), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s, %d bytes before, traced %v, literal %v", c.name, pad, traced, lit), func(t *testing.T) {
 			var trace, logbuf bytes.Buffer
 			var mu sync.Mutex
-			echo := "TAG NO bad password " + strings.Repeat("x", pad) + c.echo
+			echo := "TAG NO bad password " + strings.Repeat("x", pad)
+			if lit {
+				echo += fmt.Sprintf("{%d}\r\n", strings.Index(c.echo, "\r\n"))
+			}
+			echo += c.echo
 			hsRun(t, echoAtLogin(echo), 0, 0, func(hc *hsCase, conn net.Conn) {
 				opts := hsOpts()
 				if traced {

@@ -50,8 +50,15 @@ type tracer struct {
 	// carry is the end of the server's last line, for a secret echoed
 	// across a line end (secrets.edges).
 	carry redact.Carry
-	cut   bool   // line_ was cut at capture: tail holds the line's end
-	tail  []byte // the last tailLen bytes of a cut line, for its literal header
+	cut   bool // line_ was cut at capture: tail holds the line's end
+	// raw holds the server line's last tailLen bytes as received, its
+	// literals' bodies and line end with them (keepRaw), and lit that
+	// the line had a literal: the carry to the next line of a line
+	// whose end line_ does not show (cut, or a literal's body shown as
+	// "<N bytes>") comes from raw (carryRawLocked).
+	raw  []byte
+	lit  bool
+	tail []byte // the last tailLen bytes of a cut line, for its literal header
 	// head follows the bytes of a cut line given up from tail, for a
 	// literal's header longer than tailLen (leading zeros), which the
 	// tokenizer reads as one (wire.HeaderScan).
@@ -183,6 +190,8 @@ func (t *tracer) restart() {
 	t.line_, t.cut, t.tail, t.part = t.line_[:0], false, t.tail[:0], 0
 	t.head.Reset()
 	t.carry.Zero() // the lines after are no longer the ones before's
+	clear(t.raw)
+	t.raw, t.lit = t.raw[:0], false
 	t.litRemain, t.litLen, t.litBody = 0, 0, t.litBody[:0]
 }
 
@@ -237,6 +246,7 @@ func (t *tracer) server(b []byte) {
 			if t.literals && len(t.litBody) < t.capture {
 				t.litBody = append(t.litBody, b[:n]...)
 			}
+			t.keepRaw(b[:n])
 			t.litRemain -= n
 			b = b[n:]
 			if t.litRemain == 0 {
@@ -256,9 +266,11 @@ func (t *tracer) server(b []byte) {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
 			t.add(b)
+			t.keepRaw(b)
 			return
 		}
 		t.add(b[:i+1])
+		t.keepRaw(b[:i+1])
 		b = b[i+1:]
 		end := t.line_[t.part:]
 		if t.cut {
@@ -272,6 +284,7 @@ func (t *tracer) server(b []byte) {
 				t.line_ = append(line, ' ')
 			}
 			t.litRemain, t.litLen = n, n
+			t.lit = true
 			if n == 0 {
 				t.add([]byte("<0 bytes>"))
 				t.endPart()
@@ -285,9 +298,11 @@ func (t *tracer) server(b []byte) {
 			lineEnd = t.line_[len(line):]
 		}
 		t.serverLocked(line, lineEnd, t.cut)
-		if t.cut {
-			t.carryCutLocked(t.tail)
+		if t.cut || t.lit {
+			t.carryRawLocked(t.raw)
 		}
+		clear(t.raw)
+		t.raw, t.lit = t.raw[:0], false
 		t.line_, t.part = t.line_[:0], 0
 		t.cut, t.tail = false, t.tail[:0]
 	}
@@ -343,22 +358,41 @@ func (t *tracer) wholeLine(b []byte) int {
 	}
 	t.serverLocked(head, end, cut)
 	if cut {
-		// The loop's tail: the last tailLen bytes of the line's last
-		// segment (endPart empties it after a literal).
-		t.carryCutLocked(seg[max(0, len(seg)-tailLen):])
+		// The loop's raw: the line's last tailLen bytes as received
+		// (its literals' bodies among them).
+		t.carryRawLocked(b[max(0, n-tailLen):n])
 	}
 	return n
 }
 
-// carryCutLocked sets the carry after a line cut at capture, which
-// serverLocked emptied (the line's end past the cut unknown to it), from
-// last: the line's last bytes as received, its line end with them (the
-// tail the tracer keeps, tailLen bytes). A secret that began in the
-// line's end past the cut and goes on past its line end opens the next
-// line with its rest, redacted as after a line not cut: before, the
-// carry was left empty and history and the trace showed that rest. Only
-// a first part of up to tailLen bytes less the line end is found so.
-func (t *tracer) carryCutLocked(last []byte) {
+// keepRaw adds b, bytes of the server line as received (a literal's body
+// too), to raw, which keeps the line's last tailLen bytes at least, in an
+// array made once and zeroed as it slides.
+func (t *tracer) keepRaw(b []byte) {
+	if cap(t.raw) == 0 {
+		t.raw = make([]byte, 0, 2*tailLen)
+	}
+	b = b[max(0, len(b)-tailLen):]
+	if len(t.raw)+len(b) > cap(t.raw) {
+		n := copy(t.raw, t.raw[len(t.raw)-(tailLen-len(b)):])
+		clear(t.raw[n:])
+		t.raw = t.raw[:n]
+	}
+	t.raw = append(t.raw, b...)
+}
+
+// carryRawLocked sets the carry after a line whose end the line traced
+// does not show as the server sent it, from last: the line's last
+// bytes as received, its line end with them (raw, tailLen bytes). A line
+// cut at capture (serverLocked emptied the carry: the end past the cut
+// unknown to it), or one whose literal's body the trace shows as "<N
+// bytes>" (the carry held that): a secret that began in that end and
+// goes on past the line end opens the next line with its rest, redacted
+// as after a line that shows its end. Before, history and the trace
+// showed that rest. Only a first part of up to tailLen bytes less the
+// line end is found so.
+func (t *tracer) carryRawLocked(last []byte) {
+	last = last[max(0, len(last)-tailLen):]
 	b := trimCRLF(last)
 	t.carry.Clear()
 	t.secrets.edges(&t.carry, b, last[len(b):])
