@@ -596,8 +596,11 @@ func (s *Session) route(r codec.Response) error {
 			// LOGIN or AUTHENTICATE no authentication, a LOGOUT or an
 			// UNAUTHENTICATE the session as it was.
 			s.transition(p, &unknownStatus)
+			// Redacted as the copies kept of such a response are: its
+			// rest runs to the line's end (cloneRedacted).
+			u := s.cloneRedacted(r).(*codec.Unknown)
 			s.finish(p, nil, fmt.Errorf("session: %s: %w", p.name, &ProtocolError{Reason: "the server answered " +
-				printable(s.secrets.redact(r.Name)) + " " + printable(s.secrets.redactLineEnd(r.Rest))}))
+				printable(u.Name) + " " + printable(u.Rest)}))
 			return nil
 		}
 	case *codec.Capability:

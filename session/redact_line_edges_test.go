@@ -153,7 +153,8 @@ func redactEchoAcrossLineEnd(t *testing.T, pad int, traced, lit bool) {
 // break ("* XECHO you sent hunter2-correct"), which the kept copies
 // (Responses) and Redacted hid for a status's text (RedactLineEnd) but
 // showed for such a response's. Its rest (or its name, when it has no
-// rest) is redacted as a status's text now.
+// rest) is redacted as a status's text now, and so is the error of a
+// command answered with such a response as its tagged one.
 func TestRedactUnknownResponseLineEnd(t *testing.T) {
 	const pw = "hunter2-correct\r\nhorse-battery-staple"
 	hsRun(t, echoAtLogin("* XECHO you sent hunter2-correct", "TAG OK in"), 0, 0, func(hc *hsCase, conn net.Conn) {
@@ -180,6 +181,17 @@ func TestRedactUnknownResponseLineEnd(t *testing.T) {
 		shows("Responses(\"XECHO\")", kept[0])
 		shows("Redacted of one with a rest", s.Redacted(&codec.Unknown{Tag: codec.Bytes("*"), Name: codec.Bytes("XECHO"), Rest: codec.Bytes("you sent hunter2-correct")}))
 		shows("Redacted of one without", s.Redacted(&codec.Unknown{Tag: codec.Bytes("*"), Name: codec.Bytes("hunter2-correct")}))
+		hc.s.Close()
+	})
+	// The same as LOGIN's tagged answer: its error quotes it.
+	hsRun(t, echoAtLogin("TAG XECHO you sent hunter2-correct"), 0, 0, func(hc *hsCase, conn net.Conn) {
+		if hc.open(conn, hsOpts()) == nil {
+			return
+		}
+		_, err := hc.run(loginCommand("alice", pw))
+		if err == nil || strings.Contains(err.Error(), "correct") {
+			hc.t.Errorf("LOGIN answered XECHO: %v; want an error with the password's first part hidden", err)
+		}
 		hc.s.Close()
 	})
 }
