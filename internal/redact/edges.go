@@ -233,30 +233,15 @@ func (x *Set) RedactEdges(b []byte, head, tail int, cut bool) []byte {
 	defer x.mu.Unlock()
 	n := len(b)
 	if cut {
-		for s := range x.forms {
-			if k := x.partialSuffixLocked(b, s); k > 0 {
-				n = min(n, len(b)-k)
-			}
-		}
-		x.letGoTable()
+		n = x.cutStartLocked(b)
 	}
 	if !x.coverLocked(b) {
-		w := (len(b) + 64) / 64
-		if cap(x.covered) < w {
-			x.covered, x.inside = make([]uint64, w), make([]uint64, w)
-		}
-		x.covered, x.inside = x.covered[:w], x.inside[:w]
-		clear(x.covered)
-		clear(x.inside)
+		x.clearCover(len(b))
 	}
 	defer x.letGoCover()
 	setBits(x.covered, 0, head)
 	setBits(x.covered, len(b)-tail, len(b))
-	for n > 0 && n < len(b) && bit(x.inside, n) {
-		n--
-		x.work++
-	}
-	return x.replaceCovered(b[:n])
+	return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
 }
 
 // RedactLineEnd is Redact for b, a text that runs to its line's end (a

@@ -373,6 +373,17 @@ func (x *Set) RedactCut(b []byte) []byte {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	n := x.cutStartLocked(b)
+	if !x.coverLocked(b) {
+		return b[:n]
+	}
+	defer x.letGoCover()
+	return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
+}
+
+// cutStartLocked returns how much of b is left once it is cut before its
+// longest end that is the start of a form (RedactCut; under mu).
+func (x *Set) cutStartLocked(b []byte) int {
 	n := len(b)
 	for s := range x.forms {
 		if k := x.partialSuffixLocked(b, s); k > 0 {
@@ -380,15 +391,18 @@ func (x *Set) RedactCut(b []byte) []byte {
 		}
 	}
 	x.letGoTable() // one table for the line's forms, let go when long
-	if !x.coverLocked(b) {
-		return b[:n]
-	}
-	defer x.letGoCover()
-	for n > 0 && n < len(b) && bit(x.inside, n) {
+	return n
+}
+
+// pullBackLocked returns n, a cut of a line of length bytes, pulled back
+// to the start of every whole form the cover (inside) has it split
+// (RedactCut; under mu).
+func (x *Set) pullBackLocked(n, length int) int {
+	for n > 0 && n < length && bit(x.inside, n) {
 		n--
 		x.work++
 	}
-	return x.replaceCovered(b[:n])
+	return n
 }
 
 // KeptBytes returns the bytes of the buffers the Set keeps from one line
@@ -441,13 +455,7 @@ func (x *Set) coverForm(b, s []byte, open, found bool) bool {
 		}
 		if !found {
 			found = true
-			w := (len(b) + 64) / 64
-			if cap(x.covered) < w {
-				x.covered, x.inside = make([]uint64, w), make([]uint64, w)
-			}
-			x.covered, x.inside = x.covered[:w], x.inside[:w]
-			clear(x.covered)
-			clear(x.inside)
+			x.clearCover(len(b))
 		}
 		setBits(x.covered, max(i, hiC), end)
 		setBits(x.inside, max(i+1, hiI), end)
@@ -456,6 +464,18 @@ func (x *Set) coverForm(b, s []byte, open, found bool) bool {
 		return !open // the first of an open one is enough
 	})
 	return found
+}
+
+// clearCover makes covered and inside the cover of a line of n bytes,
+// none of it marked (under mu).
+func (x *Set) clearCover(n int) {
+	w := (n + 64) / 64
+	if cap(x.covered) < w {
+		x.covered, x.inside = make([]uint64, w), make([]uint64, w)
+	}
+	x.covered, x.inside = x.covered[:w], x.inside[:w]
+	clear(x.covered)
+	clear(x.inside)
 }
 
 // replaceCovered returns b with each run of bytes covered marks replaced
