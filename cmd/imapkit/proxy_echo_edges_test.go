@@ -99,3 +99,55 @@ func proxyEchoAcrossLineEnd(t *testing.T, name, pw string, at, pad int, parts []
 		}
 	})
 }
+
+// TestProxyEchoAcrossChallengeLineEndRedacted: a server echoes a SASL
+// response across the end of a challenge ("+ AHVzZXIAc2Vj" CR LF
+// "cmV0cHc= BAD ..."). The challenge is printed as SASL data, "[SASL data
+// redacted, N bytes]", and the carry to the next line held that text,
+// not the challenge's bytes: the next line opened with the response's
+// rest, printed ("S: cmV0cHc= BAD ..."). Defaults.
+func TestProxyEchoAcrossChallengeLineEndRedacted(t *testing.T) {
+	t.Parallel()
+	const response = "AHVzZXIAc2VjcmV0cHc=" // PLAIN: user, secretpw
+	srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+		if err := hc.Greet("IMAP4rev1 AUTH=PLAIN"); err != nil {
+			return err
+		}
+		cmd, err := hc.ReadCommand()
+		if err != nil {
+			return nil
+		}
+		if err := hc.Continue(""); err != nil {
+			return err
+		}
+		if _, err := hc.ReadLine(); err != nil {
+			return err
+		}
+		if err := hc.Continue(response[:12]); err != nil {
+			return err
+		}
+		if err := hc.Line(response[12:] + " BAD you sent that"); err != nil {
+			return err
+		}
+		return hc.Reply(cmd.Tag, "NO no")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	nc, br, _, out := proxiedConn(t, srv.Addr())
+	fmt.Fprintf(nc, "A1 AUTHENTICATE PLAIN\r\n")
+	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
+		t.Fatalf("no challenge: %q %v", l, err)
+	}
+	fmt.Fprintf(nc, "%s\r\n", response)
+	// The echo's second line reads as a completion out of step: the
+	// proxy closes.
+	waitFor(t, out, "connection closed")
+	if !strings.Contains(out.String(), "you sent that") {
+		t.Fatalf("the server's echo is not in the proxy's output:\n%s", out.String())
+	}
+	if p := response[12:]; strings.Contains(out.String(), p) {
+		t.Errorf("the proxy's output shows %q of the SASL response:\n%s", p, out.String())
+	}
+}

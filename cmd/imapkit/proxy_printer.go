@@ -65,10 +65,11 @@ type printer struct {
 	// of the server's stream of lines, whose carry (secretSet.edges) it
 	// leaves alone; it is printed from the client's direction.
 	own bool
-	// past, on the server's side, is the end of a line cut by add, as
-	// printed: its last pastLen bytes at least, those before the cut with
-	// those dropped (keepPast), for the carry to the next line
-	// (secretSet.carryCut); zeroed once used.
+	// past, on the server's side, is the end of a line the printed line
+	// does not show, as printed: its last pastLen bytes at least, of a
+	// line cut by add (those before the cut with those dropped) or
+	// printed as SASL data (its tokens) (keepPast), for the carry to the
+	// next line (secretSet.carryCut); zeroed once used.
 	past []byte
 	// settled: the line's content was redacted and cut (settle); only the
 	// proxy's notes follow.
@@ -87,6 +88,8 @@ func (p *printer) begin(sasl bool, command string) {
 		p.secretFrom, p.spacedFrom = 3, 3
 	}
 	p.cut, p.settled, p.ended = false, false, false
+	clear(p.past) // (settle's, but for a line never settled)
+	p.past = p.past[:0]
 	p.slack = 0
 	if p.redact != nil {
 		p.slack = p.redact.longest()
@@ -111,9 +114,10 @@ func (p *printer) settle() {
 		var head, tail int
 		if !p.own {
 			head, tail = p.redact.edges(body, p.ended && !p.cut)
-			if p.cut && p.ended && p.past != nil {
-				// The line's end past the cut: a credential across its
-				// line end that began there goes on in the next line.
+			if (p.cut || p.sasl) && p.ended && p.past != nil {
+				// The line's end past the cut, or the line printed as
+				// SASL data: a credential across its line end that began
+				// there goes on in the next line.
 				p.redact.carryCut(p.past[max(0, len(p.past)-pastLen):])
 			}
 		}
@@ -207,7 +211,13 @@ func (p *printer) tokens(line []wire.Token) {
 		for _, tok := range line {
 			p.ended = p.ended || tok.Kind == wire.KindCRLF
 			if tok.Kind != wire.KindCRLF {
-				n += len(wire.AppendToken(nil, tok))
+				b := wire.AppendToken(nil, tok)
+				n += len(b)
+				if p.redact != nil {
+					// The server's line as it came, for the carry to
+					// the next line (settle).
+					p.keepPast(b, true)
+				}
 				if !p.saslGuess || saslLike(tok) {
 					p.secret(tok)
 				}
@@ -312,7 +322,12 @@ func (p *printer) add(b []byte) {
 	for len(b) > 0 {
 		if len(p.buf) >= maxPrinted+p.slack || p.settled {
 			if !p.settled && p.redact != nil {
-				p.keepPast(b)
+				if !p.cut {
+					// The printed line's end before the cut first.
+					body := p.buf[len(p.prefix):]
+					p.keepPast(body[max(0, len(body)-pastLen):], false)
+				}
+				p.keepPast(b, true)
 			}
 			p.cut = true
 			return
@@ -328,20 +343,17 @@ func (p *printer) add(b []byte) {
 // less the line end's, is carried to the next line.
 const pastLen = 64
 
-// keepPast keeps, of b, bytes of a server line that add drops past the
-// cut, the printed form's last bytes in past, after the printed line's
-// last pastLen bytes before the cut (at the line's first cut), so that
-// past ends with the line's last pastLen bytes as printed. Its array is
-// reused, zeroed when it slides.
-func (p *printer) keepPast(b []byte) {
+// keepPast adds b, bytes of a server line that the printed line does not
+// show (those add drops past the cut, after the printed line's last
+// pastLen bytes; the tokens of a line printed as SASL data), to past,
+// printed (escaped as add escapes, or as they are, already printed), so
+// that past ends with the line's last pastLen bytes as printed. Its
+// array is reused, zeroed when it slides.
+func (p *printer) keepPast(b []byte, escape bool) {
 	if cap(p.past) == 0 {
 		// Room for what it holds before it slides: never grown, no
 		// copy of a server's bytes left behind.
 		p.past = make([]byte, 0, 2*pastLen+4*utf8.UTFMax)
-	}
-	if !p.cut {
-		body := p.buf[len(p.prefix):]
-		p.past = append(p.past[:0], body[max(0, len(body)-pastLen):]...)
 	}
 	for len(b) > 0 {
 		if len(p.past) >= 2*pastLen {
@@ -349,8 +361,12 @@ func (p *printer) keepPast(b []byte) {
 			clear(p.past[n:])
 			p.past = p.past[:n]
 		}
-		var n int
-		p.past, n = appendPrinted(p.past, b)
+		n := 1
+		if escape {
+			p.past, n = appendPrinted(p.past, b)
+		} else {
+			p.past = append(p.past, b[0])
+		}
 		b = b[n:]
 	}
 }
