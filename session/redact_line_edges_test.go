@@ -81,6 +81,33 @@ func TestRedactEchoAcrossLiteralLineEnd(t *testing.T) {
 	redactEchoAcrossLineEnd(t, 600, false, true)
 }
 
+// TestRedactEchoAcrossLineEndAfterLiteral: a line with a literal whose
+// text after it holds a long password's first part (44 bytes, past the
+// 32 bytes the tracer keeps of a line as received) before the line end:
+// the line's end is traced as sent, and its carry, of up to the longest
+// secret's length, finds the rest that opens the next line.
+func TestRedactEchoAcrossLineEndAfterLiteral(t *testing.T) {
+	const first, rest = "correct-horse-battery-staple-and-more-words-", "second-half-of-it"
+	echo := "TAG NO {3}\r\nabc you sent " + first + "\r\n" + rest + " is wrong"
+	hsRun(t, echoAtLogin(echo), 0, 0, func(hc *hsCase, conn net.Conn) {
+		if hc.open(conn, hsOpts()) == nil {
+			return
+		}
+		if _, err := hc.run(loginCommand("alice", first+"\r\n"+rest)); err == nil {
+			hc.t.Fatalf("LOGIN: no error")
+		}
+		_, err := hc.run(hsNoop())
+		var ae *session.AbortError
+		if !errors.As(err, &ae) {
+			hc.t.Fatalf("NOOP: %v; want an AbortError (the echo's second line is no response)", err)
+		}
+		if h := strings.Join(ae.History, "\n"); strings.Contains(h, "second-half") || strings.Contains(h, "battery") {
+			hc.t.Errorf("AbortError.History shows the password: %q", h)
+		}
+		hc.s.Close()
+	})
+}
+
 // redactEchoAcrossLineEnd runs TestRedactEchoAcrossLineEnd's cases with
 // pad bytes of text before the echo, with a trace writer and a logger
 // (traced) or the history alone, the echo's first line ending in a

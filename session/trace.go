@@ -52,13 +52,16 @@ type tracer struct {
 	carry redact.Carry
 	cut   bool // line_ was cut at capture: tail holds the line's end
 	// raw holds the server line's last tailLen bytes as received, its
-	// literals' bodies and line end with them (keepRaw), and lit that
-	// the line had a literal: the carry to the next line of a line
-	// whose end line_ does not show (cut, or a literal's body shown as
-	// "<N bytes>") comes from raw (carryRawLocked).
-	raw  []byte
-	lit  bool
-	tail []byte // the last tailLen bytes of a cut line, for its literal header
+	// literals' bodies and line end with them (keepRaw), lit that the
+	// line had a literal, and afterLit how many of its bytes came after
+	// the last one's body (its header, when empty): the carry to the
+	// next line of a line whose end line_ does not show (cut, or a
+	// literal's body shown as "<N bytes>" among its last tailLen bytes)
+	// comes from raw (carryRawLocked).
+	raw      []byte
+	lit      bool
+	afterLit int
+	tail     []byte // the last tailLen bytes of a cut line, for its literal header
 	// head follows the bytes of a cut line given up from tail, for a
 	// literal's header longer than tailLen (leading zeros), which the
 	// tokenizer reads as one (wire.HeaderScan).
@@ -247,6 +250,7 @@ func (t *tracer) server(b []byte) {
 				t.litBody = append(t.litBody, b[:n]...)
 			}
 			t.keepRaw(b[:n])
+			t.afterLit = 0
 			t.litRemain -= n
 			b = b[n:]
 			if t.litRemain == 0 {
@@ -267,10 +271,12 @@ func (t *tracer) server(b []byte) {
 		if i < 0 {
 			t.add(b)
 			t.keepRaw(b)
+			t.afterLit += len(b)
 			return
 		}
 		t.add(b[:i+1])
 		t.keepRaw(b[:i+1])
+		t.afterLit += i + 1
 		b = b[i+1:]
 		end := t.line_[t.part:]
 		if t.cut {
@@ -284,7 +290,7 @@ func (t *tracer) server(b []byte) {
 				t.line_ = append(line, ' ')
 			}
 			t.litRemain, t.litLen = n, n
-			t.lit = true
+			t.lit, t.afterLit = true, 0
 			if n == 0 {
 				t.add([]byte("<0 bytes>"))
 				t.endPart()
@@ -298,7 +304,11 @@ func (t *tracer) server(b []byte) {
 			lineEnd = t.line_[len(line):]
 		}
 		t.serverLocked(line, lineEnd, t.cut)
-		if t.cut || t.lit {
+		if t.cut || t.lit && t.afterLit < tailLen {
+			// The line's end as traced is not as received: a cut
+			// line's, or one whose last tailLen bytes hold a literal's
+			// body (after tailLen bytes of text the line's own carry,
+			// of up to the longest secret's length, is the better).
 			t.carryRawLocked(t.raw)
 		}
 		clear(t.raw)
