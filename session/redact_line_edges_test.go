@@ -222,3 +222,29 @@ func TestRedactUnknownResponseLineEnd(t *testing.T) {
 		hc.s.Close()
 	})
 }
+
+// TestRedactStatusTextNotCutAtTwoBytes: a command's Result holds its
+// completion's text as the server sent it when no credential is in it: a
+// text ending with a password's first 2 bytes ("completed", password
+// "edward-secret") is no echo. The text's end was redacted from 2 bytes
+// (the edge of a credential a server breaks in two), and every "NOOP
+// completed" read "NOOP complet***" for that password; a text's end is
+// redacted from 4 bytes (redact.RedactLineEnd), the trace's from 2.
+func TestRedactStatusTextNotCutAtTwoBytes(t *testing.T) {
+	hsRun(t, echoAtLogin("TAG OK Logged in"), 0, 0, func(hc *hsCase, conn net.Conn) {
+		if hc.open(conn, hsOpts()) == nil {
+			return
+		}
+		if _, err := hc.run(loginCommand("alice", "edward-secret")); err != nil {
+			hc.t.Fatalf("LOGIN: %v", err)
+		}
+		r, err := hc.run(hsNoop())
+		if err != nil || r.Status == nil {
+			hc.t.Fatalf("NOOP: %v", err)
+		}
+		if got := string(r.Status.Text); !strings.HasSuffix(got, "completed") {
+			hc.t.Errorf("NOOP's Result.Status.Text = %q; want the server's text (\"... completed\")", got)
+		}
+		hc.s.Close()
+	})
+}

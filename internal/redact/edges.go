@@ -11,7 +11,8 @@ package redact
 // the rest of it would be past the edge, that are taken for a part of it:
 // at the end or the start of an excerpt (RedactExcerpt), at the end of a
 // line that may go on without the line end between (a server breaking an
-// echo in two), at the start of a line's first word (RedactLineStart). A
+// echo in two; at a text's end, minTextEdge), at the start of a line's
+// first word (RedactLineStart). A
 // part of one byte is let through: one byte is any byte. At 2 a hostile
 // server can show a credential's first byte and its last, no more; at 4
 // (before stop 59) it showed its first 3 and last 3 bytes, 6 of an 8-byte
@@ -103,7 +104,7 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	keep := 0
 	for _, sec := range x.list {
 		for i, s := range sec.forms {
-			h, t, k := x.edgesForm(c.b, nosep, b, end, s, sec.in[i], cut, sec.open)
+			h, t, k := x.edgesForm(c.b, nosep, b, end, s, sec.in[i], cut, sec.open, minEdge)
 			head, tail, keep = max(head, h), max(tail, t), max(keep, k)
 		}
 	}
@@ -136,7 +137,7 @@ const keepWin = 4 << 10
 // Across a line end, only a form that holds the line end's byte it would
 // cross (the LF that ends the line before, the first of b's) is looked
 // for.
-func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool) (head, tail, keep int) {
+func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool, minTail int) (head, tail, keep int) {
 	m := len(s)
 	if m < 2 {
 		return 0, 0, 0
@@ -200,7 +201,7 @@ func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open b
 	}
 	if k := x.partialSuffixLocked(w, s); k > 0 {
 		keep = max(keep, min(k, len(bt)))
-		if k >= minEdge {
+		if k >= minTail {
 			tail = max(tail, min(k, len(bt)))
 		}
 	}
@@ -244,11 +245,22 @@ func (x *Set) RedactEdges(b []byte, head, tail int, cut bool) []byte {
 	return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
 }
 
+// minTextEdge is minEdge for the end of a text RedactLineEnd redacts
+// where no line end is in the part: a status's text is what its caller
+// reads (a command's Result), and at minEdge (2) a password beginning
+// with "ed" had every "NOOP completed" read "NOOP complet***". At 4 (as
+// stop 59 first had it), a server that breaks its echo of a password in
+// two at a text's end can show its first 3 bytes there (the trace, whose
+// lines are nobody's data, redacts from minEdge).
+const minTextEdge = 4
+
 // RedactLineEnd is Redact for b, a text that runs to its line's end (a
 // status response's text), its end redacted too where it is the start of
 // a credential that goes on past the line end (Edges' tail, the line end
 // CR LF or LF): a password with a line break in it, echoed as sent, ends
-// the text with its part before the break.
+// the text with its part before the break; or, without the line end
+// between (a server that breaks its echo in two), a start of
+// minTextEdge bytes or more.
 func (x *Set) RedactLineEnd(b []byte) []byte {
 	if !x.Any() {
 		return b
@@ -257,11 +269,11 @@ func (x *Set) RedactLineEnd(b []byte) []byte {
 	x.mu.Lock()
 	for _, sec := range x.list {
 		for i, s := range sec.forms {
-			_, t, _ := x.edgesForm(nil, nil, b, crlf, s, sec.in[i], false, sec.open)
+			_, t, _ := x.edgesForm(nil, nil, b, crlf, s, sec.in[i], false, sec.open, minTextEdge)
 			tail = max(tail, t)
 			if holds(sec.in[i], '\n') {
 				// A bare LF's part: only a form with an LF has one.
-				_, t, _ = x.edgesForm(nil, nil, b, crlf[1:], s, sec.in[i], false, sec.open)
+				_, t, _ = x.edgesForm(nil, nil, b, crlf[1:], s, sec.in[i], false, sec.open, minTextEdge)
 				tail = max(tail, t)
 			}
 		}

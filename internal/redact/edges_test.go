@@ -12,8 +12,9 @@ import (
 // form crosses into from the line before, with or without its line end
 // between (the latter for forms of minEdge bytes or more), or crosses out
 // of into end, or that end with end a start of a form; or, without end,
-// a start of minEdge bytes or more. It returns them as a mark a byte.
-func bruteEdges(forms [][]byte, prev, prevEnd, line, end []byte) []bool {
+// a start of minTail bytes or more (minEdge for Edges, minTextEdge for
+// RedactLineEnd). It returns them as a mark a byte.
+func bruteEdges(forms [][]byte, prev, prevEnd, line, end []byte, minTail int) []bool {
 	mark := make([]bool, len(line))
 	set := func(from, to int) {
 		for i := max(from, 0); i < min(to, len(line)); i++ {
@@ -53,7 +54,7 @@ func bruteEdges(forms [][]byte, prev, prevEnd, line, end []byte) []bool {
 			set(len(line)-k, len(line))
 		}
 		nz := append(append([]byte(nil), prev...), line...)
-		if k := brutePartial(nz, s); k >= minEdge {
+		if k := brutePartial(nz, s); k >= minTail {
 			set(len(line)-k, len(line))
 		}
 	}
@@ -90,7 +91,7 @@ func TestEdgesAgainstBrute(t *testing.T) {
 			for i := range line {
 				got[i] = i < head || i >= len(line)-tail
 			}
-			want := bruteEdges(forms, prev, prevEnd, line, end)
+			want := bruteEdges(forms, prev, prevEnd, line, end, minEdge)
 			// Edges gives a head and a tail: the brute force's marks
 			// must be a prefix and a suffix, and the same.
 			for i := range line {
@@ -130,7 +131,8 @@ func TestEdgesCostLinear(t *testing.T) {
 // TestRedactLineEdgesAgainstBrute compares RedactLineEnd and
 // RedactLineStart with brute forces over random texts and credentials:
 // the end of a text that starts a form going on past a line end (CR LF or
-// LF), and the start of a word that ends a form or lies inside one.
+// LF; without it, from minTextEdge bytes), and the start of a word that
+// ends a form or lies inside one.
 func TestRedactLineEdgesAgainstBrute(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	for iter := range 20000 {
@@ -146,7 +148,7 @@ func TestRedactLineEdgesAgainstBrute(t *testing.T) {
 		b := bytes.TrimRight(randWord(r, "ab\r", r.IntN(10)), "\r")
 		mark := make([]bool, len(b))
 		for _, end := range []string{"\r\n", "\n"} {
-			for i, m := range bruteEdges(forms, nil, nil, b, []byte(end)) {
+			for i, m := range bruteEdges(forms, nil, nil, b, []byte(end), minTextEdge) {
 				mark[i] = mark[i] || m
 			}
 		}
@@ -240,7 +242,7 @@ func FuzzEdges(f *testing.F) {
 			body := strings.TrimRight(l, "\r\n")
 			line, end := []byte(body), []byte(l[len(body):])
 			head, tail := x.Edges(&c, line, end)
-			want := bruteEdges(forms, prev, prevEnd, line, end)
+			want := bruteEdges(forms, prev, prevEnd, line, end, minEdge)
 			for i := range line {
 				if got := i < head || i >= len(line)-tail; got != want[i] {
 					t.Fatalf("prev %q%q, line %q%q: Edges = head %d, tail %d; brute force marks %v", prev, prevEnd, line, end, head, tail, want)
