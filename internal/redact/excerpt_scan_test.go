@@ -23,11 +23,7 @@ func TestRedactExcerptEveryPlace(t *testing.T) {
 		x.Forms(func(f []byte, _ bool) { forms = append(forms, string(f)) })
 		for _, line := range []string{"xx " + sec + " yy", sec, "\"" + sec + "\""} {
 			for p := 0; p < len(line); p++ {
-				raw := line[p:min(len(line), p+16)]
-				got := strconv.Quote(raw)
-				if p+16 < len(line) {
-					got += "..."
-				}
+				got := excerptAt(line, p)
 				red := x.RedactExcerpt(got)
 				for _, f := range forms {
 					for i := 0; i+6 <= len(f); i++ {
@@ -92,11 +88,7 @@ func TestRedactExcerptLineEdges(t *testing.T) {
 	lines = append(lines, "xx left-part\r\nright-part yy")
 	for _, line := range lines {
 		for p := 0; p < len(line); p++ {
-			raw := line[p:min(len(line), p+16)]
-			got := strconv.Quote(raw)
-			if p+16 < len(line) {
-				got += "..."
-			}
+			got := excerptAt(line, p)
 			red := x.RedactExcerpt(got)
 			unq, err := strconv.Unquote(strings.TrimSuffix(red, "..."))
 			if err != nil {
@@ -111,4 +103,14 @@ func TestRedactExcerptLineEdges(t *testing.T) {
 			}
 		}
 	}
+}
+
+// excerptAt is wire's excerpt of line at p: its 16 bytes from p quoted,
+// "..." after them when the line goes on.
+func excerptAt(line string, p int) string {
+	got := strconv.Quote(line[p:min(len(line), p+16)])
+	if p+16 < len(line) {
+		got += "..."
+	}
+	return got
 }
