@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -591,6 +592,41 @@ func (x *secrets) redactLineEnd(b []byte) []byte {
 		return b
 	}
 	return x.set.RedactLineEnd(b)
+}
+
+// redactNameRest redacts the name and rest of a response the codec does
+// not know (codec.Unknown) as the one text they are on the line, name SP
+// rest to the line's end (redactLineEnd), split again at its first space:
+// a secret with a space in it echoed from the name on, or the start of one
+// with a line break ending the name when there is no rest, is no whole
+// form of either alone. It returns them as they are when nothing is
+// replaced; the joined copy is zeroed.
+func (x *secrets) redactNameRest(name, rest []byte) (rname, rrest []byte) {
+	if !x.any() || len(name)+len(rest) == 0 {
+		return name, rest
+	}
+	line := make([]byte, 0, len(name)+1+len(rest))
+	line = append(line, name...)
+	if len(name) > 0 && len(rest) > 0 {
+		line = append(line, ' ')
+	}
+	line = append(line, rest...)
+	red := x.set.RedactLineEnd(line)
+	if len(red) > 0 && &red[0] == &line[0] {
+		clear(line)
+		return name, rest
+	}
+	clear(line)
+	switch {
+	case len(name) == 0:
+		return red[:0], red
+	case len(rest) == 0:
+		return red, red[len(red):]
+	}
+	if i := bytes.IndexByte(red, ' '); i >= 0 {
+		return red[:i:i], red[i+1:]
+	}
+	return red, red[len(red):]
 }
 
 // redactLineStart is redact for b, a line's first word quoted in an

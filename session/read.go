@@ -596,11 +596,9 @@ func (s *Session) route(r codec.Response) error {
 			// LOGIN or AUTHENTICATE no authentication, a LOGOUT or an
 			// UNAUTHENTICATE the session as it was.
 			s.transition(p, &unknownStatus)
-			// Redacted as the copies kept of such a response are: its
-			// rest runs to the line's end (cloneRedacted).
-			u := s.cloneRedacted(r).(*codec.Unknown)
+			name, rest := s.secrets.redactNameRest(r.Name, r.Rest)
 			s.finish(p, nil, fmt.Errorf("session: %s: %w", p.name, &ProtocolError{Reason: "the server answered " +
-				printable(u.Name) + " " + printable(u.Rest)}))
+				printable(name) + " " + printable(rest)}))
 			return nil
 		}
 	case *codec.Capability:

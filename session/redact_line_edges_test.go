@@ -2,8 +2,10 @@ package session_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
 )
 
 // echoAtLogin is a server that answers a LOGIN (its password literal
@@ -125,6 +128,9 @@ func redactEchoAcrossLineEnd(t *testing.T, pad int, traced, lit bool) {
 			[]string{"hunter2", "correct", "-hor", "se-bat", "battery", "staple"}},
 		{"line break in the password, not a status", "hunter2-correct\r\nhorse-battery-staple",
 			"TAG XBAD bad password hunter2-correct\r\nhorse-battery-staple is wrong",
+			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
+		{"line break in the password, a name alone", "hunter2-correct\r\nhorse-battery-staple",
+			"TAG hunter2-correct\r\nhorse-battery-staple is wrong",
 			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
 	} {
 		t.Run(fmt.Sprintf("%s, %d bytes before, traced %v, literal %v", c.name, pad, traced, lit), func(t *testing.T) {
@@ -247,4 +253,50 @@ func TestRedactStatusTextNotCutAtTwoBytes(t *testing.T) {
 		}
 		hc.s.Close()
 	})
+}
+
+// TestRedactedUnknownNameRestAsOneLine: the name and rest of a response
+// the codec does not know are what the line holds after its tag, to its
+// end, and are redacted as one text (Session.Redacted, and so Responses,
+// OnUnsolicited, a Catch, IDLE's events; a tagged one's error as
+// TestRedactEchoAcrossLineEnd shows): a password with a space in it
+// echoed from the name on, and the start of one with a line break that
+// ends the rest, or the name when there is no rest. Each was redacted
+// alone, of whole forms only: all of "correct horse battery staple"
+// showed, and "hunter2-correct" of "hunter2-correct" CR LF "horse".
+func TestRedactedUnknownNameRestAsOneLine(t *testing.T) {
+	client, server := transport.Pipe()
+	defer server.Close()
+	go io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n")
+	s, err := session.Open(context.Background(), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.AddSecret([]byte("correct horse battery staple"))
+	s.AddSecret([]byte("hunter2-correct\r\nhorse"))
+	for _, c := range []struct{ name, rest string }{
+		{"correct", "horse battery staple is wrong"},
+		{"XECHO", "you sent hunter2-correct"},
+		{"hunter2-correct", ""},
+		{"XECHO", "correct horse battery staple"},
+	} {
+		u := &codec.Unknown{Tag: codec.Bytes("*"), Name: codec.Bytes(c.name), Rest: codec.Bytes(c.rest)}
+		r, _ := s.Redacted(u).(*codec.Unknown)
+		if r == nil {
+			t.Fatalf("Redacted(%q %q) is no *codec.Unknown", c.name, c.rest)
+		}
+		got := string(r.Name) + " " + string(r.Rest)
+		for _, p := range []string{"hunter2", "correct", "horse", "battery", "staple"} {
+			if strings.Contains(got, p) {
+				t.Errorf("Redacted(%q %q) = %q %q: it shows %q of a password", c.name, c.rest, r.Name, r.Rest, p)
+			}
+		}
+		if string(u.Name) != c.name || string(u.Rest) != c.rest {
+			t.Errorf("Redacted changed the response it was given: %q %q", u.Name, u.Rest)
+		}
+	}
+	if r := s.Redacted(&codec.Unknown{Tag: codec.Bytes("*"), Name: codec.Bytes("XECHO"), Rest: codec.Bytes("nothing (secret) here")}).(*codec.Unknown); string(r.Name) != "XECHO" || string(r.Rest) != "nothing (secret) here" {
+		t.Errorf("Redacted(XECHO, a rest with no password) = %q %q; want them as they were", r.Name, r.Rest)
+	}
 }

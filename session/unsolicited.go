@@ -71,13 +71,7 @@ func (s *Session) cloneRedacted(r codec.Response) codec.Response {
 	case *codec.Unknown:
 		c := codec.CloneResponse(v).(*codec.Unknown)
 		if s.secrets.any() {
-			// Its last part runs to the line's end, as a status's
-			// text does: a secret may go on past it (cloneStatus).
-			if len(c.Rest) > 0 {
-				c.Name, c.Rest = s.secrets.redact(c.Name), s.secrets.redactLineEnd(c.Rest)
-			} else {
-				c.Name = s.secrets.redactLineEnd(c.Name)
-			}
+			c.Name, c.Rest = s.secrets.redactNameRest(c.Name, c.Rest)
 		}
 		return c
 	}
