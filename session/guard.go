@@ -575,6 +575,16 @@ func (x *secrets) edges(c *redact.Carry, b, end []byte) (head, tail int) {
 	return x.set.Edges(c, b, end)
 }
 
+// carryCut sets c after a line cut short from last, its end as received,
+// and end, its line end (redact.Set.CarryCut).
+func (x *secrets) carryCut(c *redact.Carry, last, end []byte) {
+	if !x.any() {
+		c.Zero()
+		return
+	}
+	x.set.CarryCut(c, last, end)
+}
+
 // redactEdges is redact (redactCut when cut) of b with its first head
 // and last tail bytes (edges) redacted too (redact.Set.RedactEdges).
 func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {

@@ -404,8 +404,7 @@ func (t *tracer) keepRaw(b []byte) {
 func (t *tracer) carryRawLocked(last []byte) {
 	last = last[max(0, len(last)-tailLen):]
 	b := trimCRLF(last)
-	t.carry.Clear()
-	t.secrets.edges(&t.carry, b, last[len(b):])
+	t.secrets.carryCut(&t.carry, b, last[len(b):])
 }
 
 // client traces an encoded command, redacted. Unless literals are traced,

@@ -29,6 +29,11 @@ func TestProxyEchoAcrossLineEndRedacted(t *testing.T) {
 			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
 		{"password broken in two", "hunter2-correct-horse-battery-staple", 19,
 			[]string{"hunter2", "correct", "-hor", "se-bat", "battery", "staple"}},
+		// The first line, with a bare LF, does not tokenize: relayed
+		// unchanged, printed up to its text; the second opens with
+		// the rest after the break, no printed carry before it.
+		{"bare LF in the password", "hunter2-correct\nhorse-battery-staple", -1,
+			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
 	} {
 		for _, pad := range []int{0, maxPrinted + 1000} {
 			proxyEchoAcrossLineEnd(t, c.name, c.pw, c.at, pad, c.parts)

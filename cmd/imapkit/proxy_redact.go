@@ -126,8 +126,7 @@ func (ss *secretSet) edges(b []byte, ended bool) (head, tail int) {
 // end is found at the next line's start (redact.Set.Edges of last as a
 // line of its own).
 func (ss *secretSet) carryCut(last []byte) {
-	ss.carry.Clear()
-	ss.s().Edges(&ss.carry, last, printedCRLF)
+	ss.s().CarryCut(&ss.carry, last, printedCRLF)
 }
 
 // redactEdges returns b, a printed line, with every recorded credential

@@ -29,17 +29,22 @@ const minEdge = 2
 // Carry is what a stream of lines carries from one line to the next for
 // Set.Edges: the line before's end that starts a form (at most the
 // longest form less one byte, most often none) and its line end, as the
-// server sent them. The zero Carry is a stream's start. It holds the
-// server's bytes (maybe part of an echoed credential): Zero zeroes them.
+// server sent them; or, after a line cut short, that its end was not
+// seen. The zero Carry is a stream's start. It holds the server's bytes
+// (maybe part of an echoed credential): Zero zeroes them.
 type Carry struct {
 	b   []byte // the line's last bytes, then its line end
 	end int    // how many of b's last bytes are the line end
+	// unseen: the line before was cut short (Edges' end nil), its end
+	// not seen: the next line's start is taken for a credential's rest
+	// where it may be one (startHead).
+	unseen bool
 }
 
 // Zero zeroes and lets go what c holds.
 func (c *Carry) Zero() {
 	clear(c.b[:cap(c.b)])
-	c.b, c.end = nil, 0
+	c.b, c.end, c.unseen = nil, 0, false
 }
 
 // View returns what c holds, a view of its own array: for tests that
@@ -51,7 +56,21 @@ func (c *Carry) View() []byte { return c.b }
 // not to follow the line before (Edges of a cut line's kept end).
 func (c *Carry) Clear() {
 	clear(c.b[:cap(c.b)])
-	c.b, c.end = c.b[:0], 0
+	c.b, c.end, c.unseen = c.b[:0], 0, false
+}
+
+// CarryCut sets c, after a line cut short (Edges with end nil), from
+// last, that line's end as the caller kept it, and end, its line end:
+// Edges of them as a line of their own, so that a credential whose
+// first part is there is found at the next line's start; the mark that
+// the line before was cut stays (the next line's start is checked for a
+// credential's rest that began before last, too). For a line whose end
+// the caller printed otherwise (the proxy's SASL data), no mark is set.
+func (x *Set) CarryCut(c *Carry, last, end []byte) {
+	unseen := c.unseen
+	c.Clear()
+	x.Edges(c, last, end)
+	c.unseen = c.unseen || unseen
 }
 
 // keep sets c to the last n bytes of b then the last n of end, zeroing
@@ -70,7 +89,7 @@ func (c *Carry) keep(b, end []byte, n int) {
 	}
 	clear(c.b[:cap(c.b)])
 	c.b = append(append(c.b[:0], b...), end...)
-	c.end = len(end)
+	c.end, c.unseen = len(end), false
 }
 
 // Edges reports how many of b's first bytes (head) and of its last bytes
@@ -82,8 +101,11 @@ func (c *Carry) keep(b, end []byte, n int) {
 // shows it. end is nil for a line cut short (its end is RedactCut's).
 // Edges then sets c to b's end (emptied after a cut line, whose end was
 // not seen: a caller that kept the cut line's last bytes and its line end
-// calls Edges again with them, as a line of their own, to carry them, as
-// the session's tracer does).
+// calls CarryCut with them, as the session's tracer does). The line after
+// a cut one, which may open with the rest of a credential that began past
+// the cut, has its start taken for that rest where it is an end of a
+// form, minEdge bytes or more (as RedactLineStart's, at a cost of at most
+// its length a form).
 //
 // Only the line before is carried: a credential over three lines or more
 // (two line breaks in it) has the part after its second shown. The cost
@@ -102,6 +124,9 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	cut := end == nil
 	nosep := c.b[:len(c.b)-c.end]
 	keep := 0
+	if c.unseen {
+		head = x.startHeadLocked(b, false)
+	}
 	for _, sec := range x.list {
 		for i, s := range sec.forms {
 			h, t, k := x.edgesForm(c.b, nosep, b, end, s, sec.in[i], cut, sec.open, minEdge)
@@ -118,6 +143,7 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 		c.Zero()
 	case cut:
 		c.Clear() // its array kept for the lines after
+		c.unseen = true
 	default:
 		// Of b, only its end that starts a form: a form across the
 		// next line end starts there.
@@ -300,11 +326,27 @@ func (x *Set) RedactLineStart(b []byte) []byte {
 	if !x.Any() || len(b) < minEdge {
 		return x.Redact(b)
 	}
-	head := 0
 	x.mu.Lock()
+	head := x.startHeadLocked(b, true)
+	x.letGoTable()
+	x.mu.Unlock()
+	return x.RedactEdges(b, head, 0, false)
+}
+
+// startHeadLocked is how many of b's first bytes are the end of a form
+// (minEdge bytes or more), or, with inside, all of b where it lies inside
+// one (under mu; none when b is shorter than minEdge): RedactLineStart's
+// head, and Edges' after a cut line. The end's search costs at most b's
+// length a form; inside's costs each form's length, whatever b's (for
+// errors, not for lines: a line inside a form with its line end after it
+// is a form's end, or a part of one with two line breaks, not carried).
+func (x *Set) startHeadLocked(b []byte, inside bool) int {
+	head := 0
+	if len(b) < minEdge {
+		return 0
+	}
 	for s := range x.forms {
-		m := len(s)
-		if len(b) < m {
+		if inside && len(b) < len(s) {
 			x.occurrences(s, b, func(int, int) bool {
 				head = len(b)
 				return false
@@ -314,9 +356,7 @@ func (x *Set) RedactLineStart(b []byte) []byte {
 			head = max(head, k)
 		}
 	}
-	x.letGoTable()
-	x.mu.Unlock()
-	return x.RedactEdges(b, head, 0, false)
+	return head
 }
 
 // endPiece returns the length of the longest start of b that is an end

@@ -252,3 +252,33 @@ func FuzzEdges(f *testing.F) {
 		}
 	})
 }
+
+// TestEdgesAfterCutLine: the line after a cut one (end nil: the cut
+// line's end was not seen, so the carry has nothing of it) has its start
+// taken for a credential's rest where it is an end of one (minEdge bytes
+// or more), as RedactLineStart does; the line after that one is carried
+// as any. A credential with a line break echoed at
+// the end of a line cut at a capture (or one the proxy relays without
+// printing it: not tokenized, a bare LF in it) showed its rest.
+func TestEdgesAfterCutLine(t *testing.T) {
+	var x Set
+	x.AddString("hunter2-correct\r\nhorse-battery-staple")
+	var c Carry
+	x.Edges(&c, []byte("* OK you sent hunter2-correct"), nil)
+	line := []byte("horse-battery-staple as your password")
+	if head, _ := x.Edges(&c, line, []byte("\r\n")); head != len("horse-battery-staple") {
+		t.Errorf("after a cut line, Edges(%q) = head %d; want %d, the credential's end it opens with", line, head, len("horse-battery-staple"))
+	}
+	if head, _ := x.Edges(&c, line, []byte("\r\n")); head != 0 {
+		t.Errorf("after a whole line that ends in no credential's start, Edges(%q) = head %d; want 0", line, head)
+	}
+	x.Edges(&c, []byte("* OK a long line"), nil)
+	x.Edges(&c, []byte("* OK another"), nil)
+	if head, _ := x.Edges(&c, []byte("le"), []byte("\r\n")); head != 2 {
+		t.Errorf("after two cut lines, a line of a credential's last 2 bytes has head %d; want 2", head)
+	}
+	x.Edges(&c, []byte("* OK a long line"), nil)
+	if head, _ := x.Edges(&c, []byte("* OK fine"), []byte("\r\n")); head != 0 {
+		t.Errorf("after a cut line, a line with no credential's part has head %d; want 0", head)
+	}
+}
