@@ -66,7 +66,11 @@ func TestPumpBufferZeroedAfterSecret(t *testing.T) {
 
 // pumpTestSession opens a session, with the defaults, on a server in the
 // calling bubble that answers every command OK, a LITERAL+ body skipped.
-func pumpTestSession(t *testing.T) *Session {
+func pumpTestSession(t *testing.T) *Session { return okServerSession(t, "") }
+
+// okServerSession is pumpTestSession with after (lines with their CR
+// LF) sent after each tagged OK.
+func okServerSession(t *testing.T, after string) *Session {
 	c, srv := transport.Pipe()
 	srvDone := make(chan struct{})
 	go func() {
@@ -89,7 +93,7 @@ func pumpTestSession(t *testing.T) *Session {
 				}
 			}
 			tag, _, _ := strings.Cut(line, " ")
-			io.WriteString(srv, tag+" OK done\r\n")
+			io.WriteString(srv, tag+" OK done\r\n"+after)
 		}
 	}()
 	s, err := Open(context.Background(), c, nil)

@@ -1,16 +1,11 @@
 package session
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"strconv"
-	"strings"
 	"testing"
 	"testing/synctest"
 
-	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -89,37 +84,8 @@ func TestRedactionSecretsZeroedAtSessionEnd(t *testing.T) {
 func TestTraceCarryZeroedAtSessionEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const pw = "hunter2-carried\r\nrest-of-it"
-		c, srv := transport.Pipe()
-		srvDone := make(chan struct{})
-		go func() {
-			defer close(srvDone)
-			defer srv.Close()
-			io.WriteString(srv, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n")
-			r := bufio.NewReader(srv)
-			for {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if i := strings.LastIndexByte(line, '{'); i >= 0 && strings.HasSuffix(line, "+}\r\n") {
-					n, _ := strconv.ParseInt(line[i+1:len(line)-4], 10, 64)
-					if _, err := io.CopyN(io.Discard, r, n); err != nil {
-						return
-					}
-					if _, err := r.ReadString('\n'); err != nil {
-						return
-					}
-				}
-				tag, _, _ := strings.Cut(line, " ")
-				// The echo after the tagged OK: the last line read.
-				io.WriteString(srv, tag+" OK done\r\n* OK you sent hunter2-carried\r\n")
-			}
-		}()
-		s, err := Open(context.Background(), c, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { s.Close(); <-srvDone }()
+		// The echo after the tagged OK: the last line read.
+		s := okServerSession(t, "* OK you sent hunter2-carried\r\n")
 		cmd := &Command{Name: "XSECRET", Args: func(e *wire.Encoder) { e.SP().Atom("user").SP().Password(pw) }}
 		if _, err := s.Run(context.Background(), cmd); err != nil {
 			t.Fatal(err)
