@@ -13,7 +13,10 @@ import (
 // between (the latter for forms of minEdge bytes or more), or crosses out
 // of into end, or that end with end a start of a form; or, without end,
 // a start of minTail bytes or more (minEdge for Edges, minTextEdge for
-// RedactLineEnd). It returns them as a mark a byte.
+// RedactLineEnd). It returns them as a mark a byte. prevEnd nil after a
+// prev: the line before was cut (its end not seen), and line's start is
+// marked where it is an end of a form (minEdge bytes or more); end nil:
+// line is cut, and only its start is marked.
 func bruteEdges(forms [][]byte, prev, prevEnd, line, end []byte, minTail int) []bool {
 	mark := make([]bool, len(line))
 	set := func(from, to int) {
@@ -34,9 +37,22 @@ func bruteEdges(forms [][]byte, prev, prevEnd, line, end []byte, minTail int) []
 			}
 		}
 	}
-	if prev != nil {
+	if prev != nil && prevEnd == nil {
+		for _, s := range forms {
+			for k := min(len(line), len(s)-1); k >= minEdge; k-- {
+				if bytes.Equal(line[:k], s[len(s)-k:]) {
+					set(0, k)
+					break
+				}
+			}
+		}
+		prev = nil // nothing of it carried
+	} else if prev != nil {
 		cross(append(append([]byte(nil), prev...), prevEnd...), false)
 		cross(prev, true)
+	}
+	if end == nil {
+		return mark
 	}
 	full := append(append(append([]byte(nil), prev...), prevEnd...), line...)
 	off := len(full) - len(line)
@@ -205,7 +221,8 @@ func TestEdgesCarryKeepsOnlyAStart(t *testing.T) {
 }
 
 // FuzzEdges compares Edges over a stream of lines (split at each LF, the
-// line end CR LF where a CR comes before it) with bruteEdges, for
+// line end CR LF where a CR comes before it; a line that ends in 0x1f
+// before it is cut, its end not seen) with bruteEdges, for
 // credentials separated by 0x1e (they may hold line breaks), with the
 // two-way search taking over at any place (testBudget).
 func FuzzEdges(f *testing.F) {
@@ -213,6 +230,7 @@ func FuzzEdges(f *testing.F) {
 	f.Add("hunter2-correct-horse", "* NO hunter2-corr\nect-horse\r\n", 0)
 	f.Add("a\nb\nc\x1eb\nc", "x a\nb\nc y\n", 8)
 	f.Add("abab\r\nab", "abab\r\nabab\r\nab\r\n", 1)
+	f.Add("hunter2-correct\r\nhorse", "* OK you sent hunter2-correct\x1f\nhorse is it\r\n", 3)
 	f.Fuzz(func(t *testing.T, secrets, stream string, budget int) {
 		if len(stream) > 2048 || len(secrets) > 256 {
 			return
@@ -241,6 +259,9 @@ func FuzzEdges(f *testing.F) {
 			}
 			body := strings.TrimRight(l, "\r\n")
 			line, end := []byte(body), []byte(l[len(body):])
+			if cut, ok := strings.CutSuffix(body, "\x1f"); ok {
+				line, end = []byte(cut), nil
+			}
 			head, tail := x.Edges(&c, line, end)
 			want := bruteEdges(forms, prev, prevEnd, line, end, minEdge)
 			for i := range line {
