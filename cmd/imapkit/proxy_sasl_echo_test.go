@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/internal/hostile"
@@ -78,7 +77,7 @@ func TestProxySASLSecretEchoedEndToEnd(t *testing.T) {
 	}
 	defer srv.Close()
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr(), "--once")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), proxyHang)
 	defer cancel()
 	conn, err := net.Dial("tcp", paddr)
 	if err != nil {
