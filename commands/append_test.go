@@ -1498,22 +1498,7 @@ func appendOpenBlocked(t *testing.T, second bool) {
 // for none to be left. Only those: tests running in parallel start others
 // (and child processes).
 func openerGoroutines(c *leakcheck.Checker, wait time.Duration) int {
-	deadline := time.Now().Add(wait)
-	for {
-		n := 0
-		var le *leakcheck.LeakError
-		if errors.As(c.Check(0), &le) {
-			for _, g := range le.Goroutines {
-				if strings.Contains(g, "session.runOpen") {
-					n++
-				}
-			}
-		}
-		if n == 0 || !time.Now().Before(deadline) {
-			return n
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return len(c.Left(wait, "session.runOpen"))
 }
 
 // BenchmarkAppendFile64MiB appends a 64 MiB *os.File over

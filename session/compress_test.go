@@ -354,22 +354,7 @@ func TestCompressWorkerEnds(t *testing.T) {
 // see at its start, waiting up to wait for none to be left. Only those:
 // tests running in parallel start others.
 func inflaterWorkers(c *leakcheck.Checker, wait time.Duration) int {
-	deadline := time.Now().Add(wait)
-	for {
-		n := 0
-		var le *leakcheck.LeakError
-		if errors.As(c.Check(0), &le) {
-			for _, g := range le.Goroutines {
-				if strings.Contains(g, "session.inflateWorker") {
-					n++
-				}
-			}
-		}
-		if n == 0 || !time.Now().Before(deadline) {
-			return n
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return len(c.Left(wait, "session.inflateWorker"))
 }
 
 // byteCountConn counts the bytes through Read (the client's side) or

@@ -399,23 +399,8 @@ func refuserGoroutines() int {
 // "(*Pending).RefuseContinuations", where a running one shows its frame,
 // "(*Pending).refuseContinuations".
 func refusersLeftSince(c *leakcheck.Checker, wait time.Duration) int {
-	deadline := time.Now().Add(wait)
-	for {
-		n := 0
-		var le *leakcheck.LeakError
-		if errors.As(c.Check(0), &le) {
-			for _, g := range le.Goroutines {
-				if strings.Contains(g, "efuseContinuations") {
-					n++
-				}
-			}
-		}
-		// Others the session started since (its reader) may stay.
-		if n == 0 || time.Now().After(deadline) {
-			return n
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	// Others the session started since (its reader) may stay.
+	return len(c.Left(wait, "efuseContinuations"))
 }
 
 // TestRefuseContinuations: Pending.RefuseContinuations, the one

@@ -17,6 +17,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/fuzzseed"
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
@@ -270,27 +271,24 @@ func fzSplitContinuation(data []byte) (first, rest []byte) {
 // transport) are left (FuzzSessionPull's execs, on the real clock). It is
 // cheap when nothing is left: it compares runtime.NumGoroutine with the
 // count before the exec and looks at the stacks only when there are more,
-// for up to a second (a goroutine past its last deferred call may still
+// up to leakcheck.Hang (a goroutine past its last deferred call may still
 // be listed for a moment).
 func fzCheckGoroutines(t *testing.T, n0 int) {
-	deadline := time.Now().Add(time.Second)
-	for {
+	var left map[string]string
+	if leakcheck.Until(leakcheck.Hang, func() bool {
 		if runtime.NumGoroutine() <= n0 {
-			return
+			return true
 		}
-		left := lkGoroutines()
-		if len(left) == 0 {
-			return // others' goroutines (the fuzzing engine's)
-		}
-		if time.Now().After(deadline) {
-			var b bytes.Buffer
-			for _, stack := range left {
-				fmt.Fprintf(&b, "\n%s\n", stack)
-			}
-			t.Fatalf("%d goroutines of the session left after Close:%s", len(left), b.String())
-		}
-		time.Sleep(time.Millisecond)
+		left = lkGoroutines()
+		return len(left) == 0 // else others' goroutines (the fuzzing engine's)
+	}) {
+		return
 	}
+	var b bytes.Buffer
+	for _, stack := range left {
+		fmt.Fprintf(&b, "\n%s\n", stack)
+	}
+	t.Fatalf("%d goroutines of the session left after Close:%s", len(left), b.String())
 }
 
 // fzCheckBubbleGoroutines fails the exec if goroutines of the module are left

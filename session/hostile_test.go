@@ -19,6 +19,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
@@ -186,17 +187,19 @@ func hsServerCheck(t *testing.T) func() {
 	return func() {
 		t.Helper()
 		// A goroutine past its last deferred call may still be listed for
-		// a moment: look again for up to a second.
-		for deadline := time.Now().Add(time.Second); ; time.Sleep(10 * time.Millisecond) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			if bytes.Count(buf, []byte("imapkit/internal/hostile.")) == 0 {
-				return
+		// a moment: look again, up to leakcheck.Hang.
+		var left []string
+		leakcheck.Until(leakcheck.Hang, func() bool {
+			left = left[:0]
+			for _, g := range leakcheck.Stacks() {
+				if strings.Contains(g, "imapkit/internal/hostile.") {
+					left = append(left, g)
+				}
 			}
-			if time.Now().After(deadline) {
-				t.Errorf("goroutines of the hostile server left after Close:\n%s", buf)
-				return
-			}
+			return len(left) == 0
+		})
+		if len(left) > 0 {
+			t.Errorf("%d goroutines of the hostile server left after Close:\n\n%s", len(left), strings.Join(left, "\n\n"))
 		}
 	}
 }

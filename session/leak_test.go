@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
@@ -61,8 +62,9 @@ func lkGoroutines() map[string]string {
 }
 
 // lkCheck records the goroutines now and returns a function that fails the
-// test if, within a second, goroutines of the session are left that were
-// not there at the start; it also compares runtime.NumGoroutine.
+// test if goroutines of the session are left that were not there at the
+// start, waiting for them up to leakcheck.Hang; it also compares
+// runtime.NumGoroutine.
 func lkCheck(t *testing.T) func() {
 	t.Helper()
 	before := lkGoroutines()
@@ -70,21 +72,16 @@ func lkCheck(t *testing.T) func() {
 	return func() {
 		t.Helper()
 		var left []string
-		deadline := time.Now().Add(time.Second)
-		for {
+		if leakcheck.Until(leakcheck.Hang, func() bool {
 			left = left[:0]
 			for id, stack := range lkGoroutines() {
 				if _, old := before[id]; !old {
 					left = append(left, stack)
 				}
 			}
-			if len(left) == 0 && runtime.NumGoroutine() <= n0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
+			return len(left) == 0 && runtime.NumGoroutine() <= n0
+		}) {
+			return
 		}
 		sort.Strings(left)
 		if len(left) > 0 {

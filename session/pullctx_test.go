@@ -8,8 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/session"
 )
 
@@ -90,10 +90,9 @@ func TestPullContextReleased(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine()-before > 8 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	// The sessions' goroutines end after Close returns: wait for them, up
+	// to leakcheck.Hang.
+	leakcheck.Until(leakcheck.Hang, func() bool { return runtime.NumGoroutine()-before <= 8 })
 	if d := runtime.NumGoroutine() - before; d > 8 {
 		t.Errorf("%d goroutines left by 60 pulled commands whose pulling is over", d)
 	}

@@ -6,8 +6,8 @@ import (
 	"context"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/transport"
 )
 
@@ -29,11 +29,11 @@ func TestCommandCloseKillsDescendants(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Logf("Close: %v", err)
 	}
-	live := liveGroupMembers(pgid)
-	for deadline := time.Now().Add(3 * time.Second); len(live) > 0 && time.Now().Before(deadline); live = liveGroupMembers(pgid) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	// The kill takes effect when the kernel runs it: wait for that, up to
+	// leakcheck.Hang.
+	var live []string
+	leakcheck.Until(leakcheck.Hang, func() bool { live = liveGroupMembers(pgid); return len(live) == 0 })
 	if len(live) > 0 {
-		t.Errorf("3 s after Close, process group %d still has %v", pgid, live)
+		t.Errorf("%v after Close, process group %d still has %v", leakcheck.Hang, pgid, live)
 	}
 }

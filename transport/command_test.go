@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/transport"
 )
 
@@ -181,13 +182,11 @@ func TestCommandKill(t *testing.T) {
 	// The grandchild (sleep) was in the same process group and is gone
 	// too; it may linger as a zombie if nothing reaps orphans here. The
 	// kill is delivered at once but takes effect when the kernel runs it:
-	// wait for that, up to 10 s.
-	live := liveGroupMembers(pid)
-	for deadline := time.Now().Add(10 * time.Second); len(live) > 0 && time.Now().Before(deadline); live = liveGroupMembers(pid) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	// wait for that, up to leakcheck.Hang.
+	var live []string
+	leakcheck.Until(leakcheck.Hang, func() bool { live = liveGroupMembers(pid); return len(live) == 0 })
 	if len(live) > 0 {
-		t.Errorf("process group %d still has live members 10 s after the kill: %v", pid, live)
+		t.Errorf("process group %d still has live members %v after the kill: %v", pid, leakcheck.Hang, live)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imapkit/imapkit/internal/leakcheck"
 )
 
 // testPKI is a throw-away certificate authority and a server certificate it
@@ -108,20 +110,12 @@ func checkGoroutines(t *testing.T) {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutine leak: %d before, %d after\n%s", before, n, buf)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
+		// Goroutines past their last deferred call may still be counted
+		// for a moment: wait for them, up to leakcheck.Hang.
+		if leakcheck.Until(leakcheck.Hang, func() bool { return runtime.NumGoroutine() <= before }) {
+			return
 		}
+		t.Errorf("goroutine leak: %d before, %d after\n\n%s", before, runtime.NumGoroutine(), strings.Join(leakcheck.Stacks(), "\n\n"))
 	})
 }
 

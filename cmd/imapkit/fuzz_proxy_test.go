@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imapkit/imapkit/internal/leakcheck"
 )
 
 // FuzzProxyServerBytes fuzzes the proxy's server direction: the bytes
@@ -162,18 +164,9 @@ func proxyFuzzExec(t *testing.T, chunks [][]byte) {
 		t.Errorf("the trace shows the client's password:\n%s", out)
 	}
 	// A goroutine past its last deferred call may still be counted for
-	// a moment: yield first, then sleep, for up to 2 s.
-	deadline := time.Now().Add(2 * time.Second)
-	for i := 0; runtime.NumGoroutine() > n0; i++ {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines left (%d before):\n%s", runtime.NumGoroutine(), n0, buf[:runtime.Stack(buf, true)])
-		}
-		if i < 100 {
-			runtime.Gosched()
-			continue
-		}
-		time.Sleep(time.Millisecond)
+	// a moment: wait for it, up to leakcheck.Hang.
+	if !leakcheck.Until(leakcheck.Hang, func() bool { return runtime.NumGoroutine() <= n0 }) {
+		t.Fatalf("%d goroutines left (%d before):\n\n%s", runtime.NumGoroutine(), n0, strings.Join(leakcheck.Stacks(), "\n\n"))
 	}
 }
 

@@ -7,31 +7,28 @@ import (
 	"errors"
 	"io"
 	"net"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imapkit/imapkit/internal/leakcheck"
 )
 
 // hsNoGoroutines fails if goroutines of this package's server are left.
 func hsNoGoroutines(t *testing.T) {
 	t.Helper()
 	// A goroutine that ran its last deferred call (wg.Done) may still be
-	// listed for a moment: look again for up to a second.
-	var left [][]byte
-	for deadline := time.Now().Add(time.Second); ; time.Sleep(10 * time.Millisecond) {
+	// listed for a moment: look again, up to leakcheck.Hang.
+	var left []string
+	leakcheck.Until(leakcheck.Hang, func() bool {
 		left = left[:0]
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		for _, g := range bytes.Split(buf, []byte("\n\n")) {
-			if bytes.Contains(g, []byte("hostile.(*Server)")) || bytes.Contains(g, []byte("hostile.(*Conn)")) {
+		for _, g := range leakcheck.Stacks() {
+			if strings.Contains(g, "hostile.(*Server)") || strings.Contains(g, "hostile.(*Conn)") {
 				left = append(left, g)
 			}
 		}
-		if len(left) == 0 || time.Now().After(deadline) {
-			break
-		}
-	}
+		return len(left) == 0
+	})
 	for _, g := range left {
 		t.Errorf("goroutine of the server left:\n%s", g)
 	}

@@ -63,8 +63,15 @@ const Module = "github.com/imapkit/imapkit/"
 // self marks the frames of this package, which never count.
 const self = Module + "internal/leakcheck."
 
-// Wait is how long Finish waits for what the tests started to end.
-var Wait = 5 * time.Second
+// Hang is how long a check waits, at most, for what a test started to end:
+// a bound on a hang, not a measure of anything. A goroutine past its last
+// deferred call, a descriptor about to be closed or a child about to be
+// reaped ends well within it on a loaded machine, and the check returns as
+// soon as it has; one that never ends still fails the check, after Hang.
+const Hang = time.Minute
+
+// Wait is how long Finish waits for what the tests started to end: Hang.
+var Wait = Hang
 
 // A Checker remembers what existed when it was made.
 type Checker struct {
@@ -153,16 +160,75 @@ func (e *LeakError) Error() string {
 // processes that did not exist at Start to go, and returns a *LeakError
 // listing those left, or nil.
 func (c *Checker) Check(wait time.Duration) error {
+	var e *LeakError
+	if Until(wait, func() bool {
+		e = c.leaks()
+		return len(e.Goroutines)+len(e.FDs)+len(e.Children) == 0
+	}) {
+		return nil
+	}
+	return e
+}
+
+// Left waits up to wait for the goroutines that did not exist at Start and
+// whose stacks contain match to end, and returns the stacks of those left
+// (none: nil). Others (a parallel test's) are not waited for.
+func (c *Checker) Left(wait time.Duration, match string) []string {
+	var left []string
+	Until(wait, func() bool {
+		left = nil
+		for id, stack := range goroutines() {
+			if !c.goroutines[id] && strings.Contains(stack, match) {
+				left = append(left, stack)
+			}
+		}
+		return len(left) == 0
+	})
+	sort.Strings(left)
+	return left
+}
+
+// Until calls done until it returns true or wait has passed, and returns
+// done's last answer: the leak checks' wait for what ends (wait is Hang for
+// them), returning as soon as it has. It calls done at least once; the
+// first few times again at once (yielding the processor: a goroutine past
+// its last deferred call is usually gone after that), then after a pause
+// that doubles from 1 ms to 20 ms.
+func Until(wait time.Duration, done func() bool) bool {
 	deadline := time.Now().Add(wait)
-	for {
-		e := c.leaks()
-		if len(e.Goroutines)+len(e.FDs)+len(e.Children) == 0 {
-			return nil
+	pause := time.Millisecond
+	for i := 0; ; i++ {
+		if done() {
+			return true
 		}
 		if time.Now().After(deadline) {
-			return e
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
+		if i < 10 {
+			runtime.Gosched()
+			continue
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 20*time.Millisecond)
+	}
+}
+
+// Stacks returns the stacks of all goroutines but the caller's.
+func Stacks() []string {
+	buf := allStacks()
+	gs := strings.Split(string(buf), "\n\n")
+	return gs[1:] // the calling goroutine comes first
+}
+
+// allStacks is runtime.Stack of all goroutines, whatever its size.
+func allStacks() []byte {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
 
@@ -191,15 +257,7 @@ func (c *Checker) leaks() *LeakError {
 // goroutines returns the stacks of the goroutines with a frame of the
 // module, by id, leaving out the calling goroutine.
 func goroutines() map[string]string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	buf := allStacks()
 	out := map[string]string{}
 	for i, g := range bytes.Split(buf, []byte("\n\n")) {
 		if i == 0 {

@@ -102,3 +102,31 @@ func TestLeakCheckFails(t *testing.T) {
 		})
 	}
 }
+
+// TestLeftWaitsForEnding: Checker.Left returns as soon as the matching
+// goroutines started since Start have ended (here once released, well
+// within Hang), and returns the stack of one that does not end, after its
+// wait; goroutines that do not match are not waited for.
+func TestLeftWaitsForEnding(t *testing.T) {
+	c := leakcheck.Start()
+	release := make(chan struct{})
+	stay := make(chan struct{})
+	defer close(stay)
+	go leftEnding(release)
+	go leftOther(stay)
+	ended := make(chan []string)
+	go func() { ended <- c.Left(leakcheck.Hang, "leakcheck_test.leftEnding") }()
+	close(release)
+	if left := <-ended; left != nil {
+		t.Errorf("Left after the goroutine ended: %d left:\n%s", len(left), strings.Join(left, "\n\n"))
+	}
+	go leftEnding(stay) // ends only at the test's end
+	left := c.Left(50*time.Millisecond, "leakcheck_test.leftEnding")
+	if len(left) != 1 || !strings.Contains(left[0], "leakcheck_test.leftEnding") {
+		t.Errorf("Left with a goroutine that does not end: %q; want its stack", left)
+	}
+}
+
+func leftEnding(c chan struct{}) { <-c }
+
+func leftOther(c chan struct{}) { <-c }
