@@ -53,7 +53,7 @@ func TestCancelInBackgroundAnsweredOKLeavesNoSession(t *testing.T) {
 	}
 	// The NOOP runs after the AUTHENTICATE's tagged answer was read: by
 	// then the session has taken it (or been closed for it).
-	_, nerr := c.Session().Run(ctx5(t), &session.Command{Name: "NOOP"})
+	_, nerr := c.Session().Run(hangCtx(t), &session.Command{Name: "NOOP"})
 	if st := c.Session().State(); st == session.StateAuth && c.Session().Err() == nil {
 		t.Errorf("the server answered the background \"*\" with OK, and the session is open in state %v (NOOP: %v): authenticated as whoever the server chose; want it closed, as an OK to cancel's \"*\" closes it", st, nerr)
 	}

@@ -28,7 +28,7 @@ func TestCancelAnsweredOKLeavesNoSession(t *testing.T) {
 		S: A1 OK [CAPABILITY IMAP4rev1 MOVE] welcome anyway
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	err := c.AuthenticateFunc(ctx5(t), "X-TEST", func([]byte) ([]byte, error) {
+	err := c.AuthenticateFunc(hangCtx(t), "X-TEST", func([]byte) ([]byte, error) {
 		return nil, auth.ErrCancel
 	})
 	var ce *auth.CanceledError

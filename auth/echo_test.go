@@ -41,13 +41,13 @@ func TestEchoedPasswordNotInErrors(t *testing.T) {
 			t.Errorf("%s holds raw control bytes: %q", what, s)
 		}
 	}
-	err := c.Authenticate(ctx5(t), auth.NewPlain("", "alice", pass))
+	err := c.Authenticate(hangCtx(t), auth.NewPlain("", "alice", pass))
 	var ae *auth.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("PLAIN refused: %v; want an *auth.Error", err)
 	}
 	clean("the PLAIN error", err.Error())
-	err = c.Login(ctx5(t), "alice", pass)
+	err = c.Login(hangCtx(t), "alice", pass)
 	if !errors.As(err, &ae) {
 		t.Fatalf("LOGIN refused: %v; want an *auth.Error (script: %v)", err, wait())
 	}

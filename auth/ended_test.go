@@ -32,7 +32,7 @@ func TestAuthenticateEndedBeforeAnswer(t *testing.T) {
 		`)
 		trace := &syncBuf{}
 		c := mustOpen(t, conn, nil, trace)
-		err := c.AuthenticateFunc(ctx5(t), "LOGIN", func([]byte) ([]byte, error) {
+		err := c.AuthenticateFunc(hangCtx(t), "LOGIN", func([]byte) ([]byte, error) {
 			// The answer is given once the session has read the NO (a
 			// hang detector bounds the wait), not after a fixed pause.
 			for deadline := time.Now().Add(time.Minute); !strings.Contains(trace.String(), "S: A1 NO"); time.Sleep(time.Millisecond) {
@@ -157,7 +157,7 @@ func xtestPeer(t *testing.T, opts *auth.Options, serve func(server net.Conn, r *
 		serve(server, r, first)
 	}()
 	t.Cleanup(func() { client.Close(); server.Close(); <-done })
-	c, err := auth.Open(ctx5(t), client, opts)
+	c, err := auth.Open(hangCtx(t), client, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +192,8 @@ func cancelAfterEarlyOK(t *testing.T, ok string) (*auth.Client, error) {
 		io.WriteString(server, "+ "+b64("prove yourself")+"\r\n"+tag+" OK "+ok+"\r\n")
 		answerEach(server, r)
 	})
-	wctx := ctx5(t)
-	err := c.AuthenticateFunc(ctx5(t), "X-TEST", func([]byte) ([]byte, error) {
+	wctx := hangCtx(t)
+	err := c.AuthenticateFunc(hangCtx(t), "X-TEST", func([]byte) ([]byte, error) {
 		for c.Session().State() != session.StateAuth && wctx.Err() == nil {
 			runtime.Gosched()
 		}

@@ -38,7 +38,7 @@ func TestRedactAuthenticateFuncEcho(t *testing.T) {
 		defer mu.Unlock()
 		return trace.Write(p)
 	}))
-	err := c.AuthenticateFunc(ctx5(t), "LOGIN", func(ch []byte) ([]byte, error) {
+	err := c.AuthenticateFunc(hangCtx(t), "LOGIN", func(ch []byte) ([]byte, error) {
 		if strings.HasPrefix(string(ch), "User") {
 			return []byte("alice"), nil
 		}
@@ -76,7 +76,7 @@ func TestRedactOAuthErrorEscapes(t *testing.T) {
 		S: A1 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	err := c.Authenticate(ctx5(t), auth.NewXOAuth2("alice@example.com", token))
+	err := c.Authenticate(hangCtx(t), auth.NewXOAuth2("alice@example.com", token))
 	if err == nil {
 		t.Fatal("AUTHENTICATE succeeded")
 	}
@@ -103,7 +103,7 @@ func TestRedactLoginCodeEcho(t *testing.T) {
 		S: A1 NO [`+pass+`] wrong password
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	err := c.Login(ctx5(t), "alice", pass)
+	err := c.Login(hangCtx(t), "alice", pass)
 	if err == nil {
 		t.Fatal("LOGIN succeeded")
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/auth"
@@ -51,7 +52,7 @@ func open(t *testing.T, conn net.Conn, opts *auth.Options, trace io.Writer) (*au
 		opts = &auth.Options{}
 	}
 	opts.Session = &session.Options{TagPrefix: "A", Trace: trace}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
 	c, err := auth.Open(ctx, conn, opts)
 	if err == nil {
@@ -69,8 +70,15 @@ func mustOpen(t *testing.T, conn net.Conn, opts *auth.Options, trace io.Writer) 
 	return c
 }
 
-func ctx5(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// hangBound bounds a test's context only to stop a real hang, never the
+// test's work: a loaded 2-core CI under -race may be 20 times slower than
+// usual (it was 5 s, ctx5).
+const hangBound = time.Minute
+
+// hangCtx returns a context ended hangBound after the call: a hang
+// detector for what the test waits for and does come.
+func hangCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -79,7 +87,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 
 func noop(t *testing.T, c *auth.Client) {
 	t.Helper()
-	if _, err := c.Session().Run(ctx5(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := c.Session().Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("NOOP after the exchange: %v", err)
 	}
 }
@@ -98,7 +106,7 @@ func TestTranscriptXOAuth2Error(t *testing.T) {
 	`)
 	var trace bytes.Buffer
 	c := mustOpen(t, conn, nil, &trace)
-	err := c.Authenticate(ctx5(t), auth.NewXOAuth2("alice@example.com", token))
+	err := c.Authenticate(hangCtx(t), auth.NewXOAuth2("alice@example.com", token))
 	var oe *auth.OAuthError
 	var ae *auth.Error
 	if !errors.As(err, &oe) || oe.Status != "401" || oe.Scope != "https://mail.google.com/" || oe.Mechanism != "XOAUTH2" {
@@ -130,7 +138,7 @@ func TestTranscriptOAuthBearerError(t *testing.T) {
 		S: A2 OK done
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	err := c.Authenticate(ctx5(t), auth.NewOAuthBearer("alice", "tok", "", 0))
+	err := c.Authenticate(hangCtx(t), auth.NewOAuthBearer("alice", "tok", "", 0))
 	var oe *auth.OAuthError
 	if !errors.As(err, &oe) || oe.Status != "invalid_token" || oe.OpenIDConfiguration != "https://example.com/.well-known/openid-configuration" {
 		t.Fatalf("err = %v; want an *OAuthError", err)
@@ -155,7 +163,7 @@ func TestTranscriptLoginUsernameChallenge(t *testing.T) {
 		S: A1 OK [CAPABILITY IMAP4rev1 IDLE] Logged in
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	if err := c.Authenticate(ctx5(t), auth.NewLogin("alice", "s3cret")); err != nil {
+	if err := c.Authenticate(hangCtx(t), auth.NewLogin("alice", "s3cret")); err != nil {
 		t.Fatal(err)
 	}
 	if s := c.Session(); s.State() != session.StateAuth || !s.HasCap("IDLE") || s.HasCap("AUTH=LOGIN") {
@@ -178,7 +186,7 @@ func TestTranscriptCapabilitiesRefreshed(t *testing.T) {
 		S: A2 OK done
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	if err := c.Authenticate(ctx5(t), auth.NewPlain("", "alice", "pw")); err != nil {
+	if err := c.Authenticate(hangCtx(t), auth.NewPlain("", "alice", "pw")); err != nil {
 		t.Fatal(err)
 	}
 	if !c.Session().HasCap("MOVE") {
@@ -205,7 +213,7 @@ func TestTranscriptCancel(t *testing.T) {
 			`)
 			c := mustOpen(t, conn, nil, nil)
 			var got []string
-			err := c.AuthenticateFunc(ctx5(t), "X-TEST", func(ch []byte) ([]byte, error) {
+			err := c.AuthenticateFunc(hangCtx(t), "X-TEST", func(ch []byte) ([]byte, error) {
 				got = append(got, string(ch))
 				if len(got) == 2 {
 					return nil, auth.ErrCancel
@@ -249,16 +257,16 @@ func TestTranscriptCancelOnClientError(t *testing.T) {
 		S: A3 OK [CAPABILITY IMAP4rev1] done
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	err := c.Authenticate(ctx5(t), auth.NewCRAMMD5("tim", "tanstaaftanstaaf"))
+	err := c.Authenticate(hangCtx(t), auth.NewCRAMMD5("tim", "tanstaaftanstaaf"))
 	if !errors.Is(err, auth.ErrCancel) {
 		t.Fatalf("undecodable challenge: err = %v; want a cancellation", err)
 	}
 	boom := errors.New("boom")
-	err = c.AuthenticateFunc(ctx5(t), "X-TEST", func([]byte) ([]byte, error) { return nil, boom })
+	err = c.AuthenticateFunc(hangCtx(t), "X-TEST", func([]byte) ([]byte, error) { return nil, boom })
 	if !errors.Is(err, boom) || !errors.Is(err, auth.ErrCancel) {
 		t.Fatalf("callback error: err = %v; want it wrapped in a cancellation", err)
 	}
-	if err := c.Authenticate(ctx5(t), auth.NewCRAMMD5("tim", "tanstaaftanstaaf")); err != nil {
+	if err := c.Authenticate(hangCtx(t), auth.NewCRAMMD5("tim", "tanstaaftanstaaf")); err != nil {
 		t.Fatal(err)
 	}
 	if err := wait(); err != nil {
@@ -268,8 +276,15 @@ func TestTranscriptCancelOnClientError(t *testing.T) {
 
 // When the caller's context ends in the middle of an exchange, the next
 // challenge is answered with "*" in the background: the connection stays
-// in step and the next command works.
+// in step and the next command works. It runs in a testing/synctest
+// bubble, where the context's 100 ms and the script's QUIET of 300 ms pass
+// on the bubble's clock: on the wall clock a loaded machine could keep the
+// client off the CPU past both, and the second challenge come first.
 func TestTranscriptContextEndsMidExchange(t *testing.T) {
+	synctest.Test(t, testTranscriptContextEndsMidExchange)
+}
+
+func testTranscriptContextEndsMidExchange(t *testing.T) {
 	conn, wait := script(t, nil, `
 		S: * OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi
 		C: A1 AUTHENTICATE X-TEST
@@ -342,11 +357,11 @@ func TestTranscriptSASLIR(t *testing.T) {
 			var err error
 			switch {
 			case strings.Contains(tt.caps, "PLAIN"):
-				err = c.Authenticate(ctx5(t), auth.NewPlain("", "alice", "pw"))
+				err = c.Authenticate(hangCtx(t), auth.NewPlain("", "alice", "pw"))
 			case strings.Contains(tt.caps, "EXTERNAL"):
-				err = c.Authenticate(ctx5(t), auth.NewExternal(""))
+				err = c.Authenticate(hangCtx(t), auth.NewExternal(""))
 			default:
-				err = c.Authenticate(ctx5(t), auth.NewCRAMMD5("tim", "tanstaaftanstaaf"))
+				err = c.Authenticate(hangCtx(t), auth.NewCRAMMD5("tim", "tanstaaftanstaaf"))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -367,10 +382,10 @@ func TestTranscriptProxyAuth(t *testing.T) {
 		S: A2 NO [AUTHORIZATIONFAILED] not allowed
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	if err := c.ProxyAuth(ctx5(t), "bob"); err != nil {
+	if err := c.ProxyAuth(hangCtx(t), "bob"); err != nil {
 		t.Fatal(err)
 	}
-	err := c.ProxyAuth(ctx5(t), "no body")
+	err := c.ProxyAuth(hangCtx(t), "no body")
 	var ae *auth.Error
 	if !errors.As(err, &ae) || ae.Command != "PROXYAUTH" || !errors.Is(err, session.ErrNo) {
 		t.Fatalf("err = %v; want an *auth.Error for PROXYAUTH", err)
@@ -388,7 +403,7 @@ func TestPolicyCleartextRefused(t *testing.T) {
 		S: * OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=XOAUTH2 AUTH=OAUTHBEARER AUTH=X-CUSTOM] hi
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	for name, err := range map[string]error{
 		"LOGIN command":     c.Login(ctx, "alice", "pw"),
 		"PLAIN":             c.Authenticate(ctx, auth.NewPlain("", "alice", "pw")),
@@ -423,7 +438,7 @@ func TestPolicyChallengeResponseAllowed(t *testing.T) {
 		S: A1 OK [CAPABILITY IMAP4rev1] done
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	name, err := c.AuthenticateBest(ctx5(t), &auth.Credentials{Username: "tim", Password: "tanstaaftanstaaf"})
+	name, err := c.AuthenticateBest(hangCtx(t), &auth.Credentials{Username: "tim", Password: "tanstaaftanstaaf"})
 	if err != nil || name != "CRAM-MD5" {
 		t.Fatalf("AuthenticateBest = %q, %v; want CRAM-MD5", name, err)
 	}
@@ -439,7 +454,7 @@ func TestPolicyOptIn(t *testing.T) {
 		S: A1 OK [CAPABILITY IMAP4rev1] done
 	`)
 	c := mustOpen(t, conn, &auth.Options{AllowInsecurePassword: true}, nil)
-	if err := c.Login(ctx5(t), "alice", "pw"); err != nil {
+	if err := c.Login(hangCtx(t), "alice", "pw"); err != nil {
 		t.Fatal(err)
 	}
 	if err := wait(); err != nil {
@@ -452,7 +467,7 @@ func TestPolicyLoginDisabled(t *testing.T) {
 		S: * OK [CAPABILITY IMAP4rev1 LOGINDISABLED STARTTLS] hi
 	`)
 	c := mustOpen(t, conn, nil, nil)
-	if err := c.Login(ctx5(t), "alice", "pw"); !errors.Is(err, auth.ErrLoginDisabled) {
+	if err := c.Login(hangCtx(t), "alice", "pw"); !errors.Is(err, auth.ErrLoginDisabled) {
 		t.Fatalf("err = %v; want ErrLoginDisabled", err)
 	}
 	if err := wait(); err != nil {
@@ -505,7 +520,7 @@ func TestTranscriptEmptyInitialResponseNotSecret(t *testing.T) {
 		S: A2 OK done`)
 	var trace syncBuf
 	c := mustOpen(t, conn, nil, &trace)
-	if err := c.Authenticate(ctx5(t), auth.NewExternal("")); err != nil {
+	if err := c.Authenticate(hangCtx(t), auth.NewExternal("")); err != nil {
 		t.Fatal(err)
 	}
 	if err := wait(); err != nil {

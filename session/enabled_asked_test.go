@@ -28,7 +28,7 @@ func TestEnabledOnlyWhatAnEnableAskedAndGot(t *testing.T) {
 		S: A3 OK enabled
 	`)
 	s := transcript.Open(t, conn, &session.Options{TagPrefix: "A"})
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	enable := func(ext string) *session.Command {
 		return &session.Command{Name: "ENABLE", Args: func(e *wire.Encoder) { e.SP().Atom(ext) }}
 	}

@@ -32,7 +32,7 @@ func rawCommand(name, args string) *session.Command {
 func TestTranscriptExists(t *testing.T) {
 	conn, wait := script(t, "exists")
 	s := transcript.Open(t, conn, nil)
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	want := func(step string, n uint32, known bool, unannounced uint64) {
 		t.Helper()
 		gn, gk := s.Exists()
@@ -484,7 +484,7 @@ func TestVanishedWithoutQResyncLeavesCount(t *testing.T) {
 			got <- r
 		}
 	}})
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}

@@ -32,12 +32,12 @@ func script(t *testing.T, name string) (net.Conn, func() error) {
 }
 
 // waitEvents waits until done, which the caller evaluates under its own
-// lock, reports true, or 10 s pass: OnUnsolicited runs on a goroutine of
+// lock, reports true, or hangBound passes: OnUnsolicited runs on a goroutine of
 // its own, so a command's end does not mean its handler has run yet
 // (TestTranscriptPipeline failed so with a delay planted in the handler's
 // goroutine).
 func waitEvents(mu *sync.Mutex, done func() bool) {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(hangBound)
 	for {
 		mu.Lock()
 		ok := done()
@@ -47,12 +47,6 @@ func waitEvents(mu *sync.Mutex, done func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func ctx5(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func loginCommand(user, pass string) *session.Command {
@@ -67,7 +61,7 @@ func TestTranscriptLoginSelect(t *testing.T) {
 	conn, wait := script(t, "login_select")
 	var trace bytes.Buffer
 	s := transcript.Open(t, conn, &session.Options{Trace: &trace})
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	if got := s.State(); got != session.StateNonAuth {
 		t.Fatalf("after greeting: state %v; want NONAUTH", got)
 	}
@@ -140,7 +134,7 @@ func TestTranscriptStateRefusedLocally(t *testing.T) {
 func testTranscriptStateRefusedLocally(t *testing.T) {
 	conn, wait := script(t, "preauth")
 	s := transcript.Open(t, conn, nil)
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	if s.State() != session.StateAuth {
 		t.Fatalf("PREAUTH: state %v; want AUTH", s.State())
 	}
@@ -181,7 +175,7 @@ func TestTranscriptPipeline(t *testing.T) {
 			events = append(events, fmt.Sprintf("%T", r))
 		}
 	}})
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +228,7 @@ func TestTranscriptPipeline(t *testing.T) {
 func TestTranscriptLiteralRefused(t *testing.T) {
 	conn, wait := script(t, "literal_no")
 	s := transcript.Open(t, conn, nil)
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	body := strings.Repeat("x", 5000)
 	_, err := s.Run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		e.SP().Mailbox("INBOX").SP().LiteralReader(int64(len(body)), strings.NewReader(body), false)
@@ -258,7 +252,7 @@ func TestTranscriptLiteralRefused(t *testing.T) {
 func TestTranscriptBye(t *testing.T) {
 	conn, wait := script(t, "bye")
 	s := transcript.Open(t, conn, nil)
-	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
+	_, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 	var ae *session.AbortError
 	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &ae) || !strings.Contains(err.Error(), "BYE") {
 		t.Fatalf("NOOP: err = %v; want an abort for BYE", err)
@@ -266,7 +260,7 @@ func TestTranscriptBye(t *testing.T) {
 	if len(ae.History) == 0 || !strings.Contains(strings.Join(ae.History, "\n"), "S: * BYE Server shutting down") {
 		t.Fatalf("abort history %q lacks the BYE", ae.History)
 	}
-	if _, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"}); !errors.Is(err, session.ErrAborted) {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); !errors.Is(err, session.ErrAborted) {
 		t.Fatalf("after abort: %v", err)
 	}
 	if err := wait(); err != nil {
@@ -277,7 +271,7 @@ func TestTranscriptBye(t *testing.T) {
 func TestTranscriptUnknownTag(t *testing.T) {
 	conn, wait := script(t, "unknown_tag")
 	s := transcript.Open(t, conn, nil)
-	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
+	_, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 	if !errors.Is(err, session.ErrAborted) || !strings.Contains(err.Error(), "unknown tag") {
 		t.Fatalf("err = %v; want an abort for an unknown tag", err)
 	}
@@ -286,10 +280,16 @@ func TestTranscriptUnknownTag(t *testing.T) {
 	}
 }
 
-func TestTranscriptCancel(t *testing.T) {
+// TestTranscriptCancel: a command whose context ends (50 ms) before its
+// answer fails with the context's error. It runs in a testing/synctest
+// bubble, where the 50 ms pass on the bubble's clock: on the wall clock a
+// loaded machine could pass them before the command went out.
+func TestTranscriptCancel(t *testing.T) { synctest.Test(t, testTranscriptCancel) }
+
+func testTranscriptCancel(t *testing.T) {
 	conn, wait := script(t, "cancel")
 	s := transcript.Open(t, conn, nil)
-	if _, err := s.Run(ctx5(t), sel("INBOX")); err != nil {
+	if _, err := s.Run(hangCtx(t), sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -301,7 +301,7 @@ func TestTranscriptCancel(t *testing.T) {
 	// NOOP goes out at once, pipelined behind the UID FETCH (the script
 	// expects it before the late answer); the late answer is consumed in
 	// the background and the NOOP works.
-	if _, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := wait(); err != nil {
@@ -309,11 +309,20 @@ func TestTranscriptCancel(t *testing.T) {
 	}
 }
 
+// TestTranscriptAuthenticateIdle: AUTHENTICATE driven by "+", then an
+// IDLE during which the server sends EXISTS, which the session keeps. It
+// runs in a testing/synctest bubble: once every goroutine of the bubble
+// waits (synctest.Wait), the session's reader has taken the EXISTS sent
+// after the "+" or never will; the test polled for it with no bound.
 func TestTranscriptAuthenticateIdle(t *testing.T) {
+	synctest.Test(t, testTranscriptAuthenticateIdle)
+}
+
+func testTranscriptAuthenticateIdle(t *testing.T) {
 	conn, wait := script(t, "auth")
 	var trace bytes.Buffer
 	s := transcript.Open(t, conn, &session.Options{Trace: &trace})
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	_, err := s.Run(ctx, &session.Command{Name: "AUTHENTICATE", Args: func(e *wire.Encoder) { e.SP().Atom("PLAIN") },
 		OnContinue: func(challenge []byte) ([]byte, error) {
 			return []byte(base64.StdEncoding.EncodeToString([]byte("\x00alice\x00secret"))), nil
@@ -325,8 +334,9 @@ func TestTranscriptAuthenticateIdle(t *testing.T) {
 		t.Fatalf("after AUTHENTICATE: state %v caps %v", s.State(), s.Caps())
 	}
 	p := startIdle(t, ctx, s)
-	for len(s.Responses("EXISTS")) == 0 {
-		time.Sleep(5 * time.Millisecond)
+	synctest.Wait() // the script's EXISTS, sent after the "+", read
+	if len(s.Responses("EXISTS")) == 0 {
+		t.Fatal("no EXISTS kept once the session waits in the IDLE after the script's * 7 EXISTS")
 	}
 	if err := p.Continue(ctx, []byte("DONE")); err != nil {
 		t.Fatal(err)
@@ -346,7 +356,7 @@ func TestTranscriptReadOnly(t *testing.T) {
 	conn, wait := script(t, "readonly")
 	events := make(chan codec.Response, 10)
 	s := transcript.Open(t, conn, &session.Options{OnUnsolicited: func(r codec.Response) { events <- r }})
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
@@ -432,14 +442,14 @@ func TestTranscriptHandlerRunsCommand(t *testing.T) {
 		mu.Unlock()
 		if e, ok := r.(*codec.Exists); ok && e.Count == 5 {
 			// A new message: fetch its UID from inside the handler.
-			res, err := s.Run(ctx5(t), &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("5 (UID)") }})
+			res, err := s.Run(hangCtx(t), &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("5 (UID)") }})
 			if err == nil && (len(res.Data) != 1 || res.Data[0].(*codec.Fetch).UID != 5) {
 				err = fmt.Errorf("handler's UID FETCH got %v", res.Data)
 			}
 			handlerDone <- err
 		}
 	}})
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +491,7 @@ func TestTranscriptSeqNumBarrier(t *testing.T) { synctest.Test(t, testTranscript
 func testTranscriptSeqNumBarrier(t *testing.T) {
 	conn, wait := script(t, "seqnum_barrier")
 	s := transcript.Open(t, conn, nil)
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +525,15 @@ func testTranscriptSeqNumBarrier(t *testing.T) {
 	}
 }
 
+// TestTranscriptCancelDuringLiteral: a context that ends (100 ms) while
+// the server has not answered a synchronizing literal's header aborts the
+// session. It runs in a testing/synctest bubble: the 100 ms pass on the
+// bubble's clock, once the client waits for the "+".
 func TestTranscriptCancelDuringLiteral(t *testing.T) {
+	synctest.Test(t, testTranscriptCancelDuringLiteral)
+}
+
+func testTranscriptCancelDuringLiteral(t *testing.T) {
 	conn, wait := script(t, "literal_cancel")
 	s := transcript.Open(t, conn, nil)
 	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -535,7 +553,7 @@ func TestTranscriptCancelDuringLiteral(t *testing.T) {
 func TestTranscriptStatusOutOfOrder(t *testing.T) {
 	conn, wait := script(t, "status_order")
 	s := transcript.Open(t, conn, nil)
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	status := func(mbox string) *session.Command {
 		return &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().Raw("(MESSAGES)") }}
 	}
@@ -560,7 +578,7 @@ func TestTranscriptStatusOutOfOrder(t *testing.T) {
 func TestTranscriptUndecodableTagged(t *testing.T) {
 	conn, wait := script(t, "bad_tagged")
 	s := transcript.Open(t, conn, nil)
-	ctx := ctx5(t)
+	ctx := hangCtx(t)
 	_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
 	var de *codec.DecodeError
 	if !errors.As(err, &de) || de.Tag != "A1" {
