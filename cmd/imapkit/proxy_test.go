@@ -20,6 +20,7 @@ import (
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
 )
 
 // startProxy runs "imapkit proxy" with args (and --listen on a free port)
@@ -147,12 +148,24 @@ func (r *recConn) Write(p []byte) (int, error) {
 
 // clientFlow logs in as alice over nc, appends, fetches, idles until a
 // message arrives from another connection, optionally compresses, and
-// logs out.
+// logs out. The other connection appends once the IDLE is under way (the
+// server's "+" to it, seen in the session's trace).
 func clientFlow(t *testing.T, srv *testserver.Server, nc net.Conn, opts *auth.Options, compress bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := commands.Open(ctx, nc, opts)
+	var o auth.Options
+	if opts != nil {
+		o = *opts
+	}
+	var so session.Options
+	if o.Session != nil {
+		so = *o.Session
+	}
+	idling := &idlePlus{under: make(chan struct{}), trace: so.Trace}
+	so.Trace = idling
+	o.Session = &so
+	c, err := commands.Open(ctx, nc, &o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,9 +188,20 @@ func clientFlow(t *testing.T, srv *testserver.Server, nc net.Conn, opts *auth.Op
 	if _, err := c.FetchAll(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{}}}); err != nil {
 		t.Fatal(err)
 	}
-	// IDLE until another connection appends.
+	// IDLE until another connection appends, once the IDLE is under way
+	// (not 300 ms in, which a loaded machine could reach before the IDLE
+	// went out). It gives up when clientFlow returns.
+	actx, stopAppend := context.WithCancel(ctx)
+	appended := make(chan struct{})
+	defer func() { stopAppend(); <-appended }()
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		defer close(appended)
+		ctx := actx
+		select {
+		case <-idling.under:
+		case <-ctx.Done():
+			return
+		}
 		other, err := tls.Dial("tcp", srv.TLSAddr, srv.TLSConfig())
 		if err != nil {
 			return
@@ -202,6 +226,36 @@ func clientFlow(t *testing.T, srv *testserver.Server, nc net.Conn, opts *auth.Op
 	if err := c.Logout(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// idlePlus is a session Trace that closes under at the first "+" the
+// server sends after the client's IDLE (the IDLE under way); a "+" before
+// it (an APPEND's literal) does not count. It passes every line on to
+// trace, if any.
+type idlePlus struct {
+	under chan struct{}
+	trace io.Writer
+
+	mu     sync.Mutex
+	idle   bool // the IDLE sent
+	closed bool
+}
+
+func (p *idlePlus) Write(b []byte) (int, error) {
+	line := string(b)
+	p.mu.Lock()
+	switch {
+	case strings.HasPrefix(line, "C: ") && strings.HasSuffix(strings.TrimRight(line, "\r\n"), " IDLE"):
+		p.idle = true
+	case p.idle && !p.closed && strings.HasPrefix(line, "S: +"):
+		p.closed = true
+		close(p.under)
+	}
+	p.mu.Unlock()
+	if p.trace != nil {
+		return p.trace.Write(b)
+	}
+	return len(b), nil
 }
 
 // proxyHang bounds the polls of the proxy's tests for what a passing test
