@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/auth"
@@ -65,8 +66,15 @@ func TestAuthenticateEndedBeforeAnswer(t *testing.T) {
 // CommandTimeout, 15 min) ends the login. The session's own Wait path
 // handles the same case (noAnswerer, TestOnContinueErrorThenPlus);
 // the auth package's cancel has no equivalent. A stall timeout of 50 ms,
-// a context of 2 s.
+// a context of 2 s. It runs in a testing/synctest bubble (the pipe is
+// net.Pipe), where both pass on the bubble's clock: on the wall clock a
+// loaded machine could keep the stall timer's goroutine off the CPU past
+// the 2 s, and the context end the login first.
 func TestAuthenticateCancelThenPlus(t *testing.T) {
+	synctest.Test(t, testAuthenticateCancelThenPlus)
+}
+
+func testAuthenticateCancelThenPlus(t *testing.T) {
 	const stall = 50 * time.Millisecond
 	c := xtestPeer(t, &auth.Options{Session: &session.Options{StallTimeout: stall}}, func(server net.Conn, r *bufio.Reader, first string) {
 		if !strings.Contains(first, "AUTHENTICATE") {
