@@ -811,7 +811,7 @@ func TestRefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 		// Wait has sent the response; the refusal's goroutine is
 		// held. Once Wait blocks in its select, let the refusal go
 		// and send the next "+".
-		for deadline := time.Now().Add(10 * time.Second); !parkedInWait(); runtime.Gosched() {
+		for deadline := time.Now().Add(hangBound); !parkedInWait(); runtime.Gosched() {
 			if time.Now().After(deadline) {
 				unparked <- true // a bound, not a timing: reported below
 				break

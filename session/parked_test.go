@@ -10,10 +10,10 @@ import (
 // waitGoroutineParked waits until a goroutine is blocked (not running nor
 // runnable, nor waiting for a mutex; in state when not "", as the stack's
 // header says it: "chan receive") with every frame of frames in its
-// stack, and reports whether it saw one within 10 s (a bound, not a
-// timing: the caller fails when it did not).
+// stack, and reports whether it saw one within hangBound (a bound against
+// a hang, not a timing: the caller fails when it did not; it was 10 s).
 func waitGoroutineParked(state string, frames ...string) bool {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(hangBound); time.Now().Before(deadline); {
 		buf := make([]byte, 1<<20)
 		buf = buf[:runtime.Stack(buf, true)]
 		for _, g := range bytes.Split(buf, []byte("\n\n")) {
