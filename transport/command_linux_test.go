@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/transport"
 )
 
@@ -71,10 +72,11 @@ func TestExecChildDiesWithHolder(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
 	holder.Process.Kill()
 	holder.Wait()
-	for deadline := time.Now().Add(5 * time.Second); processAlive(pid); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("5 s after the process holding it was killed, the child %d is still running", pid)
-		}
+	// The parent-death signal takes effect when the kernel runs the
+	// child: wait for that, up to leakcheck.Hang (the child's sleep, 120 s,
+	// outlasts it: one the kernel did not kill still fails).
+	if !leakcheck.Until(leakcheck.Hang, func() bool { return !processAlive(pid) }) {
+		t.Fatalf("%v after the process holding it was killed, the child %d is still running", leakcheck.Hang, pid)
 	}
 }
 
