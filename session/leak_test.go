@@ -101,7 +101,7 @@ func TestLeakClose(t *testing.T) {
 	s := dvDialUser(t, testserver.Alice, &session.Options{OnUnsolicited: ev.add, StallTimeout: time.Second})
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
 	dvRun(t, s, &session.Command{Name: "UID FETCH", Args: dvRaw("1:* (UID FLAGS)")})
-	ev.waitFor(t, 5*time.Second, func(l []codec.Response) bool { return len(l) > 0 })
+	ev.waitFor(t, dvHang, func(l []codec.Response) bool { return len(l) > 0 })
 	s.Close()
 	check()
 }
