@@ -49,7 +49,7 @@ func callerInNext() { waitGoroutineParked("", "session.(*Pending).Next") }
 // never comes back fails its test all the same (waitGoroutineParked's
 // bound, then the test's own).
 func callerBackInNext(got *atomic.Int32, k int32) {
-	for deadline := time.Now().Add(10 * time.Second); got.Load() < k && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(hangBound); got.Load() < k && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond) // hang detector's poll
 	}
 	callerInNext()

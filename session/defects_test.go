@@ -208,7 +208,7 @@ func TestDefectForgedCompletion(t *testing.T) {
 			}
 			_, errs[1] = s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 		}()
-		for deadline := time.Now().Add(10 * time.Second); session.WriteWaiters(s) == 0 && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(hangBound); session.WriteWaiters(s) == 0 && time.Now().Before(deadline); {
 			time.Sleep(time.Millisecond)
 		}
 		close(registered)

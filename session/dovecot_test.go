@@ -1232,7 +1232,7 @@ func TestDovecotCloseInFlight(t *testing.T) {
 		_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
 		queued <- err
 	}()
-	for deadline := time.Now().Add(10 * time.Second); session.Waiting(s) == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(hangBound); session.Waiting(s) == 0 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond) // the NOOP waits behind LOGIN
 	}
 	s.Close()

@@ -461,7 +461,7 @@ func TestHostileForgedPipelined(t *testing.T) {
 			c.note("UID FETCH", r, err)
 			fetched <- err
 		}()
-		for deadline := time.Now().Add(10 * time.Second); session.WriteWaiters(c.s) == 0 && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(hangBound); session.WriteWaiters(c.s) == 0 && time.Now().Before(deadline); {
 			time.Sleep(time.Millisecond)
 		}
 		close(registered)
@@ -1211,11 +1211,11 @@ func TestHostileUnexpectedContinuation(t *testing.T) {
 					// The "+" ends the session as soon as it is
 					// read: wait for that (up to 10 s), so that it
 					// is read with nothing in flight.
-					for deadline := time.Now().Add(10 * time.Second); s.Err() == nil && time.Now().Before(deadline); {
+					for deadline := time.Now().Add(hangBound); s.Err() == nil && time.Now().Before(deadline); {
 						time.Sleep(time.Millisecond)
 					}
 					if s.Err() == nil {
-						c.t.Errorf("the session goes on 10 s after a \"+\" with nothing in flight")
+						c.t.Errorf("the session goes on %v after a \"+\" with nothing in flight", hangBound)
 						return
 					}
 				}

@@ -118,7 +118,7 @@ func TestLeakCloseInFlight(t *testing.T) {
 	}
 	queued := make(chan error, 1)
 	go func() { _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); queued <- err }()
-	for deadline := time.Now().Add(10 * time.Second); session.Waiting(s) == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(hangBound); session.Waiting(s) == 0 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond) // the NOOP waits behind LOGIN
 	}
 	s.Close()
