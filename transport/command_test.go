@@ -190,22 +190,24 @@ func TestCommandKill(t *testing.T) {
 	}
 }
 
-// waitGroupMember waits, up to 10 s, until a live process of process group
-// pgid has comm in its /proc stat line ("(sleep)"). Where /proc is missing
-// it returns at once.
+// waitGroupMember waits, up to leakcheck.Hang (a bound against a hang; it
+// was 10 s), until a live process of process group pgid has comm in its
+// /proc stat line ("(sleep)"). Where /proc is missing it returns at once.
 func waitGroupMember(t *testing.T, pgid int, comm string) {
 	t.Helper()
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		return
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	if !leakcheck.Until(leakcheck.Hang, func() bool {
 		for _, m := range liveGroupMembers(pgid) {
 			if strings.Contains(m, comm) {
-				return
+				return true
 			}
 		}
+		return false
+	}) {
+		t.Fatalf("no %s in process group %d after %v", comm, pgid, leakcheck.Hang)
 	}
-	t.Fatalf("no %s in process group %d after 10 s", comm, pgid)
 }
 
 // liveGroupMembers lists the non-zombie processes of process group pgid

@@ -120,14 +120,12 @@ func TestHostileServerErrors(t *testing.T) {
 	hsNoGoroutines(t)
 }
 
-// hsWaitConns waits until srv has served n connections.
+// hsWaitConns waits until srv has served n connections, up to
+// leakcheck.Hang (a bound against a hang; it was 5 s).
 func hsWaitConns(t *testing.T, srv *Server, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); srv.Conns() < n; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the server served %d connections; want %d", srv.Conns(), n)
-		}
-		time.Sleep(time.Millisecond)
+	if !leakcheck.Until(leakcheck.Hang, func() bool { return srv.Conns() >= n }) {
+		t.Fatalf("the server served %d connections; want %d", srv.Conns(), n)
 	}
 }
 
