@@ -132,8 +132,9 @@ type sink interface {
 	close() error
 	// abandon closes the sink after a failed or interrupted run: what
 	// was written since the last commit is dropped where it would be
-	// left cut (an mbox's last message).
-	abandon()
+	// left cut (an mbox's last message). Its error says what could not
+	// be dropped.
+	abandon() error
 }
 
 // runExport exports; its caller holds the state's lock (lockExport).
@@ -194,8 +195,12 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			// commit; all of it when only messages were not
 			// exported), without the message being written. It
 			// was flushed on close, the mbox ending in a cut
-			// message until a next run.
-			sk.abandon()
+			// message until a next run. One that cannot be cut
+			// back is named beside the error, which keeps its
+			// exit status.
+			if aerr := sk.abandon(); aerr != nil {
+				err = fmt.Errorf("%w; and %v", err, aerr)
+			}
 			return
 		}
 		sk.close()
@@ -766,11 +771,17 @@ func (s *mboxSink) close() error {
 }
 
 // abandon drops what was buffered and cuts the mbox back to its last
-// commit (the size the state records), then closes it.
-func (s *mboxSink) abandon() {
+// commit (the size the state records), then closes it. It returns the
+// error of a cut that failed: the mbox may then end in a part of a
+// message, which the next export to it cuts back (openMbox).
+func (s *mboxSink) abandon() error {
 	s.w.Reset(io.Discard)
-	s.f.Truncate(s.committed)
+	err := s.f.Truncate(s.committed)
 	s.f.Close()
+	if err != nil {
+		return fmt.Errorf("%s could not be cut back to its last commit (%d bytes), and may end in a part of a message until the next export to it: %w", s.path, s.committed, err)
+	}
+	return nil
 }
 
 // maildirSink writes each message to a file of a Maildir: tmp, then
@@ -981,7 +992,7 @@ func (md *maildirSink) commit() (int64, error) {
 
 // abandon closes: a message is renamed into cur only whole, and its
 // temporary file is removed when its write fails.
-func (md *maildirSink) abandon() { md.close() }
+func (md *maildirSink) abandon() error { return md.close() }
 
 func (md *maildirSink) close() error {
 	if len(md.dropped) > 0 {
