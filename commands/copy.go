@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -45,7 +46,10 @@ type CopyResult struct {
 	// that every message copied is in Src (every part's COPYUID was
 	// kept). (A result is nil when no part had one: then every message
 	// copied is unmapped.) Move's fallback removes them from the source
-	// with those of Src.
+	// with those of Src. A MOVE's part answered OK with neither a
+	// COPYUID nor an EXPUNGE or VANISHED moved nothing the server told
+	// of (its UIDs not there) and is not in Unmapped; a Move so answered
+	// for every part returns an empty result, as for an empty set.
 	Unmapped codec.SeqSet
 }
 
@@ -233,6 +237,41 @@ func (e *MoveIncompleteError) Error() string {
 // would copy them twice (partlyDone).
 func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 
+// PartlyMovedError reports a MOVE (or UID MOVE) that the server refused
+// (NO, BAD) or left unanswered after it had moved some of its messages:
+// their COPYUID (untagged, RFC 6851 section 4.3) or their EXPUNGE or
+// VANISHED responses came before (RFC 6851 section 3.3 lets a move fail
+// part-way, each message moved or untouched). Move returns it with Copy,
+// the mapping of the messages the COPYUID names as moved (nil without
+// one). Only the first part of a set sent in parts can end so; a later
+// part's failure is a *SplitError, the result holding every COPYUID.
+type PartlyMovedError struct {
+	// Copy maps the messages moved, as the COPYUIDs before the answer
+	// name them (nil without one: a server without UIDPLUS).
+	Copy *CopyResult
+	// Removed is how many messages the EXPUNGE and VANISHED responses
+	// said left the source (those of VANISHED sets with "*" not
+	// counted).
+	Removed uint64
+	// Err is the command's error (a *session.StatusError for a NO).
+	Err error
+}
+
+// Error implements error.
+func (e *PartlyMovedError) Error() string {
+	msg := "commands: move: refused after moving some messages"
+	if e.Copy != nil && !e.Copy.Src.IsEmpty() {
+		msg += " (UIDs " + setText(e.Copy.Src) + " moved, per its COPYUID)"
+	} else if e.Removed > 0 {
+		msg += " (" + strconv.FormatUint(e.Removed, 10) + " removed from the source, which ones unknown: no COPYUID)"
+	}
+	return msg + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause. It never matches session.ErrNotSent: some
+// messages moved, and the move tried again would act on what is left.
+func (e *PartlyMovedError) Unwrap() error { return partlyDone(e.Err) }
+
 // Copy copies the messages in set to mailbox (COPY, or UID COPY). An
 // empty set sends nothing and returns an empty result. A set too long for
 // one command line is sent in parts (Client.SetMaxSetLength), whose
@@ -297,6 +336,12 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		// kept, untagged (OnData) or tagged.
 		mapped   []bool
 		answered bool
+		// Of a MOVE: told[i], part i brought a COPYUID (kept or not);
+		// removed[i], an EXPUNGE or VANISHED; removedN counts the
+		// messages those said left the source.
+		told     []bool
+		removed  []bool
+		removedN uint64
 	)
 	var bad *CopyUIDError // the parts whose COPYUID named UIDs not sent
 	b := c.newBound(name)
@@ -328,6 +373,8 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	}
 	run := c.newSplitRun(ctx, set, name)
 	mapped = make([]bool, len(run.parts))
+	told = make([]bool, len(run.parts))
+	removed = make([]bool, len(run.parts))
 	built := 0 // run builds the parts' commands in order, each once
 	err := run.run(ctx, func(set Set) *session.Command {
 		cmd := &session.Command{
@@ -339,11 +386,29 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 			cmd.Want = moveWants
 			cmd.OnData = func(r codec.Response) {
 				// COPYUID untagged before the tagged OK (RFC 6851
-				// section 4.3); the EXPUNGE and VANISHED are not kept.
-				if st, ok := r.(*codec.Status); ok && join(st, set, i) {
+				// section 4.3); the EXPUNGE and VANISHED are
+				// counted, not kept: they say the messages left
+				// the source (PartlyMovedError, NotRemovedError).
+				switch r := r.(type) {
+				case *codec.Status:
+					kept := join(r, set, i)
 					mu.Lock()
-					mapped[i] = true
+					mapped[i] = mapped[i] || kept
+					told[i] = told[i] || r.Code != nil && r.Code.Kind == codec.CodeCopyUID
 					mu.Unlock()
+				case *codec.Expunge:
+					mu.Lock()
+					removed[i] = true
+					removedN++
+					mu.Unlock()
+				case *codec.Vanished:
+					if !r.Earlier {
+						n, _ := r.UIDs.Len()
+						mu.Lock()
+						removed[i] = true
+						removedN += n
+						mu.Unlock()
+					}
 				}
 			}
 		}
@@ -362,19 +427,35 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 				// set of sequence numbers is one part, whose
 				// result is nil without a COPYUID: Unmapped never
 				// holds a sequence number.
+				// A MOVE's part that brought neither a COPYUID
+				// nor an EXPUNGE or VANISHED moved nothing the
+				// server told of (its UIDs not there: UID MOVE
+				// passes over them): not recorded. Before, they
+				// were, and taken for moved.
 				mu.Lock()
-				if !mapped[i] && set.UID {
+				moved := !move || told[i] || removed[i] || r.Status.Code != nil && r.Status.Code.Kind == codec.CodeCopyUID
+				if !mapped[i] && set.UID && moved {
 					unmapped.AddRanges(run.parts[i].Nums.Ranges()...)
+				}
+				if move && moved {
+					told[i] = true
 				}
 				mu.Unlock()
 			}
 		}
 	})
-	if !answered {
-		return nil, err
-	}
 	mu.Lock()
 	defer mu.Unlock()
+	if !answered {
+		if move && (res != nil || removedN > 0) {
+			// Refused (or unanswered) after it moved some: their
+			// COPYUID or EXPUNGEs came first (RFC 6851 section
+			// 3.3 lets a MOVE fail part-way). Before, only the
+			// NO came back, as if nothing had moved.
+			return res, &PartlyMovedError{Copy: res, Removed: removedN, Err: err}
+		}
+		return nil, err
+	}
 	if err == nil {
 		err = b.err()
 	}
@@ -386,6 +467,14 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		// errors.As finds each (Move's fallback must not remove the
 		// UIDs of bad).
 		err = errors.Join(err, bad)
+	}
+	if move && err == nil && bad == nil && res == nil && !slices.Contains(told, true) && !slices.Contains(removed, true) {
+		// Answered OK with neither a COPYUID nor an EXPUNGE or
+		// VANISHED: nothing moved that the server told of (UIDs no
+		// longer there; Dovecot's "OK No messages found."). An empty
+		// result says so, as for an empty set; nil (every message
+		// unmapped) read as all of them moved.
+		return &CopyResult{}, nil
 	}
 	if res != nil {
 		// Ascending, and never in Src: a part's UIDs that a later
@@ -595,7 +684,17 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // MaxResultBytes (only a hostile server's do) returns what it kept of them
 // with a *session.ResultTooLargeError. A MOVE whose COPYUID names UIDs not
 // sent returns a *CopyUIDError with the result, as Copy does (the server
-// moved the messages, it said; their UIDs are in Unmapped).
+// moved the messages, it said; their UIDs are in Unmapped). A MOVE
+// answered OK with neither a COPYUID nor an EXPUNGE or VANISHED moved
+// nothing (its UIDs were not there, which a UID MOVE passes over): Move
+// returns an empty result (a part of a long set so answered is left out
+// of Unmapped). A COPYUID with no EXPUNGE counts as moved: an EXPUNGE
+// may go to another command pipelined beside the MOVE, a COPYUID never
+// (and, without UIDPLUS, such a stolen EXPUNGE can make a Move that
+// moved return the empty result). A MOVE refused (NO, BAD) or left
+// unanswered after it moved some messages (their COPYUID or EXPUNGEs
+// came first) returns a *PartlyMovedError, with the COPYUID's mapping as
+// the result; before, the NO alone.
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	// Every command of the move (the UIDs asked for, the parts, the
 	// fallback's STORE and UID EXPUNGE) goes to this mailbox or not at

@@ -1019,3 +1019,43 @@ func TestCopySeqUnmapped(t *testing.T) {
 		t.Fatalf("NOOP after: %v", err)
 	}
 }
+
+// TestMoveRefusedAfterMovingSome: a UID MOVE answered NO after it moved
+// some messages (their COPYUID and EXPUNGEs first: RFC 6851 section 3.3
+// lets a move fail part-way) returns a *PartlyMovedError with the
+// mapping of those moved (and how many the EXPUNGEs said left), matching
+// the NO and not session.ErrNotSent. Before, Move returned the NO alone,
+// as if nothing had moved.
+func TestMoveRefusedAfterMovingSome(t *testing.T) {
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS MOVE", exists: 5, on: handlers{
+		"UID MOVE": func(c *hostile.Conn, cmd *hostile.Command) error {
+			return c.Lines("* OK [COPYUID 7 1:2 100:101] moved", "* 1 EXPUNGE", "* 1 EXPUNGE", cmd.Tag+" NO [OVERQUOTA] quota exceeded")
+		},
+	}})
+	res, err := c.Move(ctx, commands.UIDRange(1, 4), "Archive")
+	var pme *commands.PartlyMovedError
+	if !errors.As(err, &pme) || pme.Removed != 2 || !errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrNotSent) {
+		t.Fatalf("UID MOVE 1:4 refused after moving 1:2: %v; want a *PartlyMovedError (2 removed) matching session.ErrNo", err)
+	}
+	if res == nil || pme.Copy != res || res.Src.String() != "1:2" || res.Dst.String() != "100:101" {
+		t.Errorf("UID MOVE 1:4 refused after moving 1:2: result %+v; want 1:2 mapped to 100:101", res)
+	}
+}
+
+// TestMoveNothingThereEmptyResult: a UID MOVE answered OK with neither a
+// COPYUID nor an EXPUNGE or VANISHED moved nothing (its UIDs were not
+// there: Dovecot's "OK No messages found."): Move returns an empty
+// result, as for an empty set, with nothing in Unmapped. Before, it
+// returned nil, which its doc reads as every message moved with no
+// mapping, and a caller took UID 9 for moved.
+func TestMoveNothingThereEmptyResult(t *testing.T) {
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS MOVE", exists: 5, on: handlers{
+		"UID MOVE": func(c *hostile.Conn, cmd *hostile.Command) error {
+			return c.Lines(cmd.Tag + " OK No messages found.")
+		},
+	}})
+	res, err := c.Move(ctx, commands.UIDs(9), "Archive")
+	if err != nil || res == nil || !res.Src.IsEmpty() || !res.Unmapped.IsEmpty() {
+		t.Errorf("UID MOVE 9 answered OK with nothing: %+v, %v; want an empty result", res, err)
+	}
+}

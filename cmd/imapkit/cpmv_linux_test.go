@@ -7,16 +7,24 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/imapkit/imapkit/codec"
 )
 
 // noCopyUIDServer is a scripted server (PREAUTH, capabilities caps)
 // whose INBOX holds exists messages; every other command (UID COPY, UID
-// MOVE) is answered OK, with no COPYUID.
+// MOVE) is answered OK, with no COPYUID (a UID MOVE with the EXPUNGEs of
+// its set, RFC 6851 section 3.3: without them it moved nothing).
 func noCopyUIDServer(t *testing.T, exists int, caps string) string {
 	return preauthServer(t, caps, func() scriptAnswer {
-		return func(tag, cmd string, _ []string) string {
+		return func(tag, cmd string, f []string) string {
 			if cmd == "SELECT" || cmd == "EXAMINE" {
 				return fmt.Sprintf("* %d EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT %d] x\r\n", exists, exists+1) + tag + " OK [READ-WRITE] done\r\n"
+			}
+			if cmd == "UID MOVE" && len(f) > 3 {
+				set, _ := codec.ParseSeqSet([]byte(f[3]))
+				n, _ := set.Len()
+				return strings.Repeat("* 1 EXPUNGE\r\n", int(n)) + tag + " OK done\r\n"
 			}
 			return tag + " OK done\r\n"
 		}

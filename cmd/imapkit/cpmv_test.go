@@ -12,7 +12,8 @@ import (
 // copyPartsServer is a scripted server (PREAUTH, UIDPLUS, MOVE) for cp
 // and mv of a set long enough to go in two parts: the first part's UID
 // COPY or UID MOVE is answered OK [COPYUID 7 set 1000:...], the second
-// OK with no COPYUID, as a server whose COPYUID went missing does.
+// OK with no COPYUID, as a server whose COPYUID went missing does (a UID
+// MOVE's with its EXPUNGEs).
 func copyPartsServer(t *testing.T) string {
 	return preauthServer(t, "IMAP4rev1 UIDPLUS MOVE", func() scriptAnswer {
 		parts := 0
@@ -24,13 +25,19 @@ func copyPartsServer(t *testing.T) string {
 				if len(f) < 4 {
 					break // no set: not a copy
 				}
-				if parts++; parts > 1 {
-					break
-				}
 				set, err := codec.ParseSeqSet([]byte(f[3]))
 				n, _ := set.Len()
 				if err != nil || n == 0 {
 					return tag + " BAD set\r\n"
+				}
+				if parts++; parts > 1 {
+					// No COPYUID; a MOVE still sends its
+					// EXPUNGEs (RFC 6851 section 3.3): without
+					// them, it moved nothing.
+					if cmd == "UID MOVE" {
+						return strings.Repeat("* 1 EXPUNGE\r\n", int(n)) + tag + " OK done\r\n"
+					}
+					break
 				}
 				return fmt.Sprintf("%s OK [COPYUID 7 %s 1000:%d] done\r\n", tag, f[3], 1000+n-1)
 			}

@@ -268,13 +268,29 @@ func copyMove(name, verb string, move bool) serverCmd {
 			if errors.As(err, &mie) {
 				res, did = mie.Copy, moveDone(mie)
 			}
+			// A MOVE refused after it moved some: their
+			// COPYUID, else their count, is printed beside the
+			// NO (before, only the NO, as if none had moved).
+			var pme *commands.PartlyMovedError
+			errors.As(err, &pme)
 			var cu *commands.CopyUIDError
-			if err != nil && res == nil && !errors.As(err, &cu) {
+			if err != nil && res == nil && !errors.As(err, &cu) && (pme == nil || pme.Removed == 0) {
 				return err
 			}
 			j := jsonCopy{Mailbox: args[0], To: args[2], Set: set.Nums.String()}
 			if mie != nil {
 				j.Removed, j.Left = mie.Removed.Nums.String(), mie.Left.Nums.String()
+			}
+			if pme != nil && res == nil {
+				j.RemovedCount = pme.Removed
+			}
+			if move && err == nil && res != nil && res.Src.IsEmpty() && res.Unmapped.IsEmpty() && !set.Saved && !set.Nums.Dynamic() {
+				// The library's empty result for a MOVE answered
+				// OK with no COPYUID, EXPUNGE or VANISHED: none of
+				// the messages named was there (as fetch of a UID
+				// that does not exist, exit 1). Before, mv said
+				// they had moved.
+				err = fmt.Errorf("nothing moved: no message of %s is in %s (the server's OK came with no COPYUID, EXPUNGE or VANISHED): %w", setLabel(set), printable(args[0]), errNotFound)
 			}
 			if res != nil {
 				j.UIDValidity, j.Src, j.Dst = res.UIDValidity, asSent(res.Src), asSent(res.Dst)
@@ -307,7 +323,7 @@ func copyMove(name, verb string, move bool) serverCmd {
 				// empty result). Said as an empty set is;
 				// before, nothing at all was printed.
 				fmt.Fprintf(o.stderr, "imapkit %s: no message in the set\n", name)
-			} else if res != nil || j.Unmapped != "" {
+			} else if res != nil || j.Unmapped != "" || j.RemovedCount > 0 {
 				if j.Src != "" {
 					fmt.Fprintf(o.stdout, "%s %s UID %s to %s UID %s (UIDVALIDITY %d)\n", did, printable(args[0]), j.Src, printable(args[2]), j.Dst, j.UIDValidity)
 				}
@@ -318,6 +334,9 @@ func copyMove(name, verb string, move bool) serverCmd {
 					// out, the line above read as if only the
 					// mapped UIDs had gone.
 					fmt.Fprintf(o.stdout, "%s %s UID %s to %s, destination UID unknown (the server's COPYUID for them was missing or unusable)\n", did, printable(args[0]), j.Unmapped, printable(args[2]))
+				}
+				if j.RemovedCount > 0 {
+					fmt.Fprintf(o.stdout, "%s %d messages of %s %s to %s before the server refused the rest (which ones is unknown: it sent no COPYUID)\n", did, j.RemovedCount, printable(args[0]), setLabel(set), printable(args[2]))
 				}
 				printMoveRest(o.stdout, did, args[0], j)
 			} else {
@@ -378,6 +397,19 @@ type jsonCopy struct {
 	// out or named UIDs not sent).
 	Removed string `json:"removed,omitempty"`
 	Left    string `json:"left,omitempty"`
+	// RemovedCount is of an mv the server refused after it moved some
+	// messages with no COPYUID naming them (commands.PartlyMovedError):
+	// how many its EXPUNGE and VANISHED responses said left the source.
+	RemovedCount uint64 `json:"removed_count,omitempty"`
+}
+
+// setLabel is set as mv's lines name it: "UID 1:4", or "1:4" for
+// sequence numbers.
+func setLabel(set commands.Set) string {
+	if set.UID {
+		return "UID " + set.Nums.String()
+	}
+	return set.Nums.String()
 }
 
 // moveDone is the verb of mv's lines for a move that did not end as asked:

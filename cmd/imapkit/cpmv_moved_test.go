@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// moveAnswerServer is a scripted server (PREAUTH, 5 messages in INBOX)
+// with the capabilities caps whose UID MOVE is answered with answer (the
+// lines before the tagged one, then the tagged one's status and text).
+func moveAnswerServer(t *testing.T, caps, lines, tagged string) string {
+	return preauthServer(t, caps, func() scriptAnswer {
+		return func(tag, cmd string, f []string) string {
+			switch cmd {
+			case "SELECT", "EXAMINE":
+				return "* 5 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 6] x\r\n" + tag + " OK [READ-WRITE] done\r\n"
+			case "UID MOVE":
+				return lines + tag + " " + tagged + "\r\n"
+			}
+			return tag + " OK done\r\n"
+		}
+	})
+}
+
+// TestMvRefusedAfterMovingSome: a UID MOVE the server answers NO after it
+// moved some messages (RFC 6851 section 3.3 lets a move fail part-way:
+// their COPYUID and EXPUNGEs came first) says which moved, on stdout and
+// in --json, beside the NO (exit 1). Before, only the NO was printed, as
+// if nothing had moved: a user who ran mv again found the moved messages
+// missing from the source and could not tell where they went.
+func TestMvRefusedAfterMovingSome(t *testing.T) {
+	// Waits on scripted servers over TCP.
+	t.Parallel()
+	moved := "* OK [COPYUID 7 1:2 100:101] moved\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"
+	addr := moveAnswerServer(t, "IMAP4rev1 UIDPLUS MOVE", moved, "NO [OVERQUOTA] quota exceeded")
+	args := []string{"mv", "imap://alice@" + addr, "INBOX", "1:4", "Archive", "--insecure-plaintext"}
+	code, out, errs := runCLI(t, "", args...)
+	if code != exitNo || !strings.Contains(out, "moved INBOX UID 1:2 to Archive UID 100:101") || !strings.Contains(errs, "quota exceeded") {
+		t.Errorf("mv refused after moving UIDs 1:2: exit %d, stdout %q, stderr %q; want exit %d, UIDs 1:2 moved to 100:101, and the NO", code, out, errs, exitNo)
+	}
+	code, out, errs = runCLI(t, "", append(args, "--json")...)
+	var j struct{ Src, Dst string }
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != exitNo || j.Src != "1:2" || j.Dst != "100:101" {
+		t.Errorf("mv --json refused after moving UIDs 1:2: exit %d, stdout %q (%v), stderr %q; want exit %d and src 1:2, dst 100:101", code, out, err, errs, exitNo)
+	}
+
+	// Without UIDPLUS: no COPYUID, only the EXPUNGEs say how many moved.
+	addr = moveAnswerServer(t, "IMAP4rev1 MOVE", "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n", "NO [OVERQUOTA] quota exceeded")
+	args = []string{"mv", "imap://alice@" + addr, "INBOX", "1:4", "Archive", "--insecure-plaintext"}
+	code, out, errs = runCLI(t, "", args...)
+	if code != exitNo || !strings.Contains(out, "moved 2 messages of INBOX UID 1:4 to Archive") {
+		t.Errorf("mv refused after 2 EXPUNGEs: exit %d, stdout %q, stderr %q; want exit %d and 2 messages moved", code, out, errs, exitNo)
+	}
+	code, out, errs = runCLI(t, "", append(args, "--json")...)
+	var k struct {
+		Removed int `json:"removed_count"`
+	}
+	if err := json.Unmarshal([]byte(out), &k); err != nil || code != exitNo || k.Removed != 2 {
+		t.Errorf("mv --json refused after 2 EXPUNGEs: exit %d, stdout %q (%v), stderr %q; want exit %d and \"removed_count\": 2", code, out, err, errs, exitNo)
+	}
+}
+
+// TestMvOKWithNothingNotMoved: a UID MOVE answered OK with no COPYUID,
+// EXPUNGE or VANISHED moved nothing (the UIDs were not there: Dovecot's
+// "OK No messages found."): mv says so and exits 1, as fetch of a UID
+// that does not exist does; --json names no UID moved. Before, it
+// printed "moved INBOX UID 9 to Archive, destination UID unknown" (and
+// --json "unmapped": "9") and exited 0. A COPYUID alone still says
+// moved: the EXPUNGEs of a MOVE may go to another command pipelined
+// beside it (an IDLE's polling NOOP), the COPYUID never.
+func TestMvOKWithNothingNotMoved(t *testing.T) {
+	// Waits on scripted servers over TCP.
+	t.Parallel()
+	addr := moveAnswerServer(t, "IMAP4rev1 UIDPLUS MOVE", "", "OK No messages found.")
+	args := []string{"mv", "imap://alice@" + addr, "INBOX", "9", "Archive", "--insecure-plaintext"}
+	code, out, errs := runCLI(t, "", args...)
+	if code != exitNo || out != "" || !strings.Contains(errs, "nothing moved: no message of UID 9 is in INBOX") {
+		t.Errorf("mv answered OK with nothing: exit %d, stdout %q, stderr %q; want exit %d, nothing on stdout, and nothing moved said", code, out, errs, exitNo)
+	}
+	code, out, errs = runCLI(t, "", append(args, "--json")...)
+	var j map[string]any
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != exitNo || j["unmapped"] != nil || j["src"] != nil {
+		t.Errorf("mv --json answered OK with nothing: exit %d, stdout %q (%v), stderr %q; want exit %d and no UID said moved", code, out, err, errs, exitNo)
+	}
+	// Without UIDPLUS either: no EXPUNGE, nothing moved.
+	addr = moveAnswerServer(t, "IMAP4rev1 MOVE", "", "OK done")
+	code, out, errs = runCLI(t, "", "mv", "imap://alice@"+addr, "INBOX", "9", "Archive", "--insecure-plaintext")
+	if code != exitNo || strings.Contains(out, "moved") {
+		t.Errorf("mv answered OK with nothing, no UIDPLUS: exit %d, stdout %q, stderr %q; want exit %d and nothing said moved", code, out, errs, exitNo)
+	}
+	// A COPYUID and its EXPUNGE: moved, exit 0.
+	addr = moveAnswerServer(t, "IMAP4rev1 UIDPLUS MOVE", "* OK [COPYUID 7 1 100] moved\r\n* 1 EXPUNGE\r\n", "OK done")
+	code, out, errs = runCLI(t, "", "mv", "imap://alice@"+addr, "INBOX", "1:4", "Archive", "--insecure-plaintext")
+	if code != 0 || !strings.Contains(out, "moved INBOX UID 1 to Archive UID 100") {
+		t.Errorf("mv of 1:4 moving UID 1: exit %d, stdout %q, stderr %q; want 0 and UID 1 moved", code, out, errs)
+	}
+}
