@@ -21,6 +21,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
 )
 
 // exportBatch is how many messages one UID FETCH asks for, and how often
@@ -430,6 +431,16 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		return nil
 	}
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}) {
+		if errors.Is(err, session.ErrMisrouted) {
+			// A body streamed before its UID, which named no
+			// message of this FETCH (the only command in flight):
+			// a body not asked for, not written (above). The
+			// messages asked that the answer did not give are
+			// left out, below: confirmed gone, or kept to try
+			// again. Before, the export stopped, at every run.
+			fmt.Fprintf(warn, "imapkit export: %v: not written\n", err)
+			break
+		}
 		if err != nil {
 			return written, nil, nil, err
 		}
@@ -500,8 +511,20 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 				return written, nil, nil, err
 			}
 			if m.UID == 0 {
+				// Its UID never came: the session gave the
+				// response's end, whose UID named no message
+				// asked, to no command (ErrMisrouted follows), or
+				// the server left it out. Not written, and the
+				// export goes on: an asked message it may have
+				// been is then one left out of the answer,
+				// confirmed gone or kept to try again. Before, the
+				// export stopped here, none of the batch kept, at
+				// every run. (A FETCH whose UID, read before its
+				// body, names no message asked never comes here:
+				// the session routes it by that UID, away.)
 				sp.Close()
-				return written, nil, nil, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
+				fmt.Fprintf(warn, "imapkit export: message %d: the server sent a body whose UID never came (a message not asked for, or one it left the UID out of): not written\n", m.SeqNum)
+				continue
 			}
 			if twice(m) {
 				sp.Close()

@@ -766,3 +766,54 @@ func TestExportRetryListBounded(t *testing.T) {
 		t.Errorf("mbox holds %d messages; want %d", c, n)
 	}
 }
+
+// TestExportUnaskedUIDNotWritten: a body the server sends for a UID the
+// export did not ask for (a broken or hostile server's: its UID before
+// the body, or after it, Domino's order, which export spools) is not
+// written, and stderr names it; a NIL body of such a UID is not taken for
+// an expunge to confirm, nor kept to try again. The messages asked are
+// all exported, once. Before, the unasked bodies went into the mbox
+// beside the others, and the NIL's UID was confirmed gone and noted.
+func TestExportUnaskedUIDNotWritten(t *testing.T) {
+	// Waits on a scripted server over TCP.
+	t.Parallel()
+	bodies := []string{
+		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
+		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
+	}
+	// Past the tokenizer's 64 KiB: streamed, so a UID after it is read
+	// only at the response's end (the session guesses the command).
+	intruder := "From: x@example.com\r\nSubject: intruder\r\n\r\n" + strings.Repeat("not asked\r\n", 8000)
+	answer := func(uids []int) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "* 9 FETCH (UID 99 BODY[] {%d}\r\n%s)\r\n", len(intruder), intruder)
+		for _, u := range uids {
+			fmt.Fprintf(&b, "* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
+		}
+		fmt.Fprintf(&b, "* 8 FETCH (BODY[] {%d}\r\n%s UID 98)\r\n", len(intruder), intruder)
+		b.WriteString("* 7 FETCH (UID 97 BODY[] NIL)\r\n")
+		return b.String()
+	}
+	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	mbox := filepath.Join(t.TempDir(), "x.mbox")
+	args := []string{"export", "imap://alice@" + srv.Addr(), "INBOX", "--to", mbox, "--quiet"}
+	code, out, errs := runCLI(t, "", args...)
+	b, _ := os.ReadFile(mbox)
+	if code != 0 || !strings.Contains(out, "exported 2 messages") || strings.Contains(string(b), "Subject: intruder") ||
+		strings.Count(string(b), "Subject: one\n") != 1 || strings.Count(string(b), "Subject: two\n") != 1 {
+		t.Errorf("export with bodies of UIDs not asked: exit %d %q %q, mbox of %d bytes (intruder %v); want 0 and UIDs 1 and 2 only, once each", code, out, errs, len(b), strings.Contains(string(b), "Subject: intruder"))
+	}
+	if !strings.Contains(errs, "message 8: the server sent a body whose UID never came") || strings.Contains(errs, "UID 97") {
+		t.Errorf("export with bodies of UIDs not asked: stderr %q; want message 8's body named as not written, nothing of UID 97's NIL", errs)
+	}
+	code, out, errs = runCLI(t, "", args...)
+	if code != 0 || !strings.Contains(out, "exported 0 messages") || strings.Contains(errs, "UID 97") {
+		t.Errorf("next run: exit %d %q %q; want 0, nothing exported, nothing of UID 97 kept to try", code, out, errs)
+	}
+}
