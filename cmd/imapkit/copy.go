@@ -698,14 +698,19 @@ func firstNonEmpty(s ...string) string {
 
 // copyResult is copy's report of one mailbox (its --json object).
 type copyResult struct {
-	Src         string `json:"src"`
-	Dst         string `json:"dst"`
-	Mailbox     string `json:"mailbox"`
-	DstMailbox  string `json:"dst_mailbox"`
-	UIDValidity uint32 `json:"uidvalidity"`
-	LastUID     uint32 `json:"last_uid"`
-	Copied      int    `json:"copied"`
-	Bytes       int64  `json:"bytes"`
+	Src     string `json:"src"`
+	Dst     string `json:"dst"`
+	Mailbox string `json:"mailbox"`
+	// MailboxBase64 is the source mailbox's name as the server listed
+	// it (base64), only when Mailbox does not give it back (nameAsSent:
+	// not UTF-8, a control character, or not encoding back), as list
+	// --json's "name_base64".
+	MailboxBase64 string `json:"mailbox_base64,omitempty"`
+	DstMailbox    string `json:"dst_mailbox"`
+	UIDValidity   uint32 `json:"uidvalidity"`
+	LastUID       uint32 `json:"last_uid"`
+	Copied        int    `json:"copied"`
+	Bytes         int64  `json:"bytes"`
 	// FlagSync says how the flags of mail copied before were to be
 	// carried: "condstore" (the changes since the last run), "full"
 	// (--sync-flags) or "off" (the source has no CONDSTORE). It is the

@@ -26,6 +26,9 @@ type nameMapper struct {
 	srcNS []srcNamespace
 	maps  map[string]string
 	have  map[string]bool // the destination's mailboxes
+	// raw holds the source's names as listed (sourceMailboxes), by
+	// name: what copy --json's "mailbox_base64" gives (nameAsSent).
+	raw map[string][]byte
 	// selectable are the destination's mailboxes that can hold mail
 	// (listed without \Noselect or \NonExistent, or created by this
 	// run): a case variant among them is one mail may be merged into.
@@ -132,8 +135,12 @@ func (m *nameMapper) sourceMailboxes(ctx context.Context) (names []string, clash
 		return nil, nil, err
 	}
 	raws := map[string][]string{} // Name → the raw names listed for it
+	m.raw = make(map[string][]byte, len(boxes))
 	for _, b := range boxes {
 		raws[b.Name] = append(raws[b.Name], string(b.Raw))
+		if _, ok := m.raw[b.Name]; !ok {
+			m.raw[b.Name] = b.Raw
+		}
 	}
 	seen := map[string]bool{}
 	for _, b := range boxes {
@@ -157,6 +164,18 @@ func (m *nameMapper) sourceMailboxes(ctx context.Context) (names []string, clash
 		}
 	}
 	return names, clashes, nil
+}
+
+// asSent returns the source mailbox name's bytes as listed, in base64,
+// when name does not give them back (nameAsSent), else "": copy --json's
+// "mailbox_base64". A name not listed (one the user named that the listing
+// did not give) is sent as given.
+func (m *nameMapper) asSent(name string) string {
+	raw, ok := m.raw[name]
+	if !ok {
+		return ""
+	}
+	return nameAsSent(name, raw, m.src.Session().UTF8Enabled())
 }
 
 // destClashes adds to clashes (made when nil) an error for each of names

@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -870,5 +871,50 @@ func TestCaseVariantNoselectParentDovecot(t *testing.T) {
 		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
 	if code != 0 {
 		t.Errorf("exit %d; want 0 (foo is a mailbox of its own; Foo is no mailbox)\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}
+
+// TestCopyJSONGivesNameAsSent: copy --json's object of a mailbox whose
+// name, as the source listed it, does not come back from "mailbox" (R&D,
+// made by a client that does not encode: it decodes as R&-D does; &Jjo,
+// modified UTF-7 the server broke; Caf\xe9, not UTF-8, which JSON gives
+// as "Caf\ufffd") adds "mailbox_base64", the bytes as
+// listed, as list --json's "name_base64" does; INBOX, which round trips,
+// has none. Before, "mailbox" alone was given: R&D read as R&-D would.
+func TestCopyJSONGivesNameAsSent(t *testing.T) {
+	t.Parallel()
+	msg := "From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n"
+	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`,
+		[]string{`() "/" INBOX`, `() "/" "R&D"`, `() "/" "&Jjo"`, `() "/" "Caf` + "\xe9" + `"`},
+		map[string][]string{"INBOX": {msg}, "R&D": {msg}, "&Jjo": {msg}, "Caf\xe9": {msg}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, cf := dovecot(t, 0)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	_, dURL := urls(dst)
+	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), dURL, "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--json",
+		"--map", "Caf\xe9=Cafe") // the destination takes no name that is not UTF-8
+	if code != 0 {
+		t.Fatalf("copy --json: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	type box struct {
+		Mailbox       string `json:"mailbox"`
+		MailboxBase64 string `json:"mailbox_base64"`
+	}
+	got := map[string]string{}
+	for _, b := range decodeLines[box](t, "copy --json", out) {
+		raw, err := base64.StdEncoding.DecodeString(b.MailboxBase64)
+		if err != nil {
+			t.Fatalf("copy --json: mailbox_base64 %q: %v", b.MailboxBase64, err)
+		}
+		got[b.Mailbox] = string(raw)
+	}
+	want := map[string]string{"INBOX": "", "R&D": "R&D", "&Jjo": "&Jjo", "Caf\ufffd": "Caf\xe9"}
+	for name, raw := range want {
+		if g, ok := got[name]; !ok || g != raw {
+			t.Errorf("copy --json: mailbox %q has the bytes as listed %q (reported %v); want %q\nstdout: %s", name, g, ok, raw, out)
+		}
 	}
 }

@@ -335,7 +335,7 @@ func (run *copyRun) copyMailbox(ctx context.Context, name, dname string, created
 		return nil, err
 	}
 	box, try := mc.box, run.try
-	mc.res = &copyResult{Src: run.state.Src, Dst: run.state.Dst, Mailbox: name, DstMailbox: dname, UIDValidity: box.UIDValidity}
+	mc.res = &copyResult{Src: run.state.Src, Dst: run.state.Dst, Mailbox: name, MailboxBase64: run.m.asSent(name), DstMailbox: dname, UIDValidity: box.UIDValidity}
 	if err := mc.carryFlags(ctx); err != nil {
 		return nil, err
 	}

@@ -74,6 +74,19 @@ func scriptedSourceWith(ns string, list []string, boxes map[string][]string, o s
 				err = c.Lines(append(l, ok)...)
 			case "EXAMINE", "SELECT":
 				name := strings.Trim(cmd.Args, `"`)
+				if cmd.Literal >= 0 {
+					// A name sent as a literal (one listed
+					// with bytes that are not UTF-8).
+					if !cmd.NonSync {
+						c.Continue("go")
+					}
+					lit, lerr := c.ReadLiteral(cmd.Literal)
+					if lerr != nil {
+						return lerr
+					}
+					c.ReadLine() // the line's end after it
+					name = string(lit)
+				}
 				b, found := boxes[name]
 				if !found {
 					err = c.Line(cmd.Tag + " NO no such mailbox")
