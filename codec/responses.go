@@ -202,6 +202,14 @@ func (r *ESearch) NamesMessages() bool {
 	return r.Has&(ESearchMin|ESearchMax|ESearchAll) != 0 || len(r.Unknown) > 0
 }
 
+// Answers reports whether r may be the answer of the SEARCH command (a UID
+// SEARCH when uid is set) sent with tag: untagged or tagged with tag
+// (RFC 4731 section 3.1's correlator), and of the command's kind of
+// numbers when it names messages (NamesMessages: its UID indicator).
+func (r *ESearch) Answers(tag string, uid bool) bool {
+	return (r.Tag == nil || string(r.Tag) == tag) && (r.UID == uid || !r.NamesMessages())
+}
+
 // Sort is an untagged SORT response (RFC 5256). As in Search, a 0 among
 // the numbers is a *DecodeError.
 type Sort struct {

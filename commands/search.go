@@ -973,7 +973,7 @@ func watchSearch(cmd *session.Command, uid bool) *searchWatch {
 // Cyrus 2.4's and Gmail's empty answer to UID SEARCH, which leaves the
 // indicator out, is of either). Another is noted in w.other.
 func (w *searchWatch) own(d *codec.ESearch, tag string) bool {
-	if (d.Tag != nil && string(d.Tag) != tag) || (d.UID != w.uid && d.NamesMessages()) {
+	if !d.Answers(tag, w.uid) {
 		w.other.Store(true)
 		return false
 	}

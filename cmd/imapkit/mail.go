@@ -395,7 +395,7 @@ func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) (cod
 			// commands.Client.Search's searchWatch). Taken, its numbers
 			// were UIDs to export or copy that were never there, and
 			// the state moved past them.
-			if v.Tag != nil && string(v.Tag) != r.Tag || !v.UID && v.NamesMessages() {
+			if !v.Answers(r.Tag, true) {
 				other = true
 				continue
 			}
