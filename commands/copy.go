@@ -239,8 +239,8 @@ func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 
 // PartlyMovedError reports a MOVE (or UID MOVE) that the server refused
 // (NO, BAD) or left unanswered after it had moved some of its messages:
-// their COPYUID (untagged, RFC 6851 section 4.3) or their EXPUNGE or
-// VANISHED responses came before (RFC 6851 section 3.3 lets a move fail
+// their COPYUID (untagged, RFC 6851 section 4.3) or, from a server without
+// UIDPLUS, their EXPUNGE or VANISHED responses came before (RFC 6851 section 3.3 lets a move fail
 // part-way, each message moved or untouched). Move returns it with Copy,
 // the mapping of the messages the COPYUID names as moved (nil without
 // one). Only the first part of a set sent in parts can end so; a later
@@ -447,11 +447,14 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	mu.Lock()
 	defer mu.Unlock()
 	if !answered {
-		if move && (res != nil || removedN > 0) {
+		if move && (res != nil || slices.Contains(told, true) || removedN > 0 && !c.hasCap("UIDPLUS")) {
 			// Refused (or unanswered) after it moved some: their
-			// COPYUID or EXPUNGEs came first (RFC 6851 section
-			// 3.3 lets a MOVE fail part-way). Before, only the
-			// NO came back, as if nothing had moved.
+			// COPYUID, or, from a server without UIDPLUS, their
+			// EXPUNGEs came first (RFC 6851 section 3.3 lets a
+			// MOVE fail part-way; a server with UIDPLUS sends the
+			// COPYUID of what moved, and an EXPUNGE without one is
+			// another client's). Before, only the NO came back,
+			// as if nothing had moved.
 			return res, &PartlyMovedError{Copy: res, Removed: removedN, Err: err}
 		}
 		return nil, err
@@ -693,8 +696,9 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // (and, without UIDPLUS, such a stolen EXPUNGE can make a Move that
 // moved return the empty result). A MOVE refused (NO, BAD) or left
 // unanswered after it moved some messages (their COPYUID or EXPUNGEs
-// came first) returns a *PartlyMovedError, with the COPYUID's mapping as
-// the result; before, the NO alone.
+// came first; EXPUNGEs count only from a server without UIDPLUS, whose
+// moves send no COPYUID) returns a *PartlyMovedError, with the COPYUID's
+// mapping as the result; before, the NO alone.
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	// Every command of the move (the UIDs asked for, the parts, the
 	// fallback's STORE and UID EXPUNGE) goes to this mailbox or not at

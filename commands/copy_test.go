@@ -1059,3 +1059,21 @@ func TestMoveNothingThereEmptyResult(t *testing.T) {
 		t.Errorf("UID MOVE 9 answered OK with nothing: %+v, %v; want an empty result", res, err)
 	}
 }
+
+// TestMoveRefusedWithOthersExpungeNotPartly: a UID MOVE refused (NO) by a
+// server with UIDPLUS, during which another client's EXPUNGE came (no
+// COPYUID: nothing of it moved), is the NO alone, not a
+// *PartlyMovedError: such a server names what a MOVE moved in its
+// COPYUID.
+func TestMoveRefusedWithOthersExpungeNotPartly(t *testing.T) {
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS MOVE", exists: 5, on: handlers{
+		"UID MOVE": func(c *hostile.Conn, cmd *hostile.Command) error {
+			return c.Lines("* 5 EXPUNGE", cmd.Tag+" NO [OVERQUOTA] quota exceeded")
+		},
+	}})
+	res, err := c.Move(ctx, commands.UIDRange(1, 2), "Archive")
+	var pme *commands.PartlyMovedError
+	if errors.As(err, &pme) || res != nil || !errors.Is(err, session.ErrNo) {
+		t.Errorf("UID MOVE 1:2 refused, another's EXPUNGE beside: %+v, %v; want the NO alone", res, err)
+	}
+}
