@@ -12,8 +12,9 @@ package redact
 // at the end or the start of an excerpt (RedactExcerpt), at the end of a
 // line that may go on without the line end between (a server breaking an
 // echo in two; at a text's end, minTextEdge), at the start of a line's
-// first word (RedactLineStart). A
-// part of one byte is let through: one byte is any byte. At 2 a hostile
+// first word (RedactLineStart), at the start of a line after a cut one
+// (Edges). A part of one byte is let through: one byte is any byte. At 2
+// a hostile
 // server can show a credential's first byte and its last, no more; at 4
 // (before stop 59) it showed its first 3 and last 3 bytes, 6 of an 8-byte
 // password. What 2 costs: over the 47,911 excerpts of the codec's and
@@ -41,7 +42,7 @@ type Carry struct {
 	unseen bool
 }
 
-// Zero zeroes and lets go what c holds.
+// Zero zeroes and lets go what c holds: the stream's start again.
 func (c *Carry) Zero() {
 	clear(c.b[:cap(c.b)])
 	c.b, c.end, c.unseen = nil, 0, false
@@ -53,7 +54,8 @@ func (c *Carry) View() []byte { return c.b }
 
 // Clear zeroes what c holds, as Zero does, and keeps its array for the
 // lines after: the stream's start again, for a line whose start is known
-// not to follow the line before (Edges of a cut line's kept end).
+// not to follow the line before (CarryCut, before Edges of a cut line's
+// kept end; Edges after a cut line, before it sets the mark).
 func (c *Carry) Clear() {
 	clear(c.b[:cap(c.b)])
 	c.b, c.end, c.unseen = c.b[:0], 0, false
@@ -63,9 +65,11 @@ func (c *Carry) Clear() {
 // last, that line's end as the caller kept it, and end, its line end:
 // Edges of them as a line of their own, so that a credential whose
 // first part is there is found at the next line's start; the mark that
-// the line before was cut stays (the next line's start is checked for a
-// credential's rest that began before last, too). For a line whose end
-// the caller printed otherwise (the proxy's SASL data), no mark is set.
+// the line was cut, set by its Edges, stays (the next line's start is
+// checked for a credential's rest that began before last, too). After a
+// line that was not cut but whose end the caller showed otherwise (the
+// proxy's line printed as SASL data: Edges with its line end), there is
+// no mark to keep: only the carry is replaced.
 func (x *Set) CarryCut(c *Carry, last, end []byte) {
 	unseen := c.unseen
 	c.Clear()
@@ -101,7 +105,8 @@ func (c *Carry) keep(b, end []byte, n int) {
 // shows it. end is nil for a line cut short (its end is RedactCut's).
 // Edges then sets c to b's end (emptied after a cut line, whose end was
 // not seen: a caller that kept the cut line's last bytes and its line end
-// calls CarryCut with them, as the session's tracer does). The line after
+// calls CarryCut with them, as the session's tracer and the proxy's
+// printer do). The line after
 // a cut one, which may open with the rest of a credential that began past
 // the cut, has its start taken for that rest where it is an end of a
 // form, minEdge bytes or more (as RedactLineStart's, at a cost of at most
@@ -162,7 +167,11 @@ const keepWin = 4 << 10
 // without it: where an occurrence across that line end would start.
 // Across a line end, only a form that holds the line end's byte it would
 // cross (the LF that ends the line before, the first of b's) is looked
-// for.
+// for. cut: b was cut short (no tail, no keep); open: s is an open
+// credential's (AddOpen), whose part at b's start covers all of b;
+// minTail: the fewest bytes of a start of s that b ends with, without
+// the line end, that count for tail (minEdge; minTextEdge for
+// RedactLineEnd).
 func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool, minTail int) (head, tail, keep int) {
 	m := len(s)
 	if m < 2 {

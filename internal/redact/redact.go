@@ -93,7 +93,8 @@ type secret struct {
 	forms [][]byte
 	open  bool
 	// in holds, for each form, the bytes it holds (a bit a byte value):
-	// Edges looks across a line end only for a form with its last byte.
+	// Edges looks across a line end only for a form that holds the line
+	// end's byte it would cross (edgesForm).
 	in [][4]uint64
 }
 
@@ -267,9 +268,10 @@ func (x *Set) Forms(fn func(form []byte, first bool)) {
 // quotedForm returns sec as strconv.Quote writes it, without the quotes,
 // or nil when that is sec itself. It is written into an array made large
 // enough at once (an escape is at most 4 bytes a byte: \xNN; \uXXXX for
-// a rune of 2 bytes or more, \UXXXXXXXX for one of 4), so that no append outgrows it and leaves
-// part of a secret behind, and one that is not kept is zeroed. sec is
-// viewed as a string, not converted: the view does not outlive the call.
+// a rune of 2 bytes or more, \UXXXXXXXX for one of 4), so that no append
+// outgrows it and leaves part of a secret behind, and one that is not
+// kept is zeroed. sec is viewed as a string, not converted: the view does
+// not outlive the call.
 func quotedForm(sec []byte) []byte {
 	q := strconv.AppendQuote(make([]byte, 0, 4*len(sec)+2), unsafe.String(unsafe.SliceData(sec), len(sec)))
 	if len(q) == len(sec)+2 {
@@ -431,9 +433,9 @@ func setBits(s []uint64, from, to int) {
 
 // coverLocked marks in covered and inside every whole form in b (an open
 // credential's from its start to b's end: AddOpen), and reports whether
-// it found one (under mu; the cover is good until the
-// next call). Each form's places are found once, in time linear in b's
-// length (occurrences), and each byte is marked at most once a form.
+// it found one (under mu; the cover is good until the next call). Each
+// form's places are found once, in time linear in b's length
+// (occurrences), and each byte is marked at most once a form.
 func (x *Set) coverLocked(b []byte) bool {
 	found := false
 	for _, sec := range x.list {
@@ -519,8 +521,7 @@ const headLen = 16
 
 // occurrences calls fn with the start and end of every occurrence of s
 // in b (or of a run of them that overlap, as one), in order of start,
-// until fn returns false (under mu; it counts
-// its work in x.work). The
+// until fn returns false (under mu; it counts its work in x.work). The
 // places where s's first headLen bytes are come from bytes.Index; each is
 // compared whole, at a cost of len(s) counted against a budget of twice
 // b's length. Past it (a hostile line of near matches, or a periodic form
@@ -571,9 +572,10 @@ var testBudget = -1
 
 // twoWay calls fn for every occurrence of s in b that starts at from or
 // later, until fn returns false (a run of occurrences that overlap, s
-// repeated with its period, as one: the first's start, the last's end): the two-way string matching of Crochemore and Perrin, in time
-// linear in len(b)+len(s) with no table (s's critical factorization, a
-// place and a period, is all it keeps).
+// repeated with its period, as one: the first's start, the last's end):
+// the two-way string matching of Crochemore and Perrin, in time linear
+// in len(b)+len(s) with no table (s's critical factorization, a place
+// and a period, is all it keeps).
 func (x *Set) twoWay(b, s []byte, from int, fn func(start, end int) bool) {
 	m, n := len(s), len(b)
 	suffix, period := criticalFactorization(s)
@@ -768,7 +770,8 @@ const partialSuffixQuick = 256
 // places where s's first bytes are, are compared one by one, longest
 // first, within a budget of 16 byte-comparisons a byte of tail; past it,
 // the Knuth-Morris-Pratt automaton of s runs over them, in time linear in
-// the shorter of b and s however long either is.
+// the shorter of b and s however long either is. The Set's own searches
+// call partialSuffixLocked; this is the tests' entry.
 func partialSuffix(b, s []byte) int {
 	var x Set
 	return x.partialSuffixLocked(b, s)
@@ -831,9 +834,11 @@ func (x *Set) partialSuffixKMP(tail, s []byte) int {
 // *wire.SyntaxError's Got: strconv.Quote of at most 16 bytes, "..." after
 // a cut one), with every whole form of a kept credential in it replaced
 // by "***", and a part of one (minEdge bytes, 2, or more) that the
-// excerpt stops with or opens with too, or that is all of it (the excerpt inside a
-// credential). A quoted excerpt is compared as the bytes it quotes
-// (redactExcerptRaw); another (EOF, one character) as text.
+// excerpt stops with or opens with too, or that is all of it (the
+// excerpt inside a credential), and the same at the edges of the lines
+// the excerpt holds (markLineEdges). A quoted excerpt is compared as the
+// bytes it quotes (redactExcerptRaw); another (EOF, one character) as
+// text.
 func (x *Set) RedactExcerpt(got string) string {
 	if !x.Any() {
 		return got
@@ -859,9 +864,10 @@ func (x *Set) RedactExcerpt(got string) string {
 // excerpt quotes again as "pa\\\\ss") or with a rune the excerpt cut
 // (\xc3 for the first byte of "é") is found as any other
 // (TestRedactExcerptQuotedEcho). The bytes covered by a whole form, by a
-// start of one (minEdge bytes or more) that the excerpt ends with, an end of
-// one it opens with, or by all of it when it lies inside one, are
-// replaced by "***", what is left quoted again. ok is false when got is
+// start of one (minEdge bytes or more) that the excerpt ends with, an end
+// of one it opens with, or by all of it when it lies inside one, and the
+// like at the edges of the lines inside it (markLineEdges), are replaced
+// by "***", what is left quoted again. ok is false when got is
 // not such an excerpt (EOF, one quoted character).
 func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
 	body, dots := strings.CutSuffix(got, "...")
