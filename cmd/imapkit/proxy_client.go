@@ -334,14 +334,14 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 	// read whole, its literals none, which the proxy read to its end
 	// as the client framed it (taggedRefusal), the first word is the
 	// command's tag: its tagged answer is what the client waits for,
-	// and the session goes on. The trace prints that tag as "***", as it
-	// printed the line redacted (injectAnswer).
+	// and the session goes on.
 	tag := r.ev.Tag
 	if r.ev.MaybeSASL && !(tokenized && taggedRefusal(r.line)) {
 		tag = ""
 	}
-	// The trace shows the answer's tag only where it showed the line
-	// (injectAnswer).
+	// The trace shows the answer's tag only where it showed the line: it
+	// prints "***" for the tag of a line it printed redacted, as SASL
+	// data or as a line that does not tokenize (injectAnswer).
 	hideTag := !tokenized || r.p.sasl
 	var waits bool
 	var err error

@@ -97,7 +97,11 @@ func (p *printer) begin(sasl bool, command string) {
 }
 
 // settle ends the line's content: the credentials in it are redacted,
-// then it is cut at maxPrinted (at a character's start).
+// with the parts of one at the line's edges (secretSet.edges), then it is
+// cut at maxPrinted (at a character's start). A server line also sets
+// the carry to the next line (edges; from past, after a line cut or
+// printed as SASL data: secretSet.carryCut); a line of the proxy's own
+// (own) leaves the carry alone.
 func (p *printer) settle() {
 	if p.settled {
 		return

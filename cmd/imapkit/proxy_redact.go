@@ -119,12 +119,13 @@ func (ss *secretSet) edges(b []byte, ended bool) (head, tail int) {
 	return ss.s().Edges(&ss.carry, b, end)
 }
 
-// carryCut sets the carry after a printed server line that was cut
-// (edges emptied it: the line's end unseen) from last, that line's end
-// past the cut as printed (printer.past), and its line end printed: a
-// credential whose first part is there and that goes on past the line
-// end is found at the next line's start (redact.Set.Edges of last as a
-// line of its own).
+// carryCut sets the carry after a printed server line whose end the
+// printed line does not show, from last, that end as printed
+// (printer.past), and its line end printed: a line that was cut (edges
+// emptied the carry and marked the line's end unseen, a mark that stays)
+// or printed as SASL data (its tokens). A credential whose first part is
+// there and that goes on past the line end is found at the next line's
+// start (redact.Set.CarryCut: Edges of last as a line of its own).
 func (ss *secretSet) carryCut(last []byte) {
 	ss.s().CarryCut(&ss.carry, last, printedCRLF)
 }
