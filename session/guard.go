@@ -575,8 +575,10 @@ func (x *secrets) edges(c *redact.Carry, b, end []byte) (head, tail int) {
 	return x.set.Edges(c, b, end)
 }
 
-// carryCut sets c after a line cut short from last, its end as received,
-// and end, its line end (redact.Set.CarryCut).
+// carryCut sets c after a line whose end the trace does not show as
+// received (cut short, or ending in a literal's body shown as "<N
+// bytes>": tracer.carryRawLocked) from last, its end as received, and
+// end, its line end (redact.Set.CarryCut).
 func (x *secrets) carryCut(c *redact.Carry, last, end []byte) {
 	if !x.any() {
 		c.Zero()
@@ -654,8 +656,9 @@ func (x *secrets) redactLineStart(b []byte) []byte {
 // echoes a credential where a response cannot hold it would otherwise see
 // it printed in the command's error. The excerpt is quoted and cut to 16
 // bytes: a secret's forms are looked for in the bytes it quotes, and a
-// part of one at either end of the excerpt (2 bytes or more), or one the
-// excerpt lies inside, counts (redact.Set.RedactExcerpt). No copy of a secret is made. Every
+// part of one at either end of the excerpt (2 bytes or more) or of a
+// line inside it, or one the excerpt lies inside, counts
+// (redact.Set.RedactExcerpt). No copy of a secret is made. Every
 // *wire.SyntaxError in err's tree is redacted, not only the first that
 // errors.As finds: a malformed response whose rest could not be skipped
 // wraps the skip's error too (codec's skipError), which may be a syntax

@@ -484,10 +484,11 @@ func (t *tracer) line(dir byte, b []byte) {
 // break in it, echoed as sent, or broken in two) is redacted from both
 // lines: the parts at the line's edges (secrets.edges, from the line
 // before's end, carry) are redacted with the rest. What reaches a writer
-// or a log is the line as captured, redacted and escaped; a line cut at capture is cut
-// again before a secret's start that ends it (secrets.redactCut: a secret
-// that went on past the cut, which redact would not find, a 100 KiB SASL
-// response echoed). The history ring keeps at most maxTraceLine bytes
+// or a log is the line as captured, redacted and escaped; a line cut at
+// capture is cut again before a secret's start that ends it
+// (secrets.redactEdges with cut, as redactCut does: a secret that went on
+// past the cut, which redact would not find, a 100 KiB SASL response
+// echoed). The history ring keeps at most maxTraceLine bytes
 // of it (what history shows), so that a session holds at most
 // History × maxTraceLine bytes of history while it waits, whatever the
 // length of the lines it read: a line that fits is kept raw, and history
@@ -500,8 +501,8 @@ func (t *tracer) line(dir byte, b []byte) {
 // longer than the window redacted, showed its first bytes in the clear.
 // The line is scanned for whole secrets once (redactEdges: redactCut or
 // redact, not both), its edges once more (edges: at most a secret's
-// length at either end), and copied only to be redacted or escaped: a clean line goes to the
-// writer through its reused buffer (emitOut).
+// length at either end), and copied only to be redacted or escaped: a
+// clean line goes to the writer through its reused buffer (emitOut).
 func (t *tracer) serverLocked(line, end []byte, cut bool) {
 	head, tail := t.secrets.edges(&t.carry, line, end)
 	if len(t.ring) > 0 {
