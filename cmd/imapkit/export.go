@@ -555,11 +555,10 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	}
 	// A UID the server sent other sections of and never its body is not
 	// exported (notExported; the caller's error, exit 3, once the others
-	// are). One whose body came as NIL is
-	// one that vanished (confirmed gone by the caller), its other
-	// sections noted: before, a section not asked for in another
-	// response than the NIL stopped the export, none of the batch kept,
-	// at every run.
+	// are). One whose body came as NIL is one that vanished (confirmed
+	// gone by the caller), its other sections noted: before, a section
+	// not asked for in another response than the NIL stopped the export,
+	// none of the batch kept, at every run.
 	notExported = make(map[uint32]error)
 	for uid, skipped := range notAsked {
 		if wrote[uid] || nilBody[uid] {

@@ -78,7 +78,9 @@ func (l *stateLock) unlock() {
 
 // removeStateTemps removes the temporary files saveJSON leaves next to
 // path when a run is killed between writing one and renaming it (and the
-// fixed PATH.tmp of older imapkits). Only the holder of the lock may: a
+// fixed PATH.tmp of older imapkits), and the bodies an export to an mbox
+// spooled there (mboxSink.spoolTemp) where spool could not unlink them
+// at once. Only the holder of the lock may: a
 // temporary file is another run's work in progress otherwise.
 func removeStateTemps(path string) {
 	dir, base := filepath.Split(path)
