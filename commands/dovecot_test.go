@@ -546,7 +546,7 @@ func (p *plusLines) drain() {
 	}
 }
 
-// TestIdleDovecot: with the defaults (IDLE restarted every 29
+// TestIdleYieldsDovecot: with the defaults (IDLE restarted every 29
 // minutes), commands started on other goroutines during Idle, or in its
 // onEvent, end the IDLE in flight, run, and Idle goes on with a new IDLE
 // that still sees what happens in the mailbox.
