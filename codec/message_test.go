@@ -476,7 +476,7 @@ func TestEnvelopeErrors(t *testing.T) {
 	}
 }
 
-// TestMessageDecodeInterrupted: reads that stop in the middle of a token
+// TestMessageDecodeOneByteReads: reads that stop in the middle of a token
 // (one byte at a time) change nothing.
 func TestMessageDecodeOneByteReads(t *testing.T) {
 	for _, tt := range msgBodyTests {
