@@ -240,8 +240,9 @@ func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 // PartlyMovedError reports a MOVE (or UID MOVE) that the server refused
 // (NO, BAD) or left unanswered after it had moved some of its messages:
 // their COPYUID (untagged, RFC 6851 section 4.3) or, from a server without
-// UIDPLUS, their EXPUNGE or VANISHED responses came before (RFC 6851 section 3.3 lets a move fail
-// part-way, each message moved or untouched). Move returns it with Copy,
+// UIDPLUS, their EXPUNGE or VANISHED responses came before (RFC 6851
+// section 3.3 lets a move fail part-way, each message moved or
+// untouched). Move returns it with Copy,
 // the mapping of the messages the COPYUID names as moved (nil without
 // one). Only the first part of a set sent in parts can end so; a later
 // part's failure is a *SplitError, the result holding every COPYUID.

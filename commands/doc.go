@@ -74,8 +74,9 @@
 // string limit) are streamed while the server's bytes arrive, and a
 // section the caller does not read is skipped. NextSection hands on the
 // sections the server sent, asked for or not: Section.Answers tells the
-// one asked for (the CLI's fetch and export write only that one). The loop body may run other
-// commands on the Client, even while it holds a section.
+// one asked for (the CLI's fetch and export write only that one). The
+// loop body may run other commands on the Client, even while it holds a
+// section.
 //
 // A Message's attributes are copied out of the decoder by default, so
 // that they stay valid after the iteration moves on. FetchItems.Borrow

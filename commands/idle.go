@@ -113,10 +113,10 @@ var ErrIdleActive = errors.New("commands: another Idle runs on this Client")
 // (the events up to the change having gone to onEvent). Select the
 // mailbox to watch and call Idle again.
 //
-// onEvent gets copies it may keep, with the session's secrets hidden
-// in them (session.Session.Redacted: a server that echoes the password
-// in a NO's text or a response it makes up). While it runs, the session reads a
-// bounded number of events ahead and then waits, holding the server back:
+// onEvent gets copies it may keep, with the session's secrets hidden in
+// them (session.Session.Redacted: a server that echoes the password in a
+// NO's text or a response it makes up). While it runs, the session reads
+// a bounded number of events ahead and then waits, holding the server back:
 // a slow onEvent never makes memory grow, and no event is lost. While
 // onEvent runs a command, the session must read on to that command's
 // answer: the events before it are queued, up to

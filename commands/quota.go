@@ -133,9 +133,8 @@ func (c *Client) GetQuota(ctx context.Context, root string) (*Quota, error) {
 // GetQuotaRoot sends GETQUOTAROOT: the quota roots of a mailbox and their
 // quotas. The roots are those of the QUOTAROOT responses that name the
 // mailbox (matched as MyRights matches it), each once in the order first
-// named, the quotas those of these
-// roots: a QUOTAROOT of another mailbox, or a QUOTA of a root the mailbox
-// is not under, is not taken; a root's QUOTA responses are merged into
+// named, the quotas those of these roots: a QUOTAROOT of another mailbox,
+// or a QUOTA of a root the mailbox is not under, is not taken; a root's QUOTA responses are merged into
 // one Quota, as in GetQuota. An answer with QUOTAROOT responses of
 // other mailboxes only is a *MissingError; one with no QUOTAROOT at all
 // is no roots, no error: Dovecot 2.3 answers GETQUOTAROOT so ("OK No

@@ -96,11 +96,10 @@ type Event struct {
 	// exchange (a line without a tag, "a%1 AUTHENTICATE PLAIN", one
 	// typed without its tag, "AUTHENTICATE PLAIN", which the server
 	// answers BAD, or one the server reads as IDLE's answer: its client
-	// may send its response ahead all the same),
-	// up to the first of two words; and a line of one word that Client
-	// tells during the exchange before the server's next word (see
-	// Client). A tracer prints such a
-	// line redacted, as a LineSASL; a proxy that answers it itself does
+	// may send its response ahead all the same), up to the first of two
+	// words; and a line of one word that Client tells during the
+	// exchange before the server's next word (see Client). A tracer
+	// prints such a line redacted, as a LineSASL; a proxy that answers it itself does
 	// not echo its first word (the whole of a SASL response) unless the
 	// line has a command's shape, two words read whole with no literal
 	// (then its tag, for which its client waits). A filter reads it as
