@@ -1,9 +1,10 @@
 // Package workhook lets tests count the work of the library's algorithms
 // where the work happens in one package and the test that bounds it is in
-// another: codec's SeqSet, whose cost the session's routing of VANISHED
-// and the CLI's gathering of SEARCH answers depend on. A test sets a
-// function (On...), the algorithm reports its steps to it; outside tests
-// every hook is nil and a report costs one atomic load. Counting steps
+// another: codec's SeqSet, whose cost the session's routing of VANISHED,
+// commands' Search and Move, and the CLI's gathering of SEARCH answers
+// depend on. A test sets a function on a Hook (Hook.Set; RangesCompared,
+// RangesShifted), the algorithm reports its steps to it (Hook.Report);
+// outside tests every hook is nil and a report costs one atomic load. Counting steps
 // instead of timing them makes a linearity test exact: a loaded machine
 // (GC, caches, a shared core) changes no count.
 package workhook
