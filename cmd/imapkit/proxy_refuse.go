@@ -153,7 +153,7 @@ func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why s
 var errRefusedTooLong = errors.New("refused command too long")
 
 // refusedBound marks err with errRefusedTooLong when it is the bound room
-// given to RefuseCommandMax or RefuseLineMax (its *wire.LimitError's
+// given to RefuseCommandWaits or RefuseLineWaits (its *wire.LimitError's
 // Limit), not the tokenizer's own MaxLineLength.
 func refusedBound(err error, room int64) error {
 	var le *wire.LimitError
