@@ -7,24 +7,23 @@ package redact
 // the line shows: Edges finds those parts at a line's two edges, from the
 // end of the line before (a Carry) and from the line's own end.
 
-// minEdge is the fewest bytes of a credential's part at an edge, where
-// the rest of it would be past the edge, that are taken for a part of it:
-// at the end or the start of an excerpt (RedactExcerpt), at the end of a
-// line that may go on without the line end between (a server breaking an
-// echo in two; at a text's end, minTextEdge), at the start of a line's
-// first word (RedactLineStart), at the start of a line after a cut one
-// (Edges). A part of one byte is let through: one byte is any byte. At 2
-// a hostile
+// minEdge is the fewest bytes of a credential's part at an edge, where the
+// rest of it would be past the edge, that are taken for a part of it: at
+// the end or the start of an excerpt (RedactExcerpt), at the end of a line
+// that may go on without the line end between (a server breaking an echo
+// in two; at a text's end, minTextEdge), at the start of a line's first
+// word (RedactLineStart), at the start of a line after a cut one (Edges).
+// A part of one byte is let through: one byte is any byte. At 2 a hostile
 // server can show a credential's first byte and its last, no more; at 4
 // (before stop 59) it showed its first 3 and last 3 bytes, 6 of an 8-byte
 // password. What 2 costs: over the 47,911 excerpts of the codec's and
-// session's transcripts, 0.30 to 0.36% of them are redacted in part
-// though they hold no credential (a 12-byte random password, a word and
-// digits, 8 lower-case letters, each with its PLAIN response), against
-// none at 4 and 4.4 to 5.9% at 1; of their lines, 0.06 to 0.1% have an
-// end redacted. A part that holds the line end itself (a credential with
-// a line break, echoed as sent) is taken whatever its length: no other
-// line ends with it.
+// session's transcripts, 0.30 to 0.36% of them are redacted in part though
+// they hold no credential (a 12-byte random password, a word and digits, 8
+// lower-case letters, each with its PLAIN response), against none at 4 and
+// 4.4 to 5.9% at 1; of their lines, 0.06 to 0.1% have an end redacted. A
+// part that holds the line end itself (a credential with a line break,
+// echoed as sent) is taken whatever its length: no other line ends with
+// it.
 const minEdge = 2
 
 // Carry is what a stream of lines carries from one line to the next for
@@ -106,11 +105,10 @@ func (c *Carry) keep(b, end []byte, n int) {
 // Edges then sets c to b's end (emptied after a cut line, whose end was
 // not seen: a caller that kept the cut line's last bytes and its line end
 // calls CarryCut with them, as the session's tracer and the proxy's
-// printer do). The line after
-// a cut one, which may open with the rest of a credential that began past
-// the cut, has its start taken for that rest where it is an end of a
-// form, minEdge bytes or more (as RedactLineStart's, at a cost of at most
-// its length a form).
+// printer do). The line after a cut one, which may open with the rest of a
+// credential that began past the cut, has its start taken for that rest
+// where it is an end of a form, minEdge bytes or more (as
+// RedactLineStart's, at a cost of at most its length a form).
 //
 // Only the line before is carried: a credential over three lines or more
 // (two line breaks in it) has the part after its second shown. The cost
