@@ -331,7 +331,7 @@ func TestExportSpoolKilled(t *testing.T) {
 		t.Errorf("export after SIGTERM left %q", l)
 	}
 
-	cmd, errs = startSpooling()
+	cmd, _ = startSpooling()
 	cmd.Process.Kill()
 	cmd.Wait()
 	if l := spoolFiles(t, dir, base); len(l) != 0 {

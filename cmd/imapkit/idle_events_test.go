@@ -50,10 +50,7 @@ func TestIdleEventsKeepKindAndText(t *testing.T) {
 	type ev struct {
 		Event, Kind, Text string
 	}
-	var got []ev
-	for _, e := range decodeLines[ev](t, "idle --json", out) {
-		got = append(got, e)
-	}
+	got := decodeLines[ev](t, "idle --json", out)
 	want := []ev{
 		{"status", "NO", "[ALERT] mailbox over quota"},
 		{"status", "BAD", "internal error"},
