@@ -249,12 +249,41 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		var written int
 		var vanished []uint32
 		notExported := map[uint32]error{}
+		refused := map[uint32]error{}
 		if len(fetch) > 0 {
+			// A batch of new mail may add no more refused UIDs than
+			// the state has room for (the bound below); one of
+			// retries holds only UIDs kept already.
+			room := len(fetch)
+			if !retry {
+				room = max(0, maxExportRetry-len(st.Retry))
+			}
 			var err error
-			written, vanished, notExported, err = exportBatchOf(ctx, cn.c, fetch, sk, p, o.stderr)
+			written, vanished, notExported, refused, err = exportRefusing(ctx, cn.c, fetch, sk, p, o.stderr, room)
 			if err != nil {
 				return err
 			}
+		}
+		// A message whose FETCH the server refused alone (a tagged NO)
+		// is one it no longer has (a server that answers so for an
+		// expunged message, as RFC 2180 allows), or one it cannot
+		// read (Dovecot's corrupt message file): the first is
+		// skipped, the second not exported, kept to try again.
+		for _, u := range slices.Sorted(maps.Keys(refused)) {
+			if !retry && len(st.Retry)+len(notExported) > maxExportRetry {
+				notExported[u] = refused[u] // the batch stops below
+				continue
+			}
+			err := confirmExpunged(ctx, cn.c, u)
+			var ne *notExpungedError
+			if errors.As(err, &ne) {
+				notExported[u] = refused[u]
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(o.stderr, "imapkit export: UID %d was expunged during the export: skipped (the server refused its FETCH: %v)\n", u, refused[u])
 		}
 		// A message whose body came back NIL is skipped once the
 		// server confirms that it is gone: then its UID never comes
@@ -371,13 +400,23 @@ func notExportedErr(uids []uint32, err error) error {
 // holds twice for one UID (a broken or hostile server's) is written once,
 // the first, and warn says so: both were written, a duplicate in an mbox,
 // a Maildir file replaced by the second.
-func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress, warn io.Writer) (written int, vanished []uint32, notExported map[uint32]error, err error) {
+//
+// A tagged NO to either FETCH (Dovecot's answer when one message's file is
+// corrupt or gone: "NO Mailbox is in inconsistent state", "NO [SERVERBUG]
+// ...") ends the batch without an error: refused is the NO, and
+// unanswered the UIDs of uids the answer gave nothing for (ascending),
+// neither written nor taken for vanished; what came before the NO is
+// written (exportRefusing fetches the others again).
+func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress, warn io.Writer) (written int, vanished []uint32, notExported map[uint32]error, unanswered []uint32, refused error, err error) {
 	set := commands.UIDs(uids...)
 	// The metadata first, so that an mbox's From line and a Maildir's
 	// file name do not depend on the order of the server's attributes.
 	meta, err := c.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true})
+	if errors.Is(err, session.ErrNo) {
+		return 0, nil, map[uint32]error{}, slices.Clone(uids), err, nil
+	}
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, nil, nil, err
 	}
 	byUID := make(map[uint32]*commands.Message, len(meta))
 	for _, m := range meta {
@@ -441,13 +480,20 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			fmt.Fprintf(warn, "imapkit export: %v: not written\n", err)
 			break
 		}
+		if errors.Is(err, session.ErrNo) {
+			// The server refused the FETCH (one message it cannot
+			// read): what it sent before is written, the others
+			// are unanswered (below).
+			refused = err
+			break
+		}
 		if err != nil {
-			return written, nil, nil, err
+			return written, nil, nil, nil, nil, err
 		}
 		var skipped error
 		s, err := nextAsked(m, commands.WholeMessage, &skipped)
 		if err != nil {
-			return written, nil, nil, err
+			return written, nil, nil, nil, nil, err
 		}
 		if s == nil {
 			// No body: a flag update, say, or only sections not
@@ -458,7 +504,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 				continue
 			}
 			if m.UID == 0 {
-				return written, nil, nil, fmt.Errorf("message %d: %w", m.SeqNum, skipped)
+				return written, nil, nil, nil, nil, fmt.Errorf("message %d: %w", m.SeqNum, skipped)
 			}
 			if wrote[m.UID] || nilBody[m.UID] {
 				note(m.UID, skipped)
@@ -477,10 +523,10 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 				nilBody[m.UID] = true // for rest's note
 			}
 			if err := rest(m, &skipped); err != nil {
-				return written, nil, nil, err
+				return written, nil, nil, nil, nil, err
 			}
 			if m.UID == 0 {
-				return written, nil, nil, fmt.Errorf("the server sent message %d's body as NIL, without its UID", m.SeqNum)
+				return written, nil, nil, nil, nil, fmt.Errorf("the server sent message %d's body as NIL, without its UID", m.SeqNum)
 			}
 			nilBody[m.UID] = true
 			got[m.UID] = true
@@ -494,7 +540,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		}
 		if m.UID != 0 && twice(m) {
 			if err := rest(m, &skipped); err != nil {
-				return written, nil, nil, err
+				return written, nil, nil, nil, nil, err
 			}
 			continue
 		}
@@ -508,7 +554,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			// (with the rest of the response).
 			sp, err = spool(sk.spoolTemp, m, s)
 			if err != nil {
-				return written, nil, nil, err
+				return written, nil, nil, nil, nil, err
 			}
 			if m.UID == 0 {
 				// Its UID never came: the session gave the
@@ -541,16 +587,16 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			sp.Close()
 		}
 		if err != nil {
-			return written, nil, nil, err
+			return written, nil, nil, nil, nil, err
 		}
 		wrote[m.UID] = true
 		written++
 		p.add(n)
 		if err := rest(m, &skipped); err != nil {
-			return written, nil, nil, err
+			return written, nil, nil, nil, nil, err
 		}
 		if err := hook(ctx, "exported"); err != nil {
-			return written, nil, nil, err
+			return written, nil, nil, nil, nil, err
 		}
 	}
 	// A UID the server sent other sections of and never its body is not
@@ -575,13 +621,78 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	// confirm gone before the state moves past it: the state moved past
 	// it silently, and a message a server left out for another reason
 	// was never exported.
+	// After a NO, the server said why it left them out: they are
+	// unanswered, for the caller to fetch again.
 	for _, u := range uids {
 		if !got[u] && notExported[u] == nil {
+			if refused != nil {
+				unanswered = append(unanswered, u)
+				continue
+			}
 			vanished = append(vanished, u)
 			p.skip(1)
 		}
 	}
-	return written, vanished, notExported, nil
+	return written, vanished, notExported, unanswered, refused, nil
+}
+
+// exportRefusing exports the messages of uids as exportBatchOf does, and
+// where the server refuses a FETCH of several with a tagged NO, fetches
+// those it left unanswered again: the first alone, then the rest
+// together, and so on (two commands for each refused message, when the
+// server sends the messages before it, as Dovecot does, and when it
+// sends none). A message whose FETCH alone is refused is in refused,
+// with the NO as a *fetchRefusedError, for the caller to confirm gone or
+// keep to try again. Before, the NO stopped the export, none of its batch
+// kept, at every run: one message the server could not read kept the
+// export from ever getting past it. Once room messages are refused, a
+// refused FETCH of several is not split: its unanswered messages are all
+// refused (a server that refuses every FETCH costs two commands a
+// message up to room, and the caller then stops).
+func exportRefusing(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress, warn io.Writer, room int) (written int, vanished []uint32, notExported, refused map[uint32]error, err error) {
+	notExported = map[uint32]error{}
+	refused = map[uint32]error{}
+	todo, alone := uids, false
+	for len(todo) > 0 {
+		batch := todo
+		if alone {
+			batch = todo[:1]
+		}
+		w, v, ne, unanswered, no, err := exportBatchOf(ctx, c, batch, sk, p, warn)
+		written += w
+		vanished = append(vanished, v...)
+		maps.Copy(notExported, ne)
+		if err != nil {
+			return written, vanished, notExported, refused, err
+		}
+		todo, alone = todo[len(batch):], false
+		switch {
+		case no == nil:
+		case len(unanswered) == 0:
+			fmt.Fprintf(warn, "imapkit export: the server refused the FETCH after answering for every message asked (written): %v\n", no)
+		case len(batch) == 1 || len(refused) >= room:
+			for _, u := range unanswered {
+				refused[u] = &fetchRefusedError{uid: u, err: no}
+			}
+		default:
+			// (todo is empty: the batch was all of it.)
+			todo, alone = unanswered, true
+		}
+	}
+	return written, vanished, notExported, refused, nil
+}
+
+// fetchRefusedError is the error of a message whose FETCH the server
+// refused with a tagged NO, err. It does not unwrap to it: an export that
+// leaves the message out to try again exits 3, as for the other
+// messages not exported, not 1 (a NO).
+type fetchRefusedError struct {
+	uid uint32
+	err error
+}
+
+func (e *fetchRefusedError) Error() string {
+	return fmt.Sprintf("UID %d: the server refused to fetch it: %v", e.uid, e.err)
 }
 
 // spool reads s, a section of m, whole into a temporary file that temp

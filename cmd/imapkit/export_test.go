@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -386,6 +387,16 @@ func TestExportSpoolLeftRemoved(t *testing.T) {
 // asked (then OK [EXPUNGEISSUED]); the UIDs of gone are not found by a
 // UID SEARCH after the first body FETCH (expunged by then).
 func bodyAnswerServer(bodies []string, answer func(uids []int) string, gone map[int]bool) hostile.Scenario {
+	return bodyStatusServer(bodies, func(_ bool, uids []int) (string, string) {
+		return answer(uids), "OK [EXPUNGEISSUED] some were expunged"
+	}, gone)
+}
+
+// bodyStatusServer is bodyAnswerServer whose answer gives the tagged
+// status too (after the tag: "NO [SERVERBUG] ..."), of the body FETCH
+// (body true) and of the metadata FETCH (body false: lines "" are the
+// flags and internal date of every UID asked).
+func bodyStatusServer(bodies []string, answer func(body bool, uids []int) (lines, status string), gone map[int]bool) hostile.Scenario {
 	return func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1"); err != nil {
 			return err
@@ -396,15 +407,7 @@ func bodyAnswerServer(bodies []string, answer func(uids []int) string, gone map[
 			if err != nil {
 				return nil
 			}
-			uidsOf := func(set string) []int {
-				var l []int
-				for i := range bodies {
-					if set == fmt.Sprint(i+1) || strings.HasSuffix(set, ":*") || strings.Contains(","+set+",", fmt.Sprintf(",%d,", i+1)) || strings.Contains(set, ":") && !strings.HasSuffix(set, ":*") {
-						l = append(l, i+1)
-					}
-				}
-				return l
-			}
+			uidsOf := func(set string) []int { return uidsInSet(set, len(bodies)) }
 			switch cmd.Name {
 			case "SELECT", "EXAMINE":
 				err = c.Lines(fmt.Sprintf("* %d EXISTS", len(bodies)), "* OK [UIDVALIDITY 9] x", fmt.Sprintf("* OK [UIDNEXT %d] x", len(bodies)+1), cmd.Tag+" OK [READ-ONLY] done")
@@ -421,16 +424,18 @@ func bodyAnswerServer(bodies []string, answer func(uids []int) string, gone map[
 				set, _, _ := strings.Cut(cmd.Args, " ")
 				uids := uidsOf(set)
 				if !strings.Contains(cmd.Args, "BODY") {
-					for _, u := range uids {
-						if err = c.Linef(`* %d FETCH (UID %d FLAGS () INTERNALDATE "01-Jan-2024 10:00:00 +0000")`, u, u); err != nil {
-							return nil
+					lines, status := answer(false, uids)
+					if lines == "" {
+						for _, u := range uids {
+							lines += fmt.Sprintf("* %d FETCH (UID %d FLAGS () INTERNALDATE \"01-Jan-2024 10:00:00 +0000\")\r\n", u, u)
 						}
 					}
-					err = c.Line(cmd.Tag + " OK done")
+					err = c.WriteString(lines + cmd.Tag + " " + status + "\r\n")
 					break
 				}
 				fetched = true
-				err = c.WriteString(answer(uids) + cmd.Tag + " OK [EXPUNGEISSUED] some were expunged\r\n")
+				lines, status := answer(true, uids)
+				err = c.WriteString(lines + cmd.Tag + " " + status + "\r\n")
 			default:
 				err = c.Answer(cmd)
 			}
@@ -439,6 +444,31 @@ func bodyAnswerServer(bodies []string, answer func(uids []int) string, gone map[
 			}
 		}
 	}
+}
+
+// uidsInSet returns the UIDs from 1 to n in set, a UID set as imapkit
+// sends it ("3", "1:5,7", "4:*": a range to * also holds n, as a UID
+// SEARCH answers it).
+func uidsInSet(set string, n int) []int {
+	var l []int
+	for u := 1; u <= n; u++ {
+		for _, r := range strings.Split(set, ",") {
+			lo, hi, isRange := strings.Cut(r, ":")
+			a, _ := strconv.Atoi(lo)
+			b := a
+			if hi == "*" {
+				b = max(n, a)
+				a = min(a, n)
+			} else if isRange {
+				b, _ = strconv.Atoi(hi)
+			}
+			if u >= min(a, b) && u <= max(a, b) {
+				l = append(l, u)
+				break
+			}
+		}
+	}
+	return l
 }
 
 // threeBodies are the messages of the scripted export tests (UIDs 1 to
