@@ -189,8 +189,15 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	if err != nil {
 		return err
 	}
+	// completed: the run came to its end (it may still have left
+	// messages out, err then set). Any other way out, a panic (or
+	// runtime.Goexit) included, abandons the sink as an error does:
+	// before, a panic skipped the cut-back, the deferred close flushing
+	// what was written since the last commit (a part of a message when
+	// the panic came amid one) into the mbox as if exported.
+	completed := false
 	defer func() {
-		if err != nil {
+		if err != nil || !completed {
 			// Interrupted (Ctrl-C, SIGTERM) or failed: an mbox
 			// goes back to what the state records (its last
 			// commit; all of it when only messages were not
@@ -199,7 +206,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			// message until a next run. One that cannot be cut
 			// back is named beside the error, which keeps its
 			// exit status.
-			if aerr := sk.abandon(); aerr != nil {
+			if aerr := sk.abandon(); aerr != nil && err != nil {
 				err = fmt.Errorf("%w; and %v", err, aerr)
 			}
 			return
@@ -366,9 +373,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}{mailbox, e.format, e.to, st.UIDValidity, st.LastUID, p.n, p.bytes}); err != nil {
 			return err
 		}
+		completed = true
 		return notExportedErr(failed, failedErr)
 	}
 	fmt.Fprintf(o.stdout, "exported %d messages (%d bytes) from %s to %s; last UID %d\n", p.n, p.bytes, printable(mailbox), e.to, st.LastUID)
+	completed = true
 	return notExportedErr(failed, failedErr)
 }
 
