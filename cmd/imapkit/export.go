@@ -189,29 +189,25 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	if err != nil {
 		return err
 	}
-	// completed: the run came to its end (it may still have left
-	// messages out, err then set). Any other way out, a panic (or
-	// runtime.Goexit) included, abandons the sink as an error does:
-	// before, a panic skipped the cut-back, the deferred close flushing
-	// what was written since the last commit (a part of a message when
-	// the panic came amid one) into the mbox as if exported.
-	completed := false
+	// closed: the run came to its end and closed the sink (below). Any
+	// other way out, a panic (or runtime.Goexit) included, abandons it:
+	// before, the defer abandoned it only when err was set, and a panic
+	// had it closed, flushing what was written since the last commit (a
+	// part of a message when the panic came amid one) into the mbox as
+	// if exported.
+	closed := false
 	defer func() {
-		if err != nil || !completed {
-			// Interrupted (Ctrl-C, SIGTERM) or failed: an mbox
-			// goes back to what the state records (its last
-			// commit; all of it when only messages were not
-			// exported), without the message being written. It
-			// was flushed on close, the mbox ending in a cut
-			// message until a next run. One that cannot be cut
-			// back is named beside the error, which keeps its
-			// exit status.
+		if !closed {
+			// Interrupted (Ctrl-C, SIGTERM), failed, or a panic: an
+			// mbox goes back to what the state records (its last
+			// commit), without the message being written. It was
+			// flushed on close, the mbox ending in a cut message
+			// until a next run. One that cannot be cut back is
+			// named beside the error, which keeps its exit status.
 			if aerr := sk.abandon(); aerr != nil && err != nil {
 				err = fmt.Errorf("%w; and %v", err, aerr)
 			}
-			return
 		}
-		sk.close()
 	}()
 
 	// The UIDs to export: every one above the last exported. A UID
@@ -359,6 +355,18 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}
 	}
 	p.done()
+	// Closed before the summary, its error the run's: before, it was
+	// dropped, and a run whose close failed (a network file system's
+	// write-back error) said it exported everything, exit 0. What the
+	// state records was synced at its commit.
+	closed = true
+	cerr := sk.close()
+	if herr := hook(ctx, "closed"); cerr == nil {
+		cerr = herr // a test's planted failure
+	}
+	if cerr != nil {
+		return fmt.Errorf("export: closing %s after the last message: %w", e.to, cerr)
+	}
 	if o.json {
 		// The messages left out still fail the run (exit 3), after
 		// the summary of the others.
@@ -373,11 +381,9 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}{mailbox, e.format, e.to, st.UIDValidity, st.LastUID, p.n, p.bytes}); err != nil {
 			return err
 		}
-		completed = true
 		return notExportedErr(failed, failedErr)
 	}
 	fmt.Fprintf(o.stdout, "exported %d messages (%d bytes) from %s to %s; last UID %d\n", p.n, p.bytes, printable(mailbox), e.to, st.LastUID)
-	completed = true
 	return notExportedErr(failed, failedErr)
 }
 
@@ -907,9 +913,13 @@ func (s *mboxSink) commit() (int64, error) {
 	return n, err
 }
 
+// close flushes and closes the mbox, and returns the first error.
 func (s *mboxSink) close() error {
-	s.w.Flush()
-	return s.f.Close()
+	ferr := s.w.Flush()
+	if err := s.f.Close(); ferr == nil {
+		ferr = err
+	}
+	return ferr
 }
 
 // abandon drops what was buffered and cuts the mbox back to its last

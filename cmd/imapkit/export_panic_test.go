@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,5 +71,42 @@ func TestExportPanicCutsMboxBack(t *testing.T) {
 	}
 	if got := exportedSubjects(t, to, "mbox"); got != "m1×1 m2×1 m3×1 m4×1 m5×1" {
 		t.Errorf("after the next run: %q; want each message once", got)
+	}
+}
+
+// TestExportCloseErrorReported: an export whose mbox or Maildir fails to
+// close after a run that exported everything (planted through the test
+// hook: a network file system's write-back error comes at the close)
+// fails with that error, exit 3, instead of exit 0 with the error
+// dropped.
+func TestExportCloseErrorReported(t *testing.T) {
+	answer := func(body bool, uids []int) (string, string) {
+		var b strings.Builder
+		for _, u := range uids {
+			if body {
+				b.WriteString(fullBody(fiveBodies, u))
+			}
+		}
+		return b.String(), "OK done"
+	}
+	srv, err := hostile.Listen(bodyStatusServer(fiveBodies, answer, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	setTestHook(t, func(step string) error {
+		if step == "closed" {
+			return errors.New("planted close failure")
+		}
+		return nil
+	})
+	for _, format := range []string{"mbox", "maildir"} {
+		to := filepath.Join(t.TempDir(), "x")
+		code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--format", format, "--quiet")
+		if code != exitConnFail || !strings.Contains(errs, "planted close failure") {
+			t.Errorf("%s export whose close fails: exit %d %q %q; want exit %d and the close's error", format, code, out, errs, exitConnFail)
+		}
 	}
 }
