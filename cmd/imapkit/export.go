@@ -89,8 +89,51 @@ type exportState struct {
 	Retry []uint32 `json:"retry,omitempty"`
 }
 
-// statePath is where the state of an export to path is kept.
-func statePath(path string) string { return filepath.Clean(path) + ".imapkit-export.json" }
+// statePath is where the state of an export to path is kept: beside the
+// file path names once its symbolic links are resolved (exportTarget),
+// so that every name of the file by a symbolic link (to the file, to a
+// directory on its path, or a dangling one to where the file is to be)
+// shares one state and one lock. Before, each name had its own: two runs
+// by two names wrote one mbox at once, and each state cut the mbox back
+// to its own length. (A hard link, a second name of the file itself, has
+// no state beside it: lockExport locks the file too, and a first export
+// by it refuses to start.)
+func statePath(path string) string { return exportTarget(path) + ".imapkit-export.json" }
+
+// legacyStatePath is where an imapkit before stop 60 kept the state of
+// an export to path: beside path as given.
+func legacyStatePath(path string) string { return filepath.Clean(path) + ".imapkit-export.json" }
+
+// exportTarget returns path with its symbolic links resolved: those of
+// the file, followed even when the last one is dangling (a first export
+// by a link to where the file is to be), and those of its directory. A
+// path whose links cannot be resolved (a loop, a directory missing) is
+// returned cleaned, as given.
+func exportTarget(path string) string {
+	p := filepath.Clean(path)
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	for range 40 { // (as the kernel's bound on links in one lookup)
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			break
+		}
+		t, err := os.Readlink(p)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(p), t)
+		}
+		p = filepath.Clean(t)
+	}
+	dir, base := filepath.Split(p)
+	if r, err := filepath.EvalSymlinks(filepath.Clean(dir)); err == nil {
+		return filepath.Join(r, base)
+	}
+	return p
+}
 
 func loadState(path string) (*exportState, error) {
 	b, err := os.ReadFile(statePath(path))
@@ -115,8 +158,53 @@ func (st *exportState) save(path string) error {
 // lockExport takes the lock of the state of an export to path (see
 // lockState): it also keeps a second export away from the mbox or Maildir,
 // whose open cuts the mbox back and removes the Maildir's temporary files.
+//
+// The file itself is locked too, when it exists as a regular file (an
+// mbox): a hard link to it, whose state is another, cannot export to it
+// while this run does. A state that an older imapkit kept beside a
+// symbolic link's name (legacyStatePath) is moved beside the file, under
+// its lock too, when the file has none.
 func lockExport(path string) (*stateLock, error) {
-	return lockState(statePath(path))
+	l, err := lockState(statePath(path))
+	if err != nil {
+		return nil, err
+	}
+	if err := l.lockFile(exportTarget(path)); err != nil {
+		l.unlock()
+		return nil, err
+	}
+	if err := adoptLegacyState(path); err != nil {
+		l.unlock()
+		return nil, err
+	}
+	return l, nil
+}
+
+// adoptLegacyState moves the state an older imapkit kept beside path
+// (a symbolic link) beside the file it names, when that file has none.
+// It takes the older state's lock while it does: an older imapkit
+// running by that name holds it, and the move waits for its end
+// (stateBusyError).
+func adoptLegacyState(path string) error {
+	legacy, st := legacyStatePath(path), statePath(path)
+	if legacy == st || !stateLocking {
+		return nil
+	}
+	if _, err := os.Lstat(legacy); err != nil {
+		return nil // none: the usual case
+	}
+	if _, err := os.Lstat(st); err == nil {
+		return nil // the file's own state wins; the older one stays
+	}
+	l, err := lockState(legacy)
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	if err := os.Rename(legacy, st); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("export: moving the state an older imapkit kept beside %s to %s: %w", path, st, err)
+	}
+	return nil
 }
 
 // sink is where exported messages go.
@@ -175,6 +263,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		// interrupted first run resumes.
 		if fi, err := os.Stat(e.to); err == nil && e.format == "mbox" && fi.Size() > 0 {
 			return fmt.Errorf("export: %s exists and is not from an export (no %s): refusing to change it", e.to, filepath.Base(statePath(e.to)))
+		} else if err == nil && e.format == "mbox" && linkCount(fi) > 1 {
+			// Another name of the file (a hard link) may have a
+			// state of its own: two would cut the mbox back through
+			// each other's messages.
+			return fmt.Errorf("export: %s has other names (it is a hard link) and no %s: export by the name whose state it has, or to a new PATH", e.to, filepath.Base(statePath(e.to)))
 		}
 		if err := st.save(e.to); err != nil {
 			return err

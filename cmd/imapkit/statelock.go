@@ -19,6 +19,41 @@ import (
 // lock file stays, empty.
 type stateLock struct {
 	f *os.File
+	// data is the locked file the state is of (lockFile), or nil.
+	data *os.File
+}
+
+// lockFile locks the file at path too, when it is a regular file, with
+// the same flock(2) (busy: a *stateBusyError naming it): a lock held
+// however the file is named, a hard link included. Nothing where l does
+// not lock (no flock) or the file is not there (yet) or not a regular
+// file (a Maildir).
+func (l *stateLock) lockFile(path string) error {
+	if l.f == nil {
+		return nil
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close() // replaced meanwhile (a FIFO's open would have waited: Stat first)
+		return err
+	}
+	busy, err := flockExclusive(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("locking %s: %w", path, err)
+	}
+	if busy {
+		f.Close()
+		return &stateBusyError{path: path}
+	}
+	l.data = f
+	return nil
 }
 
 // stateBusyError reports that another process holds the lock of a state
@@ -69,6 +104,11 @@ func lockState(path string) (*stateLock, error) {
 // copy twice in a row beside parallel tests that start servers) found it
 // busy.
 func (l *stateLock) unlock() {
+	if l != nil && l.data != nil {
+		funlock(l.data)
+		l.data.Close()
+		l.data = nil
+	}
 	if l != nil && l.f != nil {
 		funlock(l.f)
 		l.f.Close()

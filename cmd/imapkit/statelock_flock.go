@@ -36,3 +36,11 @@ func funlock(f *os.File) {
 		}
 	}
 }
+
+// linkCount returns how many names (hard links) the file of fi has.
+func linkCount(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
+}

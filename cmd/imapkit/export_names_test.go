@@ -1,0 +1,146 @@
+//go:build linux
+
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// TestExportLockOneFileTwoNames: two names of one mbox or Maildir, a
+// symbolic link to it (to the file, to a directory on its path, or a
+// dangling one to where it is to be) or a hard link to the mbox, share
+// one export lock: a run by either name refuses to start while a run by
+// the other holds it, and the symbolic links share the state too.
+// Before, each name had its own state file and lock: two runs wrote to
+// one mbox at once, and two states each cut the mbox back to their own
+// length, through the messages the other recorded.
+func TestExportLockOneFileTwoNames(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.mbox")
+	if err := os.WriteFile(real, []byte("From MAILER-DAEMON x\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	mustLink := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustLink(os.Symlink("real.mbox", filepath.Join(dir, "sym.mbox")))
+	dirlink := filepath.Join(t.TempDir(), "dirlink")
+	mustLink(os.Symlink(dir, dirlink))
+	mustLink(os.Link(real, filepath.Join(dir, "hard.mbox")))
+	mustLink(os.Symlink(filepath.Join(dir, "sub", "later.mbox"), filepath.Join(dir, "dangling.mbox")))
+	for _, tc := range []struct {
+		name, a, b string
+		sameState  bool
+	}{
+		{"symlink to the file", real, filepath.Join(dir, "sym.mbox"), true},
+		{"symlink on the path", real, filepath.Join(dirlink, "real.mbox"), true},
+		{"dangling symlink", filepath.Join(dir, "sub", "later.mbox"), filepath.Join(dir, "dangling.mbox"), true},
+		{"hard link", real, filepath.Join(dir, "hard.mbox"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			la, err := lockExport(tc.a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lb, err := lockExport(tc.b)
+			var busy *stateBusyError
+			if !errors.As(err, &busy) {
+				lb.unlock()
+				t.Errorf("lock of %s while %s holds its lock: %v; want busy", tc.b, tc.a, err)
+			}
+			la.unlock()
+			lb, err = lockExport(tc.b)
+			if err != nil {
+				t.Errorf("lock of %s once %s is unlocked: %v", tc.b, tc.a, err)
+			}
+			lb.unlock()
+			if same := statePath(tc.a) == statePath(tc.b); same != tc.sameState {
+				t.Errorf("states %s and %s: same %v; want %v", statePath(tc.a), statePath(tc.b), same, tc.sameState)
+			}
+		})
+	}
+}
+
+// TestExportBySymlinkResumes: an export run again by a symbolic link to
+// its mbox resumes from its state: nothing exported twice, exit 0; a
+// state an older imapkit kept beside the link is taken over. A first
+// export by a hard link to an mbox another name exports to, even an
+// empty one, refuses to start (it would make a second state for the
+// file). Before, the link had a state of its own: a run by it refused
+// the mbox (exists and is not from an export), or, the mbox empty,
+// exported everything again.
+func TestExportBySymlinkResumes(t *testing.T) {
+	answer := func(body bool, uids []int) (string, string) {
+		var b strings.Builder
+		for _, u := range uids {
+			if body {
+				b.WriteString(fullBody(fiveBodies, u))
+			}
+		}
+		return b.String(), "OK done"
+	}
+	srv, err := hostile.Listen(bodyStatusServer(fiveBodies, answer, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	export := func(to string) (int, string, string) {
+		return runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--quiet")
+	}
+	dir := t.TempDir()
+	real, sym := filepath.Join(dir, "real.mbox"), filepath.Join(dir, "sym.mbox")
+	if code, out, errs := export(real); code != 0 {
+		t.Fatalf("first export: exit %d %q %q", code, out, errs)
+	}
+	if err := os.Symlink("real.mbox", sym); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := export(sym); code != 0 || !strings.Contains(out, "exported 0 messages") {
+		t.Errorf("export by the symlink: exit %d %q %q; want 0, nothing exported again", code, out, errs)
+	}
+	if got := exportedSubjects(t, real, "mbox"); got != "m1×1 m2×1 m3×1 m4×1 m5×1" {
+		t.Errorf("mbox: %q; want each message once", got)
+	}
+
+	// An older imapkit's state, beside the link's name.
+	old, oldLink := filepath.Join(dir, "old.mbox"), filepath.Join(dir, "oldlink.mbox")
+	if err := os.Symlink("old.mbox", oldLink); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := export(oldLink); code != 0 {
+		t.Fatalf("export by a link: exit %d %q %q", code, out, errs)
+	}
+	if err := os.Rename(statePath(old), filepath.Clean(oldLink)+".imapkit-export.json"); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := export(oldLink); code != 0 || !strings.Contains(out, "exported 0 messages") {
+		t.Errorf("export by a link whose state is beside the link: exit %d %q %q; want 0, nothing exported again", code, out, errs)
+	}
+
+	// A hard link to an mbox with a state: no second state.
+	empty, hard := filepath.Join(dir, "empty.mbox"), filepath.Join(dir, "hard.mbox")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(empty, hard); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := export(hard); code != exitConnFail || !strings.Contains(errs, "hard link") {
+		t.Errorf("first export by a hard link: exit %d %q %q; want %d, refused naming the hard link", code, out, errs, exitConnFail)
+	}
+}
