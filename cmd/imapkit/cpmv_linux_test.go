@@ -14,10 +14,22 @@ import (
 // noCopyUIDServer is a scripted server (PREAUTH, capabilities caps)
 // whose INBOX holds exists messages; every other command (UID COPY, UID
 // MOVE) is answered OK, with no COPYUID (a UID MOVE with the EXPUNGEs of
-// its set, RFC 6851 section 3.3: without them it moved nothing).
+// its set, RFC 6851 section 3.3: without them it moved nothing); a UID
+// SEARCH UID SET finds the UIDs of SET from 1 to exists.
 func noCopyUIDServer(t *testing.T, exists int, caps string) string {
 	return preauthServer(t, caps, func() scriptAnswer {
 		return func(tag, cmd string, f []string) string {
+			if cmd == "UID SEARCH" && len(f) == 5 && strings.EqualFold(f[3], "UID") {
+				set, _ := codec.ParseSeqSet([]byte(f[4]))
+				var b strings.Builder
+				b.WriteString("* SEARCH")
+				for u := 1; u <= exists; u++ {
+					if set.Contains(uint32(u)) {
+						fmt.Fprintf(&b, " %d", u)
+					}
+				}
+				return b.String() + "\r\n" + tag + " OK done\r\n"
+			}
 			if cmd == "SELECT" || cmd == "EXAMINE" {
 				return fmt.Sprintf("* %d EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT %d] x\r\n", exists, exists+1) + tag + " OK [READ-WRITE] done\r\n"
 			}

@@ -306,6 +306,22 @@ func copyMove(name, verb string, move bool) serverCmd {
 				// were listed only then, and a script reading
 				// "unmapped" found nothing where all was.
 				j.Unmapped = set.Nums.String()
+				if !move {
+					// A UIDPLUS server answers a COPY of UIDs
+					// it does not have OK with no COPYUID
+					// (Dovecot: "OK No messages found."): only
+					// those the mailbox has were copied, and
+					// none is as fetch of a UID that does not
+					// exist (exit 1). Before, cp said all were
+					// copied. (A search that fails leaves
+					// them all listed, as before.)
+					if found, serr := searchUIDs(ctx, cn.c, []string{"UID", set.Nums.String()}); serr == nil {
+						j.Unmapped = set.Nums.Intersect(found).String()
+						if j.Unmapped == "" {
+							err = fmt.Errorf("nothing copied: no message of %s is in %s (the server's OK came with no COPYUID): %w", setLabel(set), printable(args[0]), errNotFound)
+						}
+					}
+				}
 			} else if cu != nil && set.UID && !set.Saved {
 				// A COPYUID naming UIDs not sent, and no other
 				// kept: the server copied (moved) the parts it
@@ -339,6 +355,8 @@ func copyMove(name, verb string, move bool) serverCmd {
 					fmt.Fprintf(o.stdout, "%s %d messages of %s %s to %s before the server refused the rest (which ones is unknown: it sent no COPYUID)\n", did, j.RemovedCount, printable(args[0]), setLabel(set), printable(args[2]))
 				}
 				printMoveRest(o.stdout, did, args[0], j)
+			} else if errors.Is(err, errNotFound) {
+				// Nothing copied: the error says so.
 			} else {
 				fmt.Fprintf(o.stdout, "%s %s %s to %s\n", did, printable(args[0]), j.Set, printable(args[2]))
 			}
