@@ -327,7 +327,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 
 	slices.Sort(st.Retry)
 	st.Retry = slices.Compact(st.Retry)
-	total += len(st.Retry)
+	for _, u := range st.Retry {
+		if md == nil || !md.have[u] {
+			total++ // (one in the Maildir is not fetched)
+		}
+	}
 
 	p := newProgress(o.stderr, e.quiet || o.json, "export "+mailbox, max(total, 0))
 	// failed: the UIDs of this run not exported (st.Retry), the first
@@ -379,6 +383,10 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			if err != nil {
 				return err
 			}
+			if retry {
+				fmt.Fprintf(o.stderr, "imapkit export: UID %d, kept from an earlier run to try again, is no longer in %s: dropped (the server refused its FETCH: %v)\n", u, printable(mailbox), refused[u])
+				continue
+			}
 			fmt.Fprintf(o.stderr, "imapkit export: UID %d was expunged during the export: skipped (the server refused its FETCH: %v)\n", u, refused[u])
 		}
 		// A message whose body came back NIL is skipped once the
@@ -397,6 +405,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			}
 			if err != nil {
 				return err
+			}
+			if retry {
+				// Kept by an earlier run: it went between runs.
+				fmt.Fprintf(o.stderr, "imapkit export: UID %d, kept from an earlier run to try again, is no longer in %s: dropped\n", u, printable(mailbox))
+				continue
 			}
 			fmt.Fprintf(o.stderr, "imapkit export: UID %d was expunged during the export: skipped\n", u)
 		}
