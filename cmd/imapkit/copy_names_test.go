@@ -902,14 +902,35 @@ func TestCopyJSONGivesNameAsSent(t *testing.T) {
 	type box struct {
 		Mailbox       string `json:"mailbox"`
 		MailboxBase64 string `json:"mailbox_base64"`
+		DstMailbox    string `json:"dst_mailbox"`
 	}
 	got := map[string]string{}
-	for _, b := range decodeLines[box](t, "copy --json", out) {
+	boxes := decodeLines[box](t, "copy --json", out)
+	for _, b := range boxes {
 		raw, err := base64.StdEncoding.DecodeString(b.MailboxBase64)
 		if err != nil {
 			t.Fatalf("copy --json: mailbox_base64 %q: %v", b.MailboxBase64, err)
 		}
 		got[b.Mailbox] = string(raw)
+	}
+	// "dst_mailbox" needs no base64 form: copy sends the destination
+	// only names that give back what is sent (UTF-8 without C0
+	// controls, encoded by imapkit), so the destination lists each as
+	// it, with no "name_base64".
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	lout, lerrs := cli(t, "", 0, "list", dURL, "--ca-file", cf[1], "--json")
+	type listed struct {
+		Name       string `json:"name"`
+		NameBase64 string `json:"name_base64"`
+	}
+	dstNames := map[string]string{}
+	for _, l := range decodeLines[listed](t, "list --json", lout) {
+		dstNames[l.Name] = l.NameBase64
+	}
+	for _, b := range boxes {
+		if b64, ok := dstNames[b.DstMailbox]; !ok || b64 != "" {
+			t.Errorf("copy --json: dst_mailbox %q: listed by the destination %v, name_base64 %q; want listed as it, no name_base64 (list: %s %s)", b.DstMailbox, ok, b64, lout, lerrs)
+		}
 	}
 	want := map[string]string{"INBOX": "", "R&D": "R&D", "&Jjo": "&Jjo", "Caf\ufffd": "Caf\xe9"}
 	for name, raw := range want {
