@@ -371,18 +371,19 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		// skipped, the second not exported, kept to try again.
 		for _, u := range slices.Sorted(maps.Keys(refused)) {
 			if !retry && len(st.Retry)+len(notExported) > maxExportRetry {
-				notExported[u] = refused[u] // the batch stops below
+				notExported[u] = &fetchRefusedError{uid: u, err: refused[u]} // the batch stops below
 				continue
 			}
 			err := confirmExpunged(ctx, cn.c, u)
 			var ne *notExpungedError
 			if errors.As(err, &ne) {
-				notExported[u] = refused[u]
+				notExported[u] = &fetchRefusedError{uid: u, err: refused[u]}
 				continue
 			}
 			if err != nil {
 				return err
 			}
+			p.skip(1) // (as a vanished one: not counted)
 			if retry {
 				fmt.Fprintf(o.stderr, "imapkit export: UID %d, kept from an earlier run to try again, is no longer in %s: dropped (the server refused its FETCH: %v)\n", u, printable(mailbox), refused[u])
 				continue
@@ -763,8 +764,8 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 // together, and so on (two commands for each refused message, when the
 // server sends the messages before it, as Dovecot does, and when it
 // sends none). A message whose FETCH alone is refused is in refused,
-// with the NO as a *fetchRefusedError, for the caller to confirm gone or
-// keep to try again. Before, the NO stopped the export, none of its batch
+// with the NO, for the caller to confirm gone or keep to try again (a
+// *fetchRefusedError). Before, the NO stopped the export, none of its batch
 // kept, at every run: one message the server could not read kept the
 // export from ever getting past it. Once room messages are refused, a
 // refused FETCH of several is not split: its unanswered messages are all
@@ -793,7 +794,7 @@ func exportRefusing(ctx context.Context, c *commands.Client, uids []uint32, sk s
 			fmt.Fprintf(warn, "imapkit export: the server refused the FETCH after answering for every message asked (written): %v\n", no)
 		case len(batch) == 1 || len(refused) >= room:
 			for _, u := range unanswered {
-				refused[u] = &fetchRefusedError{uid: u, err: no}
+				refused[u] = no
 			}
 		default:
 			// (todo is empty: the batch was all of it.)

@@ -154,9 +154,12 @@ func TestExportRefusedExpungedSkipped(t *testing.T) {
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	to := filepath.Join(t.TempDir(), "x.mbox")
-	code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--quiet")
+	code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to)
 	if code != 0 || !strings.Contains(out, "exported 4 messages") || !strings.Contains(errs, "UID 3 was expunged during the export: skipped") {
 		t.Errorf("export: exit %d %q %q; want 0, 4 exported, UID 3 skipped as expunged", code, out, errs)
+	}
+	if !strings.Contains(errs, "export INBOX: 4/4 messages") {
+		t.Errorf("export: progress %q; want a total of 4 (UID 3 not counted)", errs)
 	}
 	if st, err := loadState(to); err != nil || st == nil || len(st.Retry) != 0 || st.LastUID != 5 {
 		t.Errorf("state: %+v (%v); want last UID 5, nothing to try again", st, err)
