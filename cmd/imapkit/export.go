@@ -182,9 +182,9 @@ func lockExport(path string) (*stateLock, error) {
 
 // adoptLegacyState moves the state an older imapkit kept beside path
 // (a symbolic link) beside the file it names, when that file has none.
-// It takes the older state's lock while it does: an older imapkit
-// running by that name holds it, and the move waits for its end
-// (stateBusyError).
+// It takes the older state's lock while it does: while an older imapkit
+// runs by that name, holding it, the run refuses to start
+// (stateBusyError), as beside a run of its own.
 func adoptLegacyState(path string) error {
 	legacy, st := legacyStatePath(path), statePath(path)
 	if legacy == st || !stateLocking {
