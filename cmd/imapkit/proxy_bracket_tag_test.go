@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -42,5 +44,43 @@ func TestProxyBracketFirstTagLiteral(t *testing.T) {
 	waitFor(t, out, "S: a2 ")
 	if !strings.Contains(out.String(), "C: a2 CREATE") {
 		t.Fatalf("the server ran %q, which the proxy relayed as the body of b's literal (no command in its trace)", strings.TrimSpace(hidden))
+	}
+}
+
+// TestProxyBracketTagRefusedTagged: RFC 9051's tag is 1*<any ASTRING-CHAR
+// except "+">, and "]" is an ASTRING-CHAR: "a]1" is a tag. Dovecot reads
+// none there ("* BAD Invalid tag", no completion, no literal read), so
+// the proxy does not relay such a line; but it took it for a line with
+// no tag and answered "* BAD", which names no command: a client that
+// ended the line at a synchronizing literal's header waits for a "+"
+// that only a tagged answer replaces, and the proxy closed the
+// connection with a BYE (TestProxyUntaggedRefusalAtSyncLiteralCloses).
+// Now the line gets its tagged BAD, the session goes on, and the server
+// gets none of it. Defaults.
+func TestProxyBracketTagRefusedTagged(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, send, tag string }{
+		{"synchronizing literal", "a]1 APPEND Drafts {5}\r\n", "a]1"},
+		{"no literal", "a]1 NOOP\r\n", "a]1"},
+		{"bracket first", "]x LIST \"\" *\r\n", "]x"},
+		{"after a non-synchronizing literal's body", "b]2 APPEND Drafts {3+}\r\nabc {5}\r\n", "b]2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
+			up := startEchoUpstream(t, tagOK)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, tc.send)
+			l, err := r.ReadString('\n')
+			if want := tc.tag + " BAD imapkit proxy: "; !strings.HasPrefix(l, want) {
+				t.Fatalf("the client got %q (%v); want %q... (tagged); trace:\n%s", l, err, want, shortLines(out.String()))
+			}
+			io.WriteString(c, "a2 NOOP\r\n")
+			readClientTo(t, r, "a2 OK", out)
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, r)
+			if got := up.received(); got != "a2 NOOP\r\n" {
+				t.Errorf("the server got %q; want only a2's NOOP", got)
+			}
+		})
 	}
 }

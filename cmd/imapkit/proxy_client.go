@@ -336,6 +336,11 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 	// command's tag: its tagged answer is what the client waits for,
 	// and the session goes on.
 	tag := r.ev.Tag
+	if tag == "" && r.ev.Kind == wire.LineCommand && !r.ev.Raw {
+		// A tag with "]" in it, which the Dialog does not take for
+		// one (bracketTag): the client's all the same.
+		tag = bracketTag(r.line)
+	}
 	if r.ev.MaybeSASL && !(tokenized && taggedRefusal(r.line)) {
 		tag = ""
 	}

@@ -78,6 +78,11 @@ func (ps *proxySession) refusal(ev wire.Event, line []wire.Token, secure bool) s
 		// tag"), but may leave a literal on such a line unanswered,
 		// neither "+" nor a completion, and the relay waiting for their
 		// word; and credentials on it would go upstream for nothing.
+		if bracketTag(line) != "" {
+			// A tag to RFC 9051, none to Dovecot: not relayed either,
+			// but answered with it (answerRefused).
+			return `BAD imapkit proxy: a tag with "]" is not relayed (Dovecot reads no tag there)`
+		}
 		return "BAD imapkit proxy: a line without a tag is not a command"
 	}
 	if len(ev.Tag) > maxTag {
@@ -103,6 +108,42 @@ func (ps *proxySession) refusal(ev wire.Event, line []wire.Token, secure bool) s
 		}
 	}
 	return ""
+}
+
+// bracketTag returns the first word of line when it is a tag as RFC 9051
+// has it (1*<any ASTRING-CHAR except "+">) with a "]" in it, which
+// resp-specials makes an ASTRING-CHAR, and a space ends it in line; ""
+// otherwise. wire.Dialog reads a tag as Dovecot does, which refuses "]"
+// ("* BAD Invalid tag", no completion, no literal read on the line), and
+// tells no tag (Event.Tag ""): the proxy relays no such line, but
+// answers it with its tag, as the client that sent it waits for (at a
+// synchronizing literal's header, for a "+" that only a tagged answer
+// replaces). Before, it answered "* BAD", and closed the connection with
+// a BYE after one that ended at such a header. One over maxTag is not
+// echoed.
+func bracketTag(line []wire.Token) string {
+	i := 0
+	for i < len(line) && line[i].Kind != wire.KindSP && line[i].Kind != wire.KindCRLF {
+		i++
+	}
+	if i == 0 || i == len(line) || line[i].Kind != wire.KindSP {
+		return "" // no first word, or its end is not in line
+	}
+	var b []byte
+	for _, tok := range line[:i] {
+		if b = wire.AppendToken(b, tok); len(b) > maxTag {
+			return ""
+		}
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`(){%*"\+`, c) >= 0 {
+			return ""
+		}
+	}
+	if !strings.Contains(string(b), "]") {
+		return ""
+	}
+	return string(b)
 }
 
 // plaintextRefusal is why the proxy does not relay credentials to an
