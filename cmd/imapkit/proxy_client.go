@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -120,11 +121,16 @@ type clientRelay struct {
 	// firstPiece: the current piece is its line's first (nothing of
 	// the line went to the server before it).
 	firstPiece bool
-	// bodyOwed: a password literal (secretLiteral) was refused at its
-	// synchronizing header, by the proxy or by the server: a client that
-	// did not wait for the "+" sends its body as its next line
-	// (owedBodyLine).
-	bodyOwed bool
+	// owedEnd: a password literal (secretLiteral) was refused at its
+	// synchronizing header, by the proxy or by the server: where its body
+	// would end in the client's stream, 0 when none is owed. A client
+	// that did not wait for the "+" sends the body all the same: a line
+	// that begins before owedEnd may be (a part of) it (owedBodyLine).
+	owedEnd int64
+	// owed: the current line is taken for (a part of) such a body, and
+	// not relayed; owedShape: it has a command's shape (owedCommand) but
+	// is the body's length to the byte (answered with its tag).
+	owed, owedShape bool
 }
 
 // clientStep is what the client's direction does after a step of a line.
@@ -278,6 +284,9 @@ func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 	p.beginClient(ev, cmd)
 	r.start = false
 	why := ps.refusal(ev, line, r.secure)
+	if why == "" && r.owed {
+		why = "BAD imapkit proxy: a line that may be a refused password literal's body is not relayed (a command sent again is)"
+	}
 	if why == "" && ev.Kind == wire.LineCommand {
 		why = midLineRefusal(ev.Command, line)
 	}
@@ -296,23 +305,92 @@ func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 	return clientNext
 }
 
-// owedBodyLine takes the line just read (r.ev) after a password literal
-// was refused at its synchronizing header (bodyOwed) for one that may be
-// its body, which a client that did not wait for the "+" sends all the
-// same (RFC 9051 forbids it; a client that gives up waiting may):
-// printed redacted and kept as a credential, as the response owed to a
-// challenge is (Event.LikelySASL), and answered as one if refused. The
-// server reads it as a command, as the proxy does. Before, such a body
-// was printed whole ("C: secretpw") and echoed as the tag of the
-// proxy's BAD ("no command name").
+// owedBodyLine tells whether the line just read (r.ev), which begins
+// before owedEnd, after a password literal refused at its synchronizing
+// header, is (a part of) that literal's body, which a client that did
+// not wait for the "+" sends all the same (RFC 9051 forbids it; a
+// client that gives up waiting may): the body's bytes, then the LOGIN's
+// CRLF, each line of a body with a line break in it beginning before
+// owedEnd. Such a line is printed redacted and kept as a credential, as
+// the response owed to a challenge is (Event.LikelySASL), not relayed
+// (owed: beginCommand refuses it) and answered as such a line is.
+//
+// A line with a command's shape (owedCommand: a tag, a command name the
+// library knows) read to its end or to a literal's header is a command
+// (a client that waited sends its next command there), printed and
+// relayed as any other; unless its end is where the body and its CRLF
+// would end, to the byte: then it is taken for the body all the same (a
+// password may read "go CHECK mail"), not printed or relayed, and
+// answered with its tag (owedShape), so that a client that meant it
+// (and waits for that tag) sends it again; that one is relayed.
+//
+// Before stop 60 only the next line was taken for the body, whatever
+// its shape, and relayed: a password with a space in it ("secret pw")
+// went to the server as a command line, which it may echo in its BAD
+// to the client and its logs; a well-behaved client's next command was
+// printed redacted and its words kept as credentials ("a2 NOOP", then
+// "*** OK *** completed"). Before stop 59 the body was printed whole
+// ("C: secretpw") and echoed as the tag of the proxy's BAD.
 func (r *clientRelay) owedBodyLine() {
-	if !r.bodyOwed {
+	r.owed, r.owedShape = false, false
+	if r.owedEnd == 0 {
 		return
 	}
-	r.bodyOwed = false
-	if r.ev.Kind == wire.LineCommand && !r.ev.Raw {
-		r.ev.MaybeSASL, r.ev.LikelySASL = true, true
+	if r.lineStart >= r.owedEnd {
+		r.owedEnd = 0 // past the body: no more owed
+		return
 	}
+	if r.ev.Kind != wire.LineCommand || r.ev.Raw {
+		return
+	}
+	command := owedCommand(r.ev)
+	if command && r.pieceEnds() && r.tk.Offset() != r.owedEnd+2 {
+		return
+	}
+	r.owed, r.owedShape = true, command
+	r.ev.MaybeSASL, r.ev.LikelySASL = true, true
+}
+
+// owedCommand reports whether ev, a client's line, has a command's shape:
+// a tag (as the Dialog reads one) and a command name the library knows
+// (session.CommandRules), "UID FETCH" and the like included.
+func owedCommand(ev wire.Event) bool {
+	if ev.Tag == "" || ev.Command == "" {
+		return false
+	}
+	_, ok := session.CommandRules(ev.Command)
+	return ok
+}
+
+// pieceEnds reports whether the current piece ends its line, or ends at a
+// literal's header (its CRLF read): where the line's first part ends is
+// known.
+func (r *clientRelay) pieceEnds() bool {
+	if len(r.line) == 0 {
+		return false
+	}
+	k := r.line[len(r.line)-1].Kind
+	return k == wire.KindCRLF || k == wire.KindLiteral
+}
+
+// syncLiteralSize returns the size of the synchronizing literal that ends
+// line (a piece), 0 when none does.
+func syncLiteralSize(line []wire.Token) int64 {
+	if len(line) == 0 || line[len(line)-1].Kind != wire.KindLiteral {
+		return 0
+	}
+	if lit := line[len(line)-1].Literal(); !lit.NonSync {
+		return lit.Size
+	}
+	return 0
+}
+
+// oweBody records that the password literal that ends the current piece
+// (lit, synchronizing) was refused at its header, the tokenizer just past
+// that header: its body may follow (owedBodyLine). size < 1 (not known):
+// the next line only.
+func (r *clientRelay) oweBody(size int64) {
+	r.owedEnd = r.tk.Offset() + max(size, 1)
 }
 
 // answerRefused sends the proxy's answer to a refused command (why), and
@@ -341,7 +419,7 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		// one (bracketTag): the client's all the same.
 		tag = bracketTag(r.line)
 	}
-	if r.ev.MaybeSASL && !(tokenized && taggedRefusal(r.line)) {
+	if r.ev.MaybeSASL && !(tokenized && taggedRefusal(r.line)) && !r.owedShape {
 		tag = ""
 	}
 	// The trace shows the answer's tag only where it showed the line: it
@@ -361,7 +439,9 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		return false
 	}
 	// A password literal refused at its header: its body may follow.
-	r.bodyOwed = waits && tokenized && r.secretLiteral()
+	if waits && tokenized && r.secretLiteral() {
+		r.oweBody(syncLiteralSize(r.line))
+	}
 	if r.ev.MaybeSASL && tag == "" && spacedLine(r.line) {
 		// A command (two words: no SASL response) whose answer could
 		// not name its tag, as its framing is not known: a literal is
@@ -560,7 +640,9 @@ func (r *clientRelay) dropBody(lit wire.LiteralInfo) bool {
 	} else {
 		err = tk.RefuseLiteral()
 		// A password literal the server refused: its body may follow.
-		r.bodyOwed = r.secretLiteral()
+		if r.secretLiteral() {
+			r.oweBody(lit.Size)
+		}
 	}
 	if err != nil {
 		ps.clientErr(err)
@@ -726,6 +808,7 @@ func (r *clientRelay) switchStreams(ctx context.Context) bool {
 	}
 	r.client, r.server = res.client, res.server
 	r.secure = true
+	r.owedEnd = 0        // a new stream, its offsets from 0
 	r.tk.Reset(r.client) // nothing read before the handshake is relayed
 	r.w.Reset(r.server)
 	return true

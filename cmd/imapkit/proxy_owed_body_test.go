@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// literalRefuser is a server that refuses every synchronizing literal
+// (a tagged NO instead of "+": a LOGIN's password literal, as a server
+// that wants TLS first refuses it) and answers every other line with its
+// tag's OK, the command's name in its text ("a2 OK NOOP completed"), as
+// Dovecot does. got holds every line it read.
+type literalRefuser struct {
+	addr string
+	mu   sync.Mutex
+	got  strings.Builder
+}
+
+func (u *literalRefuser) received() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.got.String()
+}
+
+func startLiteralRefuser(t *testing.T) *literalRefuser {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &literalRefuser{addr: ln.Addr().String()}
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second)) // against a hang only
+		io.WriteString(c, "* OK ready\r\n")
+		r := bufio.NewReader(c)
+		for {
+			line, err := r.ReadString('\n')
+			u.mu.Lock()
+			u.got.WriteString(line)
+			u.mu.Unlock()
+			if err != nil {
+				return
+			}
+			f := strings.Fields(line)
+			if len(f) == 0 {
+				continue
+			}
+			answer := f[0] + " OK done\r\n"
+			switch {
+			case strings.HasSuffix(line, "}\r\n"):
+				answer = f[0] + " NO [PRIVACYREQUIRED] not without TLS\r\n"
+			case len(f) > 1:
+				answer = f[0] + " OK " + strings.ToUpper(f[1]) + " completed\r\n"
+			}
+			if _, err := io.WriteString(c, answer); err != nil {
+				return
+			}
+		}
+	}()
+	return u
+}
+
+// TestProxyRefusedPasswordLiteralBodyNotRelayed: a LOGIN whose password
+// literal the server refuses at its synchronizing header ("a1 NO"
+// instead of "+"), then the body sent all the same, as a client that did
+// not wait for the "+" sends it: a password with a space in it, "secret
+// pw", read as the tag "secret" and the command "PW". The proxy relayed
+// it as a command (printed redacted, but the server got the password as
+// a command line, and may echo it in a BAD to the client and its logs).
+// It is not relayed now, nor is a body with a line break in it (each of
+// its lines begins inside the body's bytes); the client's next command
+// is. Defaults.
+func TestProxyRefusedPasswordLiteralBodyNotRelayed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, secret string }{
+		{"a space", "secret pw"},
+		{"three words", "my secret words"},
+		{"a line break", "ab\r\nsecret pw"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
+			up := startLiteralRefuser(t)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, "a1 LOGIN alice {"+strconv.Itoa(len(tc.secret))+"}\r\n")
+			readClientTo(t, r, "a1 NO", out)
+			io.WriteString(c, tc.secret+"\r\na3 NOOP\r\n")
+			got := readClientTo(t, r, "a3 OK", out)
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, r)
+			if rec := up.received(); strings.Contains(rec, "secret") {
+				t.Errorf("the server got the password literal's body as a command: %q; the client read %q", rec, got)
+			}
+			if trace := out.String(); strings.Contains(trace, "secret") {
+				t.Errorf("the trace shows the password:\n%s", shortLines(trace))
+			}
+		})
+	}
+}
+
+// TestProxyCommandAfterRefusedPasswordLiteralPrinted: after a password
+// literal the server refused at its header, a client that waited (RFC
+// 9051) sends its next command, "a2 NOOP". It was printed redacted as
+// the literal's body maybe, and its words of 3 bytes or more kept as
+// credentials, so that the server's answer printed "*** OK ***
+// completed". A well-formed command there (a tag, a command name the
+// library knows) is printed and relayed as any other; but one whose line
+// is the literal's length to the byte (its body and the LOGIN's CRLF,
+// as a client that did not wait sends it) is taken for the body all the
+// same: not printed, not relayed, answered with its tag (a client that
+// meant it resends it, then relayed). Defaults.
+func TestProxyCommandAfterRefusedPasswordLiteralPrinted(t *testing.T) {
+	t.Parallel()
+	t.Run("a command", func(t *testing.T) {
+		up := startLiteralRefuser(t)
+		paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+		c, r := dialProxy(t, paddr)
+		io.WriteString(c, "a1 LOGIN alice {8}\r\n")
+		readClientTo(t, r, "a1 NO", out)
+		io.WriteString(c, "a2 NOOP\r\n")
+		readClientTo(t, r, "a2 OK NOOP completed", out)
+		c.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, r)
+		trace := out.String()
+		for _, want := range []string{"C: a2 NOOP\n", "S: a2 OK NOOP completed\n"} {
+			if !strings.Contains(trace, want) {
+				t.Errorf("the trace lacks %q:\n%s", want, shortLines(trace))
+			}
+		}
+	})
+	t.Run("a command the literal's length", func(t *testing.T) {
+		up := startLiteralRefuser(t)
+		paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+		c, r := dialProxy(t, paddr)
+		io.WriteString(c, "a1 LOGIN alice {8}\r\n")
+		readClientTo(t, r, "a1 NO", out)
+		io.WriteString(c, "a2 CHECK\r\n") // 8 bytes: as the body would be
+		if l, err := r.ReadString('\n'); !strings.HasPrefix(l, "a2 BAD imapkit proxy: ") {
+			t.Fatalf("the client got %q (%v); want the proxy's tagged BAD; trace:\n%s", l, err, shortLines(out.String()))
+		}
+		io.WriteString(c, "a2 CHECK\r\n") // sent again: relayed
+		readClientTo(t, r, "a2 OK CHECK completed", out)
+		c.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, r)
+		if rec := up.received(); strings.Count(rec, "a2 CHECK") != 1 {
+			t.Errorf("the server got %q; want the second a2 CHECK alone", rec)
+		}
+		if trace := out.String(); strings.Count(trace, "C: a2 CHECK") != 1 {
+			t.Errorf("the trace shows the line the literal's length, or not the second:\n%s", shortLines(trace))
+		}
+	})
+}
