@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // TestProxyEchoAcrossLineEndRedacted: a server echoes a LOGIN's password
@@ -154,5 +161,153 @@ func TestProxyEchoAcrossChallengeLineEndRedacted(t *testing.T) {
 	}
 	if p := response[12:]; strings.Contains(out.String(), p) {
 		t.Errorf("the proxy's output shows %q of the SASL response:\n%s", p, out.String())
+	}
+}
+
+// TestProxyEchoAfterUnprintedLineEndRedacted: a server line whose end the
+// trace does not show, and the next line opening with the rest of a
+// credential whose start was there: a line that does not tokenize from
+// its first byte ("\x01 ... hunter2-corr": relayed unchanged, printed as
+// "[not tokenized: relayed unchanged]" with nothing of its content), and
+// a line that ends in a literal (a LIST's mailbox name, "{14}" and its
+// body: printed "{14 bytes}"). The first left the carry as the line
+// before it had it (settle skipped the edges of an empty printed line),
+// the second carried its printed "{14 bytes}", not the body's bytes: the
+// next line's "ect-horse" showed. Their ends are unseen now, as a cut
+// line's: the next line's start is taken for a credential's rest where
+// it may be one. (The second line reads as a completion out of step:
+// the proxy closes.) Defaults.
+func TestProxyEchoAfterUnprintedLineEndRedacted(t *testing.T) {
+	t.Parallel()
+	const pw = "hunter2-correct-horse"
+	for _, tc := range []struct{ name, first string }{
+		{"not tokenized", "\x01 you sent hunter2-corr"},
+		{"a literal last", "* LIST () \"/\" {14}\r\nx hunter2-corr"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+				if err := hc.Greet("IMAP4rev1"); err != nil {
+					return err
+				}
+				cmd, err := hc.ReadCommand()
+				if err != nil {
+					return nil
+				}
+				if err := hc.Continue("go ahead"); err != nil {
+					return err
+				}
+				if _, err := hc.ReadLiteral(cmd.Literal); err != nil {
+					return err
+				}
+				if _, err := hc.ReadLine(); err != nil {
+					return err
+				}
+				return hc.Lines(tc.first, "ect-horse as your password")
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			nc, br, _, out := proxiedConn(t, srv.Addr())
+			fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
+			if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
+				t.Fatalf("no continuation for the literal: %q %v", l, err)
+			}
+			fmt.Fprintf(nc, "%s\r\n", pw)
+			waitFor(t, out, "connection closed")
+			trace := out.String()
+			if !strings.Contains(trace, "as your password") {
+				t.Fatalf("the server's second line is not in the trace:\n%s", trace)
+			}
+			if strings.Contains(trace, "ect-horse") {
+				t.Errorf("the trace shows \"ect-horse\" of the password:\n%s", trace)
+			}
+		})
+	}
+}
+
+// TestProxyStartTLSRestartsCarry: the server's lines after the STARTTLS
+// handshake are a new stream: its first line does not follow the
+// completion before the handshake on the wire (TLS records do), nor does
+// any echo go on across it. The proxy kept its carry (secretSet.carry)
+// through the switch, as the library's tracer does not (its restart): the
+// STARTTLS completion here ends with the first bytes of the password
+// ("hunter2", in the clear, where anyone on the path may have written
+// them), and the first line over TLS, "* OK still here", opens with what
+// would be its rest ("* OK"): it was printed "*** still here". Defaults.
+func TestProxyStartTLSRestartsCarry(t *testing.T) {
+	t.Parallel()
+	const pw = "hunter2* OK"
+	dir := t.TempDir()
+	srvCfg, _, err := testserver.TLSConfigs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := hostileUpstream(t, func(c *hostile.Conn) error {
+		c.Greet("IMAP4rev1 STARTTLS")
+		cmd, err := c.ReadCommand() // A1 LOGIN alice {n}
+		if err != nil {
+			return err
+		}
+		c.Continue("go ahead")
+		if _, err := c.ReadLiteral(cmd.Literal); err != nil {
+			return err
+		}
+		if _, err := c.ReadLine(); err != nil {
+			return err
+		}
+		c.Reply(cmd.Tag, "OK logged in")
+		if cmd, err = c.ReadCommand(); err != nil { // A2 STARTTLS
+			return err
+		}
+		c.Reply(cmd.Tag, "OK begin TLS hunter2")
+		if err := c.StartTLS(srvCfg); err != nil {
+			return err
+		}
+		if cmd, err = c.ReadCommand(); err != nil { // A3 NOOP
+			return err
+		}
+		c.Lines("* OK still here")
+		return c.Reply(cmd.Tag, "OK done")
+	})
+	certOut := filepath.Join(t.TempDir(), "proxy.pem")
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up, "--ca-file", filepath.Join(dir, "tls", "ca.pem"), "--self-signed", "--cert-out", certOut)
+	pool := x509.NewCertPool()
+	pemBytes, err := os.ReadFile(certOut)
+	if err != nil || !pool.AppendCertsFromPEM(pemBytes) {
+		t.Fatalf("the proxy's certificate: %v", err)
+	}
+	raw, br := dialProxyGreeted(t, addr)
+	fmt.Fprintf(raw, "A1 LOGIN alice {%d}\r\n", len(pw))
+	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "+") {
+		t.Fatalf("LOGIN: %q (%v)", l, err)
+	}
+	fmt.Fprintf(raw, "%s\r\n", pw)
+	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "A1 OK") {
+		t.Fatalf("LOGIN: %q (%v)", l, err)
+	}
+	io.WriteString(raw, "A2 STARTTLS\r\n")
+	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "A2 OK") {
+		t.Fatalf("STARTTLS: %q (%v)", l, err)
+	}
+	c := tls.Client(raw, &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+	if err := c.Handshake(); err != nil {
+		t.Fatalf("the client's handshake: %v\ntrace:\n%s", err, out.String())
+	}
+	tr := bufio.NewReader(c)
+	io.WriteString(c, "A3 NOOP\r\n")
+	for {
+		l, err := tr.ReadString('\n')
+		if err != nil {
+			t.Fatalf("NOOP: %v\ntrace:\n%s", err, out.String())
+		}
+		if strings.HasPrefix(l, "A3 ") {
+			break
+		}
+	}
+	waitFor(t, out, "S: A3 OK done")
+	if trace := out.String(); !strings.Contains(trace, "S: * OK still here\n") {
+		t.Errorf("the first line over TLS is not printed whole:\n%s", trace)
 	}
 }

@@ -61,6 +61,10 @@ type printer struct {
 	// ended: the line's CR LF was printed (tokens), so the next line
 	// follows it (secretSet.edges).
 	ended bool
+	// litEnd: the line's content ends with a literal (printed "{N
+	// bytes}"), whose body, relayed unprinted, is the line's true end:
+	// for the carry its end is unseen, as a cut line's (settle).
+	litEnd bool
 	// own: a line of the proxy's own (traceOwn): redacted, but not one
 	// of the server's stream of lines, whose carry (secretSet.edges) it
 	// leaves alone; it is printed from the client's direction.
@@ -87,7 +91,7 @@ func (p *printer) begin(sasl bool, command string) {
 	if redactedCommand(command) {
 		p.secretFrom, p.spacedFrom = 3, 3
 	}
-	p.cut, p.settled, p.ended = false, false, false
+	p.cut, p.settled, p.ended, p.litEnd = false, false, false, false
 	clear(p.past) // (settle's, but for a line never settled)
 	p.past = p.past[:0]
 	p.slack = 0
@@ -107,7 +111,11 @@ func (p *printer) settle() {
 		return
 	}
 	p.settled = true
-	if p.redact != nil && len(p.buf) > len(p.prefix) {
+	// (A line printed empty too: one that does not tokenize from its
+	// first byte, relayed unprinted, whose end is unseen. Skipped before
+	// stop 60, it left the carry of the line before it for the line
+	// after: TestProxyEchoAfterUnprintedLineEndRedacted.)
+	if p.redact != nil && len(p.buf) >= len(p.prefix) {
 		// The content after the prefix: a credential across the cut
 		// is there in part, which a search for whole credentials
 		// would not find; redactEdges with cut leaves it out. A
@@ -117,7 +125,14 @@ func (p *printer) settle() {
 		body := p.buf[len(p.prefix):]
 		var head, tail int
 		if !p.own {
-			head, tail = p.redact.edges(body, p.ended && !p.cut)
+			// A line whose end the printed line does not show is cut
+			// for the carry: its content ends unprinted (a literal's
+			// body last, litEnd; a line that does not tokenize, not
+			// ended), and the next line's start is taken for the rest of
+			// a credential where it may be one. With a literal last, the
+			// printed "{N bytes}" was carried before stop 60, not the
+			// body's end.
+			head, tail = p.redact.edges(body, p.ended && !p.cut && !p.litEnd)
 			if (p.cut || p.sasl) && p.ended && p.past != nil {
 				// The line's end past the cut, or the line printed as
 				// SASL data: a credential across its line end that began
@@ -129,7 +144,7 @@ func (p *printer) settle() {
 		p.past = p.past[:0]
 		r := p.redact.redactEdges(body, head, tail, p.cut)
 		was := len(p.buf)
-		if len(r) > 0 && &r[0] == &body[0] {
+		if len(r) > 0 && len(body) > 0 && &r[0] == &body[0] {
 			p.buf = p.buf[:len(p.prefix)+len(r)] // body itself, or a cut of it
 		} else {
 			p.buf = append(p.buf[:len(p.prefix)], r...)
@@ -246,6 +261,7 @@ func (p *printer) tokens(line []wire.Token) {
 			continue
 		}
 		p.secretLit = false
+		p.litEnd = tok.Kind == wire.KindLiteral
 		p.inWord = true
 		if p.client && (p.word < 2 || p.spaced < 2) && tok.Kind == wire.KindAtom && redactedCommand(strings.ToUpper(string(tok.Bytes()))) {
 			// Whichever word the server takes for the command (as a

@@ -100,6 +100,10 @@ func (ss *secretSet) forget() {
 	ss.carry.Zero()
 }
 
+// restart empties the carry (zeroed) at a new stream of server lines (the
+// STARTTLS handshake's end): its first line follows no line before.
+func (ss *secretSet) restart() { ss.carry.Zero() }
+
 // longest returns the length of the longest form of a credential recorded.
 func (ss *secretSet) longest() int { return ss.s().Longest() }
 

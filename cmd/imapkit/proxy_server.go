@@ -431,6 +431,14 @@ func (ps *proxySession) switchTLS(ctx context.Context, tk *wire.Tokenizer) bool 
 		return false
 	}
 	ps.logf("* STARTTLS: TLS on both sides")
+	// The server's lines over TLS are a stream of their own: the first
+	// does not follow the completion before the handshake (TLS records
+	// do), and no echo goes on across the switch. The carry of the
+	// last line in the clear (where anyone on the path may have written)
+	// redacted the first line's start where it read as a credential's
+	// rest ("*** still here"): kept through the switch before stop 60,
+	// as the library's tracer does not keep its own (its restart).
+	ps.secrets.restart()
 	ps.mu.Lock()
 	ps.client, ps.server = nc, ns
 	ps.mu.Unlock()
