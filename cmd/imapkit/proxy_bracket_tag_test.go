@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imapkit/imapkit/wire"
 )
 
 // TestProxyBracketFirstTagLiteral: Dovecot takes "[a" for a tag (an
@@ -82,5 +84,32 @@ func TestProxyBracketTagRefusedTagged(t *testing.T) {
 				t.Errorf("the server got %q; want only a2's NOOP", got)
 			}
 		})
+	}
+}
+
+// TestBracketTagGrammar: bracketTag takes a first word for the client's
+// tag where RFC 9051 has one with a "]" in it (ASTRING-CHARs, "+" not
+// among them), ended by a space in the piece, and no longer than maxTag:
+// nothing else is echoed as a tag.
+func TestBracketTagGrammar(t *testing.T) {
+	for _, c := range []struct{ line, tag string }{
+		{"a]1 NOOP\r\n", "a]1"},
+		{"] NOOP\r\n", "]"},
+		{"a[1] NOOP\r\n", "a[1]"},
+		{"a1 NOOP\r\n", ""},   // no "]": the Dialog's own tag
+		{"a]+1 NOOP\r\n", ""}, // "+" is no tag's
+		{"a]%1 NOOP\r\n", ""},
+		{"a]1\r\n", ""}, // no space after it
+		{"a]\"x\" NOOP\r\n", ""},
+		{strings.Repeat("]", maxTag) + " NOOP\r\n", strings.Repeat("]", maxTag)},
+		{strings.Repeat("]", maxTag+1) + " NOOP\r\n", ""},
+	} {
+		line, err := wire.NewTokenizer(strings.NewReader(c.line), &wire.TokenizerOptions{Commands: true}).AppendUntilLiteral(nil)
+		if err != nil {
+			t.Fatalf("%.40q: %v", c.line, err)
+		}
+		if got := bracketTag(line); got != c.tag {
+			t.Errorf("bracketTag(%.40q) = %.40q; want %.40q", c.line, got, c.tag)
+		}
 	}
 }
