@@ -1,0 +1,61 @@
+package redact
+
+import (
+	"bytes"
+	"testing"
+)
+
+// benchLines are server lines of an ordinary session, as a trace reads
+// them (line ends apart).
+var benchLines = [][]byte{
+	[]byte("* 12 FETCH (UID 4012 FLAGS (\\Seen) INTERNALDATE \"07-Dec-2026 13:40:09 +0000\" RFC822.SIZE 4521)"),
+	[]byte("* OK [UIDNEXT 4013] Predicted next UID"),
+	[]byte("* 13 EXISTS"),
+	[]byte("A12 OK Fetch completed (0.001 + 0.000 secs)."),
+	[]byte("* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Messages\""),
+	[]byte("A13 NO [ALREADYEXISTS] Mailbox already exists"),
+}
+
+// BenchmarkEdgesLine measures what a line of a trace costs the
+// redaction: Edges, then RedactEdges, a line at a time over ordinary
+// lines, with a password and its PLAIN response kept (plain), and with a
+// password that holds two line breaks (crlf).
+func BenchmarkEdgesLine(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		secrets []string
+	}{
+		{"plain", []string{"hunter2-correct", "AHVzZXIAaHVudGVyMi1jb3JyZWN0"}},
+		{"crlf", []string{"pass\r\nword\r\nmore-secret", "AHVzZXIAcGFzcw0Kd29yZA0KbW9yZS1zZWNyZXQ="}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var x Set
+			for _, s := range c.secrets {
+				x.AddString(s)
+			}
+			var carry Carry
+			crlf := []byte("\r\n")
+			i := 0
+			for b.Loop() {
+				line := benchLines[i%len(benchLines)]
+				i++
+				head, tail := x.Edges(&carry, line, crlf)
+				x.RedactEdges(line, head, tail, false)
+			}
+		})
+	}
+	b.Run("longToken", func(b *testing.B) {
+		var x Set
+		x.Add(bytes.Repeat([]byte("eyJhbGciOiJSUzI1NiJ9"), 75)) // 1,500 bytes
+		x.AddString("hunter2-correct")
+		var carry Carry
+		crlf := []byte("\r\n")
+		i := 0
+		for b.Loop() {
+			line := benchLines[i%len(benchLines)]
+			i++
+			head, tail := x.Edges(&carry, line, crlf)
+			x.RedactEdges(line, head, tail, false)
+		}
+	})
+}
