@@ -33,8 +33,12 @@ const minEdge = 2
 // seen. The zero Carry is a stream's start. It holds the server's bytes
 // (maybe part of an echoed credential): Zero zeroes them.
 type Carry struct {
-	b   []byte // the line's last bytes, then its line end
-	end int    // how many of b's last bytes are the line end
+	// b is the line's last bytes, then its line end; when all of the
+	// line and its end are inside a form's start, the lines before's
+	// part of that start before them (carryBack).
+	b    []byte
+	end  int // how many of b's last bytes are the line end
+	last int // how many bytes before the line end are the line's own
 	// unseen: the line before was cut short (Edges' end nil), its end
 	// not seen: the next line's start is taken for a credential's rest
 	// where it may be one (startHead).
@@ -44,7 +48,7 @@ type Carry struct {
 // Zero zeroes and lets go what c holds: the stream's start again.
 func (c *Carry) Zero() {
 	clear(c.b[:cap(c.b)])
-	c.b, c.end, c.unseen = nil, 0, false
+	c.b, c.end, c.last, c.unseen = nil, 0, 0, false
 }
 
 // View returns what c holds, a view of its own array: for tests that
@@ -57,7 +61,7 @@ func (c *Carry) View() []byte { return c.b }
 // kept end; Edges after a cut line, before it sets the mark).
 func (c *Carry) Clear() {
 	clear(c.b[:cap(c.b)])
-	c.b, c.end, c.unseen = c.b[:0], 0, false
+	c.b, c.end, c.last, c.unseen = c.b[:0], 0, 0, false
 }
 
 // CarryCut sets c, after a line cut short (Edges with end nil), from
@@ -76,14 +80,15 @@ func (x *Set) CarryCut(c *Carry, last, end []byte) {
 	c.unseen = c.unseen || unseen
 }
 
-// keep sets c to the last n bytes of b then the last n of end, zeroing
-// what it held: the window without the line end needs b's last bytes,
-// the joined one the last of b and end together (a suffix of c.b either
-// way).
-func (c *Carry) keep(b, end []byte, n int) {
+// keep sets c to older, then the last n bytes of b, then the last n of
+// end, zeroing what it held: the window without the line end needs b's
+// last bytes, the joined one the last of b and end together (a suffix of
+// c.b either way), and older is the lines before's part of a form's
+// start that holds all of b and end (carryBack; not a view of c.b).
+func (c *Carry) keep(older, b, end []byte, n int) {
 	end = end[max(0, len(end)-n):]
 	b = b[max(0, len(b)-n):]
-	if need := len(b) + len(end); cap(c.b) < need || cap(c.b) > 4*need+64 {
+	if need := len(older) + len(b) + len(end); cap(c.b) < need || cap(c.b) > 4*need+64 {
 		// Grown to twice, not a line at a time; let go when four times
 		// too long (the line that grew it was at least that long).
 		grown := min(max(need, 2*cap(c.b)), 2*need+64)
@@ -91,9 +96,21 @@ func (c *Carry) keep(b, end []byte, n int) {
 		c.b = make([]byte, 0, grown)
 	}
 	clear(c.b[:cap(c.b)])
-	c.b = append(append(c.b[:0], b...), end...)
-	c.end, c.unseen = len(end), false
+	c.b = append(append(append(c.b[:0], older...), b...), end...)
+	c.end, c.last, c.unseen = len(end), len(b), false
 }
+
+// carryBack bounds how many bytes of the lines before a line of n bytes
+// (its line end with them) its carry keeps, where the line and its end
+// lie inside a form's start that began before it (a credential with two
+// line breaks or more, echoed as sent): 64, and 16 a byte of the line.
+// Each line's search looks at the carry again, so that a line of one
+// byte after a carry of a whole long credential would cost the
+// credential's length; bounded so, a line costs at most 16 times the
+// line before's bytes, and 64 more. A form's start longer than that
+// across lines that short (a credential over 64 bytes broken into
+// lines of a byte or two) is carried only in its last part.
+func carryBack(n int) int { return 64 + 16*n }
 
 // Edges reports how many of b's first bytes (head) and of its last bytes
 // (tail) are a part of a credential that b holds only in part: one that
@@ -110,12 +127,17 @@ func (c *Carry) keep(b, end []byte, n int) {
 // where it is an end of a form, minEdge bytes or more (as
 // RedactLineStart's, at a cost of at most its length a form).
 //
-// Only the line before is carried: a credential over three lines or more
-// (two line breaks in it) has the part after its second shown. The cost
-// is linear in the two lines' lengths: each form is looked for in a
-// window of at most its length less one byte on either side of each edge
-// (occurrences, partialSuffix), never in more than the line before and b
-// hold.
+// A line that lies wholly inside a form's start with its line end (a
+// credential with two line breaks or more, echoed as sent) is carried
+// with the lines before's part of that start, so that the part after
+// the last break is found on the line after, however many lines the
+// credential is over: at most carryBack(len(b)+len(end)) bytes of the
+// lines before are carried so (a long credential broken into lines of a
+// byte or two is carried in its last part). The cost is linear in the
+// stream: each form is looked for in a window of at most its length less
+// one byte on either side of each edge (occurrences, partialSuffix),
+// never in more than the carry and b hold, and the carry is at most 64
+// bytes more than 17 times the line before's length.
 func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	if !x.Any() {
 		c.Zero()
@@ -123,36 +145,69 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	defer x.letGoWin()
 	n := x.longest - 1
 	cut := end == nil
-	nosep := c.b[:len(c.b)-c.end]
-	keep := 0
 	if c.unseen {
 		head = x.startHeadLocked(b, false)
 	}
-	for _, sec := range x.list {
-		for i, s := range sec.forms {
-			h, t, k := x.edgesForm(c.b, nosep, b, end, s, sec.in[i], cut, sec.open, minEdge)
-			head, tail, keep = max(head, h), max(tail, t), max(keep, k)
-		}
-	}
-	x.letGoTable()
-	clear(x.win[:cap(x.win)])
-	if cap(x.win) > keepWin {
-		x.win = nil
-	}
+	h, t, keep, back := x.edgesLocked(c, b, end, cut, false, minEdge)
+	head, tail = max(head, h), t
 	switch {
 	case n <= 0:
 		c.Zero()
 	case cut:
 		c.Clear() // its array kept for the lines after
 		c.unseen = true
+	case back > 0:
+		// All of b and its end inside a form's start that began on
+		// the lines before: those lines' part of it is kept too (a
+		// credential with a line break after b's).
+		back = min(back, carryBack(len(b)+len(end)))
+		c.keep(x.window(c.b[len(c.b)-back:], nil, nil), b, end, n)
 	default:
 		// Of b, only its end that starts a form: a form across the
 		// next line end starts there.
-		c.keep(b[len(b)-min(keep, len(b)):], end, n)
+		c.keep(nil, b[len(b)-min(keep, len(b)):], end, n)
 	}
 	return min(head, len(b)), min(tail, len(b))
+}
+
+// edgesLocked is Edges' search for every form (under mu; the table is
+// let go, the window is the caller's to zero): c is the lines before's
+// carry (nil: none), b the line, end its line end (nil when cut),
+// minTail edgesForm's; orLF: the line end may be end's last byte alone
+// (RedactLineEnd's CR LF or LF), for the tail alone. back is how many of the carry's last
+// bytes a form's start that holds all of b and end holds
+// (edgesForm).
+func (x *Set) edgesLocked(c *Carry, b, end []byte, cut, orLF bool, minTail int) (head, tail, keep, back int) {
+	var prev, nosep []byte
+	if c != nil {
+		prev = c.b
+		nosep = c.b[len(c.b)-c.end-c.last : len(c.b)-c.end]
+	}
+	for _, sec := range x.list {
+		for i, s := range sec.forms {
+			h, t, k, bk := x.edgesForm(prev, nosep, b, end, s, sec.in[i], cut, sec.open, minTail)
+			head, tail, keep, back = max(head, h), max(tail, t), max(keep, k), max(back, bk)
+			if orLF && holds(sec.in[i], '\n') {
+				// The line end a bare LF: its part only a form
+				// with an LF has.
+				_, t, _, _ = x.edgesForm(prev, nosep, b, end[len(end)-1:], s, sec.in[i], cut, sec.open, minTail)
+				tail = max(tail, t)
+			}
+		}
+	}
+	x.letGoTable()
+	return head, tail, keep, back
+}
+
+// letGoWin zeroes Edges' window, and lets it go when long (under mu).
+func (x *Set) letGoWin() {
+	clear(x.win[:cap(x.win)])
+	if cap(x.win) > keepWin {
+		x.win = nil
+	}
 }
 
 // keepWin is the most bytes of window Edges keeps from one line to the
@@ -170,10 +225,10 @@ const keepWin = 4 << 10
 // minTail: the fewest bytes of a start of s that b ends with, without
 // the line end, that count for tail (minEdge; minTextEdge for
 // RedactLineEnd).
-func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool, minTail int) (head, tail, keep int) {
+func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool, minTail int) (head, tail, keep, back int) {
 	m := len(s)
 	if m < 2 {
-		return 0, 0, 0
+		return 0, 0, 0, 0
 	}
 	// An occurrence across the line before's end: its start in the
 	// window's carry part, its end in b's first m-1 bytes.
@@ -203,7 +258,7 @@ func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open b
 		crossing(nosep)
 	}
 	if cut {
-		return head, tail, 0
+		return head, tail, 0, 0
 	}
 	// An occurrence across b's own end, into its line end, and the
 	// start of one at the end of b and its line end: the window holds
@@ -225,6 +280,11 @@ func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open b
 		if k := x.partialSuffixLocked(w, s) - len(end); partial && k > 0 {
 			tail = max(tail, min(k, len(bt)))
 			keep = max(keep, min(k, len(bt)))
+			if k > len(b) {
+				// It began on the lines before (b, shorter than
+				// s, is bt): their part of it is carried too.
+				back = k - len(b)
+			}
 		}
 	}
 	pt = nosep[max(0, len(nosep)-(m-1-len(bt))):]
@@ -238,7 +298,7 @@ func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open b
 			tail = max(tail, min(k, len(bt)))
 		}
 	}
-	return head, tail, keep
+	return head, tail, keep, back
 }
 
 // window returns a, b and c joined in x.win (under mu; zeroed by Edges).
@@ -298,24 +358,9 @@ func (x *Set) RedactLineEnd(b []byte) []byte {
 	if !x.Any() {
 		return b
 	}
-	tail := 0
 	x.mu.Lock()
-	for _, sec := range x.list {
-		for i, s := range sec.forms {
-			_, t, _ := x.edgesForm(nil, nil, b, crlf, s, sec.in[i], false, sec.open, minTextEdge)
-			tail = max(tail, t)
-			if holds(sec.in[i], '\n') {
-				// A bare LF's part: only a form with an LF has one.
-				_, t, _ = x.edgesForm(nil, nil, b, crlf[1:], s, sec.in[i], false, sec.open, minTextEdge)
-				tail = max(tail, t)
-			}
-		}
-	}
-	x.letGoTable()
-	clear(x.win[:cap(x.win)])
-	if cap(x.win) > keepWin {
-		x.win = nil
-	}
+	_, tail, _, _ := x.edgesLocked(nil, b, crlf, false, true, minTextEdge)
+	x.letGoWin()
 	x.mu.Unlock()
 	return x.RedactEdges(b, 0, tail, false)
 }
