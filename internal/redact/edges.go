@@ -23,7 +23,15 @@ package redact
 // 4.4 to 5.9% at 1; of their lines, 0.06 to 0.1% have an end redacted. A
 // part that holds the line end itself (a credential with a line break,
 // echoed as sent) is taken whatever its length: no other line ends with
-// it.
+// it. So is a line that lies inside a form's start with the lines before
+// joined (an echo broken into three pieces or more, Edges): over the
+// 1,425 server lines of the codec's, session's and commands'
+// transcripts, as streams, with five passwords and their PLAIN responses,
+// that redacts none. A line taken alone for a piece of a credential
+// whatever its length (no line before leading into it) was measured and
+// left: it redacted "hi" for "sunshine2024" (1 of the 7,125), would
+// redact a bare "+" continuation for a PLAIN response whose base64 holds
+// a '+', and costs each form's length a line, not the line's.
 const minEdge = 2
 
 // Carry is what a stream of lines carries from one line to the next for
@@ -39,6 +47,15 @@ type Carry struct {
 	b    []byte
 	end  int // how many of b's last bytes are the line end
 	last int // how many bytes before the line end are the line's own
+	// joined, when all of the line lies inside a form's start with the
+	// lines before joined without their line ends (a server that broke
+	// its echo into three pieces or more), is that start's end (its
+	// last carryBack bytes before the line's and the line's): a view of
+	// the Set's own form, which those bytes of the stream are, not a
+	// copy of the server's (Zero lets it go; the Set zeroes it with the
+	// credential). Without it, the line's own part of b is the lines
+	// joined's end.
+	joined []byte
 	// unseen: the line before was cut short (Edges' end nil), its end
 	// not seen: the next line's start is taken for a credential's rest
 	// where it may be one (startHead).
@@ -48,7 +65,7 @@ type Carry struct {
 // Zero zeroes and lets go what c holds: the stream's start again.
 func (c *Carry) Zero() {
 	clear(c.b[:cap(c.b)])
-	c.b, c.end, c.last, c.unseen = nil, 0, 0, false
+	c.b, c.joined, c.end, c.last, c.unseen = nil, nil, 0, 0, false
 }
 
 // View returns what c holds, a view of its own array: for tests that
@@ -61,7 +78,7 @@ func (c *Carry) View() []byte { return c.b }
 // kept end; Edges after a cut line, before it sets the mark).
 func (c *Carry) Clear() {
 	clear(c.b[:cap(c.b)])
-	c.b, c.end, c.last, c.unseen = c.b[:0], 0, 0, false
+	c.b, c.joined, c.end, c.last, c.unseen = c.b[:0], nil, 0, 0, false
 }
 
 // CarryCut sets c, after a line cut short (Edges with end nil), from
@@ -81,11 +98,12 @@ func (x *Set) CarryCut(c *Carry, last, end []byte) {
 }
 
 // keep sets c to older, then the last n bytes of b, then the last n of
-// end, zeroing what it held: the window without the line end needs b's
-// last bytes, the joined one the last of b and end together (a suffix of
-// c.b either way), and older is the lines before's part of a form's
-// start that holds all of b and end (carryBack; not a view of c.b).
-func (c *Carry) keep(older, b, end []byte, n int) {
+// end, zeroing what it held, and joined to joined: the window without
+// the line end needs b's last bytes, the joined one the last of b and
+// end together (a suffix of c.b either way); older is the lines
+// before's part of a form's start that holds all of b and end
+// (carryBack; not a view of c.b).
+func (c *Carry) keep(older, joined, b, end []byte, n int) {
 	end = end[max(0, len(end)-n):]
 	b = b[max(0, len(b)-n):]
 	if need := len(older) + len(b) + len(end); cap(c.b) < need || cap(c.b) > 4*need+64 {
@@ -97,13 +115,15 @@ func (c *Carry) keep(older, b, end []byte, n int) {
 	}
 	clear(c.b[:cap(c.b)])
 	c.b = append(append(append(c.b[:0], older...), b...), end...)
-	c.end, c.last, c.unseen = len(end), len(b), false
+	c.end, c.last, c.joined, c.unseen = len(end), len(b), joined, false
 }
 
 // carryBack bounds how many bytes of the lines before a line of n bytes
 // (its line end with them) its carry keeps, where the line and its end
 // lie inside a form's start that began before it (a credential with two
-// line breaks or more, echoed as sent): 64, and 16 a byte of the line.
+// line breaks or more, echoed as sent), or the line alone with the lines
+// before joined (an echo broken into three pieces or more): 64, and 16 a
+// byte of the line.
 // Each line's search looks at the carry again, so that a line of one
 // byte after a carry of a whole long credential would cost the
 // credential's length; bounded so, a line costs at most 16 times the
@@ -131,13 +151,18 @@ func carryBack(n int) int { return 64 + 16*n }
 // credential with two line breaks or more, echoed as sent) is carried
 // with the lines before's part of that start, so that the part after
 // the last break is found on the line after, however many lines the
-// credential is over: at most carryBack(len(b)+len(end)) bytes of the
-// lines before are carried so (a long credential broken into lines of a
-// byte or two is carried in its last part). The cost is linear in the
-// stream: each form is looked for in a window of at most its length less
-// one byte on either side of each edge (occurrences, partialSuffix),
-// never in more than the carry and b hold, and the carry is at most 64
-// bytes more than 17 times the line before's length.
+// credential is over; and so is a line that lies wholly inside a form's
+// start with the lines before joined without their line ends (a server
+// that broke its echo into three pieces or more: each piece after the
+// first is redacted whatever its length, the last as a crossing, the
+// first from minEdge bytes). At most carryBack(len(b)+len(end)) bytes of
+// the lines before are carried so (a long credential broken into lines
+// of a byte or two is carried in its last part). The cost is linear in
+// the stream: each form is looked for in a window of at most its length
+// less one byte on either side of each edge (occurrences,
+// partialSuffix), never in more than the carry and b hold, and the
+// carry is at most 64 bytes more than 17 times the line before's
+// length.
 func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	if !x.Any() {
 		c.Zero()
@@ -151,7 +176,7 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	if c.unseen {
 		head = x.startHeadLocked(b, false)
 	}
-	h, t, keep, back := x.edgesLocked(c, b, end, cut, false, minEdge)
+	h, t, keep, back, nback, jform := x.edgesLocked(c, b, end, cut, false, minEdge)
 	head, tail = max(head, h), t
 	switch {
 	case n <= 0:
@@ -159,16 +184,23 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	case cut:
 		c.Clear() // its array kept for the lines after
 		c.unseen = true
-	case back > 0:
-		// All of b and its end inside a form's start that began on
+	case back > 0 || nback > 0:
+		// All of b (and its end) inside a form's start that began on
 		// the lines before: those lines' part of it is kept too (a
-		// credential with a line break after b's).
+		// credential with a line break after b's, or an echo the
+		// server broke there again).
 		back = min(back, carryBack(len(b)+len(end)))
-		c.keep(x.window(c.b[len(c.b)-back:], nil, nil), b, end, n)
+		var joined []byte
+		if nback > 0 {
+			// The form's start is those bytes of the stream.
+			k := nback + len(b)
+			joined = jform[k-min(k, len(b)+carryBack(len(b))) : k]
+		}
+		c.keep(x.window(c.b[len(c.b)-back:], nil, nil), joined, b, end, n)
 	default:
 		// Of b, only its end that starts a form: a form across the
 		// next line end starts there.
-		c.keep(nil, b[len(b)-min(keep, len(b)):], end, n)
+		c.keep(nil, nil, b[len(b)-min(keep, len(b)):], end, n)
 	}
 	return min(head, len(b)), min(tail, len(b))
 }
@@ -177,29 +209,35 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 // let go, the window is the caller's to zero): c is the lines before's
 // carry (nil: none), b the line, end its line end (nil when cut),
 // minTail edgesForm's; orLF: the line end may be end's last byte alone
-// (RedactLineEnd's CR LF or LF), for the tail alone. back is how many of the carry's last
-// bytes a form's start that holds all of b and end holds
-// (edgesForm).
-func (x *Set) edgesLocked(c *Carry, b, end []byte, cut, orLF bool, minTail int) (head, tail, keep, back int) {
+// (RedactLineEnd's CR LF or LF), for the tail alone. back and nback are
+// how many of the carry's last bytes, with their line ends (c.b) and
+// without (the lines joined), a form's start that holds all of b holds
+// (edgesForm); jform is the form whose start nback is of.
+func (x *Set) edgesLocked(c *Carry, b, end []byte, cut, orLF bool, minTail int) (head, tail, keep, back, nback int, jform []byte) {
 	var prev, nosep []byte
 	if c != nil {
-		prev = c.b
-		nosep = c.b[len(c.b)-c.end-c.last : len(c.b)-c.end]
+		prev, nosep = c.b, c.joined
+		if nosep == nil {
+			nosep = c.b[len(c.b)-c.end-c.last : len(c.b)-c.end]
+		}
 	}
 	for _, sec := range x.list {
 		for i, s := range sec.forms {
-			h, t, k, bk := x.edgesForm(prev, nosep, b, end, s, sec.in[i], cut, sec.open, minTail)
+			h, t, k, bk, nk := x.edgesForm(prev, nosep, b, end, s, sec.in[i], cut, sec.open, minTail)
 			head, tail, keep, back = max(head, h), max(tail, t), max(keep, k), max(back, bk)
+			if nk > nback {
+				nback, jform = nk, s
+			}
 			if orLF && holds(sec.in[i], '\n') {
 				// The line end a bare LF: its part only a form
 				// with an LF has.
-				_, t, _, _ = x.edgesForm(prev, nosep, b, end[len(end)-1:], s, sec.in[i], cut, sec.open, minTail)
+				_, t, _, _, _ = x.edgesForm(prev, nosep, b, end[len(end)-1:], s, sec.in[i], cut, sec.open, minTail)
 				tail = max(tail, t)
 			}
 		}
 	}
 	x.letGoTable()
-	return head, tail, keep, back
+	return head, tail, keep, back, nback, jform
 }
 
 // letGoWin zeroes Edges' window, and lets it go when long (under mu).
@@ -215,9 +253,13 @@ func (x *Set) letGoWin() {
 const keepWin = 4 << 10
 
 // edgesForm is Edges for one form s (under mu), which holds the bytes in
-// in: prev is the line before's end with its line end, nosep without it.
-// keep is how many of b's last bytes start s, with b's line end or
-// without it: where an occurrence across that line end would start.
+// in: prev is the carry, the lines before's end with their line ends,
+// nosep the same lines joined without them (Carry.joined, or the line
+// before's own part of prev). keep is how many of b's last bytes start
+// s, with b's line end or without it: where an occurrence across that
+// line end would start; back and nback, how many of prev's and nosep's
+// last bytes a start of s holds with all of b (and end, for back): b
+// lies inside it.
 // Across a line end, only a form that holds the line end's byte it would
 // cross (the LF that ends the line before, the first of b's) is looked
 // for. cut: b was cut short (no tail, no keep); open: s is an open
@@ -225,10 +267,10 @@ const keepWin = 4 << 10
 // minTail: the fewest bytes of a start of s that b ends with, without
 // the line end, that count for tail (minEdge; minTextEdge for
 // RedactLineEnd).
-func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool, minTail int) (head, tail, keep, back int) {
+func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool, minTail int) (head, tail, keep, back, nback int) {
 	m := len(s)
 	if m < 2 {
-		return 0, 0, 0, 0
+		return 0, 0, 0, 0, 0
 	}
 	// An occurrence across the line before's end: its start in the
 	// window's carry part, its end in b's first m-1 bytes.
@@ -258,7 +300,7 @@ func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open b
 		crossing(nosep)
 	}
 	if cut {
-		return head, tail, 0, 0
+		return head, tail, 0, 0, 0
 	}
 	// An occurrence across b's own end, into its line end, and the
 	// start of one at the end of b and its line end: the window holds
@@ -297,8 +339,11 @@ func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open b
 		if k >= minTail {
 			tail = max(tail, min(k, len(bt)))
 		}
+		if k > len(b) {
+			nback = k - len(b) // as back, the lines joined
+		}
 	}
-	return head, tail, keep, back
+	return head, tail, keep, back, nback
 }
 
 // window returns a, b and c joined in x.win (under mu; zeroed by Edges).
@@ -359,7 +404,7 @@ func (x *Set) RedactLineEnd(b []byte) []byte {
 		return b
 	}
 	x.mu.Lock()
-	_, tail, _, _ := x.edgesLocked(nil, b, crlf, false, true, minTextEdge)
+	_, tail, _, _, _, _ := x.edgesLocked(nil, b, crlf, false, true, minTextEdge)
 	x.letGoWin()
 	x.mu.Unlock()
 	return x.RedactEdges(b, 0, tail, false)

@@ -9,18 +9,19 @@ import (
 
 // bruteEdges is Edges by brute force over the stream before line: before,
 // the lines before prev with their line ends (since a cut one, or the
-// stream's start), then prev, the line before, and its line end prevEnd
-// (nil at a stream's start): the bytes of line that a form crosses into
-// from the lines before, with their line ends as sent, or from prev
-// without its line end between (for forms of minEdge bytes or more), or
-// crosses out of into end, or that end with end a start of a form (the
-// stream before with its line ends, then line); or, without end, a start
-// of minTail bytes or more (prev and line: minEdge for Edges,
-// minTextEdge for RedactLineEnd). It returns them as a mark a byte.
+// stream's start), joined, the same lines without their line ends, then
+// prev, the line before, and its line end prevEnd (nil at a stream's
+// start): the bytes of line that a form crosses into from the lines
+// before, with their line ends as sent, or without any of them (the
+// echo broken at each: for forms of minEdge bytes or more), or crosses
+// out of into end, or that end with end a start of a form (the stream
+// before with its line ends, then line); or, without end, a start of
+// minTail bytes or more (the lines before and line joined: minEdge for
+// Edges, minTextEdge for RedactLineEnd). It returns them as a mark a byte.
 // prevEnd nil after a prev: the line before was cut (its end not seen),
 // and line's start is marked where it is an end of a form (minEdge bytes
 // or more); end nil: line is cut, and only its start is marked.
-func bruteEdges(forms [][]byte, before, prev, prevEnd, line, end []byte, minTail int) []bool {
+func bruteEdges(forms [][]byte, before, joined, prev, prevEnd, line, end []byte, minTail int) []bool {
 	mark := make([]bool, len(line))
 	set := func(from, to int) {
 		for i := max(from, 0); i < min(to, len(line)); i++ {
@@ -49,12 +50,12 @@ func bruteEdges(forms [][]byte, before, prev, prevEnd, line, end []byte, minTail
 				}
 			}
 		}
-		before, prev = nil, nil // nothing of it carried
+		before, joined, prev = nil, nil, nil // nothing of it carried
 	} else if prev != nil {
 		cross(append(append(append([]byte(nil), before...), prev...), prevEnd...), false)
-		cross(prev, true)
+		cross(append(append([]byte(nil), joined...), prev...), true)
 	} else {
-		before = nil
+		before, joined = nil, nil
 	}
 	if end == nil {
 		return mark
@@ -74,7 +75,7 @@ func bruteEdges(forms [][]byte, before, prev, prevEnd, line, end []byte, minTail
 		if k := brutePartial(z, s) - len(end); k > 0 {
 			set(len(line)-k, len(line))
 		}
-		nz := append(append([]byte(nil), prev...), line...)
+		nz := append(append(append([]byte(nil), joined...), prev...), line...)
 		if k := brutePartial(nz, s); k >= minTail {
 			set(len(line)-k, len(line))
 		}
@@ -83,21 +84,22 @@ func bruteEdges(forms [][]byte, before, prev, prevEnd, line, end []byte, minTail
 }
 
 // bruteStream follows a stream of lines for bruteEdges: the lines since
-// the last cut one with their line ends (before), the line before and
-// its line end.
-type bruteStream struct{ before, prev, prevEnd []byte }
+// the last cut one with their line ends (before) and without (joined),
+// the line before and its line end.
+type bruteStream struct{ before, joined, prev, prevEnd []byte }
 
 // marks is bruteEdges of line and end after the lines s has seen.
 func (s *bruteStream) marks(forms [][]byte, line, end []byte) []bool {
-	return bruteEdges(forms, s.before, s.prev, s.prevEnd, line, end, minEdge)
+	return bruteEdges(forms, s.before, s.joined, s.prev, s.prevEnd, line, end, minEdge)
 }
 
 // next takes line and end as the line before the next.
 func (s *bruteStream) next(line, end []byte) {
 	if s.prevEnd != nil {
 		s.before = append(append(s.before, s.prev...), s.prevEnd...)
+		s.joined = append(s.joined, s.prev...)
 	} else {
-		s.before = nil // a cut line's end was not seen; or the start
+		s.before, s.joined = nil, nil // a cut line's end was not seen; or the start
 	}
 	s.prev, s.prevEnd = line, end
 }
@@ -189,7 +191,7 @@ func TestRedactLineEdgesAgainstBrute(t *testing.T) {
 		b := bytes.TrimRight(randWord(r, "ab\r", r.IntN(10)), "\r")
 		mark := make([]bool, len(b))
 		for _, end := range []string{"\r\n", "\n"} {
-			for i, m := range bruteEdges(forms, nil, nil, nil, b, []byte(end), minTextEdge) {
+			for i, m := range bruteEdges(forms, nil, nil, nil, nil, b, []byte(end), minTextEdge) {
 				mark[i] = mark[i] || m
 			}
 		}
@@ -258,6 +260,7 @@ func FuzzEdges(f *testing.F) {
 	f.Add("hunter2-correct\r\nhorse", "* OK you sent hunter2-correct\x1f\nhorse is it\r\n", 3)
 	f.Add("pass\r\nword\r\nmore-secret", "* NO pass\r\nword\r\nmore-secret it was\r\n", 5)
 	f.Add("a\nb\nc\nd", "x a\nb\nc\nd y\n", 0)
+	f.Add("hunter2-correct", "* NO h\r\nu\r\nn\r\nt\r\ner2-correct it was\r\n", 7)
 	f.Fuzz(func(t *testing.T, secrets, stream string, budget int) {
 		if len(stream) > 2048 || len(secrets) > 256 {
 			return
@@ -274,7 +277,7 @@ func FuzzEdges(f *testing.F) {
 		var forms [][]byte
 		x.Forms(func(f []byte, _ bool) { forms = append(forms, bytes.Clone(f)) })
 		for _, f := range forms {
-			if len(f) > carryBack(1) && bytes.IndexByte(f, '\n') >= 0 {
+			if len(f) > carryBack(1) {
 				// Its start may be carried only in its last part
 				// over lines of a byte (carryBack), where the brute
 				// force carries all of the stream.
@@ -375,7 +378,8 @@ func TestEdgesCredentialOverThreeLines(t *testing.T) {
 
 // TestEdgesCostLinearLineBreaks: lines of one to three bytes that each go
 // on a credential's start with many line breaks in it (a 12 KiB one,
-// "x\r\n" repeated, then one of LFs alone, each line a lone LF) cost a
+// "x\r\n" repeated, then one of LFs alone, each line a lone LF), or on
+// one with none, broken after each byte (a 12 KiB run of "w"), cost a
 // bounded number of bytes looked at a byte of the stream: the lines
 // before that a start holds are carried (carryBack), at most 64 bytes
 // more than 16 times the line, not all of the credential's start, which
@@ -386,11 +390,15 @@ func TestEdgesCostLinearLineBreaks(t *testing.T) {
 	var x Set
 	x.Add(append(bytes.Repeat([]byte("x\r\n"), 4<<10), 'y'))
 	x.Add(append(bytes.Repeat([]byte("\n"), 8<<10), 'z'))
+	x.Add(append(bytes.Repeat([]byte("w"), 12<<10), 'z'))
 	var c Carry
 	total := 0
-	for i := range 10000 {
+	for i := range 15000 {
 		line, end := []byte("x"), []byte("\r\n")
-		if i >= 5000 {
+		switch {
+		case i >= 10000:
+			line = []byte("w") // an echo broken after each byte
+		case i >= 5000:
 			line, end = nil, []byte("\n")
 		}
 		total += len(line) + len(end)
@@ -401,5 +409,41 @@ func TestEdgesCostLinearLineBreaks(t *testing.T) {
 	}
 	if kept := len(c.b); kept > carryBack(3)+3 {
 		t.Errorf("the carry keeps %d bytes after lines of 1 to 3 bytes", kept)
+	}
+}
+
+// TestEdgesEchoBrokenIntoPieces: a server that breaks its echo of a
+// credential into three pieces or more (a line end after each byte, or a
+// long token folded at a column) has every piece after the first
+// redacted, whatever its length: the lines before that a form's start
+// holds are carried joined (Carry.nb), as with their line ends for a
+// credential that holds them. The first piece, one byte at a line's end,
+// is any byte (minEdge) and shows. Only the line before was carried, a
+// piece of two bytes or more redacted at its line end: the third piece
+// on showed.
+func TestEdgesEchoBrokenIntoPieces(t *testing.T) {
+	tok := "ya29.a0AfB_byC-Kq9vLm2ZxTr0ub4dor3-QzmtRwpk"
+	for _, c := range []struct {
+		secret string
+		lines  []string // each with its line end
+		want   []string // each line redacted
+	}{
+		{"hunter2-correct",
+			[]string{"* NO h\r\n", "u\r\n", "n\r\n", "t\r\n", "er2-correct it was\r\n"},
+			[]string{"* NO h", "***", "***", "***", "*** it was"}},
+		{tok,
+			[]string{"* NO bad token " + tok[:10] + "\r\n", tok[10:20] + "\r\n", tok[20:30] + "\r\n", tok[30:] + " end\r\n"},
+			[]string{"* NO bad token ***", "***", "***", "*** end"}},
+	} {
+		var x Set
+		x.AddString(c.secret)
+		var carry Carry
+		for i, l := range c.lines {
+			line := []byte(strings.TrimRight(l, "\r\n"))
+			head, tail := x.Edges(&carry, line, []byte(l[len(line):]))
+			if got := string(x.RedactEdges(line, head, tail, false)); got != c.want[i] {
+				t.Errorf("secret %q, line %d %q: redacted %q, want %q", c.secret, i, l, got, c.want[i])
+			}
+		}
 	}
 }
