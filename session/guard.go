@@ -587,6 +587,17 @@ func (x *secrets) carryCut(c *redact.Carry, last, end []byte) {
 	x.set.CarryCut(c, last, end)
 }
 
+// carryPart is carryCut where last may be only the end of what the line
+// ended with: the next line's start is also taken for a secret's rest
+// that began before it (redact.Set.CarryPart).
+func (x *secrets) carryPart(c *redact.Carry, last, end []byte) {
+	if !x.any() {
+		c.Zero()
+		return
+	}
+	x.set.CarryPart(c, last, end)
+}
+
 // redactEdges is redact (redactCut when cut) of b with its first head
 // and last tail bytes (edges) redacted too (redact.Set.RedactEdges).
 func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {

@@ -399,11 +399,20 @@ func (t *tracer) keepRaw(b []byte) {
 // bytes>" (the carry held that): a secret that began in that end and
 // goes on past the line end opens the next line with its rest, redacted
 // as after a line that shows its end. Before, history and the trace
-// showed that rest. Only a first part of up to tailLen bytes less the
-// line end is found so.
+// showed that rest. A first part of up to tailLen bytes less the line
+// end is found so whole (any rest); when raw holds only the line's last
+// tailLen bytes, the next line's start is also taken for the rest of one
+// that began before them, from 2 bytes (secrets.carryPart): a literal
+// line's longer first part had its rest shown (a cut line's was found so
+// already, its Edges marking the line's end unseen).
 func (t *tracer) carryRawLocked(last []byte) {
+	part := len(last) >= tailLen
 	last = last[max(0, len(last)-tailLen):]
 	b := trimCRLF(last)
+	if part {
+		t.secrets.carryPart(&t.carry, b, last[len(b):])
+		return
+	}
 	t.secrets.carryCut(&t.carry, b, last[len(b):])
 }
 

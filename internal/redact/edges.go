@@ -97,6 +97,22 @@ func (x *Set) CarryCut(c *Carry, last, end []byte) {
 	c.unseen = c.unseen || unseen
 }
 
+// CarryPart is CarryCut where last may be only the end of what the line
+// ended with (the caller keeps a line's last bytes, and the line was
+// longer): the next line's start is also taken for a credential's rest
+// that began before last, as after a cut line, whether or not the line
+// was cut. The session's tracer calls it after a line that ends in a
+// literal's body the trace shows as "<N bytes>", of which it keeps the
+// last 32 bytes as received: a credential's first part longer than
+// that, sent back as such a literal, had its rest shown at the next
+// line's start.
+func (x *Set) CarryPart(c *Carry, last, end []byte) {
+	x.CarryCut(c, last, end)
+	if x.Any() {
+		c.unseen = true
+	}
+}
+
 // keep sets c to older, then the last n bytes of b, then the last n of
 // end, zeroing what it held, and joined to joined: the window without
 // the line end needs b's last bytes, the joined one the last of b and

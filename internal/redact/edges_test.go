@@ -447,3 +447,25 @@ func TestEdgesEchoBrokenIntoPieces(t *testing.T) {
 		}
 	}
 }
+
+// TestCarryPartMarksNextStart: after CarryPart (a line's kept end, maybe
+// only part of what it ended with, the line not cut), the next line's
+// start is taken for a credential's rest that began before the kept end
+// (2 bytes or more), as after a cut line; after CarryCut of a line that
+// was not cut, it is not (the kept end is all there is).
+func TestCarryPartMarksNextStart(t *testing.T) {
+	var x Set
+	x.AddString("correct-horse-battery-staple-and-more-words-\r\nhorse-battery-staple-rest")
+	line := []byte("horse-battery-staple-rest is wrong")
+	var c Carry
+	x.Edges(&c, []byte("A1 NO bad password {44} <44 bytes>"), []byte("\r\n"))
+	x.CarryPart(&c, []byte("-battery-staple-and-more-words-"), []byte("\r\n"))
+	if head, _ := x.Edges(&c, line, []byte("\r\n")); head != len("horse-battery-staple-rest") {
+		t.Errorf("after CarryPart, Edges(%q) = head %d; want %d", line, head, len("horse-battery-staple-rest"))
+	}
+	x.Edges(&c, []byte("A1 NO bad password {44} <44 bytes>"), []byte("\r\n"))
+	x.CarryCut(&c, []byte("-battery-staple-and-more-words-"), []byte("\r\n"))
+	if head, _ := x.Edges(&c, line, []byte("\r\n")); head != 0 {
+		t.Errorf("after CarryCut of a line not cut, Edges(%q) = head %d; want 0", line, head)
+	}
+}
