@@ -1,5 +1,7 @@
 package redact
 
+import "bytes"
+
 // A server may echo a credential across a line's end: as sent, when the
 // credential holds a line break (a password literal with CR LF in it:
 // the line ends at its LF), or broken in two (a server that folds a long
@@ -433,8 +435,8 @@ var crlf = []byte("\r\n")
 // start redacted too where it is the end of a credential (minEdge bytes
 // or more) or all of b lies inside one: the line after the break of a
 // password echoed across it opens with the password's rest. It costs
-// the length of b and of each form, with copies of them reversed
-// (zeroed): it is for errors, not for every line.
+// the length of b and of each form (inside's search, endPiece): it is
+// for errors, not for every line.
 func (x *Set) RedactLineStart(b []byte) []byte {
 	if !x.Any() || len(b) < minEdge {
 		return x.Redact(b)
@@ -473,12 +475,39 @@ func (x *Set) startHeadLocked(b []byte, inside bool) int {
 }
 
 // endPiece returns the length of the longest start of b that is an end
-// of s but not all of it (under mu): partialSuffix of the two reversed.
+// of s but not all of it (under mu): its candidates compared one by one
+// within a budget linear in b's part, then partialSuffix of the two
+// reversed (copies, zeroed), as partialSuffix's scan and automaton.
 func (x *Set) endPiece(b, s []byte) int {
 	if len(s) < 2 {
 		return 0
 	}
 	n := min(len(b), len(s)-1)
+	// The places of s's last n bytes where b's first byte is, each the
+	// start of a candidate, longest first, compared one by one within a
+	// budget of 16 byte-comparisons a byte of b's part; past it (a
+	// hostile line of near matches), the two reversed, as partialSuffix.
+	budget := partialSuffixQuick + 16*n
+	tail := s[len(s)-n:]
+	for j := 0; j < len(tail); j++ {
+		i := bytes.IndexByte(tail[j:], b[0])
+		if i < 0 {
+			x.work += len(tail) - j
+			return 0
+		}
+		j += i
+		k := len(tail) - j
+		if budget -= k + i; budget < 0 {
+			break
+		}
+		x.work += k + i
+		if bytes.Equal(b[:k], tail[j:]) {
+			return k
+		}
+	}
+	if budget >= 0 {
+		return 0
+	}
 	rb, rs := make([]byte, n), make([]byte, n+1)
 	for i := range n {
 		rb[i] = b[n-1-i]

@@ -58,4 +58,22 @@ func BenchmarkEdgesLine(b *testing.B) {
 			x.RedactEdges(line, head, tail, false)
 		}
 	})
+	b.Run("afterLiteral", func(b *testing.B) {
+		// A FETCH line ending in a literal's body, carried from its
+		// last bytes (CarryPart), then the next line.
+		var x Set
+		x.AddString("hunter2-correct")
+		x.AddString("AHVzZXIAaHVudGVyMi1jb3JyZWN0")
+		var carry Carry
+		crlf := []byte("\r\n")
+		fetch := []byte("* 12 FETCH (UID 4012 BODY[] <4521 bytes>)")
+		last := []byte("d of the message body here.)")
+		for b.Loop() {
+			x.Edges(&carry, fetch, crlf)
+			x.CarryPart(&carry, last, crlf)
+			line := benchLines[0]
+			head, tail := x.Edges(&carry, line, crlf)
+			x.RedactEdges(line, head, tail, false)
+		}
+	})
 }

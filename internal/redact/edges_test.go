@@ -469,3 +469,45 @@ func TestCarryPartMarksNextStart(t *testing.T) {
 		t.Errorf("after CarryCut of a line not cut, Edges(%q) = head %d; want 0", line, head)
 	}
 }
+
+// TestEndPieceAgainstBrute: endPiece, the longest start of b that is an
+// end of s (not all of s), compared one place at a time within a budget
+// and past it by the reversed automaton, against a brute force, over
+// random words and hostile ones (runs of near matches that exhaust the
+// budget, so that both ways are taken), with the work bounded.
+func TestEndPieceAgainstBrute(t *testing.T) {
+	brute := func(b, s []byte) int {
+		for k := min(len(b), len(s)-1); k > 0; k-- {
+			if bytes.Equal(b[:k], s[len(s)-k:]) {
+				return k
+			}
+		}
+		return 0
+	}
+	a := func(n int) string { return strings.Repeat("a", n) }
+	cases := [][2]string{
+		{a(1000) + "x" + a(999), a(5000) + "y"},
+		{a(2000) + "x", "b" + a(3000)},
+		{a(3000), a(3000) + "b" + a(2999)},
+		{a(30) + "c" + a(60) + "q", strings.Repeat(a(60)+"c", 40) + a(30)},
+		{"ab", "xab"},
+		{"", "ab"},
+	}
+	r := rand.New(rand.NewPCG(5, 9))
+	for range 20000 {
+		cases = append(cases, [2]string{string(randWord(r, "ab", r.IntN(12))), string(randWord(r, "ab", 1+r.IntN(12)))})
+	}
+	for _, c := range cases {
+		b, s := []byte(c[0]), []byte(c[1])
+		if len(b) == 0 {
+			continue
+		}
+		var x Set
+		if got, want := x.endPiece(b, s), brute(b, s); got != want {
+			t.Fatalf("endPiece(%.40q, %.40q) = %d; want %d", b, s, got, want)
+		}
+		if n := min(len(b), len(s)); x.work > 64*n+4096 {
+			t.Errorf("endPiece(%.40q, %.40q) looked at %d bytes for %d", b, s, x.work, n)
+		}
+	}
+}
