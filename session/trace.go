@@ -107,6 +107,7 @@ func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture in
 // The marks of a server line in the history ring.
 const (
 	lineCut = 1 << iota // cut at maxTraceLine (or at a shorter capture): shown with "..."
+	lineLF              // its line end a bare LF (CR LF otherwise), for history's edges
 )
 
 // trimCRLF drops the line end (bytes.TrimRight with a cutset costs more
@@ -515,7 +516,7 @@ func (t *tracer) line(dir byte, b []byte) {
 func (t *tracer) serverLocked(line, end []byte, cut bool) {
 	head, tail := t.secrets.edges(&t.carry, line, end)
 	if len(t.ring) > 0 {
-		t.keepServerLocked(line, cut, head, tail)
+		t.keepServerLocked(line, end, cut, head, tail)
 	}
 	if t.w != nil || t.log != nil {
 		red := t.secrets.redactEdges(line, head, tail, cut)
@@ -529,7 +530,7 @@ func (t *tracer) serverLocked(line, end []byte, cut bool) {
 // keepServerLocked keeps a server line in the history ring (serverLocked),
 // with its edges (secrets.edges): redacted with it when it is kept
 // redacted, for history otherwise.
-func (t *tracer) keepServerLocked(line []byte, cut bool, head, tail int) {
+func (t *tracer) keepServerLocked(line, end []byte, cut bool, head, tail int) {
 	var mark byte
 	if len(line) > maxTraceLine || cut {
 		// Kept cut (at maxTraceLine, or at a capture shorter): history
@@ -537,14 +538,16 @@ func (t *tracer) keepServerLocked(line []byte, cut bool, head, tail int) {
 		// secrets sent since; those sent by now are redacted here, over
 		// the window past the cut.
 		mark = lineCut
+	} else if len(end) == 1 {
+		mark = lineLF
 	}
 	var edges uint32
-	if mark != 0 && t.secrets.any() {
+	if mark&lineCut != 0 && t.secrets.any() {
 		w := line[:min(len(line), maxTraceLine+ringSlack)]
 		// The tail in w: none when w is cut before it.
 		tail = max(0, tail-(len(line)-len(w)))
 		line = t.secrets.redactEdges(w, head, tail, cut || len(w) < len(line))
-	} else if mark == 0 {
+	} else if mark&lineCut == 0 {
 		edges = uint32(head)<<16 | uint32(tail)
 	}
 	line = line[:min(len(line), maxTraceLine)]
@@ -557,6 +560,10 @@ func (t *tracer) keepServerLocked(line []byte, cut bool, head, tail int) {
 		t.count++
 	}
 }
+
+// historyCRLF is the line end history supposes a server line had (its
+// LF alone when marked lineLF).
+var historyCRLF = []byte("\r\n")
 
 // ringSlack is how much more than maxTraceLine the ring keeps of a server
 // line, for redaction before the cut.
@@ -607,6 +614,16 @@ func (t *tracer) history() []string {
 	defer t.mu.Unlock()
 	n := min(max(t.count, 0), len(t.ring))
 	out := make([]string, 0, n)
+	// The server's lines in the ring follow one another in the stream
+	// (a client's between them or not): their edges are worked out
+	// again over them, for the secrets sent since each was read, whose
+	// parts across a line end the edges found as it was read could not
+	// hold (TestTracerHistoryEdgesOfSecretSentAfterLines). The first
+	// line's edge with the one before it, and a line's end as received
+	// where the ring shows another (a literal's "<N bytes>"), are those
+	// found as it was read.
+	var carry redact.Carry
+	defer carry.Zero()
 	for i := 0; i < n; i++ {
 		j := (t.next - n + i + len(t.ring)) % len(t.ring)
 		l := t.ring[j]
@@ -619,12 +636,19 @@ func (t *tracer) history() []string {
 			// form (TestTracerHistoryLaterSecretAcrossCut).
 			var b []byte
 			if t.marks[j]&lineCut != 0 {
-				b = t.secrets.redactCut(l)
+				head, _ := t.secrets.edges(&carry, l, nil)
+				b = t.secrets.redactEdges(l, head, 0, true)
 			} else {
 				// Its edges, a secret's parts across its line
-				// ends, were found as it was read.
+				// ends: as found when it was read, and now.
+				end := historyCRLF
+				if t.marks[j]&lineLF != 0 {
+					end = end[1:]
+				}
+				head, tail := t.secrets.edges(&carry, l, end)
 				e := t.edges[j]
-				b = t.secrets.redactEdges(l, int(e>>16), int(e&0xffff), false)
+				head, tail = max(head, int(e>>16)), max(tail, int(e&0xffff))
+				b = t.secrets.redactEdges(l, head, tail, false)
 			}
 			// A line kept cut may be shorter once redacted.
 			cut := len(b) > maxTraceLine || t.marks[j]&lineCut != 0
