@@ -453,8 +453,8 @@ func (x *Set) RedactLineStart(b []byte) []byte {
 // one (under mu; none when b is shorter than minEdge): RedactLineStart's
 // head, and Edges' after a cut line. The end's search costs at most b's
 // length a form; inside's costs each form's length, whatever b's (for
-// errors, not for lines: a line inside a form with its line end after it
-// is a form's end, or a part of one with two line breaks, not carried).
+// errors, not for lines: Edges finds a line inside a form from the lines
+// before it, carried).
 func (x *Set) startHeadLocked(b []byte, inside bool) int {
 	head := 0
 	if len(b) < minEdge {
