@@ -52,8 +52,9 @@ func testIdlePoll(t *testing.T) {
 	// Past the script's QUIET 300ms, which starts when the server has
 	// written A5's OK, so before the client read it: a fixed 100 ms after
 	// the context's end assumed that OK came within the first 50 ms. Wait
-	// until 300 ms after the client read it, and a margin for the server
-	// to see its read deadline pass.
+	// until 300 ms after the client read it, and a margin, on the
+	// bubble's clock; sleepPast then lets the player see its read
+	// deadline pass (synctest.Wait) before A6 goes out.
 	answered.sleepPast(t, 300*time.Millisecond+200*time.Millisecond)
 	err = c.Idle(ctx, &commands.IdleOptions{PollInterval: time.Hour}, func(codec.Response) bool { return true })
 	if !errors.Is(err, session.ErrBad) {
@@ -65,11 +66,20 @@ func testIdlePoll(t *testing.T) {
 }
 
 // lineClock is a session trace that records when the first line starting
-// with prefix was received.
+// with prefix was received, and closes seen then.
 type lineClock struct {
 	prefix string
 	mu     sync.Mutex
 	at     time.Time
+	seen   chan struct{} // closed at the line; made on first use
+}
+
+// seenLocked returns seen, made on first use (under mu).
+func (l *lineClock) seenLocked() chan struct{} {
+	if l.seen == nil {
+		l.seen = make(chan struct{})
+	}
+	return l.seen
 }
 
 func (l *lineClock) Write(b []byte) (int, error) {
@@ -77,25 +87,30 @@ func (l *lineClock) Write(b []byte) (int, error) {
 	defer l.mu.Unlock()
 	if l.at.IsZero() && strings.HasPrefix(string(b), l.prefix) {
 		l.at = time.Now()
+		close(l.seenLocked())
 	}
 	return len(b), nil
 }
 
-// sleepPast waits for the line (up to 10 s: it may come after the
-// command's context ended) and sleeps until d after it came.
+// sleepPast waits for the line (it may come after the command's context
+// ended; a minute of the bubble's clock bounds a hang), then until d
+// after it came, then (synctest.Wait) until every other goroutine of the
+// bubble, the script's player among them, has done what that instant let
+// it do. It runs in a synctest bubble: the line is an event, d passes on
+// the bubble's clock.
 func (l *lineClock) sleepPast(t *testing.T, d time.Duration) {
 	t.Helper()
-	var at time.Time
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		l.mu.Lock()
-		at = l.at
-		l.mu.Unlock()
-		if !at.IsZero() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q line in the trace after 10 s", l.prefix)
-		}
+	l.mu.Lock()
+	seen := l.seenLocked()
+	l.mu.Unlock()
+	select {
+	case <-seen:
+	case <-time.After(time.Minute):
+		t.Fatalf("no %q line in the trace after a minute", l.prefix)
 	}
+	l.mu.Lock()
+	at := l.at
+	l.mu.Unlock()
 	time.Sleep(time.Until(at.Add(d)))
+	synctest.Wait()
 }
