@@ -45,8 +45,9 @@ import (
 // stall timeout cuts the handshake at 60 s, named so).
 //
 // It runs in a testing/synctest bubble, with the defaults as they are
-// (no StallSpeed): the caller's deadline at 35 s, the end of the wait at
-// 40 s, the stall timeout at 60 s, the handshake's bound at 65 s, all on
+// (no StallSpeed): the caller's deadline at 35 s, the stall timeout at
+// 60 s, the handshake's bound at 65 s, the session's end waited for
+// (Done, a bound of two stall timeouts against a hang), all on
 // the bubble's clock, which moves only when every goroutine waits, so
 // the order of the events is exact however loaded the machine, and the
 // test takes milliseconds (it ran the stall clock 10 times faster on the
@@ -78,10 +79,14 @@ func TestStartTLSDeadlineCalledStall(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), d)
 		defer cancel()
 		serr := s.StartTLS(ctx, cliCfg)
-		// The session's end comes with the handshake's.
-		deadline := time.Now().Add(5 * time.Second)
-		for s.Err() == nil && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+		// The session's end comes with the handshake's: at the caller's
+		// deadline with the fault, at the stall timeout without it.
+		// Waited for as an event (Done), up to twice the stall timeout
+		// of the bubble's clock, a bound on a hang.
+		select {
+		case <-s.Done():
+		case <-time.After(2 * session.DefaultStallTimeout):
+			t.Fatalf("the session still runs %v after the start, StartTLS: %v", time.Since(start), serr)
 		}
 		end := s.Err()
 		seen := time.Since(start)
