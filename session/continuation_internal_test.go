@@ -58,11 +58,17 @@ func wantContFlags(t *testing.T, p *Pending, where string, want contFlags) {
 	}
 }
 
+// internalHang bounds a wait of the package's internal tests only to stop
+// a real hang (the external tests' hangBound, leakcheck.Hang): a loaded
+// 2-core CI may take any time short of it, and a wait returns as soon as
+// what it waits for has happened.
+const internalHang = time.Minute
+
 // untilContFlags waits (yielding, no sleep) until cond holds of p's flags; a
-// bound of 10 s, not a timing.
+// bound of internalHang against a hang, not a timing.
 func untilContFlags(t *testing.T, p *Pending, what string, cond func(contFlags) bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(readContFlags(t, p, what)); runtime.Gosched() {
+	for deadline := time.Now().Add(internalHang); !cond(readContFlags(t, p, what)); runtime.Gosched() {
 		if time.Now().After(deadline) {
 			t.Fatalf("never: %s", what)
 		}
@@ -104,14 +110,14 @@ func newLineServer(t *testing.T) (net.Conn, *lineServer) {
 func (sv *lineServer) send(l string) { io.WriteString(sv.conn, l+"\r\n") }
 
 // next returns the next line the client sent ("" once it closed). The
-// test fails when none comes within 10 s: a bound for a failing run, not
-// a timing.
+// test fails when none comes within internalHang: a bound for a failing
+// run, not a timing.
 func (sv *lineServer) next() string {
 	sv.t.Helper()
 	select {
 	case l := <-sv.lines:
 		return l
-	case <-time.After(10 * time.Second):
+	case <-time.After(internalHang):
 		sv.t.Fatal("the client sent nothing")
 	}
 	return ""
@@ -144,7 +150,7 @@ func TestContFlagsTransitions(t *testing.T) {
 		}
 	}
 	send("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), internalHang)
 	defer cancel()
 	s, err := Open(ctx, client, nil)
 	if err != nil {
@@ -307,7 +313,7 @@ func TestContFlagsTransitions(t *testing.T) {
 	send(tag + " BAD cancelled")
 	select {
 	case <-p5.Done():
-	case <-time.After(10 * time.Second): // a bound for a failing run
+	case <-time.After(internalHang): // a bound for a failing run
 		t.Fatal("the abandoned pulled command never ended")
 	}
 
@@ -379,7 +385,7 @@ func TestContFlagsInvariantPulledAbandoned(t *testing.T) {
 	}()
 	select {
 	case <-p.Continuations():
-	case <-time.After(5 * time.Second):
+	case <-time.After(internalHang):
 		t.Fatal("no \"+\"")
 	}
 	wantContFlags(t, p, "taken, not answered", contFlags{held: true, owed: true, taken: true})
@@ -444,7 +450,7 @@ func TestBodyEndedOwedPlus(t *testing.T) {
 	}
 	select {
 	case <-p.Continuations():
-	case <-time.After(5 * time.Second): // a bound for a failing run
+	case <-time.After(internalHang): // a bound for a failing run
 		t.Fatal("no \"+\"")
 	}
 	wantContFlags(t, p, "\"+\" taken, a body held", contFlags{held: true, owed: true, taken: true})
@@ -465,7 +471,7 @@ func TestBodyEndedOwedPlus(t *testing.T) {
 		if l != "*" {
 			t.Errorf("client sent %q; want \"*\"", l)
 		}
-	case <-time.After(5 * time.Second): // a bound for a failing run
+	case <-time.After(internalHang): // a bound for a failing run
 		t.Error("the taken \"+\" was never refused")
 	}
 }
@@ -515,14 +521,14 @@ func TestRefuseWriteBounded(t *testing.T) {
 	}
 	select {
 	case <-p.Continuations():
-	case <-time.After(5 * time.Second): // a bound for a failing run
+	case <-time.After(internalHang): // a bound for a failing run
 		t.Fatal("no \"+\"")
 	}
 	<-srvDone // the server reads no more
 	p.RefuseContinuations()
 	select {
 	case <-s.Done():
-	case <-time.After(10 * time.Second): // a bound for a failing run
+	case <-time.After(internalHang): // a bound for a failing run
 		t.Fatal("the blocked \"*\" write was not cut at refuseTimeout (0.2 s here): the session goes on")
 	}
 	if _, err := p.Wait(context.Background()); err == nil {

@@ -43,7 +43,7 @@ func TestPullQueuedBodyAfterDrive(t *testing.T) {
 			bw.Flush()
 			io.Copy(io.Discard, r)
 		}()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), internalHang)
 		s, err := Open(ctx, cc, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -58,7 +58,7 @@ func TestPullQueuedBodyAfterDrive(t *testing.T) {
 		// queue to be taken; Next takes it from the queue.
 		pl := p.pull
 		waitQueued := func(what string) (driving bool) {
-			for deadline := time.Now().Add(10 * time.Second); ; {
+			for deadline := time.Now().Add(internalHang); ; {
 				if time.Now().After(deadline) {
 					t.Fatalf("round %d: %s never came", round, what)
 				}
@@ -123,7 +123,7 @@ func TestPullBodyReadDuringClose(t *testing.T) {
 			}
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), internalHang)
 	defer cancel()
 	s, err := Open(ctx, cc, nil)
 	if err != nil {
