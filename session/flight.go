@@ -188,11 +188,15 @@ func (p *Pending) blockLocked() {
 // answer (Pending.contOwed: the stall timeout off) when someone will
 // answer it: a running Wait with OnContinue, or a caller who took
 // Continuations. Not once the command answers (IDLE after DONE) or is
-// abandoned, refused (RefuseContinuations), over or cut: a "+" no one
-// answers must leave the timer on, and one the refusal answers "*" is
-// not the caller's to answer.
+// abandoned, over or cut: a "+" no one answers must leave the timer on.
+// Nor once it is refused (RefuseContinuations): a "+" the refusal answers
+// "*" is not the caller's to answer, and the refusal leaves no answerer
+// (it clears contWaiter and contTaken, and Wait and Continuations set
+// neither after it; its held case is a command already answered, which
+// no "+" reaches), so the answerer test below covers it.
+// TestContFlagsTransitions checks that invariant after every transition.
 func (s *Session) owedLocked(p *Pending) {
-	if p.contOwed || p.answering || p.ended || p.refusing || p.abandoned.Load() || !(p.contWaiter || p.contTaken) {
+	if p.contOwed || p.answering || p.ended || p.abandoned.Load() || !(p.contWaiter || p.contTaken) {
 		return
 	}
 	p.contOwed = true

@@ -686,7 +686,7 @@ func (p *Pending) Continuations() <-chan []byte {
 	defer p.s.mu.Unlock()
 	if !p.refusing {
 		// After RefuseContinuations the refusal answers: the caller
-		// is no answerer (owedLocked ignores it then anyway).
+		// is no answerer (and so owes no "+": owedLocked).
 		p.contTaken = true
 		p.s.answererLocked(p)
 	}
