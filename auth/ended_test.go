@@ -104,7 +104,16 @@ func testAuthenticateCancelThenPlus(t *testing.T) {
 // the session's RefuseContinuations alone (auth has no timeout of its own
 // for that "*" any more: the session's bounds it). The server then ends
 // the command and the session runs on: a NOOP gets its answer. Defaults.
+//
+// It runs in a testing/synctest bubble (the pipe is net.Pipe): the
+// server's 5 s wait for each "*" and the 20 s context pass on the
+// bubble's clock, which moves only when every goroutine waits, so a
+// loaded machine cannot end them before the client has answered.
 func TestAuthenticatePanicRefuses(t *testing.T) {
+	synctest.Test(t, testAuthenticatePanicRefuses)
+}
+
+func testAuthenticatePanicRefuses(t *testing.T) {
 	lines := make(chan []string, 1)
 	c := xtestPeer(t, nil, func(server net.Conn, r *bufio.Reader, first string) {
 		tag, _, _ := strings.Cut(first, " ")
