@@ -52,7 +52,9 @@ func TestCommandEcho(t *testing.T) {
 		t.Errorf("RemoteAddr = %v", c.RemoteAddr())
 	}
 
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	// A deadline against a hang (leakcheck.Hang), not a timing: cat
+	// echoes at once, however loaded the machine.
+	c.SetDeadline(time.Now().Add(leakcheck.Hang))
 	if _, err := io.WriteString(c, "a1 NOOP\r\na2 NOOP\r\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -116,26 +118,48 @@ func TestCommandReadDeadline(t *testing.T) {
 		t.Errorf("%v is not a net.Error timeout", err)
 	}
 
-	// The connection is still usable after a timeout.
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	// The connection is still usable after a timeout (the deadline
+	// against a hang).
+	c.SetReadDeadline(time.Now().Add(leakcheck.Hang))
 	io.WriteString(c, "x")
 	buf := make([]byte, 1)
 	if _, err := io.ReadFull(c, buf); err != nil || buf[0] != 'x' {
 		t.Errorf("Read after timeout = %q, %v", buf, err)
 	}
 
-	// Close unblocks a pending Read.
+	// Close unblocks a pending Read. Close comes once the Read waits
+	// in the network poller ("IO wait" in its goroutine's stack), an
+	// event, not after a 20 ms pause: a Read that had not started yet
+	// would have said net.ErrClosed too, and tested nothing.
 	c.SetReadDeadline(time.Time{})
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Read(buf)
 		errc <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
-	c.Close()
-	if err := <-errc; !errors.Is(err, net.ErrClosed) {
-		t.Errorf("blocked Read after Close = %v", err)
+	if !leakcheck.Until(leakcheck.Hang, readWaiting) {
+		t.Fatalf("the Read never waited for the child's output (%v)", leakcheck.Hang)
 	}
+	c.Close()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Errorf("blocked Read after Close = %v", err)
+		}
+	case <-time.After(leakcheck.Hang):
+		t.Fatalf("the blocked Read did not return within %v of Close", leakcheck.Hang)
+	}
+}
+
+// readWaiting reports whether a goroutine waits in CommandConn.Read for
+// the child's output, in the network poller.
+func readWaiting() bool {
+	for _, g := range leakcheck.Stacks() {
+		if strings.Contains(g, "[IO wait") && strings.Contains(g, "transport.(*CommandConn).Read(") {
+			return true
+		}
+	}
+	return false
 }
 
 // TestCommandKill runs a child that ignores both the end of its input and
@@ -245,14 +269,14 @@ func TestCommandStderrAndExit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(leakcheck.Hang)) // against a hang
 	if n, err := c.Read(make([]byte, 10)); n != 0 || err != io.EOF {
 		t.Fatalf("Read = %d, %v; want io.EOF", n, err)
 	}
 	select {
 	case <-c.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("Done not closed after the child exited")
+	case <-time.After(leakcheck.Hang):
+		t.Fatalf("Done not closed %v after the child exited", leakcheck.Hang)
 	}
 	var exitErr *exec.ExitError
 	if err := c.ExitErr(); !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
