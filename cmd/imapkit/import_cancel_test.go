@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
-	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/commands"
@@ -17,10 +17,12 @@ import (
 
 // slowSource is an import's message file on a mount that stalls
 // (NFS, FUSE): its first Read gives 100 bytes, the next waits 300 ms
-// before failing, whatever the APPEND's context does.
+// before failing, whatever the APPEND's context does. started is closed
+// when that second Read begins, returning when it is about to return.
 type slowSource struct {
-	reads   int
-	started chan struct{}
+	reads     int
+	started   chan struct{}
+	returning chan struct{}
 }
 
 func (s *slowSource) Read(p []byte) (int, error) {
@@ -30,6 +32,7 @@ func (s *slowSource) Read(p []byte) (int, error) {
 	}
 	close(s.started)
 	time.Sleep(300 * time.Millisecond)
+	close(s.returning)
 	return 0, errors.New("stale file handle")
 }
 
@@ -45,7 +48,18 @@ func (s *slowSource) Read(p []byte) (int, error) {
 // Now send decides from the error (session.ErrWriteCut: the APPEND was
 // cut off while written), and heldReader leaves the Close to the Read
 // still running. Run with -race.
+//
+// It runs in a testing/synctest bubble (the connection is a
+// transport.Pipe): writeGrace and the source's 300 ms pass on the
+// bubble's clock, and the test waits for the pump to come out of the
+// source's Read by events (the Read returning, then synctest.Wait until
+// the pump has done what it does after it), not for a second of wall
+// time after which it went on whether or not the pump had come out.
 func TestImportCancelledAppendReaderRace(t *testing.T) {
+	synctest.Test(t, testImportCancelledAppendReaderRace)
+}
+
+func testImportCancelledAppendReaderRace(t *testing.T) {
 	client, server := transport.Pipe()
 	done := make(chan struct{})
 	go func() {
@@ -60,7 +74,7 @@ func TestImportCancelledAppendReaderRace(t *testing.T) {
 	}
 	defer func() { s.Close(); server.Close(); <-done }()
 	a := newAppender(commands.New(s), "INBOX", true)
-	src := &slowSource{started: make(chan struct{})}
+	src := &slowSource{started: make(chan struct{}), returning: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -72,13 +86,15 @@ func TestImportCancelledAppendReaderRace(t *testing.T) {
 	if err == nil {
 		t.Fatal("send: no error")
 	}
-	// The pump is still in the source's Read; let it come out.
-	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		buf := make([]byte, 1<<20)
-		if !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "session.pump") {
-			break
-		}
+	// The pump is still in the source's Read; let it come out, and do
+	// what it does after (lazyReader's and heldReader's bookkeeping, the
+	// writes -race looks at), bounded by a minute of the bubble's clock.
+	select {
+	case <-src.returning:
+	case <-time.After(time.Minute):
+		t.Fatal("the source's Read never returned")
 	}
+	synctest.Wait()
 	// The APPEND was cut off in its literal: nothing of it landed, and
 	// send says so (*notAppendedError), as it did before 54d4656. With
 	// the flag set after send decided, the group was left "answer not
