@@ -406,20 +406,27 @@ func TestServerC1ControlsEscaped(t *testing.T) {
 		{"shell", url},
 		{"select", url, "INBOX"},
 		{"store", url, "INBOX", "1", "+FLAGS", `\Seen`},
-		{"idle", url, "INBOX", "--for", "1s"},
+		{"idle", url, "INBOX"},
 		{"probe", url},
 		{"raw", url, "LIST", `""`, `*`},
 		{"raw", url, "STATUS", "INBOX", "(MESSAGES)"},
 		{"raw", url, "FETCH 1 BODY.PEEK[HEADER.FIELDS (X)]"},
 		{"list", url, "--json"},
 		{"select", url, "INBOX", "--json"},
-		{"idle", url, "INBOX", "--for", "1s", "--json"},
+		{"idle", url, "INBOX", "--json"},
 	} {
 		stdin := ""
 		if args[0] == "shell" {
 			stdin = "LIST \"\" *\nFETCH 1 BODY.PEEK[HEADER.FIELDS (X)]\n"
 		}
-		code, out, errs := runCLI(t, stdin, args...)
+		var code int
+		var out, errs string
+		if args[0] == "idle" {
+			// Interrupted once the IDLE's FETCH is shown.
+			code, out, errs = runUntilShown(t, stdin, shownAll("Seen"), args...)
+		} else {
+			code, out, errs = runCLI(t, stdin, args...)
+		}
 		what := strings.Join(args[:1], " ") + fmt.Sprintf(" (exit %d)", code)
 		if code != 0 {
 			t.Errorf("%s: stdout %q stderr %q", what, out, errs)

@@ -76,7 +76,7 @@ func TestIdleEventsKeepKindAndText(t *testing.T) {
 // its kept responses hide it already. Before, the IDLE's own responses
 // reached idle's events unredacted ("NO [ALERT] you typed S3cret-pw").
 func TestIdleHidesEchoedPassword(t *testing.T) {
-	// Waits on a scripted server over TCP (and idle's --for).
+	// Waits on a scripted server over TCP.
 	t.Parallel()
 	const pw = "S3cret-pw"
 	addr := jsonServer(t, answering("IMAP4rev1 IDLE", func(c *hostile.Conn, cmd *hostile.Command) (bool, error) {
@@ -94,9 +94,10 @@ func TestIdleHidesEchoedPassword(t *testing.T) {
 		return true, err
 	}))
 	setEnv(t, "IMAPKIT_PASSWORD", pw)
-	args := []string{"idle", "imap://alice@" + addr, "INBOX", "--for", "1s"}
+	args := []string{"idle", "imap://alice@" + addr, "INBOX"}
 	for _, extra := range [][]string{nil, {"--json"}} {
-		code, out, errs := runCLI(t, "", append(args, extra...)...)
+		// Interrupted once the last event (XECHO) is shown.
+		code, out, errs := runUntilShown(t, "", shownAll("XECHO"), append(args, extra...)...)
 		if code != 0 {
 			t.Fatalf("idle %q: exit %d: %s", extra, code, errs)
 		}

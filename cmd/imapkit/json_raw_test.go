@@ -177,8 +177,9 @@ func TestJSONKeepsServerText(t *testing.T) {
 				}
 			}
 		})
-		args := []string{"idle", "imap://alice@" + addr, "INBOX", "--notify", "--for", "1s"}
-		code, out, errs := runCLI(t, "", append(args, "--json")...)
+		// Each run interrupted once the last event (the ALERT) is shown.
+		args := []string{"idle", "imap://alice@" + addr, "INBOX", "--notify"}
+		code, out, errs := runUntilShown(t, "", shownAll("ALERT"), append(args, "--json")...)
 		if code != 0 {
 			t.Fatalf("idle --json: exit %d: %s", code, errs)
 		}
@@ -195,7 +196,7 @@ func TestJSONKeepsServerText(t *testing.T) {
 		if ev := evs["status"]; ev.Text != "[ALERT] "+rawText {
 			t.Errorf("idle --json status event %+v; want the text %q as sent", ev, "[ALERT] "+rawText)
 		}
-		code, out, errs = runCLI(t, "", args...)
+		code, out, errs = runUntilShown(t, "", shownAll("ALERT"), args...)
 		if code != 0 {
 			t.Fatalf("idle: exit %d: %s", code, errs)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/internal/hostile"
@@ -93,7 +94,7 @@ func TestListJSONGivesNameAsSent(t *testing.T) {
 // "old_name_base64") when the decoded name does not give them back, as
 // list --json does; a name that round trips has none.
 func TestIdleNotifyGivesNameAsSent(t *testing.T) {
-	// Waits on a scripted server over TCP (and idle's --for).
+	// Waits on a scripted server over TCP.
 	t.Parallel()
 	addr := jsonServer(t, func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 IDLE NOTIFY"); err != nil {
@@ -122,7 +123,9 @@ func TestIdleNotifyGivesNameAsSent(t *testing.T) {
 			}
 		}
 	})
-	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+addr, "INBOX", "--notify", "--for", "1s", "--json")
+	// Interrupted once the three events are shown (a line each).
+	threeLines := func(out string) bool { return strings.Count(out, "\n") >= 3 }
+	code, out, errs := runUntilShown(t, "", threeLines, "idle", "imap://alice@"+addr, "INBOX", "--notify", "--json")
 	if code != 0 {
 		t.Fatalf("idle --json: exit %d: %s", code, errs)
 	}

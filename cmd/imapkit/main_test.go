@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runCLI runs the program with args and stdin and returns its exit code and
@@ -13,6 +15,74 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 	var out, errOut bytes.Buffer
 	code = run(testEnv(t), args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// runUntilShown runs the program as runCLI does, for a command that runs
+// until interrupted (idle without --for), and interrupts it (as Ctrl-C
+// would: setInterrupted) once shown holds of its stdout: the end of the
+// run is an event, the output a test waits for, not a --for of wall time
+// that a loaded machine could let pass before the server's events were
+// printed. A run that ends by itself first returns as it ended. A minute
+// bounds each wait against a hang: shown never holding fails the test,
+// with the output so far.
+func runUntilShown(t *testing.T, stdin string, shown func(stdout string) bool, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer setInterrupted(t, ctx)()
+	out, errOut := &wakeBuffer{wrote: make(chan struct{}, 1)}, &syncBuffer{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		code = run(testEnv(t), args, strings.NewReader(stdin), out, errOut)
+	}()
+	hang := time.After(time.Minute)
+	for !shown(out.String()) {
+		select {
+		case <-done:
+			return code, out.String(), errOut.String()
+		case <-hang:
+			cancel()
+			<-done
+			t.Fatalf("imapkit %s: what the test waits for not shown after a minute:\nstdout: %s\nstderr: %s", strings.Join(args, " "), out.String(), errOut.String())
+		case <-out.wrote:
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("imapkit %s did not return within a minute of its interrupt", strings.Join(args, " "))
+	}
+	return code, out.String(), errOut.String()
+}
+
+// wakeBuffer is a syncBuffer that tells of each write on wrote (a
+// channel of one, which a write that finds it full leaves as it is).
+type wakeBuffer struct {
+	syncBuffer
+	wrote chan struct{}
+}
+
+func (b *wakeBuffer) Write(p []byte) (int, error) {
+	n, err := b.syncBuffer.Write(p)
+	select {
+	case b.wrote <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+// shownAll is a runUntilShown condition: stdout holds every string of want.
+func shownAll(want ...string) func(string) bool {
+	return func(out string) bool {
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 func TestUsage(t *testing.T) {
