@@ -57,12 +57,12 @@ func TestIdleNewExistsDuringEmptyFetchLost(t *testing.T) {
 		// Dovecot does.
 		*uids = append(*uids, 112)
 		return []string{fmt.Sprintf("* %d EXISTS", len(*uids))}
-	}, "--new", "--for", "2s")
+	}, "--new")
 	if !strings.Contains(out, "EXISTS 12") {
 		t.Fatalf("EXISTS 12 not printed: the script did not run as meant")
 	}
 	if !strings.Contains(out, "msg 112") {
-		t.Errorf("the message announced by the EXISTS that came with the last (empty) UID FETCH was never fetched: no \"new\" line for UID 112 in 2 s")
+		t.Errorf("the message announced by the EXISTS that came with the last (empty) UID FETCH was never fetched: no \"new\" line for UID 112 before the client idled again")
 	}
 }
 
@@ -103,6 +103,9 @@ func TestIdleNewMissesExistsBetweenIdles(t *testing.T) {
 // the EXPUNGE first; it must be printed first.
 func TestIdleNewEventsAfterDoneOutOfOrder(t *testing.T) {
 	env := `ENVELOPE ("Thu, 1 Feb 2024 10:00:00 +0000" "msg 111" (("A" NIL "a" "example.com")) NIL NIL NIL NIL NIL NIL "<111@x>")`
+	// The run ends (interrupted) at the second IDLE: the client idles
+	// again once it has fetched the new message.
+	settled := make(chan struct{})
 	src, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
 			return err
@@ -118,6 +121,9 @@ func TestIdleNewEventsAfterDoneOutOfOrder(t *testing.T) {
 				err = c.Lines("* 10 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 111] x", cmd.Tag+" OK [READ-ONLY] done")
 			case "IDLE":
 				idles++
+				if idles == 2 {
+					close(settled)
+				}
 				lines := []string{"+ idling"}
 				if idles == 1 {
 					lines = append(lines, "* 11 EXISTS")
@@ -152,7 +158,7 @@ func TestIdleNewEventsAfterDoneOutOfOrder(t *testing.T) {
 	defer src.Close()
 	setEnv(t, "IMAPKIT_PASSWORD", "secret")
 	setEnv(t, "IMAPKIT_URL", "")
-	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+src.Addr(), "INBOX", "--new", "--json", "--for", "1500ms")
+	code, out, errs := runUntilEvent(t, "", settled, "idle", "imap://alice@"+src.Addr(), "INBOX", "--new", "--json")
 	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	ex := strings.Index(out, `"event":"expunge"`)
 	nw := strings.Index(out, `"event":"new"`)
@@ -178,6 +184,11 @@ func TestIdleNewGrowingExistsLoops(t *testing.T) {
 	}
 	var mu sync.Mutex
 	fetches := 0
+	// The run ends (interrupted) at the second IDLE, the re-fetches
+	// over, or at the 11th UID FETCH (the fault: they never end): an
+	// event either way, not 2 s of wall time.
+	settled := make(chan struct{})
+	var settle sync.Once
 	src, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
 			return err
@@ -194,6 +205,9 @@ func TestIdleNewGrowingExistsLoops(t *testing.T) {
 				err = c.Lines("* 10 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 111] x", cmd.Tag+" OK [READ-ONLY] done")
 			case "IDLE":
 				idles++
+				if idles == 2 {
+					settle.Do(func() { close(settled) })
+				}
 				lines := []string{"+ idling"}
 				if idles == 1 {
 					exists++
@@ -208,6 +222,9 @@ func TestIdleNewGrowingExistsLoops(t *testing.T) {
 			case "UID FETCH":
 				mu.Lock()
 				fetches++
+				if fetches > 10 {
+					settle.Do(func() { close(settled) })
+				}
 				mu.Unlock()
 				// Nothing new (the last message, UID 110, as n:* past the
 				// last UID answers), and a count one higher.
@@ -230,12 +247,12 @@ func TestIdleNewGrowingExistsLoops(t *testing.T) {
 	defer src.Close()
 	setEnv(t, "IMAPKIT_PASSWORD", "secret")
 	setEnv(t, "IMAPKIT_URL", "")
-	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+src.Addr(), "INBOX", "--new", "--for", "2s")
+	code, out, errs := runUntilEvent(t, "", settled, "idle", "imap://alice@"+src.Addr(), "INBOX", "--new")
 	mu.Lock()
 	n := fetches
 	mu.Unlock()
 	t.Logf("exit %d, %d UID FETCHes\nstdout (%d lines)\nstderr:\n%s", code, n, strings.Count(out, "\n"), errs)
 	if n > 10 {
-		t.Fatalf("idle --new sent %d UID FETCHes in 2 s for one EXISTS event: the re-fetch loop on a growing EXISTS has no bound", n)
+		t.Fatalf("idle --new sent %d UID FETCHes for one EXISTS event before idling again: the re-fetch loop on a growing EXISTS has no bound", n)
 	}
 }

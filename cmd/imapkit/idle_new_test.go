@@ -36,18 +36,21 @@ func TestIdleNewDropsEvents(t *testing.T) {
 	}
 }
 
-// runIdleNew runs "imapkit idle --new" for 1.5 s against a scripted
-// server whose mailbox holds UIDs 101 to 110; UID 111 arrives during the
-// first IDLE (an EXISTS), and during the first FETCH after it churn
-// changes the mailbox and returns the untagged lines it sends at the end
-// of that FETCH's answer (to the session, not to Idle's handler, as
-// Dovecot does). It returns the output; each new message prints as
-// "msg UID".
+// runIdleNew runs "imapkit idle --new" against a scripted server whose
+// mailbox holds UIDs 101 to 110; UID 111 arrives during the first IDLE
+// (an EXISTS), and during the first FETCH after it churn changes the
+// mailbox and returns the untagged lines it sends at the end of that
+// FETCH's answer (to the session, not to Idle's handler, as Dovecot
+// does). The run is interrupted once the client idles again (its second
+// IDLE: it goes back to IDLE only when its fetches found nothing more),
+// an event, not a --for of wall time. It returns the output; each new
+// message prints as "msg UID".
 func runIdleNew(t *testing.T, churn func(uids []int) ([]int, []string)) string {
 	t.Helper()
 	env := func(uid int) string {
 		return fmt.Sprintf(`ENVELOPE ("Thu, 1 Feb 2024 10:00:00 +0000" "msg %d" (("A" NIL "a" "example.com")) NIL NIL NIL NIL NIL NIL "<%d@x>")`, uid, uid)
 	}
+	settled := make(chan struct{}) // the second IDLE came
 	src, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
 			return err
@@ -65,6 +68,9 @@ func runIdleNew(t *testing.T, churn func(uids []int) ([]int, []string)) string {
 				err = c.Lines("* 10 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 111] x", cmd.Tag+" OK [READ-ONLY] done")
 			case "IDLE":
 				idles++
+				if idles == 2 {
+					close(settled)
+				}
 				lines := []string{"+ idling"}
 				if idles == 1 {
 					uids = append(uids, 111)
@@ -122,7 +128,7 @@ func runIdleNew(t *testing.T, churn func(uids []int) ([]int, []string)) string {
 	defer src.Close()
 	setEnv(t, "IMAPKIT_PASSWORD", "secret")
 	setEnv(t, "IMAPKIT_URL", "")
-	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+src.Addr(), "INBOX", "--new", "--for", "1500ms")
+	code, out, errs := runUntilEvent(t, "", settled, "idle", "imap://alice@"+src.Addr(), "INBOX", "--new")
 	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	return out
 }
@@ -130,7 +136,9 @@ func runIdleNew(t *testing.T, churn func(uids []int) ([]int, []string)) string {
 // idleNewServer is a scripted server for imapkit idle: at the first
 // IDLE a message arrives (* 11 EXISTS); at the DONE that ends it, the
 // server sends doneLines (which may announce more messages, before or
-// after the tagged OK) around the tagged OK. Later IDLEs wait for DONE.
+// after the tagged OK) around the tagged OK. Later IDLEs wait for DONE;
+// the second ends the run (interrupted: runUntilEvent), the client idling
+// again once its fetches found nothing more.
 // fetched, when not nil, gives the lines the server adds to its answer to
 // the nth UID FETCH (from 1), before the tagged OK. It runs imapkit idle
 // with args on it and returns what it printed.
@@ -140,6 +148,7 @@ func idleNewServer(t *testing.T, done func(tag string, uids *[]int) []string, fe
 		return fmt.Sprintf(`ENVELOPE ("Thu, 1 Feb 2024 10:00:00 +0000" "msg %d" (("A" NIL "a" "example.com")) NIL NIL NIL NIL NIL NIL "<%d@x>")`, uid, uid)
 	}
 	var mu sync.Mutex
+	settled := make(chan struct{}) // the second IDLE came
 	src, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
 			return err
@@ -157,6 +166,9 @@ func idleNewServer(t *testing.T, done func(tag string, uids *[]int) []string, fe
 				err = c.Lines("* 10 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 111] x", cmd.Tag+" OK [READ-ONLY] done")
 			case "IDLE":
 				idles++
+				if idles == 2 {
+					close(settled)
+				}
 				lines := []string{"+ idling"}
 				if idles == 1 {
 					uids = append(uids, 111)
@@ -212,7 +224,7 @@ func idleNewServer(t *testing.T, done func(tag string, uids *[]int) []string, fe
 	defer src.Close()
 	setEnv(t, "IMAPKIT_PASSWORD", "secret")
 	setEnv(t, "IMAPKIT_URL", "")
-	code, out, errs := runCLI(t, "", append([]string{"idle", "imap://alice@" + src.Addr(), "INBOX"}, args...)...)
+	code, out, errs := runUntilEvent(t, "", settled, append([]string{"idle", "imap://alice@" + src.Addr(), "INBOX"}, args...)...)
 	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	return out
 }
@@ -260,6 +272,6 @@ func TestIdleBetweenIdles(t *testing.T) {
 		l := []string{"* 12 EXISTS", tag + " OK IDLE terminated"}
 		*uids = append(*uids, 113)
 		return append(l, "* 13 EXISTS")
-	}, nil, "--new", "--for", "1500ms")
+	}, nil, "--new")
 	wantOrder(t, out, "EXISTS 11", "EXISTS 12", "EXISTS 13", "msg 111", "msg 112", "msg 113")
 }

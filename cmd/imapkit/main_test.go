@@ -27,6 +27,21 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 // with the output so far.
 func runUntilShown(t *testing.T, stdin string, shown func(stdout string) bool, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runUntil(t, stdin, shown, nil, args...)
+}
+
+// runUntilEvent is runUntilShown for an event of the test's own (a
+// scripted server's: the client idling again once it has fetched what
+// the script announced), told by closing ev.
+func runUntilEvent(t *testing.T, stdin string, ev <-chan struct{}, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return runUntil(t, stdin, nil, ev, args...)
+}
+
+// runUntil interrupts the run once shown holds of its stdout (shown not
+// nil) or ev is closed (ev not nil): runUntilShown, runUntilEvent.
+func runUntil(t *testing.T, stdin string, shown func(stdout string) bool, ev <-chan struct{}, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	defer setInterrupted(t, ctx)()
@@ -37,16 +52,19 @@ func runUntilShown(t *testing.T, stdin string, shown func(stdout string) bool, a
 		code = run(testEnv(t), args, strings.NewReader(stdin), out, errOut)
 	}()
 	hang := time.After(time.Minute)
-	for !shown(out.String()) {
+	for shown == nil || !shown(out.String()) {
 		select {
 		case <-done:
 			return code, out.String(), errOut.String()
 		case <-hang:
 			cancel()
 			<-done
-			t.Fatalf("imapkit %s: what the test waits for not shown after a minute:\nstdout: %s\nstderr: %s", strings.Join(args, " "), out.String(), errOut.String())
+			t.Fatalf("imapkit %s: what the test waits for not seen after a minute:\nstdout: %s\nstderr: %s", strings.Join(args, " "), out.String(), errOut.String())
 		case <-out.wrote:
+			continue
+		case <-ev: // nil: never
 		}
+		break
 	}
 	cancel()
 	select {
