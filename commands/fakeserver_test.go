@@ -575,8 +575,8 @@ func rawClientHook(t *testing.T, caps string, beforeCont func(), answer func(c r
 		c.Session().Close()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("fake server did not stop")
+		case <-time.After(hangBound):
+			t.Errorf("fake server did not stop in %v", hangBound)
 		}
 	})
 	return c, ctx, f
@@ -882,8 +882,8 @@ func zqServer(t *testing.T, greeting string, script map[string]string, seen chan
 		client.Close()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("fake server did not stop")
+		case <-time.After(hangBound):
+			t.Errorf("fake server did not stop in %v", hangBound)
 		}
 	})
 	return client

@@ -84,7 +84,7 @@ func TestCatchStopHandsOn(t *testing.T) {
 			if f, ok := r.(*codec.Fetch); ok {
 				fetches = append(fetches, f.Seq)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(hangBound):
 			t.Fatalf("OnUnsolicited got the FETCHes %v; want those of 2 and 3 the stopped Catch held", fetches)
 		}
 	}

@@ -267,7 +267,7 @@ func TestCompressedTailCutNotWriteCut(t *testing.T) {
 			}
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
 	s, err := session.Open(ctx, fc, nil)
 	if err != nil {
@@ -285,7 +285,7 @@ func TestCompressedTailCutNotWriteCut(t *testing.T) {
 	}
 	select {
 	case <-whole:
-	case <-time.After(2 * time.Second):
+	case <-time.After(hangBound):
 		t.Fatalf("the server did not get the whole APPEND (%v): the test shows nothing", aerr)
 	}
 	if errors.Is(aerr, session.ErrWriteCut) {

@@ -373,7 +373,7 @@ func TestTranscriptReadOnly(t *testing.T) {
 		if st, ok := r.(*codec.Status); !ok || st.Code == nil || st.Code.Kind != codec.CodeReadOnly {
 			t.Fatalf("event %#v; want * OK [READ-ONLY]", r)
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(hangBound):
 		t.Fatal("no event for * OK [READ-ONLY]")
 	}
 	// Selecting read-write and getting READ-ONLY is the SELECT's own
