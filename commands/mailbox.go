@@ -91,17 +91,43 @@ type MailboxState struct {
 	// QResync.KnownUIDs, only those of them (RFC 7162 section 3.2.5.1:
 	// the server reports expunges of the known UIDs; UIDs past them,
 	// which the client never knew, are left out).
+	//
+	// Vanished is kept whole, whatever the changed messages cost (they
+	// are bounded on their own: ChangedNotKept), and wherever the server
+	// put it in the answer, within a bound of its own: as many ranges of
+	// 8 bytes as MaxResultBytes holds (8 million by default; a real
+	// mailbox would need every other UID of 16 million expunged). Past
+	// it, which only a broken or hostile server reaches, Vanished holds
+	// the lowest ranges, VanishedIncomplete is set and Select returns a
+	// *session.ResultTooLargeError.
 	Vanished codec.SeqSet
+	// VanishedIncomplete is set when the VANISHED responses passed
+	// Vanished's bound: which of the UIDs the client knows past Vanished's
+	// highest were expunged is unknown. Ask which still exist (a UID
+	// SEARCH of them) before trusting the copy kept.
+	VanishedIncomplete bool
 	// Changed holds the messages a QRESYNC select reported changed
 	// (their FETCH responses: UID, FLAGS, MODSEQ); a FETCH without a UID
 	// (or with UID 0), which names no message kept, is left out.
 	Changed []*Message
+	// ChangedNotKept names the changed messages the answer reported
+	// past what Changed may keep (the session's MaxResultBytes, counted
+	// as for a collected answer), by UID: Select then returns the state
+	// with a *session.ResultTooLargeError. Fetch their changes again
+	// (UID FETCH of ChangedNotKept (FLAGS) CHANGEDSINCE the ModSeq
+	// given, or a Fetch of those UIDs' flags), in parts if need be. It
+	// never names fewer than were not kept: past its own bound (a range
+	// of 8 bytes each, within MaxResultBytes), which a real mailbox does
+	// not reach (225,000 changes name a few ranges; every other UID of
+	// 16 million would be needed), it is widened to one range from the
+	// lowest of them to the highest, UIDs that did not change included.
+	ChangedNotKept codec.SeqSet
 	// Status is the tagged status.
 	Status *codec.Status
 	// UIDValidityChanged is set when SelectOptions.QResync named another
 	// UIDVALIDITY than the mailbox has now (it was deleted and made
 	// again, or renumbered): the server ignored the QRESYNC parameter
-	// (RFC 7162 section 3.2.5), Vanished and Changed are empty (what a
+	// (RFC 7162 section 3.2.5), Vanished, Changed and ChangedNotKept are empty (what a
 	// broken server sent all the same is dropped: it resyncs nothing the
 	// client kept), and every UID the client knew names another message
 	// or none. Discard what is kept of the mailbox and fetch it afresh.
@@ -227,12 +253,18 @@ func (e *ReadOnlyError) Is(target error) bool { return target == session.ErrRead
 // refusal is a *session.StatusError, and the session is then in state
 // AUTH. When the server opens read-only a mailbox asked read-write, the
 // state is returned with a *ReadOnlyError, as imaplib raises readonly; the
-// mailbox stays selected and the next command runs normally. A QRESYNC
-// select whose changed messages pass the session's MaxResultBytes returns
-// the state, with the Changed and Vanished it kept (the rest is lost),
-// EXISTS, UIDVALIDITY and HIGHESTMODSEQ as the session read them (the
-// server may send them after the changes), and a
-// *session.ResultTooLargeError: the mailbox is selected too. So is it
+// mailbox stays selected and the next command runs normally.
+//
+// The answer is read as it comes, not collected whole: its state (EXISTS,
+// UIDVALIDITY, HIGHESTMODSEQ and the rest) and the expunged UIDs of a
+// QRESYNC select (Vanished, a set of ranges with a bound of its own) are
+// kept wherever the server puts them among the changed messages, which
+// alone grow with the answer. A QRESYNC select whose changed messages
+// pass the session's MaxResultBytes (64 MiB by default: some 200,000
+// FETCHes of flags) returns the state with those that fit in Changed, the
+// UIDs of the others in ChangedNotKept (fetch their changes again, see
+// there), and a *session.ResultTooLargeError: nothing the server
+// reported is lost, and the mailbox is selected too. So is it
 // when the answer held a FETCH for a message above its EXISTS (a broken
 // or hostile server): the state is returned with the
 // *session.UnannouncedError, and its sequence numbers are not to be
@@ -259,7 +291,15 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	if o.ReadOnly {
 		name = "EXAMINE"
 	}
-	p, err := c.s.Start(ctx, c.bound(ctx, c.target(&session.Command{Name: name, Args: func(e *wire.Encoder) {
+	var known *codec.SeqSet
+	if q := o.QResync; q != nil && !q.KnownUIDs.IsEmpty() {
+		known = &q.KnownUIDs
+	}
+	// The answer is read as it comes (OnData), not collected whole: the
+	// state and VANISHED (EARLIER) are always taken, only the changed
+	// messages are bounded (selectReader).
+	sr := c.newSelectReader(mailbox, name, known)
+	p, err := c.s.Start(ctx, c.bound(ctx, c.target(&session.Command{Name: name, OnData: sr.take, Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		switch {
 		case o.QResync != nil:
@@ -293,71 +333,42 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	sel := p.Selection()
 	r, err := p.Wait(ctx)
 	var ro *session.ReadOnlyError
-	var big *session.ResultTooLargeError
 	var un *session.UnannouncedError
-	if err != nil && !(r != nil && (errors.As(err, &ro) || errors.As(err, &big) || errors.As(err, &un))) {
+	if err != nil && !(r != nil && (errors.As(err, &ro) || errors.As(err, &un))) {
 		return nil, err
 	}
 	// The session answers a SELECT that the server opened [READ-ONLY]
 	// with a *session.ReadOnlyError and its Result; the mailbox is
-	// selected. So it is when a QRESYNC select reported more changed
-	// messages than the result may keep (MaxResultBytes): the state is
-	// returned with the error, Changed and Vanished holding those kept,
-	// and what the session read of the rest (fromSession).
-	var known *codec.SeqSet
-	if q := o.QResync; q != nil && !q.KnownUIDs.IsEmpty() {
-		known = &q.KnownUIDs
-	}
-	st := c.mailboxState(mailbox, r, known)
+	// selected. So it is when the answer reported more changed messages
+	// than the state may keep (MaxResultBytes): the state is returned
+	// with a *session.ResultTooLargeError, the rest named in
+	// ChangedNotKept.
+	st, big := sr.end(r.Status)
 	st.Selection, st.session = sel, c.s
-	if big != nil {
-		c.fromSession(st, sel)
-	}
 	if q := o.QResync; q != nil {
 		st.resynced(q)
 	}
+	var errs []error
+	if big != nil {
+		errs = append(errs, big)
+	}
+	if un != nil {
+		errs = append(errs, un)
+	}
 	if st.ReadOnly && !o.ReadOnly || ro != nil {
-		roErr := &ReadOnlyError{Mailbox: mailbox, State: st}
-		if big != nil || un != nil {
-			// Both: the caller that asked to write is told it cannot,
-			// whatever else went wrong.
-			return st, fmt.Errorf("%w; %w", err, roErr)
-		}
-		return st, roErr
+		// The caller that asked to write is told it cannot, whatever
+		// else went wrong.
+		errs = append(errs, &ReadOnlyError{Mailbox: mailbox, State: st})
 	}
-	if big != nil || un != nil {
-		return st, err
+	switch len(errs) {
+	case 0:
+		return st, nil
+	case 1:
+		return st, errs[0]
+	case 2:
+		return st, fmt.Errorf("%w; %w", errs[0], errs[1])
 	}
-	return st, nil
-}
-
-// fromSession fills in what a SELECT's answer cut past MaxResultBytes
-// lost of the state the session follows itself, as of selection sel:
-// the responses after the bound are dropped from the Result, but the
-// session read them. A server may send its EXISTS, [UIDVALIDITY] and
-// [HIGHESTMODSEQ] after a long run of changed FETCHes (no order is set),
-// and a UIDVALIDITY read as 0 reported a change the server never made
-// (the caller dropped its cache). Exists is the session's count; a
-// UIDVALIDITY or HIGHESTMODSEQ the kept part lacks is the session's.
-// Nothing is taken once another selection has begun (another
-// goroutine's SELECT): the values could be its mailbox's.
-func (c *Client) fromSession(st *MailboxState, sel uint32) {
-	_, v, vsel, vok := c.s.SelectedUIDValidity()
-	n, known := c.s.Exists()
-	modseq, hasModSeq := c.s.HighestModSeq()
-	if c.s.Selections() != sel {
-		return
-	}
-	if st.UIDValidity == 0 && vok && vsel == sel {
-		st.UIDValidity = v
-	}
-	if known {
-		st.Exists = n
-	}
-	if st.HighestModSeq == 0 && !st.NoModSeq && hasModSeq {
-		st.HighestModSeq = modseq
-	}
-	st.Recent = min(st.Recent, st.Exists)
+	return st, fmt.Errorf("%w; %w; %w", errs[0], errs[1], errs[2])
 }
 
 // Examine is Select with ReadOnly.
@@ -365,100 +376,226 @@ func (c *Client) Examine(ctx context.Context, mailbox string) (*MailboxState, er
 	return c.Select(ctx, mailbox, &SelectOptions{ReadOnly: true})
 }
 
-// mailboxState reads the responses of SELECT or EXAMINE; known, when not
-// nil, is the QRESYNC parameter's KnownUIDs, to which the VANISHED
-// (EARLIER) reported are cut.
-func (c *Client) mailboxState(name string, r *session.Result, known *codec.SeqSet) *MailboxState {
-	st := &MailboxState{Name: name, Status: r.Status}
-	code := func(cd *codec.Code) {
-		if cd == nil {
+// selectReader reads the responses of a SELECT or EXAMINE as the session
+// reads them (session.Command.OnData) into its MailboxState. The state
+// (FLAGS, EXISTS, the response codes) replaces or counts what came
+// before, and VANISHED adds to a set of ranges: neither grows with the
+// answer beyond its own bound. The changed messages (FETCH) are kept
+// within the session's MaxResultBytes, as a collected answer is; past it
+// their UIDs are named in ChangedNotKept instead, so that nothing the
+// server reported is lost, whatever the order of the responses.
+type selectReader struct {
+	c     *Client
+	name  string
+	known *codec.SeqSet // the QRESYNC parameter's KnownUIDs, or nil
+	b     *collectBound // the changed messages kept
+
+	mu     sync.Mutex // the handler runs on the session's reader
+	st     *MailboxState
+	exists bool // an EXISTS was read: EXPUNGE and VANISHED take from it
+	// vanished and notKept gather MailboxState.Vanished and
+	// ChangedNotKept.
+	vanished, notKept rangeSet
+}
+
+func (c *Client) newSelectReader(mailbox, cmd string, known *codec.SeqSet) *selectReader {
+	sr := &selectReader{c: c, name: mailbox, known: known, b: c.newBound(cmd)}
+	sr.reset()
+	return sr
+}
+
+// reset forgets what was read: at the start, and at a [CLOSED], before
+// which what came was the previous mailbox's (RFC 7162 section 3.2.11:
+// its VANISHED and FETCH during the SELECT of another; what follows
+// describes this one, TestSelectClosedCode).
+func (sr *selectReader) reset() {
+	sr.st = &MailboxState{Name: sr.name}
+	sr.exists = false
+	limit := ranges(sr.c.s.MaxResultBytes())
+	sr.vanished = rangeSet{limit: limit}
+	sr.notKept = rangeSet{limit: limit, widen: true}
+	sr.b = sr.c.newBound(sr.b.cmd)
+}
+
+// take reads one response of the answer (the session's OnData).
+func (sr *selectReader) take(r codec.Response) {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	st := sr.st
+	switch d := r.(type) {
+	case *codec.Flags:
+		st.Flags = strs(d.Flags)
+	case *codec.Exists:
+		st.Exists, sr.exists = d.Count, true
+	case *codec.Expunge:
+		if sr.exists {
+			st.expunged(d.Seq)
+		}
+	case *codec.Recent:
+		st.Recent = d.Count
+	case *codec.Status:
+		if d.Code != nil && d.Code.Kind == codec.CodeClosed {
+			sr.reset()
 			return
 		}
-		switch cd.Kind {
-		case codec.CodeReadOnly:
-			st.ReadOnly = true
-		case codec.CodeReadWrite:
-			st.ReadOnly = false
-		case codec.CodePermanentFlags:
-			st.PermanentFlags = strs(cd.Flags)
-			if st.PermanentFlags == nil {
-				st.PermanentFlags = []string{}
+		st.code(d.Code)
+	case *codec.Vanished:
+		// Without QRESYNC a server must not send VANISHED (RFC 7162
+		// section 3.2.10): one read then is neither applied to Exists
+		// nor reported, as the session's count does not apply it
+		// (session.Session.Exists). Asked when read, as the session
+		// asks for its count.
+		if !sr.c.s.Enabled("QRESYNC") {
+			return
+		}
+		if d.Earlier && sr.known != nil {
+			// RFC 7162 section 3.2.5.1: with known UIDs the server
+			// reports expunges of those only. Past them (a set too
+			// long for the line sent as one range, a hostile
+			// "1:4294967295") it names UIDs the client never knew:
+			// left out.
+			sr.vanished.add(within(d.UIDs, *sr.known).Ranges()...)
+		} else {
+			sr.vanished.add(d.UIDs.Ranges()...)
+		}
+		if !d.Earlier && sr.exists {
+			sr.exists = st.vanished(&d.UIDs)
+		}
+	case *codec.Fetch:
+		// Counted as a collected copy is (the session's Result): the
+		// larger of the memory of the copy and of the response's.
+		// Once one is dropped, every later one is (collectBound): those
+		// are not copied.
+		if sr.b.dropped == 0 {
+			m := newMessage(d)
+			if sr.b.keep(max(int64(m.size), codec.CloneSize(d))) {
+				st.Changed = append(st.Changed, m)
+				return
 			}
-		case codec.CodeUIDNext:
-			st.UIDNext = code32(cd.Num)
-		case codec.CodeUIDValidity:
-			st.UIDValidity = code32(cd.Num)
-		case codec.CodeUnseen:
-			st.FirstUnseen = code32(cd.Num)
-		case codec.CodeHighestModSeq:
-			// The last of [HIGHESTMODSEQ] and [NOMODSEQ] holds, as for
-			// session.Session.HighestModSeq: never both.
-			st.HighestModSeq, st.NoModSeq = cd.Num, false
-		case codec.CodeNoModSeq:
-			st.HighestModSeq, st.NoModSeq = 0, true
-		case codec.CodeMailboxID:
-			st.MailboxID = string(cd.Sub)
+		} else {
+			sr.b.dropped++
+		}
+		if d.Has&codec.FetchUID != 0 && d.UID != 0 {
+			sr.notKept.add(wire.SeqRange{Start: d.UID, Stop: d.UID})
 		}
 	}
-	// What came before a [CLOSED] is the previous mailbox's (RFC 7162
-	// section 3.2.11: its VANISHED and FETCH during the SELECT of
-	// another): only what follows describes this one
-	// (TestSelectClosedCode).
-	data := r.Data
-	for i, d := range r.Data {
-		if s, ok := d.(*codec.Status); ok && s.Code != nil && s.Code.Kind == codec.CodeClosed {
-			data = r.Data[i+1:]
-		}
+}
+
+// end returns the state read, with the tagged status, and the
+// *session.ResultTooLargeError of the changed messages not kept (or
+// nil).
+func (sr *selectReader) end(status *codec.Status) (*MailboxState, error) {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	st := sr.st
+	st.Status = status
+	if status != nil {
+		st.code(status.Code)
 	}
-	var vanished []wire.SeqRange
-	exists := false // an EXISTS was read: EXPUNGE and VANISHED take from it
-	// Without QRESYNC a server must not send VANISHED (RFC 7162 section
-	// 3.2.10): one read then is neither applied to Exists nor reported,
-	// as the session's count does not apply it (session.Session.Exists).
-	qresync := c.s.Enabled("QRESYNC")
-	for _, d := range data {
-		switch d := d.(type) {
-		case *codec.Flags:
-			st.Flags = strs(d.Flags)
-		case *codec.Exists:
-			st.Exists, exists = d.Count, true
-		case *codec.Expunge:
-			if exists {
-				st.expunged(d.Seq)
-			}
-		case *codec.Recent:
-			st.Recent = d.Count
-		case *codec.Status:
-			code(d.Code)
-		case *codec.Vanished:
-			if !qresync {
-				continue
-			}
-			if d.Earlier && known != nil {
-				// RFC 7162 section 3.2.5.1: with known UIDs the server
-				// reports expunges of those only. Past them (a set too
-				// long for the line sent as one range, a hostile
-				// "1:4294967295") it names UIDs the client never knew:
-				// left out.
-				vanished = append(vanished, within(d.UIDs, *known).Ranges()...)
-			} else {
-				vanished = append(vanished, d.UIDs.Ranges()...)
-			}
-			if !d.Earlier && exists {
-				exists = st.vanished(&d.UIDs)
-			}
-		case *codec.Fetch:
-			st.Changed = append(st.Changed, newMessage(d))
-		}
-	}
-	st.Vanished.AddRanges(vanished...) // in one sort (codec.SeqSet.AddRanges)
-	if r.Status != nil {
-		code(r.Status.Code)
-	}
+	st.Vanished, st.VanishedIncomplete = sr.vanished.done()
+	st.ChangedNotKept, _ = sr.notKept.done()
 	// The recent messages are some of the messages: a RECENT above the
 	// count (a broken or hostile server) is cut to it.
 	st.Recent = min(st.Recent, st.Exists)
-	return st
+	err := sr.b.err()
+	if st.VanishedIncomplete {
+		err = &session.ResultTooLargeError{Command: sr.b.cmd, Limit: sr.b.limit, Dropped: sr.b.dropped + 1}
+	}
+	return st, err
+}
+
+// code takes in a response code of the answer.
+func (st *MailboxState) code(cd *codec.Code) {
+	if cd == nil {
+		return
+	}
+	switch cd.Kind {
+	case codec.CodeReadOnly:
+		st.ReadOnly = true
+	case codec.CodeReadWrite:
+		st.ReadOnly = false
+	case codec.CodePermanentFlags:
+		st.PermanentFlags = strs(cd.Flags)
+		if st.PermanentFlags == nil {
+			st.PermanentFlags = []string{}
+		}
+	case codec.CodeUIDNext:
+		st.UIDNext = code32(cd.Num)
+	case codec.CodeUIDValidity:
+		st.UIDValidity = code32(cd.Num)
+	case codec.CodeUnseen:
+		st.FirstUnseen = code32(cd.Num)
+	case codec.CodeHighestModSeq:
+		// The last of [HIGHESTMODSEQ] and [NOMODSEQ] holds, as for
+		// session.Session.HighestModSeq: never both.
+		st.HighestModSeq, st.NoModSeq = cd.Num, false
+	case codec.CodeNoModSeq:
+		st.HighestModSeq, st.NoModSeq = 0, true
+	case codec.CodeMailboxID:
+		st.MailboxID = string(cd.Sub)
+	}
+}
+
+// rangeSet gathers a set of UIDs from ranges that come in any order, in
+// O(n log n) for n ranges (sorted in batches, not inserted one by one),
+// within limit ranges once merged. Past the limit it keeps the first
+// limit ranges and says it cut, or, with widen, stands for more than it
+// was given: one range from its lowest UID to its highest (a set of UIDs
+// to fetch again, for which more is only more work).
+type rangeSet struct {
+	set     codec.SeqSet
+	pending []wire.SeqRange // not yet in set
+	limit   int
+	widen   bool
+	cut     bool
+}
+
+// ranges is how many ranges (8 bytes each) limit bytes hold, at least 1.
+func ranges(limit int64) int {
+	return int(max(1, min(limit/8, math.MaxInt32)))
+}
+
+// add adds the ranges rs.
+func (a *rangeSet) add(rs ...wire.SeqRange) {
+	for _, r := range rs {
+		if n := len(a.pending); n > 0 && r.Start != 0 && a.pending[n-1].Stop != 0 && r.Start <= r.Stop &&
+			a.pending[n-1].Start <= r.Start && r.Start <= a.pending[n-1].Stop+1 && a.pending[n-1].Stop != math.MaxUint32 {
+			// It goes on from the last range (ascending UIDs, the
+			// usual case): merged, not kept apart.
+			a.pending[n-1].Stop = max(a.pending[n-1].Stop, r.Stop)
+			continue
+		}
+		a.pending = append(a.pending, r)
+		if len(a.pending) >= max(1024, len(a.set.Ranges())) {
+			a.flush()
+		}
+	}
+}
+
+// flush adds the pending ranges to the set, in one sort, and applies the
+// limit.
+func (a *rangeSet) flush() {
+	if len(a.pending) == 0 {
+		return
+	}
+	a.set.AddRanges(a.pending...)
+	a.pending = a.pending[:0]
+	rs := a.set.Ranges()
+	if len(rs) <= a.limit {
+		return
+	}
+	if a.widen {
+		a.set = codec.SeqSetOf(wire.SeqRange{Start: rs[0].Start, Stop: rs[len(rs)-1].Stop})
+		return
+	}
+	a.cut = true
+	a.set = codec.SeqSetOf(rs[:a.limit]...)
+}
+
+// done returns the set, and whether the limit cut it.
+func (a *rangeSet) done() (codec.SeqSet, bool) {
+	a.flush()
+	return a.set, a.cut
 }
 
 // resynced checks what a QRESYNC select's answer reported against q, what
@@ -473,7 +610,7 @@ func (c *Client) mailboxState(name string, r *session.Result, known *codec.SeqSe
 func (st *MailboxState) resynced(q *QResync) {
 	if st.UIDValidity != q.UIDValidity {
 		st.UIDValidityChanged = true
-		st.Vanished, st.Changed = codec.SeqSet{}, nil
+		st.Vanished, st.Changed, st.ChangedNotKept, st.VanishedIncomplete = codec.SeqSet{}, nil, codec.SeqSet{}, false
 		return
 	}
 	st.Changed = slices.DeleteFunc(st.Changed, func(m *Message) bool { return m.UID == 0 })

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // bigSelectClient opens a Client on a fake server without ESEARCH that
@@ -138,5 +140,55 @@ func TestSelectionZeroChecked(t *testing.T) {
 	wantBoundReselected(t, "the check of Search's second part", err)
 	if !errors.Is(err, ErrRenumbered) {
 		t.Errorf("the check of Search's second part: %v; want ErrRenumbered too", err)
+	}
+}
+
+// TestRangeSetLimit: the set of ranges a SELECT gathers VANISHED into
+// keeps its lowest ranges and says it cut once past its limit; the one
+// ChangedNotKept is gathered into stands for more than it was given
+// instead (one range, lowest to highest), never for less.
+func TestRangeSetLimit(t *testing.T) {
+	for _, widen := range []bool{false, true} {
+		a := rangeSet{limit: 4, widen: widen}
+		for _, u := range []uint32{11, 1, 9, 3, 7, 5, 3} {
+			a.add(wire.SeqRange{Start: u, Stop: u})
+		}
+		set, cut := a.done()
+		want, wantCut := "1,3,5,7", true
+		if widen {
+			want, wantCut = "1:11", false
+		}
+		if set.String() != want || cut != wantCut {
+			t.Errorf("widen %v: 1,3,5,7,9,11 in 4 ranges: %q, cut %v; want %q, cut %v", widen, set.String(), cut, want, wantCut)
+		}
+	}
+	var a rangeSet
+	a.limit = 4
+	a.add(wire.SeqRange{Start: 1, Stop: 5}, wire.SeqRange{Start: 3, Stop: 9}, wire.SeqRange{Start: 10, Stop: 10}, wire.SeqRange{Start: 20, Stop: 4294967295})
+	if set, cut := a.done(); set.String() != "1:10,20:4294967295" || cut {
+		t.Errorf("1:5,3:9,10,20:4294967295: %q, cut %v", set.String(), cut)
+	}
+}
+
+// TestRangeSetDescendingLinear: a hostile server that reports 200,000
+// expunged UIDs one VANISHED at a time, in descending order and apart
+// (no two merge), costs the gathering set a number of range moves linear
+// in them: added one by one (codec.SeqSet.AddRange), each would shift all
+// those before, 2*10^10 moves.
+func TestRangeSetDescendingLinear(t *testing.T) {
+	const n = 200000
+	var shifted int64
+	defer workhook.RangesShifted.Set(func(_, _, k int) { shifted += int64(k) })()
+	a := rangeSet{limit: ranges(session.DefaultMaxResultBytes)}
+	for i := n; i > 0; i-- {
+		u := uint32(2 * i)
+		a.add(wire.SeqRange{Start: u, Stop: u})
+	}
+	set, cut := a.done()
+	if k, _ := set.Len(); k != n || cut || len(set.Ranges()) != n {
+		t.Fatalf("%d UIDs apart: %d in %d ranges, cut %v", n, k, len(set.Ranges()), cut)
+	}
+	if shifted > 4*n {
+		t.Errorf("%d UIDs apart in descending order: %d ranges moved; want at most %d", n, shifted, 4*n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
 )
 
 // TestQResyncDovecot syncs a mailbox with QRESYNC: after changes by
@@ -309,5 +310,54 @@ func TestVanishedStar(t *testing.T) {
 			bad = append(bad, "  sent "+strings.TrimSpace(string(cm.Raw)))
 		}
 		t.Fatal(strings.Join(bad, "\n"))
+	}
+}
+
+// TestSelectManyChangesVanishedAfterKept: a QRESYNC select answered with
+// more changed messages than MaxResultBytes keeps (defaults) and its
+// VANISHED (EARLIER) after them (no order is set among a SELECT's
+// untagged responses). The expunged UIDs are what a sync client cannot
+// learn again (the server reports them once, against the mod-sequence
+// given): Vanished must hold them whatever the changes cost.
+func TestSelectManyChangesVanishedAfterKept(t *testing.T) {
+	_, st, err := examineManyChanges(t, "* 225000 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n",
+		"* VANISHED (EARLIER) 300001:300010,300020\r\n")
+	if st == nil {
+		t.Fatalf("SELECT (QRESYNC) with %d changes: no state, %v", manyChanges, err)
+	}
+	if got := st.Vanished.String(); got != "300001:300010,300020" {
+		t.Errorf("SELECT (QRESYNC) with %d changes then VANISHED (EARLIER) 300001:300010,300020: %v; Vanished %q, want all of it",
+			manyChanges, err, got)
+	}
+}
+
+// TestSelectManyChangesNamesThoseNotKept: a QRESYNC select answered (as
+// Dovecot orders it) with its state and VANISHED (EARLIER) first, then
+// more changed messages than MaxResultBytes keeps (defaults). The changes
+// left out of Changed are named by UID in ChangedNotKept, so that the
+// caller can fetch them again: every UID reported is in exactly one of
+// the two, and the error says the bound was passed.
+func TestSelectManyChangesNamesThoseNotKept(t *testing.T) {
+	_, st, err := examineManyChanges(t, "* 225000 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n", "")
+	if st == nil || !errors.Is(err, session.ErrResultTooLarge) {
+		t.Fatalf("SELECT (QRESYNC) with %d changes: %v, %v; want the state and ErrResultTooLarge", manyChanges, st, err)
+	}
+	if len(st.Changed) == 0 || len(st.Changed) >= manyChanges {
+		t.Fatalf("%d changes: %d kept; want some, not all", manyChanges, len(st.Changed))
+	}
+	var all codec.SeqSet
+	for _, m := range st.Changed {
+		if st.ChangedNotKept.Contains(m.UID) {
+			t.Fatalf("UID %d both kept in Changed and named in ChangedNotKept %s", m.UID, st.ChangedNotKept.String())
+		}
+		all.AddNum(m.UID)
+	}
+	all.AddRanges(st.ChangedNotKept.Ranges()...)
+	if all.String() != "1:225000" {
+		t.Errorf("%d changed messages reported (UIDs 1:225000): %d kept, ChangedNotKept %q; together %q, want 1:225000",
+			manyChanges, len(st.Changed), st.ChangedNotKept.String(), all.String())
+	}
+	if st.Vanished.String() != "300001:300010" || st.UIDValidity != 7 || st.HighestModSeq != 900 || st.Exists != manyChanges {
+		t.Errorf("state: vanished %q, uidvalidity %d, highestmodseq %d, exists %d", st.Vanished.String(), st.UIDValidity, st.HighestModSeq, st.Exists)
 	}
 }

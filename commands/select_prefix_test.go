@@ -23,10 +23,10 @@ import (
 // UIDValidityChanged (the caller throws its cache away) though the
 // UIDVALIDITY is the one asked, Exists 0 though the session counts n, and
 // no Vanished. Before 1482ed4 they were kept (they fit the room left).
-// Defaults: the bound is what the test is about, at its default.
-// (The VANISHED (EARLIER) after the bound is lost with the rest: the
-// session keeps no such list; Select's doc says Vanished and Changed
-// hold what was kept.)
+// Defaults: the bound is what the test is about, at its default. (Since
+// stop 60 Select takes its answer as it comes, and only the changes are
+// bounded: TestSelectManyChangesVanishedAfterKept checks the VANISHED
+// (EARLIER) after them.)
 func TestSelectManyChangesStateAfterChanges(t *testing.T) {
 	const n = manyChanges
 	c, st, err := examineManyChanges(t, "", "* 225000 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n")
