@@ -68,6 +68,15 @@ type AppendOptions struct {
 // rename is not seen: a correct APPENDUID to a new mailbox by the
 // selected one's old name is then dropped (a zero result, as from a
 // server without UIDPLUS; the message was appended, nothing is lost).
+// Names are compared as the session keeps them, decoded from modified
+// UTF-7 (leniently; in UTF-8 mode too, where "a&AOk-" is sent as it is
+// and kept as "aé"), and the delimiter comes from a LIST response whose
+// name decodes to the selected one's or a parent's: two mailboxes whose
+// names decode alike ("R&D" listed raw and "R&-D"; in UTF-8 mode "a&AOk-"
+// and "aé") are one to the check. An APPEND to the other is then checked
+// against the selected one's UIDVALIDITY (a correct APPENDUID dropped),
+// and a RENAME or DELETE of the other turns the check off until the next
+// SELECT (the APPENDUID returned as sent: compare its UIDValidity).
 type AppendResult struct {
 	UIDValidity uint32
 	UID         uint32
@@ -694,7 +703,10 @@ func (c *Client) staleAppendUID(v, sel uint32, mailbox string) bool {
 	if !ok || v == 0 || now != sel {
 		return false
 	}
-	return sameMailbox(name, mailbox) && v != cur
+	// The session's name is the one the SELECT gave it (sessionName):
+	// compared as is, in UTF-8 mode "a&AOk-" was not the selected
+	// "a&AOk-" (kept as "aé").
+	return sameMailbox(name, c.sessionName(mailbox)) && v != cur
 }
 
 // sameMailbox reports whether a and b name the same mailbox: equal, or

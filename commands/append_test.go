@@ -1553,3 +1553,37 @@ func BenchmarkAppendFile64MiB(b *testing.B) {
 		})
 	}
 }
+
+// TestAppendUIDStaleCaughtUTF8NameLikeUTF7: with UTF8=ACCEPT enabled a
+// mailbox name is sent and listed as it is: "a&AOk-" is that name, not
+// "aé". The session keeps the selected mailbox's name as the Client gave
+// it for routing (decoded leniently, as it decodes the names of
+// responses), and the APPENDUID check compared that ("aé") with the
+// caller's name ("a&AOk-"): an APPEND to the selected "a&AOk-" answered
+// with an APPENDUID of another UIDVALIDITY (9; the mailbox's is 1) was
+// not taken for the selected mailbox's, and the stale UID was returned.
+// Defaults.
+func TestAppendUIDStaleCaughtUTF8NameLikeUTF7(t *testing.T) {
+	fs := appendUIDServer()
+	fs.caps += " ENABLE UTF8=ACCEPT"
+	fs.on["ENABLE"] = func(hc *hostile.Conn, cmd *hostile.Command) error {
+		return hc.Lines("* ENABLED UTF8=ACCEPT", cmd.Tag+" OK done")
+	}
+	c := hostileClient(t, fs.serve)
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
+	defer cancel()
+	if _, err := c.Enable(ctx, "UTF8=ACCEPT"); err != nil {
+		t.Fatal(err)
+	}
+	const name = "a&AOk-"
+	if st, err := c.Select(ctx, name, nil); err != nil || st.UIDValidity != 1 {
+		t.Fatalf("SELECT %s: %v, %+v", name, err, st)
+	}
+	ar, err := c.Append(ctx, name, strings.NewReader("x\r\n"), 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *ar != (commands.AppendResult{}) {
+		t.Errorf("UTF8=ACCEPT, selected %q (UIDVALIDITY 1), APPEND to it answered APPENDUID 9 1: result %+v; want the stale APPENDUID dropped", name, ar)
+	}
+}

@@ -262,13 +262,22 @@ func (c *Client) target(cmd *session.Command, set *Set, mailbox string) *session
 		cmd.UIDValidity, cmd.CheckUIDValidity = c.s.UIDValidityChanges(), true
 	}
 	if mailbox != "" {
-		cmd.Mailbox = mailbox
-		if c.utf8() {
-			// Sent as is; the session decodes response names leniently.
-			cmd.Mailbox = codec.DecodeMailboxLenient([]byte(mailbox))
-		}
+		cmd.Mailbox = c.sessionName(mailbox)
 	}
 	return cmd
+}
+
+// sessionName is mailbox as the session keeps and compares it
+// (session.Command.Mailbox, the name SelectedUIDValidity returns): as
+// given, or in UTF-8 mode, where it is sent as is, decoded leniently as the
+// session decodes the names of responses. A name the Client compares with
+// the session's ("a&AOk-" in UTF-8 mode, kept as "aé") goes through it
+// too (staleAppendUID).
+func (c *Client) sessionName(mailbox string) string {
+	if c.utf8() {
+		return codec.DecodeMailboxLenient([]byte(mailbox))
+	}
+	return mailbox
 }
 
 // seqChecked marks cmd, whose arguments hold sequence numbers that an

@@ -352,7 +352,14 @@ func inboxLead(name string, d byte) bool {
 // on a server whose namespaces have other delimiters, RFC 2342, may end
 // with any of them); nor does one read while no mailbox is selected or
 // a SELECT or EXAMINE is in flight (the next mailbox's name is not yet
-// s.selected). A new selection forgets it (reselectedLocked).
+// s.selected). A new selection forgets it (reselectedLocked). Names are
+// compared decoded (DecodeMailboxLenient, as the selected name is kept):
+// another mailbox whose name decodes alike ("R&-D" and a raw "R&D"; in
+// UTF-8 mode a literal "a&AOk-" and "aé") counts as the selected one, and
+// a RENAME or DELETE of it as taking the selected name (nameGoneLocked):
+// SelectedUIDValidity then reports no value, and the caller's check (an
+// APPENDUID's) is off until the next selection. No server is known to
+// list such pairs.
 func (s *Session) listDelim(r codec.Response) {
 	l, ok := r.(*codec.List)
 	if !ok || l.Delim == 0 || s.state != StateSelected {
