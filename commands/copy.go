@@ -692,10 +692,14 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // answered OK with neither a COPYUID nor an EXPUNGE or VANISHED moved
 // nothing (its UIDs were not there, which a UID MOVE passes over): Move
 // returns an empty result (a part of a long set so answered is left out
-// of Unmapped). A COPYUID with no EXPUNGE counts as moved: an EXPUNGE
-// may go to another command pipelined beside the MOVE, a COPYUID never
-// (and, without UIDPLUS, such a stolen EXPUNGE can make a Move that
-// moved return the empty result). A MOVE refused (NO, BAD) or left
+// of Unmapped). Every EXPUNGE and VANISHED read while the MOVE is in
+// flight is the MOVE's: the session pipelines no other command that takes
+// EXPUNGE by its rules beside it, and gives a command's own Want (an Idle
+// poll's NOOP, Do) only what no such command takes; so without UIDPLUS a
+// Move that moved does not return the empty result, unless the server
+// sends its EXPUNGEs after its tagged OK (RFC 6851 has them before). A
+// COPYUID with no EXPUNGE counts as moved too: the COPYUID says what
+// moved. A MOVE refused (NO, BAD) or left
 // unanswered after it moved some messages (their COPYUID or EXPUNGEs
 // came first; EXPUNGEs count only from a server without UIDPLUS, whose
 // moves send no COPYUID) returns a *PartlyMovedError, with the COPYUID's

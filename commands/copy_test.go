@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -1076,4 +1077,58 @@ func TestMoveRefusedWithOthersExpungeNotPartly(t *testing.T) {
 	if errors.As(err, &pme) || res != nil || !errors.Is(err, session.ErrNo) {
 		t.Errorf("UID MOVE 1:2 refused, another's EXPUNGE beside: %+v, %v; want the NO alone", res, err)
 	}
+}
+
+// TestMoveExpungeNotTakenByPollBeside: a server with MOVE and no UIDPLUS
+// tells what a MOVE moved only by its EXPUNGEs. An Idle poll's NOOP (its
+// Want takes every response) in flight before the UID MOVE, answered after
+// it, must not take the MOVE's EXPUNGE: the session gives a Want's command
+// only what no other command in flight takes by its rules, and commands
+// that take EXPUNGE by their rules are never in flight together
+// (session's untoldKinds). Taken, the MOVE answered OK with no EXPUNGE
+// would read as "nothing moved" (the empty result) though UID 5 moved;
+// kept, the result is nil: moved, with no COPYUID to map it.
+// Move's doc said such a stolen EXPUNGE could happen: it cannot. Defaults.
+func TestMoveExpungeNotTakenByPollBeside(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		noopRead := make(chan struct{})
+		c := hostileClient(t, func(c *hostile.Conn) error {
+			c.PreAuth("IMAP4rev1 MOVE")
+			noop, err := c.Until("NOOP")
+			if err != nil {
+				return err
+			}
+			close(noopRead)
+			move, err := c.Expect("UID MOVE")
+			if err != nil {
+				return err
+			}
+			if err := c.Lines("* 3 EXPUNGE", noop.Tag+" OK NOOP done", move.Tag+" OK Move completed"); err != nil {
+				return err
+			}
+			return c.Serve()
+		})
+		ctx := resCtx(t)
+		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+			t.Fatal(err)
+		}
+		ictx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		idled := make(chan error, 1)
+		var events atomic.Int32
+		go func() {
+			idled <- c.Idle(ictx, &commands.IdleOptions{PollInterval: time.Hour}, func(codec.Response) bool {
+				events.Add(1)
+				return true
+			})
+		}()
+		<-noopRead
+		res, err := c.Move(ctx, commands.UIDs(5), "Archive")
+		cancel()
+		<-idled
+		if err != nil || res != nil {
+			t.Errorf("UID MOVE 5 (no UIDPLUS) answered \"* 3 EXPUNGE\" and OK, beside an Idle poll's NOOP (%d events): %+v, %v; want nil, nil (moved, no COPYUID), not the empty result",
+				events.Load(), res, err)
+		}
+	})
 }
