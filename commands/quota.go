@@ -60,6 +60,7 @@ func quotas(data []codec.Response, roots ...string) []*Quota {
 		}
 		for _, r := range q.Resources {
 			res := QuotaResource{Name: upperASCII(string(r.Name)), Usage: r.Usage, Limit: r.Limit}
+			countResourceCompares(1)
 			if i, ok := m.index[res.Name]; ok {
 				m.q.Resources[i] = res
 				continue
@@ -107,6 +108,17 @@ const maxListedRoots = 8
 // in the set): a count of the work, which a loaded machine does not
 // stretch as it does the time.
 var testHookRootCompares func(n int)
+
+// testHookResourceCompares, when set (tests only), is given the number
+// of resources kept that quotas compared a resource's name with (1 for a
+// lookup in the index).
+var testHookResourceCompares func(n int)
+
+func countResourceCompares(n int) {
+	if h := testHookResourceCompares; h != nil {
+		h(n)
+	}
+}
 
 func countRootCompares(n int) {
 	if h := testHookRootCompares; h != nil {

@@ -156,3 +156,45 @@ func TestGetQuotaRootRootsOnce(t *testing.T) {
 		t.Errorf("GetQuotaRoot(INBOX) = %q, %d quotas, %v; want the roots \"\" and user once each, and their 2 quotas", roots, len(qs), err)
 	}
 }
+
+// TestGetQuotaManyResourcesLinear: a QUOTA naming a line's worth of
+// resources (60,000), then another QUOTA of the same root naming them all
+// again with other values (RFC 9208 sets no limit to either), is merged
+// with one lookup per resource read: searching the resources kept for
+// each would be 1.8*10^9 comparisons. The later values are taken, in the
+// first places. Counted (OnQuotaResourceCompares), not timed.
+func TestGetQuotaManyResourcesLinear(t *testing.T) {
+	const n = 60000
+	quota := func(usage int) string {
+		var b strings.Builder
+		b.WriteString(`* QUOTA "" (`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "R%06d %d %d", i, usage, 100)
+		}
+		b.WriteByte(')')
+		return b.String()
+	}
+	c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTA", quota(1), quota(2))
+	var compares, lookups int
+	commands.OnQuotaResourceCompares(t, func(k int) { compares += k; lookups++ })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	q, err := c.GetQuota(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lookups != 2*n || compares > lookups {
+		t.Fatalf("GetQuota compared %d resources in %d lookups for 2 QUOTA responses of %d resources each (want %d lookups, one compare each): merging a root's resources must be linear in what the server sent",
+			compares, lookups, n, 2*n)
+	}
+	if q == nil {
+		t.Fatal("GetQuota(\"\"): no quota")
+	}
+	if len(q.Resources) != n || q.Resources[0] != (commands.QuotaResource{Name: "R000000", Usage: 2, Limit: 100}) ||
+		q.Resources[n-1].Name != fmt.Sprintf("R%06d", n-1) || q.Resources[n-1].Usage != 2 {
+		t.Errorf("GetQuota(\"\"): %d resources, first %+v; want %d, the later values in the first places", len(q.Resources), q.Resources[0], n)
+	}
+}
