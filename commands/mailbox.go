@@ -499,6 +499,7 @@ func (sr *selectReader) end(status *codec.Status) (*MailboxState, error) {
 	st.Recent = min(st.Recent, st.Exists)
 	err := sr.b.err()
 	if st.VanishedIncomplete {
+		// Part of a VANISHED left out counts as a response dropped.
 		err = &session.ResultTooLargeError{Command: sr.b.cmd, Limit: sr.b.limit, Dropped: sr.b.dropped + 1}
 	}
 	return st, err

@@ -361,3 +361,43 @@ func TestSelectManyChangesNamesThoseNotKept(t *testing.T) {
 		t.Errorf("state: vanished %q, uidvalidity %d, highestmodseq %d, exists %d", st.Vanished.String(), st.UIDValidity, st.HighestModSeq, st.Exists)
 	}
 }
+
+// TestSelectVanishedPastItsBoundIncomplete: a VANISHED (EARLIER) of more
+// disjoint ranges than Vanished's own bound holds (MaxResultBytes / 8;
+// 8 million by default, which only a hostile server reaches: the bound
+// is lowered to 1 KiB here, 128 ranges, for a test of what Select says
+// then) keeps the lowest ranges, sets VanishedIncomplete and returns a
+// *session.ResultTooLargeError: the caller is told the set is not whole.
+func TestSelectVanishedPastItsBoundIncomplete(t *testing.T) {
+	var v strings.Builder
+	v.WriteString("* VANISHED (EARLIER) ")
+	for i := range 200 {
+		if i > 0 {
+			v.WriteByte(',')
+		}
+		fmt.Fprintf(&v, "%d", 2*i+1)
+	}
+	answer := "* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n" + v.String() + "\r\n"
+	c, ctx, _ := selectedServerWith(t, &session.Options{MaxResultBytes: 1024}, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
+		switch {
+		case strings.HasPrefix(cmd, "EXAMINE Big"):
+			return answer
+		case cmd == "ENABLE QRESYNC":
+			return "* ENABLED QRESYNC\r\n"
+		}
+		return ""
+	})
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
+	if st == nil || !errors.Is(err, session.ErrResultTooLarge) || !st.VanishedIncomplete {
+		t.Fatalf("VANISHED (EARLIER) of 200 ranges past a bound of 128: %v; state %v; want VanishedIncomplete and ErrResultTooLarge", err, st)
+	}
+	if rs := st.Vanished.Ranges(); len(rs) != 128 || rs[0].Start != 1 || rs[127].Start != 255 || st.UIDValidity != 7 || st.Exists != 5 {
+		t.Errorf("Vanished %d ranges (first %v), UIDValidity %d, Exists %d; want the lowest 128 (1 to 255), 7, 5", len(rs), rs[:min(1, len(rs))], st.UIDValidity, st.Exists)
+	}
+}
