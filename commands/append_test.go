@@ -864,18 +864,10 @@ func TestAppendBlockedReaderCancel(t *testing.T) {
 // context that can end (the common case: a deadline or a cancel), the
 // path on which a blocked body read must be interruptible.
 func BenchmarkAppend100MiBCtx(b *testing.B) {
-	const size = 100 << 20
 	c := pipeClient(b, "IMAP4rev1 LITERAL+", appendDiscardServer)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	b.SetBytes(size)
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		res, err := c.Append(ctx, "INBOX", io.LimitReader(patternReader{}, size), size, nil)
-		if err != nil || res.UID != 1 {
-			b.Fatal(err)
-		}
-	}
+	benchmarkAppendFlat(b, c, ctx)
 }
 
 // panicBody blocks in its Read until released, then panics.
