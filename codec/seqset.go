@@ -263,7 +263,8 @@ func (s *SeqSet) addSorting(rs []wire.SeqRange) {
 // usual case), otherwise O(log r) to find the place plus O(r) to shift
 // later ranges, for r ranges. A parsed set that is not canonical is first
 // compacted (see Compact), which loses the order the peer sent. The
-// ranges it shifts are reported to workhook.RangesShifted (tests only).
+// ranges it shifts are reported to workhook.RangesShifted (in a build
+// with the tag imapkit_workhook; nothing otherwise).
 func (s *SeqSet) AddRange(start, stop uint32) {
 	if s.unsorted {
 		s.Compact()
@@ -366,7 +367,8 @@ func (s SeqSet) canonical() []wire.SeqRange {
 //
 // Cost: O(log r) for a canonical set of r ranges, O(r) otherwise; no
 // allocation. Each call reports the ranges it compared n with to
-// workhook.RangesCompared (tests only; one atomic load otherwise).
+// workhook.RangesCompared (in a build with the tag imapkit_workhook;
+// nothing otherwise).
 func (s SeqSet) Contains(n uint32) bool {
 	ok, c := s.contains(n)
 	workhook.RangesCompared.Report(len(s.r), 1, c)
@@ -421,7 +423,7 @@ func searchStop(sorted []wire.SeqRange, k uint64) (i, c int) {
 // multiplies the other's.
 //
 // Each call reports the ranges it compared to workhook.RangesCompared
-// (tests only; one atomic load otherwise).
+// (in a build with the tag imapkit_workhook; nothing otherwise).
 func (s SeqSet) Overlaps(t SeqSet) bool {
 	ok, n := s.overlaps(t)
 	workhook.RangesCompared.Report(len(s.r), len(t.r), n)
@@ -575,7 +577,7 @@ func (s *SeqSet) Remove(t SeqSet) {
 // canonical (a parsed one, in the peer's order) is first sorted into a
 // copy, O(r log r), as for Remove.
 // The steps of its merge walks are reported to workhook.RangesCompared
-// (tests only).
+// (in a build with the tag imapkit_workhook; nothing otherwise).
 func (s SeqSet) Intersect(t SeqSet) SeqSet {
 	if len(s.r) == 0 || len(t.r) == 0 {
 		return SeqSet{}

@@ -289,7 +289,7 @@ func TestSearchDescendingNotQuadratic(t *testing.T) {
 	var shifted atomic.Int64
 	passed := make(chan struct{})
 	var once sync.Once
-	t.Cleanup(workhook.RangesShifted.Set(func(_, _, k int) {
+	t.Cleanup(workhook.RangesShifted.Set(t, func(_, _, k int) {
 		if shifted.Add(int64(k)) > lines*per {
 			once.Do(func() { close(passed) })
 		}

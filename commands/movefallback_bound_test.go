@@ -42,7 +42,7 @@ func moveFallbackAnswer(t *testing.T, last uint32, deadline time.Duration, limit
 	var n atomic.Int64
 	passed := make(chan struct{})
 	var once sync.Once
-	t.Cleanup(workhook.RangesCompared.Set(func(_, _, k int) {
+	t.Cleanup(workhook.RangesCompared.Set(t, func(_, _, k int) {
 		if n.Add(int64(k)) > limit {
 			once.Do(func() { close(passed) })
 		}

@@ -1432,7 +1432,7 @@ func TestVanishedEarlierOverlapsProduct(t *testing.T) {
 		set.AddNum(uint32(2*i + 1))
 	}
 	var calls, compared atomic.Int64
-	t.Cleanup(workhook.RangesCompared.Set(func(a, b, n int) {
+	t.Cleanup(workhook.RangesCompared.Set(t, func(a, b, n int) {
 		if a == q || b == q { // the answer's Overlaps, no other test's
 			calls.Add(1)
 			compared.Add(int64(n))

@@ -62,7 +62,7 @@ func TestSearchESearchQuadratic(t *testing.T) {
 	srv := esearchDescending(t, n)
 	defer srv.Close()
 	var shifted atomic.Int64
-	t.Cleanup(workhook.RangesShifted.Set(func(_, _, k int) { shifted.Add(int64(k)) }))
+	t.Cleanup(workhook.RangesShifted.Set(t, func(_, _, k int) { shifted.Add(int64(k)) }))
 	code, out, errs := runCLI(t, "", "search", "imap://alice@"+srv.Addr(), "INBOX", "ALL")
 	lines := bytes.Count([]byte(out), []byte("\n"))
 	if code != 0 || lines != n {

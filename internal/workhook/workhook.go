@@ -3,22 +3,45 @@
 // another: codec's SeqSet, whose cost the session's routing of VANISHED,
 // commands' Search and Move, and the CLI's gathering of SEARCH answers
 // depend on. A test sets a function on a Hook (Hook.Set; RangesCompared,
-// RangesShifted), the algorithm reports its steps to it (Hook.Report);
-// outside tests every hook is nil and a report costs one atomic load. Counting steps
-// instead of timing them makes a linearity test exact: a loaded machine
-// (GC, caches, a shared core) changes no count.
+// RangesShifted), the algorithm reports its steps to it (Hook.Report).
+// Counting steps instead of timing them makes a linearity test exact: a
+// loaded machine (GC, caches, a shared core) changes no count.
+//
+// Counting is compiled in only with the build tag imapkit_workhook
+// (Enabled), which make test and make vet give: in every other build
+// Report is empty and inlined away, so codec's SeqSet.Contains (on the
+// session's routing path) and the rest pay nothing for it, not even a
+// load. Without the tag, Hook.Set fails the test that calls it, so that a
+// test whose bound a missing count would meet cannot pass by counting
+// nothing.
 package workhook
 
 import "sync/atomic"
+
+// Tag is the build tag that compiles the counting in.
+const Tag = "imapkit_workhook"
 
 // A Hook holds the function a test set, nil when none is.
 type Hook struct {
 	f atomic.Pointer[func(a, b, n int)]
 }
 
+// Fataler is what Hook.Set needs of a test: testing.TB's Helper and
+// Fatalf (testing is not imported here, so that the library's packages do
+// not link it).
+type Fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
 // Set sets f (nil clears it) and returns a function that restores the
-// function set before.
-func (h *Hook) Set(f func(a, b, n int)) (restore func()) {
+// function set before. It fails t (Fatalf) when counting is not compiled
+// in (Enabled is false: the build lacks the tag Tag).
+func (h *Hook) Set(t Fataler, f func(a, b, n int)) (restore func()) {
+	t.Helper()
+	if !Enabled {
+		t.Fatalf("workhook: this build counts no work: run the test with -tags %s (make test does)", Tag)
+	}
 	var p *func(a, b, n int)
 	if f != nil {
 		p = &f
@@ -27,8 +50,12 @@ func (h *Hook) Set(f func(a, b, n int)) (restore func()) {
 	return func() { h.f.Store(old) }
 }
 
-// Report gives a, b and n to the function set, if any.
+// Report gives a, b and n to the function set, if any. Without the tag
+// Tag it does nothing, and costs nothing once inlined.
 func (h *Hook) Report(a, b, n int) {
+	if !Enabled {
+		return
+	}
 	if p := h.f.Load(); p != nil {
 		(*p)(a, b, n)
 	}
