@@ -178,7 +178,7 @@ func TestRangeSetLimit(t *testing.T) {
 func TestRangeSetDescendingLinear(t *testing.T) {
 	const n = 200000
 	var shifted int64
-	defer workhook.RangesShifted.Set(func(_, _, k int) { shifted += int64(k) })()
+	defer workhook.RangesShifted.Set(t, func(_, _, k int) { shifted += int64(k) })()
 	a := rangeSet{limit: ranges(session.DefaultMaxResultBytes)}
 	for i := n; i > 0; i-- {
 		u := uint32(2 * i)
