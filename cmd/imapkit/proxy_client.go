@@ -452,8 +452,16 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		// "+" or the completion) that never comes. It is told, and
 		// the connection ends: before, it went on and the client
 		// waited for ever (TestProxyRefusedOwedPasswordLiteralAnswered).
-		ps.logf("* client side: a refused command sent as the response owed to a challenge (its answer names no tag): closing")
-		ps.bye("imapkit proxy: a refused command sent where a SASL response was owed: closing")
+		// (A line that may be a refused password literal's body,
+		// owed, is told as such: it was told as an owed SASL
+		// response before stop 60.)
+		if r.owed {
+			ps.logf("* client side: a refused line that may be a password literal's body, its framing not known (its answer names no tag): closing")
+			ps.bye("imapkit proxy: a refused line that may be a password literal's body, its framing not known: closing")
+		} else {
+			ps.logf("* client side: a refused command sent as the response owed to a challenge (its answer names no tag): closing")
+			ps.bye("imapkit proxy: a refused command sent where a SASL response was owed: closing")
+		}
 		ps.closeAll()
 		return false
 	}

@@ -163,3 +163,33 @@ func TestProxyCommandAfterRefusedPasswordLiteralPrinted(t *testing.T) {
 		}
 	})
 }
+
+// TestProxyRefusedPasswordLiteralBodyCloseSaysWhy: a refused password
+// literal's body that reads as two words and ends in a synchronizing
+// literal's header ("secret pw {5}"): answered untagged (its framing is
+// not known), then the connection closes, as for the response owed to a
+// challenge; the trace and the BYE said it was such a response, which it
+// was not. They say now that it may be a password literal's body.
+// Defaults.
+func TestProxyRefusedPasswordLiteralBodyCloseSaysWhy(t *testing.T) {
+	t.Parallel()
+	const secret = "secret pw {5}"
+	up := startLiteralRefuser(t)
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+	c, r := dialProxy(t, paddr)
+	io.WriteString(c, "a1 LOGIN alice {"+strconv.Itoa(len(secret))+"}\r\n")
+	readClientTo(t, r, "a1 NO", out)
+	io.WriteString(c, secret+"\r\n")
+	got, _ := io.ReadAll(r)
+	const bye = "* BYE imapkit proxy: a refused line that may be a password literal's body, its framing not known: closing"
+	if !strings.Contains(string(got), bye) {
+		t.Errorf("the client read %q; want %q", got, bye)
+	}
+	waitFor(t, out, "connection closed")
+	if trace := out.String(); !strings.Contains(trace, "may be a password literal's body") || strings.Contains(trace, "secret") {
+		t.Errorf("the trace does not say why, or shows the password:\n%s", trace)
+	}
+	if strings.Contains(up.received(), "secret") {
+		t.Errorf("the server got the body: %q", up.received())
+	}
+}
