@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/ptytest"
 )
 
@@ -31,7 +32,7 @@ func TestPromptSIGTERM(t *testing.T) {
 	if err := term.Expect("Password for", ptyGuard); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitEchoOff(t, term)
 	pid := cmd.Process.Pid
 	syscall.Kill(pid, syscall.SIGTERM)
 	// A hang detector, not a timed assertion: the process that ignores
@@ -70,7 +71,7 @@ func TestPromptSIGINT(t *testing.T) {
 	if err := term.Expect("Password for", ptyGuard); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitEchoOff(t, term)
 	pid := cmd.Process.Pid
 	syscall.Kill(pid, syscall.SIGINT)
 	if err := term.Expect("interrupted", ptyGuard); err != nil {
@@ -85,6 +86,22 @@ func TestPromptSIGINT(t *testing.T) {
 	echo, eerr := term.Echo()
 	if !ws.Exited() || ws.ExitStatus() != 3 || !echo || eerr != nil {
 		t.Fatalf("after SIGINT at the prompt: %v (want exit 3), echo %v (%v)", ws, echo, eerr)
+	}
+}
+
+// waitEchoOff waits until the terminal's echo is off, the prompt's raw
+// mode (the case the signal tests are about: the signal must wake the
+// read and restore the echo). It was a 200 ms pause after "Password
+// for", which assumed the terminal raw by then; the prompt makes it raw
+// (and arms the interrupt) before it draws the text, so this returns at
+// once, and a prompt that drew first would be waited for, not raced.
+// ptyGuard bounds a hang.
+func waitEchoOff(t *testing.T, term *ptytest.Terminal) {
+	t.Helper()
+	off := func() bool { echo, err := term.Echo(); return err == nil && !echo }
+	if !leakcheck.Until(ptyGuard, off) {
+		echo, err := term.Echo()
+		t.Fatalf("the terminal's echo still %v (%v) %v after the password prompt", echo, err, ptyGuard)
 	}
 }
 
