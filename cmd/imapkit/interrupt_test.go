@@ -111,7 +111,7 @@ func startLoggedIn(t *testing.T, cmd *exec.Cmd, got func() []string) (io.WriteCl
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a bound on a hang
 	for {
 		l := got()
 		if len(l) > 0 && strings.HasPrefix(l[0], "LOGIN") {
