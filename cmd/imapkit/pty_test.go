@@ -385,7 +385,7 @@ func TestSecondInterruptExits(t *testing.T) {
 	}
 	cmd.Process.Signal(os.Interrupt)
 	// The command reports the interrupt before it logs out.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(ptyGuard) // a bound on a hang
 	for !strings.Contains(stderr.String(), "imapkit select:") {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()

@@ -76,7 +76,7 @@ done`
 		t.Fatal(err)
 	}
 	var pid int
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(ptyGuard) // a bound on a hang
 	for {
 		b, _ := os.ReadFile(pidFile)
 		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
@@ -152,7 +152,7 @@ func secondSigintEndsStreamChild(t *testing.T, stream, pidFile, what string) {
 		<-done
 	})
 	var pid int
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(ptyGuard) // a bound on a hang
 	for {
 		b, _ := os.ReadFile(pidFile)
 		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
