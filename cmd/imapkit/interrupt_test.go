@@ -18,6 +18,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/imapkit/imapkit/internal/leakcheck"
 )
 
 // TestAppendStdinInterrupt: `imapkit append URL MAILBOX` reading the
@@ -203,7 +207,14 @@ func TestRawLiteralInterrupt(t *testing.T) {
 	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "raw", "imap://alice@"+srv.Addr(), "APPEND INBOX {20}")
 	stdin, stderr, done := startLoggedIn(t, cmd, got)
 	stdin.Write([]byte("Subject: x\n"))
-	time.Sleep(300 * time.Millisecond)
+	// The SIGINT comes once raw has taken that line from the pipe: it
+	// reads the literal's lines then, and waits for the rest. It was a
+	// 300 ms pause, after which a loaded machine could still be
+	// logging in.
+	if !leakcheck.Until(time.Minute, func() bool { return pipeUnread(t, cmd.Process.Pid) == 0 }) {
+		cmd.Process.Kill()
+		t.Fatalf("raw never read the literal's first line from stdin (stderr %q)", stderr.String())
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
@@ -215,4 +226,21 @@ func TestRawLiteralInterrupt(t *testing.T) {
 		<-done
 		t.Errorf("%v after SIGINT while reading the literal, raw still runs (stderr %q)", interruptBound, stderr.String())
 	}
+}
+
+// pipeUnread is the number of bytes in the child pid's stdin (a pipe)
+// that it has not read yet: FIONREAD on the pipe, opened anew through
+// /proc (cmd.StdinPipe's writer hides its *os.File).
+func pipeUnread(t *testing.T, pid int) int {
+	t.Helper()
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/fd/0", pid), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("the child's stdin: %v", err)
+	}
+	defer unix.Close(fd)
+	n, err := unix.IoctlGetInt(fd, unix.TIOCINQ) // FIONREAD
+	if err != nil {
+		t.Fatalf("FIONREAD on the child's stdin: %v", err)
+	}
+	return n
 }
