@@ -4,9 +4,12 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/imapkit/imapkit/internal/hostile"
@@ -142,5 +145,42 @@ func TestExportBySymlinkResumes(t *testing.T) {
 	}
 	if code, out, errs := export(hard); code != exitConnFail || !strings.Contains(errs, "hard link") {
 		t.Errorf("first export by a hard link: exit %d %q %q; want %d, refused naming the hard link", code, out, errs, exitConnFail)
+	}
+}
+
+// TestExportFileLockOpenForWriting: the descriptor lockExport holds the
+// mbox's flock(2) on is open for writing. Over NFS, Linux emulates flock
+// with a byte-range lock of the whole file, and an exclusive one needs
+// the file open for writing (flock(2), "NFS details"): on a read-only
+// descriptor it fails with EBADF, and every export to an existing mbox
+// there stopped at its lock ("locking ...: bad file descriptor", exit 3).
+// Checked on the descriptor itself (/proc/self/fdinfo), the test having
+// no NFS mount to run on.
+func TestExportFileLockOpenForWriting(t *testing.T) {
+	dir := t.TempDir()
+	mbox := filepath.Join(dir, "real.mbox")
+	if err := os.WriteFile(mbox, []byte("From MAILER-DAEMON x\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockExport(mbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.unlock()
+	if l.data == nil {
+		t.Fatalf("lockExport(%s) holds no lock of the mbox itself", mbox)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", l.data.Fd()))
+	if err != nil {
+		t.Skipf("no /proc/self/fdinfo: %v", err)
+	}
+	var flags int64 = -1
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "flags:"); ok {
+			flags, _ = strconv.ParseInt(strings.TrimSpace(v), 8, 64)
+		}
+	}
+	if flags < 0 || flags&syscall.O_ACCMODE != syscall.O_RDWR {
+		t.Errorf("the flock of %s is held on a descriptor with flags %#o: want it open for reading and writing (O_RDWR): over NFS an exclusive flock of a file open read-only fails (EBADF)", mbox, flags)
 	}
 }

@@ -35,7 +35,10 @@ func (l *stateLock) lockFile(path string) error {
 	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
 		return nil
 	}
-	f, err := os.Open(path)
+	// Open for writing: over NFS, flock(2) is a byte-range lock of the
+	// whole file, and an exclusive one of a file open read-only fails
+	// (EBADF). The export writes the file anyway.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
