@@ -124,7 +124,15 @@ func exportTarget(path string) string {
 			break
 		}
 		if !filepath.IsAbs(t) {
-			t = filepath.Join(filepath.Dir(p), t)
+			// Relative to the directory the link is really in:
+			// cleaned onto the name as given, a ".." of t would
+			// undo a link on that name, where the kernel goes up
+			// from its target.
+			d := filepath.Dir(p)
+			if r, err := filepath.EvalSymlinks(d); err == nil {
+				d = r
+			}
+			t = filepath.Join(d, t)
 		}
 		p = filepath.Clean(t)
 	}

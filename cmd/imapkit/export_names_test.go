@@ -184,3 +184,42 @@ func TestExportFileLockOpenForWriting(t *testing.T) {
 		t.Errorf("the flock of %s is held on a descriptor with flags %#o: want it open for reading and writing (O_RDWR): over NFS an exclusive flock of a file open read-only fails (EBADF)", mbox, flags)
 	}
 }
+
+// TestExportTargetDanglingLinkRelative: a dangling symbolic link whose
+// relative target climbs out of its directory ("../out/x.mbox"), reached
+// through a symbolic link to that directory, names the file the kernel
+// creates by it: the target is taken from the directory the link is
+// really in. Before, it was joined to the link's directory as named and
+// cleaned, "a/../out" becoming "out" where the kernel goes to
+// "b/c/../out": the first export by the link kept its state and lock in
+// another directory (made for them), and its state moved beside the file
+// once the file was there.
+func TestExportTargetDanglingLinkRelative(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"b/c", "b/out"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join("b", "c"), filepath.Join(root, "a")); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(root, "a", "sym.mbox")
+	if err := os.Symlink(filepath.Join("..", "out", "x.mbox"), link); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(root, "b", "out", "x.mbox")
+	before := exportTarget(link)
+	if err := os.WriteFile(link, nil, 0o600); err != nil { // as openMbox creates it
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Fatalf("the kernel did not create %s by the link: %v", want, err)
+	}
+	if after := exportTarget(link); before != want || after != want {
+		t.Errorf("exportTarget(%s): %s before the file is there, %s after; want %s both times (where the kernel puts it)", link, before, after, want)
+	}
+}
