@@ -63,3 +63,32 @@ func TestCpAbsentUIDNotCopied(t *testing.T) {
 		t.Errorf("cp of UIDs 4:9, 4 and 5 there: exit %d, stdout %q, stderr %q; want 0 and UIDs 4:5 copied, destination UID unknown", code, out, errs)
 	}
 }
+
+// TestCpDynamicSetNoCopyUID: cp of a UID set ending in "*" answered OK
+// with no COPYUID copied what the set names in the mailbox, where "*" is
+// its largest UID (RFC 9051 section 6.4.8: "5:*" in a mailbox whose
+// largest UID is 3 is 3:5, so UID 3): the UIDs the server's UID SEARCH of
+// the set finds were copied. Before, they were intersected with the set
+// as given, which holds no UID below 5: "nothing copied", exit 1, for a
+// message the server copied.
+func TestCpDynamicSetNoCopyUID(t *testing.T) {
+	// Waits on a scripted server over TCP.
+	t.Parallel()
+	addr := preauthServer(t, "IMAP4rev1 UIDPLUS", func() scriptAnswer {
+		return func(tag, cmd string, f []string) string {
+			switch cmd {
+			case "SELECT", "EXAMINE":
+				return "* 3 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 4] x\r\n" + tag + " OK [READ-ONLY] done\r\n"
+			case "UID COPY":
+				return tag + " OK done\r\n" // UID 3 copied, no COPYUID
+			case "UID SEARCH":
+				return "* SEARCH 3\r\n" + tag + " OK done\r\n"
+			}
+			return tag + " OK done\r\n"
+		}
+	})
+	code, out, errs := runCLI(t, "", "cp", "imap://alice@"+addr, "INBOX", "5:*", "Archive", "--insecure-plaintext")
+	if code != 0 || !strings.Contains(out, "copied INBOX UID 3 to Archive, destination UID unknown") {
+		t.Errorf("cp of UIDs 5:* (UID 3 the largest): exit %d, stdout %q, stderr %q; want 0 and UID 3 copied, destination UID unknown", code, out, errs)
+	}
+}

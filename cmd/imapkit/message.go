@@ -316,7 +316,14 @@ func copyMove(name, verb string, move bool) serverCmd {
 					// copied. (A search that fails leaves
 					// them all listed, as before.)
 					if found, serr := searchUIDs(ctx, cn.c, []string{"UID", set.Nums.String()}); serr == nil {
-						j.Unmapped = set.Nums.Intersect(found).String()
+						// A set with "*" names the largest UID,
+						// which the set as given may not hold
+						// ("5:*" of UIDs 1 to 3 is UID 3): the
+						// server's answer says which.
+						if !set.Nums.Dynamic() {
+							found = set.Nums.Intersect(found)
+						}
+						j.Unmapped = found.String()
 						if j.Unmapped == "" {
 							err = fmt.Errorf("nothing copied: no message of %s is in %s (the server's OK came with no COPYUID): %w", setLabel(set), printable(args[0]), errNotFound)
 						}
