@@ -209,7 +209,21 @@ func adoptLegacyState(path string) error {
 		return err
 	}
 	defer l.unlock()
-	if err := os.Rename(legacy, st); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// Copied, then removed: the file is often on another file system
+	// than the link (a link to another disk), where rename(2) fails
+	// (EXDEV). Should the removal fail, the file's state, there now,
+	// wins (above).
+	b, err := os.ReadFile(legacy)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // gone meanwhile
+	}
+	if err == nil {
+		err = writeFileAtomic(st, b)
+	}
+	if err == nil {
+		err = os.Remove(legacy)
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("export: moving the state an older imapkit kept beside %s to %s: %w", path, st, err)
 	}
 	return nil

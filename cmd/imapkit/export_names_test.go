@@ -223,3 +223,65 @@ func TestExportTargetDanglingLinkRelative(t *testing.T) {
 		t.Errorf("exportTarget(%s): %s before the file is there, %s after; want %s both times (where the kernel puts it)", link, before, after, want)
 	}
 }
+
+// TestExportAdoptsLegacyStateAcrossFilesystems: a state an older imapkit
+// kept beside a symbolic link whose mbox is on another file system (a
+// link in the home directory to a file on another disk, the usual use of
+// a link) is taken over: the run resumes, nothing exported again.
+// Before, it was moved with rename(2), which fails across file systems
+// (EXDEV): every run by the link stopped there, exit 3.
+func TestExportAdoptsLegacyStateAcrossFilesystems(t *testing.T) {
+	other, err := os.MkdirTemp("/dev/shm", "imapkit-export-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(other) })
+	linkDir := t.TempDir()
+	var a, b syscall.Stat_t
+	if syscall.Stat(other, &a) != nil || syscall.Stat(linkDir, &b) != nil || a.Dev == b.Dev {
+		t.Skipf("%s and %s are not on two file systems", other, linkDir)
+	}
+	answer := func(body bool, uids []int) (string, string) {
+		var b strings.Builder
+		for _, u := range uids {
+			if body {
+				b.WriteString(fullBody(fiveBodies, u))
+			}
+		}
+		return b.String(), "OK done"
+	}
+	srv, err := hostile.Listen(bodyStatusServer(fiveBodies, answer, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	export := func(to string) (int, string, string) {
+		return runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--quiet")
+	}
+	mbox, link := filepath.Join(other, "x.mbox"), filepath.Join(linkDir, "x.mbox")
+	if err := os.Symlink(mbox, link); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := export(link); code != 0 {
+		t.Fatalf("first export: exit %d %q %q", code, out, errs)
+	}
+	// Where an older imapkit kept it: beside the link's name.
+	st, err := os.ReadFile(statePath(mbox))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(legacyStatePath(link), st, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(statePath(mbox)); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := export(link); code != 0 || !strings.Contains(out, "exported 0 messages") {
+		t.Errorf("export by a link to another file system, its state beside the link: exit %d %q %q; want 0, nothing exported again", code, out, errs)
+	}
+	if got := exportedSubjects(t, mbox, "mbox"); got != "m1×1 m2×1 m3×1 m4×1 m5×1" {
+		t.Errorf("mbox: %q; want each message once", got)
+	}
+}
