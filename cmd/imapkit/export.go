@@ -192,10 +192,11 @@ func lockExport(path string) (*stateLock, error) {
 // (a symbolic link) beside the file it names, when that file has none.
 // It takes the older state's lock while it does: while an older imapkit
 // runs by that name, holding it, the run refuses to start
-// (stateBusyError), as beside a run of its own.
+// (stateBusyError), as beside a run of its own. Where there is no
+// flock(2) it is moved all the same (lockState does nothing there).
 func adoptLegacyState(path string) error {
 	legacy, st := legacyStatePath(path), statePath(path)
-	if legacy == st || !stateLocking {
+	if legacy == st {
 		return nil
 	}
 	if _, err := os.Lstat(legacy); err != nil {
