@@ -11,9 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/imapkit/imapkit/internal/hostile"
-	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // TestExportLockOneFileTwoNames: two names of one mbox or Maildir, a
@@ -86,24 +83,9 @@ func TestExportLockOneFileTwoNames(t *testing.T) {
 // the mbox (exists and is not from an export), or, the mbox empty,
 // exported everything again.
 func TestExportBySymlinkResumes(t *testing.T) {
-	answer := func(body bool, uids []int) (string, string) {
-		var b strings.Builder
-		for _, u := range uids {
-			if body {
-				b.WriteString(fullBody(fiveBodies, u))
-			}
-		}
-		return b.String(), "OK done"
-	}
-	srv, err := hostile.Listen(bodyStatusServer(fiveBodies, answer, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
+	url := bodyStatusURL(t, fiveBodies, wholeAnswer(fiveBodies), nil)
 	export := func(to string) (int, string, string) {
-		return runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--quiet")
+		return runCLI(t, "", "export", url, "INBOX", "--to", to, "--quiet")
 	}
 	dir := t.TempDir()
 	real, sym := filepath.Join(dir, "real.mbox"), filepath.Join(dir, "sym.mbox")
@@ -241,24 +223,9 @@ func TestExportAdoptsLegacyStateAcrossFilesystems(t *testing.T) {
 	if syscall.Stat(other, &a) != nil || syscall.Stat(linkDir, &b) != nil || a.Dev == b.Dev {
 		t.Skipf("%s and %s are not on two file systems", other, linkDir)
 	}
-	answer := func(body bool, uids []int) (string, string) {
-		var b strings.Builder
-		for _, u := range uids {
-			if body {
-				b.WriteString(fullBody(fiveBodies, u))
-			}
-		}
-		return b.String(), "OK done"
-	}
-	srv, err := hostile.Listen(bodyStatusServer(fiveBodies, answer, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
+	url := bodyStatusURL(t, fiveBodies, wholeAnswer(fiveBodies), nil)
 	export := func(to string) (int, string, string) {
-		return runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--quiet")
+		return runCLI(t, "", "export", url, "INBOX", "--to", to, "--quiet")
 	}
 	mbox, link := filepath.Join(other, "x.mbox"), filepath.Join(linkDir, "x.mbox")
 	if err := os.Symlink(mbox, link); err != nil {

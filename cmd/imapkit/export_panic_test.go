@@ -8,9 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/imapkit/imapkit/internal/hostile"
-	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // TestExportPanicCutsMboxBack: an export to an mbox that panics after
@@ -22,24 +19,9 @@ import (
 // flushed what was buffered, a part of a message when the panic came
 // while one was written), and a user who never ran export again kept it.
 func TestExportPanicCutsMboxBack(t *testing.T) {
-	answer := func(body bool, uids []int) (string, string) {
-		var b strings.Builder
-		for _, u := range uids {
-			if body {
-				b.WriteString(fullBody(fiveBodies, u))
-			}
-		}
-		return b.String(), "OK done"
-	}
-	srv, err := hostile.Listen(bodyStatusServer(fiveBodies, answer, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
+	url := bodyStatusURL(t, fiveBodies, wholeAnswer(fiveBodies), nil)
 	to := filepath.Join(t.TempDir(), "x.mbox")
-	args := []string{"export", "imap://alice@" + srv.Addr(), "INBOX", "--to", to, "--quiet"}
+	args := []string{"export", url, "INBOX", "--to", to, "--quiet"}
 	n := 0
 	setTestHook(t, func(step string) error {
 		if step == "exported" {
@@ -80,22 +62,7 @@ func TestExportPanicCutsMboxBack(t *testing.T) {
 // fails with that error, exit 3, instead of exit 0 with the error
 // dropped.
 func TestExportCloseErrorReported(t *testing.T) {
-	answer := func(body bool, uids []int) (string, string) {
-		var b strings.Builder
-		for _, u := range uids {
-			if body {
-				b.WriteString(fullBody(fiveBodies, u))
-			}
-		}
-		return b.String(), "OK done"
-	}
-	srv, err := hostile.Listen(bodyStatusServer(fiveBodies, answer, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
+	url := bodyStatusURL(t, fiveBodies, wholeAnswer(fiveBodies), nil)
 	setTestHook(t, func(step string) error {
 		if step == "closed" {
 			return errors.New("planted close failure")
@@ -104,7 +71,7 @@ func TestExportCloseErrorReported(t *testing.T) {
 	})
 	for _, format := range []string{"mbox", "maildir"} {
 		to := filepath.Join(t.TempDir(), "x")
-		code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--format", format, "--quiet")
+		code, out, errs := runCLI(t, "", "export", url, "INBOX", "--to", to, "--format", format, "--quiet")
 		if code != exitConnFail || !strings.Contains(errs, "planted close failure") {
 			t.Errorf("%s export whose close fails: exit %d %q %q; want exit %d and the close's error", format, code, out, errs, exitConnFail)
 		}

@@ -10,9 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/imapkit/imapkit/internal/hostile"
-	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // fiveBodies are the messages of the refused FETCH tests (UIDs 1 to 5,
@@ -29,6 +26,14 @@ var fiveBodies = func() []string {
 // export to to (mbox or Maildir) with how often each is there.
 func exportedSubjects(t *testing.T, to, format string) string {
 	t.Helper()
+	return subjectCounts(t, to, format, "m1", "m2", "m3", "m4", "m5")
+}
+
+// subjectCounts returns those of subjects that the messages of the
+// export to to (mbox or Maildir) have, each with how often it is there
+// ("one×1 three×2").
+func subjectCounts(t *testing.T, to, format string, subjects ...string) string {
+	t.Helper()
 	var all []byte
 	if format == "mbox" {
 		all, _ = os.ReadFile(to)
@@ -40,10 +45,9 @@ func exportedSubjects(t *testing.T, to, format string) string {
 		}
 	}
 	var l []string
-	for i := 1; i <= 5; i++ {
-		s := fmt.Sprintf("Subject: m%d", i)
-		if n := strings.Count(string(all), s+"\n") + strings.Count(string(all), s+"\r\n"); n > 0 {
-			l = append(l, fmt.Sprintf("m%d×%d", i, n))
+	for _, s := range subjects {
+		if n := strings.Count(string(all), "Subject: "+s+"\n") + strings.Count(string(all), "Subject: "+s+"\r\n"); n > 0 {
+			l = append(l, fmt.Sprintf("%s×%d", s, n))
 		}
 	}
 	return strings.Join(l, " ")
@@ -94,15 +98,9 @@ func TestExportRefusedMessageKeptForRetry(t *testing.T) {
 					}
 					return b.String(), "OK done"
 				}
-				srv, err := hostile.Listen(bodyStatusServer(fiveBodies, answer, nil))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer srv.Close()
-				setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-				setEnv(t, "IMAPKIT_URL", "")
+				url := bodyStatusURL(t, fiveBodies, answer, nil)
 				to := filepath.Join(t.TempDir(), "x")
-				args := []string{"export", "imap://alice@" + srv.Addr(), "INBOX", "--to", to, "--format", format, "--quiet"}
+				args := []string{"export", url, "INBOX", "--to", to, "--format", format, "--quiet"}
 				code, out, errs := runCLI(t, "", args...)
 				if code != exitConnFail || !strings.Contains(out, "exported 4 messages") || !strings.Contains(errs, "UID 3 not exported") ||
 					!strings.Contains(errs, "1 messages not exported (UID 3;") || !strings.Contains(errs, strings.TrimPrefix(tc.status, "NO ")) {
@@ -146,15 +144,9 @@ func TestExportRefusedExpungedSkipped(t *testing.T) {
 		}
 		return b.String(), "OK done"
 	}
-	srv, err := hostile.Listen(bodyStatusServer(fiveBodies, answer, map[int]bool{3: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
+	url := bodyStatusURL(t, fiveBodies, answer, map[int]bool{3: true})
 	to := filepath.Join(t.TempDir(), "x.mbox")
-	code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to)
+	code, out, errs := runCLI(t, "", "export", url, "INBOX", "--to", to)
 	if code != 0 || !strings.Contains(out, "exported 4 messages") || !strings.Contains(errs, "UID 3 was expunged during the export: skipped") {
 		t.Errorf("export: exit %d %q %q; want 0, 4 exported, UID 3 skipped as expunged", code, out, errs)
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/imapkit/imapkit/internal/hostile"
-	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // retryServer serves fiveBodies; while broken holds, UID 2 is answered
@@ -33,14 +32,7 @@ func retryServer(t *testing.T, broken, gone *atomic.Bool) string {
 		}
 		return b.String(), "OK done"
 	}
-	srv, err := hostile.Listen(goneSearchServer(fiveBodies, answer, gone))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
-	return "imap://alice@" + srv.Addr()
+	return serveScenario(t, goneSearchServer(fiveBodies, answer, gone))
 }
 
 // goneSearchServer is bodyStatusServer whose UID 2 a UID SEARCH does not

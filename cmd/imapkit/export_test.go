@@ -489,7 +489,21 @@ func fullBody(bodies []string, u int) string {
 // of its user, the password in the test's environment.
 func bodyAnswerURL(t *testing.T, bodies []string, answer func(uids []int) string, gone map[int]bool) string {
 	t.Helper()
-	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, gone))
+	return serveScenario(t, bodyAnswerServer(bodies, answer, gone))
+}
+
+// bodyStatusURL serves bodyStatusServer for the test and returns the URL
+// of its user, the password in the test's environment.
+func bodyStatusURL(t *testing.T, bodies []string, answer func(body bool, uids []int) (lines, status string), gone map[int]bool) string {
+	t.Helper()
+	return serveScenario(t, bodyStatusServer(bodies, answer, gone))
+}
+
+// serveScenario serves s for the test and returns the URL of its user,
+// the password in the test's environment.
+func serveScenario(t *testing.T, s hostile.Scenario) string {
+	t.Helper()
+	srv, err := hostile.Listen(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,6 +511,20 @@ func bodyAnswerURL(t *testing.T, bodies []string, answer func(uids []int) string
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	return "imap://alice@" + srv.Addr()
+}
+
+// wholeAnswer is a bodyStatusServer answer that sends the body of every
+// message of bodies asked, OK.
+func wholeAnswer(bodies []string) func(body bool, uids []int) (string, string) {
+	return func(body bool, uids []int) (string, string) {
+		var b strings.Builder
+		for _, u := range uids {
+			if body {
+				b.WriteString(fullBody(bodies, u))
+			}
+		}
+		return b.String(), "OK done"
+	}
 }
 
 // TestExportNILThenOtherSection: a body that comes back NIL (expunged
@@ -578,25 +606,7 @@ func TestExportFailedMessageRetried(t *testing.T) {
 				}
 				to := filepath.Join(t.TempDir(), "x")
 				args := []string{"export", bodyAnswerURL(t, bodies, answer, nil), "INBOX", "--to", to, "--format", format, "--quiet"}
-				subjects := func() string {
-					var all []byte
-					if format == "mbox" {
-						all, _ = os.ReadFile(to)
-					} else {
-						files, _ := filepath.Glob(filepath.Join(to, "cur", "*"))
-						for _, f := range files {
-							b, _ := os.ReadFile(f)
-							all = append(all, b...)
-						}
-					}
-					var l []string
-					for _, s := range []string{"one", "two", "three"} {
-						if n := strings.Count(string(all), "Subject: "+s+"\n") + strings.Count(string(all), "Subject: "+s+"\r\n"); n > 0 {
-							l = append(l, fmt.Sprintf("%s×%d", s, n))
-						}
-					}
-					return strings.Join(l, " ")
-				}
+				subjects := func() string { return subjectCounts(t, to, format, "one", "two", "three") }
 				code, out, errs := runCLI(t, "", args...)
 				if code != exitConnFail || !strings.Contains(errs, "UID 2 not exported") || !strings.Contains(errs, tc.want) || !strings.Contains(out, "exported 2 messages") {
 					t.Errorf("first run: exit %d %q %q; want exit %d, 2 exported, and UID 2 not exported (%s)", code, out, errs, exitConnFail, tc.want)
