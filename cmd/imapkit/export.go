@@ -546,9 +546,10 @@ func notExportedErr(uids []uint32, err error) error {
 // the first, and warn says so: both were written, a duplicate in an mbox,
 // a Maildir file replaced by the second.
 //
-// A tagged NO to either FETCH (Dovecot's answer when one message's file is
-// corrupt or gone: "NO Mailbox is in inconsistent state", "NO [SERVERBUG]
-// ...") ends the batch without an error: refused is the NO, and
+// A tagged NO to either FETCH that may be about a message (messageRefusal:
+// Dovecot's answer when one message's file is corrupt or gone, "NO Mailbox
+// is in inconsistent state", "NO [SERVERBUG] ...") ends the batch without
+// an error: refused is the NO, and
 // unanswered the UIDs of uids the answer gave nothing for (ascending),
 // neither written nor taken for vanished; what came before the NO is
 // written (exportRefusing fetches the others again).
@@ -557,7 +558,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	// The metadata first, so that an mbox's From line and a Maildir's
 	// file name do not depend on the order of the server's attributes.
 	meta, err := c.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true})
-	if errors.Is(err, session.ErrNo) {
+	if messageRefusal(err) {
 		return 0, nil, map[uint32]error{}, slices.Clone(uids), err, nil
 	}
 	if err != nil {
@@ -625,7 +626,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			fmt.Fprintf(warn, "imapkit export: %v: not written\n", err)
 			break
 		}
-		if errors.Is(err, session.ErrNo) {
+		if messageRefusal(err) {
 			// The server refused the FETCH (one message it cannot
 			// read): what it sent before is written, the others
 			// are unanswered (below).
@@ -779,6 +780,30 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		}
 	}
 	return written, vanished, notExported, unanswered, refused, nil
+}
+
+// messageRefusal reports whether err is a tagged NO that may be about a
+// message of the FETCH: one with no response code, or with a code of a
+// message (SERVERBUG, CORRUPTION, EXPUNGEISSUED, ...). A code RFC 5530
+// gives to a condition of the server or the session (UNAVAILABLE: a
+// backend down; LIMIT: a bandwidth limit reached; OVERQUOTA, INUSE,
+// NOPERM, ...) is not: it stops the export, none of the batch kept (exit
+// 1), as any NO did before stop 60. Taken for a message's, every message
+// was fetched again alone, confirmed, and kept to try again, up to the
+// 1,000 the state keeps, some 6,000 commands at every run while the
+// server stayed so.
+func messageRefusal(err error) bool {
+	var se *session.StatusError
+	if !errors.Is(err, session.ErrNo) || !errors.As(err, &se) || se.Code() == nil {
+		return errors.Is(err, session.ErrNo)
+	}
+	switch se.Code().Kind {
+	case codec.CodeUnavailable, codec.CodeLimit, codec.CodeOverQuota, codec.CodeInUse, codec.CodeNoPerm,
+		codec.CodeAuthorizationFailed, codec.CodeAuthenticationFailed, codec.CodeExpired,
+		codec.CodePrivacyRequired, codec.CodeContactAdmin:
+		return false
+	}
+	return true
 }
 
 // exportRefusing exports the messages of uids as exportBatchOf does, and

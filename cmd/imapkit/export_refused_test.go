@@ -160,3 +160,30 @@ func TestExportRefusedExpungedSkipped(t *testing.T) {
 		t.Errorf("mbox: %q; want all but m3, once each", got)
 	}
 }
+
+// TestExportRefusedServerWideStops: a FETCH refused with a response code
+// that RFC 5530 gives to a condition of the server or the session, not
+// of a message ([UNAVAILABLE]: a backend down; [LIMIT]: a bandwidth or
+// command limit reached), stops the export at once, as a NO did before
+// this stop (exit 1, none of the batch kept): no message is kept to try
+// again for it. Before, every message was fetched again alone, confirmed
+// with a NOOP and a UID SEARCH, and kept, up to the 1,000 the state
+// keeps: some 6,000 commands at every run while the server stayed down.
+func TestExportRefusedServerWideStops(t *testing.T) {
+	for _, status := range []string{"NO [UNAVAILABLE] Backend down", "NO [LIMIT] Bandwidth limit exceeded"} {
+		t.Run(status, func(t *testing.T) {
+			var fetches atomic.Int64
+			answer := func(body bool, uids []int) (string, string) {
+				fetches.Add(1)
+				return "", status
+			}
+			url := bodyStatusURL(t, fiveBodies, answer, nil)
+			to := filepath.Join(t.TempDir(), "x.mbox")
+			code, out, errs := runCLI(t, "", "export", url, "INBOX", "--to", to, "--quiet")
+			st, err := loadState(to)
+			if code != exitNo || !strings.Contains(errs, strings.TrimPrefix(status, "NO ")) || fetches.Load() != 1 || err != nil || st == nil || len(st.Retry) != 0 || st.LastUID != 0 {
+				t.Errorf("export, every FETCH refused %q: exit %d %q %q, %d FETCHes, state %+v (%v); want exit %d naming the refusal, 1 FETCH, nothing kept to try again", status, code, out, errs, fetches.Load(), st, err, exitNo)
+			}
+		})
+	}
+}
