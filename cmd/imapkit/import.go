@@ -30,7 +30,8 @@ var importCommand = serverCmd{
 		"mbox's Status and X-Status headers), and so are\n" +
 		"internal dates (the mbox From line's date; the Maildir file's modification\n" +
 		"time). mbox lines are sent with CRLF ends and >From unquoted. The state file\n" +
-		"PATH.imapkit-import.json records what is imported: a second run appends only\n" +
+		"PATH.imapkit-import.json (beside the file PATH names once its symbolic links\n" +
+		"are resolved) records what is imported: a second run appends only\n" +
 		"what is new, and a stopped run resumes with no duplicate. A message the server\n" +
 		"cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY\n" +
 		"or refuses it even as literal8) stops the import at it, named; --skip-unsendable\n" +
@@ -44,7 +45,7 @@ var importCommand = serverCmd{
 		fs.BoolVar(&i.skipUnsendable, "skip-unsendable", false, "skip, with a warning, a message the server cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY or refuses it even as literal8), and record it in the state as skipped (without it, such a message stops the import)")
 		return i
 	},
-	lock: func(args []string, _ any) (*stateLock, error) { return lockState(importStatePath(args[0])) },
+	lock: func(args []string, _ any) (*stateLock, error) { return lockImport(args[0]) },
 	run:  runImport,
 }
 
@@ -143,7 +144,37 @@ func importDstChangedHint(to, path string) string {
 	return fmt.Sprintf("check %s on the server: delete it to import %s whole again (this command creates it anew), or import it whole to %s", printable(to), printable(path), other)
 }
 
-func importStatePath(path string) string { return filepath.Clean(path) + ".imapkit-import.json" }
+// importStatePath is where the state of imports from path is kept:
+// beside the file or Maildir path names once its symbolic links are
+// resolved (export's exportTarget), so that every name of one source by
+// a symbolic link (to the mbox or Maildir, or to a directory on its path)
+// shares one state and one lock. Before, each name had its own, beside
+// the name as given: a run by a second name appended again everything a
+// run by the first had, and two runs by two names appended at once.
+func importStatePath(path string) string { return exportTarget(path) + ".imapkit-import.json" }
+
+// legacyImportStatePath is where an imapkit before stop 60 kept the
+// state of imports from path: beside path as given.
+func legacyImportStatePath(path string) string {
+	return filepath.Clean(path) + ".imapkit-import.json"
+}
+
+// lockImport takes the lock of the state of imports from path
+// (lockState), then moves a state an older imapkit kept beside a
+// symbolic link's name (legacyImportStatePath) beside the file, when the
+// file has none (moveLegacyState): left there, it was not read, and the
+// run appended everything again.
+func lockImport(path string) (*stateLock, error) {
+	l, err := lockState(importStatePath(path))
+	if err != nil {
+		return nil, err
+	}
+	if err := moveLegacyState(legacyImportStatePath(path), importStatePath(path)); err != nil {
+		l.unlock()
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return l, nil
+}
 
 // importMsg is one message of the source.
 type importMsg struct {

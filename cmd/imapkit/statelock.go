@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,6 +57,34 @@ func (l *stateLock) lockFile(path string) error {
 		return &stateBusyError{path: path}
 	}
 	l.data = f
+	return nil
+}
+
+// moveLegacyState moves the state file legacy (where an older imapkit
+// kept it: beside a symbolic link's name) to st (beside the file the
+// link names), when they differ, legacy is there and st is not (st's
+// own state wins; the older one then stays). It takes legacy's lock
+// while it does: an older imapkit running by that name holds it, and the
+// move is refused (a *stateBusyError naming legacy). The caller holds
+// st's lock.
+func moveLegacyState(legacy, st string) error {
+	if legacy == st || !stateLocking {
+		return nil
+	}
+	if _, err := os.Lstat(legacy); err != nil {
+		return nil // none: the usual case
+	}
+	if _, err := os.Lstat(st); err == nil {
+		return nil
+	}
+	l, err := lockState(legacy)
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	if err := os.Rename(legacy, st); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("moving the state an older imapkit kept at %s to %s: %w", legacy, st, err)
+	}
 	return nil
 }
 

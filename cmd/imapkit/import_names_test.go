@@ -1,0 +1,124 @@
+//go:build linux
+
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// TestImportLockOneSourceTwoNames: two names of one import source by a
+// symbolic link (to the mbox, to a directory on its path, to a Maildir)
+// share one import state and one lock: a run by either name refuses to
+// start while a run by the other holds it. Before, each name had its own
+// state and lock (beside the name as given): two runs by two names
+// appended the same messages at once, and a run by the second name
+// appended again everything the first had.
+func TestImportLockOneSourceTwoNames(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.mbox")
+	if err := os.WriteFile(real, []byte("From MAILER-DAEMON x\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	md := filepath.Join(dir, "md")
+	if err := os.Mkdir(md, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Symlink("real.mbox", filepath.Join(dir, "sym.mbox")))
+	dirlink := filepath.Join(t.TempDir(), "dirlink")
+	must(os.Symlink(dir, dirlink))
+	must(os.Symlink("md", filepath.Join(dir, "mdlink")))
+	for _, tc := range []struct{ name, a, b string }{
+		{"symlink to the mbox", real, filepath.Join(dir, "sym.mbox")},
+		{"symlink on the path", real, filepath.Join(dirlink, "real.mbox")},
+		{"symlink to the Maildir", md, filepath.Join(dir, "mdlink")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if a, b := importStatePath(tc.a), importStatePath(tc.b); a != b {
+				t.Errorf("states %s and %s; want one", a, b)
+			}
+			la, err := lockImport(tc.a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lb, err := lockImport(tc.b)
+			var busy *stateBusyError
+			if !errors.As(err, &busy) {
+				lb.unlock()
+				t.Errorf("lock of %s while %s holds its lock: %v; want busy", tc.b, tc.a, err)
+			}
+			la.unlock()
+			lb, err = lockImport(tc.b)
+			if err != nil {
+				t.Errorf("lock of %s once %s is unlocked: %v", tc.b, tc.a, err)
+			}
+			lb.unlock()
+		})
+	}
+}
+
+// TestImportBySymlinkResumes: an import run again by a symbolic link to
+// its mbox appends nothing again; a state an older imapkit kept beside
+// the link's name is moved beside the file and taken up. Before, the
+// link had a state of its own: the run by it appended every message a
+// second time.
+func TestImportBySymlinkResumes(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	run := func(what, path, to string) {
+		t.Helper()
+		code, out, errs := runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d; want 0\nstdout: %s\nstderr: %s", what, code, out, errs)
+		}
+	}
+	dir := filepath.Dir(real)
+	sym := filepath.Join(dir, "sym.mbox")
+	if err := os.Symlink(filepath.Base(real), sym); err != nil {
+		t.Fatal(err)
+	}
+	run("import by the file", real, "Names")
+	run("import by the symlink", sym, "Names")
+	if got := subjectsOf(t, c, "Names"); got != "m1,m2" {
+		t.Errorf("after an import by the file then by a symlink, the mailbox holds %q; want m1,m2 (each once)", got)
+	}
+
+	// An older imapkit's state, beside the link's name.
+	oldLink := filepath.Join(dir, "oldlink.mbox")
+	if err := os.Symlink(filepath.Base(real), oldLink); err != nil {
+		t.Fatal(err)
+	}
+	run("first import to Legacy", oldLink, "Legacy")
+	legacy := filepath.Clean(oldLink) + ".imapkit-import.json"
+	if st := importStatePath(oldLink); st != legacy {
+		if err := os.Rename(st, legacy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("import by a link whose state is beside the link", oldLink, "Legacy")
+	if got := subjectsOf(t, c, "Legacy"); got != "m1,m2" {
+		t.Errorf("after an import by a link whose state an older imapkit kept beside it, the mailbox holds %q; want m1,m2 (each once)", got)
+	}
+	if _, err := os.Lstat(legacy); !errors.Is(err, os.ErrNotExist) && importStatePath(oldLink) != legacy {
+		t.Errorf("the older state %s is still there (%v); want it moved beside the file", legacy, err)
+	}
+	if data, err := os.ReadFile(importStatePath(real)); err != nil || !strings.Contains(string(data), "Legacy") {
+		t.Errorf("the file's state holds %q (%v); want Legacy's entry in it", data, err)
+	}
+}
