@@ -300,7 +300,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	if e.format == "mbox" {
 		sk, err = openMbox(e.to, st.Size)
 	} else {
-		sk, err = openMaildir(e.to, st.UIDValidity)
+		sk, err = openMaildir(e.to, st.UIDValidity, o.stderr)
 	}
 	if err != nil {
 		return err
@@ -1104,15 +1104,19 @@ type maildirSink struct {
 	// 26 at most).
 	keywords []string
 	dropped  map[string]bool // keywords past the 26th, not written
+	// stderr is the run's, where close notes the dropped keywords (it
+	// wrote to os.Stderr, past a caller's own); nil: no note.
+	stderr io.Writer
 }
 
-func openMaildir(dir string, uidValidity uint32) (*maildirSink, error) {
+// openMaildir opens the Maildir dir for an export, its notes to stderr.
+func openMaildir(dir string, uidValidity uint32, stderr io.Writer) (*maildirSink, error) {
 	for _, sub := range []string{"tmp", "new", "cur"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, err
 		}
 	}
-	md := &maildirSink{dir: dir, uidValidity: uidValidity, have: map[uint32]bool{}, dropped: map[string]bool{}}
+	md := &maildirSink{dir: dir, uidValidity: uidValidity, have: map[uint32]bool{}, dropped: map[string]bool{}, stderr: stderr}
 	kw, err := readMaildirKeywords(dir)
 	if err != nil {
 		return nil, err
@@ -1302,9 +1306,9 @@ func (md *maildirSink) commit() (int64, error) {
 func (md *maildirSink) abandon() error { return md.close() }
 
 func (md *maildirSink) close() error {
-	if len(md.dropped) > 0 {
+	if len(md.dropped) > 0 && md.stderr != nil {
 		names := slices.Sorted(maps.Keys(md.dropped))
-		fmt.Fprintf(os.Stderr, "imapkit: export: a Maildir names 26 keywords at most; left out of the file names: %s\n", printable(strings.Join(names, " ")))
+		fmt.Fprintf(md.stderr, "imapkit: export: a Maildir names 26 keywords at most; left out of the file names: %s\n", printable(strings.Join(names, " ")))
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -755,26 +754,6 @@ func TestBidiAndSeparatorsEscaped(t *testing.T) {
 	if err := writeText(&text, strings.NewReader("\u05e9\u05dc\u05d5\u05dd\u200f!\n")); err != nil || text.String() != "\u05e9\u05dc\u05d5\u05dd\u200f!\n" {
 		t.Errorf("writeText changed a right-to-left mark: %q %v", text.String(), err)
 	}
-}
-
-// TestMaildirDroppedKeywordsNoteEscaped: export's note on the keywords a
-// Maildir cannot name (server strings) shows their controls as '?'.
-func TestMaildirDroppedKeywordsNoteEscaped(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stderr
-	os.Stderr = w
-	md := &maildirSink{dropped: map[string]bool{"$K\u009b2J\x1b[31m": true}}
-	md.close()
-	os.Stderr = old
-	w.Close()
-	b, _ := io.ReadAll(r)
-	if !strings.Contains(string(b), "left out of the file names") {
-		t.Fatalf("no note: %q", b)
-	}
-	noC1(t, "the note", string(b))
 }
 
 // proxiedConn starts the proxy (--once) to the upstream server at addr

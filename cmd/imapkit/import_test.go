@@ -175,7 +175,7 @@ func TestScanMbox(t *testing.T) {
 // folded), kept across runs through dovecot-keywords, the rest left out.
 func TestMaildirKeywords(t *testing.T) {
 	dir := t.TempDir()
-	md, err := openMaildir(dir, 7)
+	md, err := openMaildir(dir, 7, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestMaildirKeywords(t *testing.T) {
 		t.Fatalf("%d keywords, %d dropped; want 26 and 6", len(md.keywords), len(md.dropped))
 	}
 	// A second run reads the file: the same letters.
-	md2, err := openMaildir(dir, 7)
+	md2, err := openMaildir(dir, 7, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
