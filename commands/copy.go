@@ -44,12 +44,18 @@ type CopyResult struct {
 	// UIDs (UID SEARCH) and sent in parts by UID, and one sent whole is a
 	// single part, whose result is nil without a COPYUID. Empty means
 	// that every message copied is in Src (every part's COPYUID was
-	// kept). (A result is nil when no part had one: then every message
-	// copied is unmapped.) Move's fallback removes them from the source
-	// with those of Src. A MOVE's part answered OK with neither a
-	// COPYUID nor an EXPUNGE or VANISHED moved nothing the server told
-	// of (its UIDs not there) and is not in Unmapped; a Move so answered
-	// for every part returns an empty result, as for an empty set.
+	// kept). A Copy's result is nil when no part had one (a server
+	// without UIDPLUS sends none): then every message copied is
+	// unmapped. Move's fallback removes them from the source with those
+	// of Src. A MOVE's part answered OK with neither a COPYUID nor an
+	// EXPUNGE or VANISHED moved nothing the server told of (its UIDs
+	// not there) and is not in Unmapped; a Move so answered for every
+	// part returns an empty result, as for an empty set. A Move's
+	// result is nil when no part had a COPYUID and every part moved
+	// (a server without UIDPLUS: every message of the set moved, with
+	// no mapping); when some parts moved nothing, it is a result with
+	// an empty Src whose Unmapped holds the UIDs of the parts that
+	// moved (Client.Move lists each case).
 	Unmapped codec.SeqSet
 }
 
@@ -480,6 +486,14 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		// unmapped) read as all of them moved.
 		return &CopyResult{}, nil
 	}
+	if move && err == nil && res == nil && slices.Contains(told, false) {
+		// In parts, none with a COPYUID kept, some answered OK with
+		// neither a COPYUID nor an EXPUNGE or VANISHED (moved
+		// nothing) and the others moving theirs: those moved are
+		// Unmapped, the rest in no field. Before, nil, read as every
+		// message of the set moved.
+		return &CopyResult{Unmapped: unmapped}, nil
+	}
 	if res != nil {
 		// Ascending, and never in Src: a part's UIDs that a later
 		// part's COPYUID of the same UIDVALIDITY names again (a server
@@ -704,6 +718,30 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // came first; EXPUNGEs count only from a server without UIDPLUS, whose
 // moves send no COPYUID) returns a *PartlyMovedError, with the COPYUID's
 // mapping as the result; before, the NO alone.
+//
+// What Move returns, case by case:
+//   - nothing to move (an empty set, or no UID of it in the mailbox):
+//     an empty result (Src and Unmapped empty), nil;
+//   - neither MOVE nor UIDPLUS: nil, ErrMoveUnsupported (nothing sent);
+//     a mailbox open read-only: nil, ErrMailboxReadOnly;
+//   - MOVE, every part with a COPYUID kept: the mapping (Src, Dst),
+//     Unmapped empty; some parts with one and others moved without one:
+//     the mapping, the others' UIDs in Unmapped;
+//   - MOVE, no COPYUID kept (a server without UIDPLUS sends none) and
+//     every part moved (an EXPUNGE or VANISHED): nil, nil; every message
+//     of the set moved, with no mapping (Unmapped is not filled in);
+//   - MOVE in parts, no COPYUID kept, some parts moved and others
+//     answered OK with nothing: a result with Src empty whose Unmapped
+//     holds the UIDs of the parts that moved, nil;
+//   - MOVE answered OK with nothing for every part: an empty result, nil;
+//   - MOVE refused: nil and the error, or, after some moved, their
+//     mapping (or nil) with a *PartlyMovedError; a COPYUID naming UIDs
+//     not sent: the result with a *CopyUIDError; stopped part-way: what
+//     the parts answered gave, with a *SplitError;
+//   - the fallback (UIDPLUS, no MOVE): Copy's result for the UID COPY
+//     (nil when the server sent no COPYUID: all were copied, and removed,
+//     with no mapping), with the removal's error, if any (a
+//     *MoveIncompleteError).
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	// Every command of the move (the UIDs asked for, the parts, the
 	// fallback's STORE and UID EXPUNGE) goes to this mailbox or not at

@@ -1043,6 +1043,51 @@ func TestMoveRefusedAfterMovingSome(t *testing.T) {
 	}
 }
 
+// TestMoveInPartsSomeMovedNothingUnmapped: a UID MOVE sent in two parts
+// (SetMaxSetLength) with no COPYUID in either answer, the first part
+// moving its messages (EXPUNGEs, OK), the second moving nothing (OK
+// alone: its UID was not there). Move returns a result with no mapping
+// whose Unmapped holds the first part's UIDs only, with a server with
+// UIDPLUS or without. Before, it returned nil, which CopyResult's doc
+// reads as every message of the set moved with no mapping: imapkit mv
+// listed UID 4 as moved.
+func TestMoveInPartsSomeMovedNothingUnmapped(t *testing.T) {
+	for _, caps := range []string{"MOVE", "MOVE UIDPLUS"} {
+		t.Run(caps, func(t *testing.T) {
+			cl := hostileClient(t, func(hc *hostile.Conn) error {
+				hc.PreAuth("IMAP4rev1 LITERAL+ " + caps)
+				for {
+					cmd, err := hc.ReadCommand()
+					if err != nil {
+						return err
+					}
+					switch {
+					case cmd.Name == "UID MOVE" && strings.HasPrefix(cmd.Args, "1:2 "):
+						err = hc.Lines("* 1 EXPUNGE", "* 1 EXPUNGE", cmd.Tag+" OK done")
+					case cmd.Name == "UID MOVE":
+						err = hc.Reply(cmd.Tag, "OK No messages found.")
+					default:
+						err = hc.Answer(cmd)
+					}
+					if err != nil {
+						return err
+					}
+				}
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := cl.Select(ctx, "INBOX", nil); err != nil {
+				t.Fatal(err)
+			}
+			cl.SetMaxSetLength(3) // two parts: 1:2 and 4
+			res, err := cl.Move(ctx, commands.UIDs(1, 2, 4), "Dst")
+			if err != nil || res == nil || !res.Src.IsEmpty() || res.Unmapped.String() != "1:2" {
+				t.Errorf("UID MOVE 1:2 (EXPUNGEs, OK) then UID MOVE 4 (OK alone): %+v, %v; want a result with no mapping, Unmapped 1:2", res, err)
+			}
+		})
+	}
+}
+
 // TestMoveNothingThereEmptyResult: a UID MOVE answered OK with neither a
 // COPYUID nor an EXPUNGE or VANISHED moved nothing (its UIDs were not
 // there: Dovecot's "OK No messages found."): Move returns an empty
