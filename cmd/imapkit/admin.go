@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // The administrative commands: quota, quotaroot, setquota, acl, metadata,
@@ -272,6 +274,30 @@ var metadataUsage = map[string]int{"get": -2, "set": -3, "delete": -2}
 type metadataOpts struct {
 	depth   *string
 	maxSize *uint
+	// maxValue is get's --max-value: the session's bound on a string
+	// (wire.TokenizerOptions.MaxStringLiteral); 0 keeps the default.
+	maxValue *uint
+}
+
+// maxMetadataValue is the ceiling of metadata get's --max-value, 16 MiB:
+// a value is kept twice while the answer is collected (the bytes read and
+// their copy), and the answer must stay within the session's bound on a
+// command's result (session.DefaultMaxResultBytes, 64 MiB).
+const maxMetadataValue = 16 << 20
+
+// metadataSession raises the session's bound on a string to get's
+// --max-value, and its bound on a line by as much: a value is kept in
+// its line (wire.TokenizerOptions.MaxLineLength counts the literals
+// returned as bytes), with the default room for the rest.
+func metadataSession(args []string, own any, o *session.Options) {
+	n := *own.(*metadataOpts).maxValue
+	if args[0] != "get" || n <= wire.DefaultMaxStringLiteral {
+		return
+	}
+	o.Tokenizer = &wire.TokenizerOptions{
+		MaxStringLiteral: int(n),
+		MaxLineLength:    int(n) + wire.DefaultMaxLineLength,
+	}
 }
 
 var metadataCommand = serverCmd{
@@ -281,20 +307,25 @@ var metadataCommand = serverCmd{
 		"MAILBOX \"\" is the server. set: write values. delete: remove entries (set to NIL).",
 	flags: func(fs *flag.FlagSet) any {
 		return &metadataOpts{
-			depth:   fs.String("depth", "0", "get: also entries below: 0, 1 or infinity"),
-			maxSize: fs.Uint("maxsize", 0, "get: leave out values larger than this many bytes (0: no limit)"),
+			depth:    fs.String("depth", "0", "get: also entries below: 0, 1 or infinity"),
+			maxSize:  fs.Uint("maxsize", 0, "get: leave out values larger than this many bytes (0: no limit)"),
+			maxValue: fs.Uint("max-value", 0, "get: read values of up to this many `bytes`, at most 16777216 (default and least: 65536, the session's bound on a string); a larger value is left out and named, exit 3"),
 		}
 	},
-	check: func(args []string, _ any) error {
+	check: func(args []string, own any) error {
 		if err := checkOp("metadata", metadataUsage, args); err != nil {
 			return err
 		}
 		if args[0] == "set" && len(args)%2 != 0 {
 			return usagef("metadata set: ENTRY VALUE pairs expected")
 		}
+		if n := *own.(*metadataOpts).maxValue; n > maxMetadataValue {
+			return usagef("--max-value is at most %d", maxMetadataValue)
+		}
 		return nil
 	},
-	run: runMetadata,
+	session: metadataSession,
+	run:     runMetadata,
 }
 
 func runMetadata(ctx context.Context, cn *conn, args []string, own any, o *output) error {

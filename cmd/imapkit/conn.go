@@ -75,6 +75,9 @@ type connFlags struct {
 	// or a FIFO gives it once, and a prompt would ask again in a run
 	// left unattended. It lives in this process's memory only.
 	used usedSecret
+	// tune, when set, adjusts the session's options before dial opens
+	// it: a command's own flags (serverCmd.session).
+	tune func(*session.Options)
 }
 
 // usedSecret is a secret (a password or an OAuth token) that logged in
@@ -311,6 +314,9 @@ func (f *connFlags) dial(ctx context.Context, t *target, stderr io.Writer) (*con
 	sopts := &session.Options{StallTimeout: f.timeout}
 	if f.debug {
 		sopts.Trace = stderr
+	}
+	if f.tune != nil {
+		f.tune(sopts)
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()

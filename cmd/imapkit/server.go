@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	esc "github.com/imapkit/imapkit/internal/printable"
+	"github.com/imapkit/imapkit/session"
 )
 
 // serverCmd is a command that talks to a server: it takes the connection
@@ -36,7 +37,11 @@ type serverCmd struct {
 	// (lockState) before anything is asked or sent; it is held until
 	// the command ends. nil when there is nothing to lock.
 	lock func(args []string, own any) (*stateLock, error)
-	run  func(ctx context.Context, cn *conn, args []string, own any, o *output) error
+	// session, when set, adjusts the options of the session the command
+	// opens from its own flags (metadata get's --max-value), after check
+	// and before anything is asked or sent.
+	session func(args []string, own any, o *session.Options)
+	run     func(ctx context.Context, cn *conn, args []string, own any, o *output) error
 }
 
 // output is where a command writes.
@@ -231,6 +236,9 @@ func (sc serverCmd) main(env *sysEnv, stdin io.Reader, args []string, stdout, st
 	}
 	if err != nil {
 		return exitCode(env, stderr, sc.name, err)
+	}
+	if sc.session != nil {
+		cf.tune = func(o *session.Options) { sc.session(pos, own, o) }
 	}
 	if sc.lock != nil {
 		l, err := sc.lock(pos, own)
