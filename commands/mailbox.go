@@ -542,13 +542,25 @@ func (st *MailboxState) code(cd *codec.Code) {
 // within limit ranges once merged. Past the limit it keeps the first
 // limit ranges and says it cut, or, with widen, stands for more than it
 // was given: one range from its lowest UID to its highest (a set of UIDs
-// to fetch again, for which more is only more work).
+// to fetch again, for which more is only more work). Once cut it holds
+// exactly the UIDs given up to its highest: what comes later past the
+// highest kept (ceil) is left out, as what the cut dropped was, lest a
+// later range bridge a gap below one it dropped.
 type rangeSet struct {
 	set     codec.SeqSet
 	pending []wire.SeqRange // not yet in set
 	limit   int
 	widen   bool
 	cut     bool
+	ceil    uint64 // once cut, the highest UID kept (uidKey)
+}
+
+// uidKey orders UIDs as codec.SeqSet does: 0 stands for "*", the largest.
+func uidKey(u uint32) uint64 {
+	if u == 0 {
+		return 1<<32 + 1
+	}
+	return uint64(u)
 }
 
 // ranges is how many ranges (8 bytes each) limit bytes hold, at least 1.
@@ -559,6 +571,18 @@ func ranges(limit int64) int {
 // add adds the ranges rs.
 func (a *rangeSet) add(rs ...wire.SeqRange) {
 	for _, r := range rs {
+		if a.cut && !a.widen {
+			lo, hi := uidKey(r.Start), uidKey(r.Stop)
+			if lo > hi {
+				lo, hi, r.Start, r.Stop = hi, lo, r.Stop, r.Start
+			}
+			if lo > a.ceil {
+				continue
+			}
+			if hi > a.ceil {
+				r.Stop = uint32(a.ceil)
+			}
+		}
 		if n := len(a.pending); n > 0 && r.Start != 0 && a.pending[n-1].Stop != 0 && r.Start <= r.Stop &&
 			a.pending[n-1].Start <= r.Start && r.Start <= a.pending[n-1].Stop+1 && a.pending[n-1].Stop != math.MaxUint32 {
 			// It goes on from the last range (ascending UIDs, the
@@ -590,6 +614,7 @@ func (a *rangeSet) flush() {
 		return
 	}
 	a.cut = true
+	a.ceil = uidKey(rs[a.limit-1].Stop)
 	a.set = codec.SeqSetOf(rs[:a.limit]...)
 }
 

@@ -192,3 +192,27 @@ func TestRangeSetDescendingLinear(t *testing.T) {
 		t.Errorf("%d UIDs apart in descending order: %d ranges moved; want at most %d", n, shifted, 4*n)
 	}
 }
+
+// TestRangeSetCutKeepsEveryUIDBelowItsHighest: once cut, the set a SELECT
+// gathers VANISHED into holds exactly the UIDs reported up to its highest
+// (MailboxState.VanishedIncomplete's promise: only those past the highest
+// are unknown), whatever comes after the cut. A UID dropped by the cut
+// must not end up below the highest kept when a later range bridges a
+// gap under it.
+func TestRangeSetCutKeepsEveryUIDBelowItsHighest(t *testing.T) {
+	a := rangeSet{limit: 2}
+	a.add(wire.SeqRange{Start: 1, Stop: 1}, wire.SeqRange{Start: 3, Stop: 3}, wire.SeqRange{Start: 5, Stop: 5})
+	a.flush() // cut: 1,3 kept, 5 dropped
+	a.add(wire.SeqRange{Start: 2, Stop: 2}, wire.SeqRange{Start: 7, Stop: 7})
+	set, cut := a.done()
+	rs := set.Ranges()
+	if !cut || len(rs) == 0 {
+		t.Fatalf("1,3,5 then 2,7 in 2 ranges: %q, cut %v; want a cut set", set.String(), cut)
+	}
+	high := rs[len(rs)-1].Stop
+	for _, u := range []uint32{1, 2, 3, 5, 7} {
+		if u <= high && !set.Contains(u) {
+			t.Errorf("1,3,5 then 2,7 in 2 ranges: %q, cut %v: UID %d reported, at or below the highest kept %d, missing", set.String(), cut, u, high)
+		}
+	}
+}
