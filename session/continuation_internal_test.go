@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/transport"
@@ -589,4 +590,22 @@ func TestContFlagsDuringContinueWrite(t *testing.T) {
 			sv.send(tag + " OK done")
 		}
 	}()
+}
+
+// TestRefuseHeldChallengeLeavesNoAnswerer: RefuseContinuations on an
+// AUTHENTICATE whose OK came with a challenge the caller took from
+// Continuations (the held case, which refuses it and aborts the session)
+// keeps the invariant at Pending.contOwed's declaration that owedLocked
+// relies on: refusing leaves no answerer (contTaken cleared), as the
+// refusal of a command in flight does. Library defaults.
+func TestRefuseHeldChallengeLeavesNoAnswerer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, p, _ := startEarlyOK(t, true, nil)
+		defer s.Close()
+		<-p.Done()
+		<-p.Continuations() // the caller takes the challenge: contTaken
+		p.RefuseContinuations()
+		readContFlags(t, p, "RefuseContinuations of a held challenge the caller took")
+		<-s.Done()
+	})
 }

@@ -1945,8 +1945,11 @@ func (p *Pending) refuseContinuationsLocked() {
 	if !p.refusing && !p.contWaiter && s.heldLocked(p) {
 		// Ended, with the challenge that came with its OK not
 		// answered, and no running Wait answering it: refused, which
-		// aborts the session (Continue).
+		// aborts the session (Continue). No answerer is left beside
+		// the refusal (the invariant at contOwed's declaration): a
+		// caller that took Continuations answers no more.
 		p.refusing = true
+		p.contTaken, p.contOwed = false, false
 		go p.refuse()
 		return
 	}
