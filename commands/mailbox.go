@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,12 +95,14 @@ type MailboxState struct {
 	//
 	// Vanished is kept whole, whatever the changed messages cost (they
 	// are bounded on their own: ChangedNotKept), and wherever the server
-	// put it in the answer, within a bound of its own: as many ranges of
-	// 8 bytes as MaxResultBytes holds (8 million by default; a real
-	// mailbox would need every other UID of 16 million expunged). Past
-	// it, which only a broken or hostile server reaches, Vanished holds
-	// the lowest ranges, VanishedIncomplete is set and Select returns a
-	// *session.ResultTooLargeError.
+	// put it in the answer, within a bound of its own: a third of the
+	// ranges of 8 bytes MaxResultBytes holds (2.8 million by default; a
+	// real mailbox would need every other UID of 5.6 million expunged),
+	// so that gathering them, which holds up to 3 times as many at its
+	// peak, stays within MaxResultBytes. Past it, which only a broken or
+	// hostile server reaches, Vanished holds the lowest ranges, exactly
+	// the UIDs reported up to its highest, VanishedIncomplete is set and
+	// Select returns a *session.ResultTooLargeError.
 	Vanished codec.SeqSet
 	// VanishedIncomplete is set when the VANISHED responses passed
 	// Vanished's bound: which of the UIDs the client knows past Vanished's
@@ -116,11 +119,12 @@ type MailboxState struct {
 	// with a *session.ResultTooLargeError. Fetch their changes again
 	// (UID FETCH of ChangedNotKept (FLAGS) CHANGEDSINCE the ModSeq
 	// given, or a Fetch of those UIDs' flags), in parts if need be. It
-	// never names fewer than were not kept: past its own bound (a range
-	// of 8 bytes each, within MaxResultBytes), which a real mailbox does
-	// not reach (225,000 changes name a few ranges; every other UID of
-	// 16 million would be needed), it is widened to one range from the
-	// lowest of them to the highest, UIDs that did not change included.
+	// never names fewer than were not kept: past its own bound (that of
+	// Vanished: ranges of 8 bytes, gathered within MaxResultBytes), which
+	// a real mailbox does not reach (225,000 changes name a few ranges;
+	// every other UID of 5.6 million would be needed), it is widened to
+	// one range from the lowest of them to the highest, UIDs that did not
+	// change included.
 	ChangedNotKept codec.SeqSet
 	// Status is the tagged status.
 	Status *codec.Status
@@ -546,13 +550,20 @@ func (st *MailboxState) code(cd *codec.Code) {
 // exactly the UIDs given up to its highest: what comes later past the
 // highest kept (ceil) is left out, as what the cut dropped was, lest a
 // later range bridge a gap below one it dropped.
+//
+// Its memory is one buffer of at most 2*limit ranges, the set merged at
+// its start and the ranges given since after it, sorted and merged in
+// place when it is full: growing it (doubling) holds at most 3*limit
+// ranges for a moment, as does done's copy, which ranges counts in.
 type rangeSet struct {
-	set     codec.SeqSet
-	pending []wire.SeqRange // not yet in set
-	limit   int
-	widen   bool
-	cut     bool
-	ceil    uint64 // once cut, the highest UID kept (uidKey)
+	buf   []wire.SeqRange // buf[:n] the set, canonical; buf[n:] not yet merged
+	n     int
+	limit int
+	widen bool
+	cut   bool
+	ceil  uint64 // once cut, the highest UID kept (uidKey)
+	// sorted counts the ranges flush sorted (a work counter for tests).
+	sorted int64
 }
 
 // uidKey orders UIDs as codec.SeqSet does: 0 stands for "*", the largest.
@@ -563,65 +574,99 @@ func uidKey(u uint32) uint64 {
 	return uint64(u)
 }
 
-// ranges is how many ranges (8 bytes each) limit bytes hold, at least 1.
+// ranges is how many ranges a rangeSet within limit bytes may keep: its
+// buffer, 8 bytes a range, holds at most 3 times as many at its peak
+// (rangeSet), so a third of limit/8, at least 1.
 func ranges(limit int64) int {
-	return int(max(1, min(limit/8, math.MaxInt32)))
+	return int(max(1, min(limit/24, math.MaxInt32)))
 }
 
 // add adds the ranges rs.
 func (a *rangeSet) add(rs ...wire.SeqRange) {
 	for _, r := range rs {
+		lo, hi := uidKey(r.Start), uidKey(r.Stop)
+		if lo > hi {
+			lo, hi, r.Start, r.Stop = hi, lo, r.Stop, r.Start
+		}
 		if a.cut && !a.widen {
-			lo, hi := uidKey(r.Start), uidKey(r.Stop)
-			if lo > hi {
-				lo, hi, r.Start, r.Stop = hi, lo, r.Stop, r.Start
-			}
 			if lo > a.ceil {
 				continue
 			}
 			if hi > a.ceil {
-				r.Stop = uint32(a.ceil)
+				hi, r.Stop = a.ceil, uint32(a.ceil)
 			}
 		}
-		if n := len(a.pending); n > 0 && r.Start != 0 && a.pending[n-1].Stop != 0 && r.Start <= r.Stop &&
-			a.pending[n-1].Start <= r.Start && r.Start <= a.pending[n-1].Stop+1 && a.pending[n-1].Stop != math.MaxUint32 {
-			// It goes on from the last range (ascending UIDs, the
-			// usual case): merged, not kept apart.
-			a.pending[n-1].Stop = max(a.pending[n-1].Stop, r.Stop)
+		if k := len(a.buf); k > a.n && uidKey(a.buf[k-1].Start) <= lo && lo <= uidKey(a.buf[k-1].Stop)+1 {
+			// It goes on from the last range given (ascending UIDs,
+			// the usual case): merged, not kept apart.
+			if hi > uidKey(a.buf[k-1].Stop) {
+				a.buf[k-1].Stop = r.Stop
+			}
 			continue
 		}
-		a.pending = append(a.pending, r)
-		if len(a.pending) >= max(1024, len(a.set.Ranges())) {
+		if len(a.buf) == cap(a.buf) {
 			a.flush()
+			if c := cap(a.buf); c < 2*a.limit && (c == 0 || a.n >= c/2) {
+				// Fuller than half after the merge: doubled, so that
+				// every merge takes in at least as many ranges as the
+				// set holds (O(log n) a range).
+				// Never between limit and 2*limit: the old buffer
+				// and the new one together hold at most 3*limit.
+				nc := max(1024, 2*c)
+				if nc > a.limit {
+					nc = 2 * a.limit
+				}
+				nb := make([]wire.SeqRange, a.n, nc)
+				copy(nb, a.buf[:a.n])
+				a.buf = nb
+			}
+		}
+		a.buf = append(a.buf, r)
+	}
+}
+
+// flush merges the ranges given since into the set, in one sort, in
+// place, and applies the limit.
+func (a *rangeSet) flush() {
+	if len(a.buf) == a.n {
+		return
+	}
+	a.sorted += int64(len(a.buf))
+	slices.SortFunc(a.buf, func(x, y wire.SeqRange) int {
+		return cmp.Compare(uidKey(x.Start), uidKey(y.Start))
+	})
+	n := 0
+	for _, r := range a.buf {
+		if n > 0 && uidKey(r.Start) <= uidKey(a.buf[n-1].Stop)+1 {
+			if uidKey(r.Stop) > uidKey(a.buf[n-1].Stop) {
+				a.buf[n-1].Stop = r.Stop
+			}
+			continue
+		}
+		a.buf[n] = r
+		n++
+	}
+	if n > a.limit {
+		if a.widen {
+			a.buf[0].Stop = a.buf[n-1].Stop
+			n = 1
+		} else {
+			a.cut = true
+			n = a.limit
+			a.ceil = uidKey(a.buf[n-1].Stop)
 		}
 	}
+	a.n = n
+	a.buf = a.buf[:n]
 }
 
-// flush adds the pending ranges to the set, in one sort, and applies the
-// limit.
-func (a *rangeSet) flush() {
-	if len(a.pending) == 0 {
-		return
-	}
-	a.set.AddRanges(a.pending...)
-	a.pending = a.pending[:0]
-	rs := a.set.Ranges()
-	if len(rs) <= a.limit {
-		return
-	}
-	if a.widen {
-		a.set = codec.SeqSetOf(wire.SeqRange{Start: rs[0].Start, Stop: rs[len(rs)-1].Stop})
-		return
-	}
-	a.cut = true
-	a.ceil = uidKey(rs[a.limit-1].Stop)
-	a.set = codec.SeqSetOf(rs[:a.limit]...)
-}
-
-// done returns the set, and whether the limit cut it.
+// done returns the set, and whether the limit cut it. The rangeSet is
+// empty after it.
 func (a *rangeSet) done() (codec.SeqSet, bool) {
 	a.flush()
-	return a.set, a.cut
+	set := codec.SeqSetOf(a.buf...)
+	a.buf, a.n = nil, 0
+	return set, a.cut
 }
 
 // resynced checks what a QRESYNC select's answer reported against q, what

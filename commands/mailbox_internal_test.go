@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -214,5 +215,60 @@ func TestRangeSetCutKeepsEveryUIDBelowItsHighest(t *testing.T) {
 		if u <= high && !set.Contains(u) {
 			t.Errorf("1,3,5 then 2,7 in 2 ranges: %q, cut %v: UID %d reported, at or below the highest kept %d, missing", set.String(), cut, u, high)
 		}
+	}
+}
+
+// TestRangeSetMemoryWithinMaxResultBytes: a hostile server's VANISHED
+// (EARLIER) of alternating UIDs (1,3,5,..., and the same descending), 3
+// times as many ranges as the set keeps, costs the set a bounded buffer at
+// the defaults: all it allocates, growth and the result included, stays
+// within twice MaxResultBytes whatever it is sent (its live peak within
+// MaxResultBytes: rangeSet), not a multiple of it that grows with each
+// merge (codec.SeqSet.AddRanges copying set and batch each time: 5 to 8
+// times MaxResultBytes live).
+func TestRangeSetMemoryWithinMaxResultBytes(t *testing.T) {
+	limit := ranges(session.DefaultMaxResultBytes)
+	n := 3 * limit
+	for _, desc := range []bool{false, true} {
+		a := rangeSet{limit: limit}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := range n {
+			u := uint32(2*i + 1)
+			if desc {
+				u = uint32(2*(n-i) + 1)
+			}
+			a.add(wire.SeqRange{Start: u, Stop: u})
+		}
+		set, cut := a.done()
+		runtime.ReadMemStats(&after)
+		if len(set.Ranges()) != limit || !cut {
+			t.Fatalf("descending %v: %d UIDs apart: %d ranges kept, cut %v; want %d, cut", desc, n, len(set.Ranges()), cut, limit)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > 2*session.DefaultMaxResultBytes {
+			t.Errorf("descending %v: %d UIDs apart (%d ranges kept): %d bytes allocated; want at most %d (twice MaxResultBytes)",
+				desc, n, limit, got, 2*session.DefaultMaxResultBytes)
+		}
+	}
+}
+
+// TestRangeSetSortsLinearly: 200,000 expunged UIDs sent one VANISHED at
+// a time, in descending order and apart (no two merge), cost the set's
+// in-place merges a number of ranges sorted linear in them (each merge
+// takes in at least as many as the set holds): merged one by one, each
+// would sort all those before, 2*10^10.
+func TestRangeSetSortsLinearly(t *testing.T) {
+	const n = 200000
+	a := rangeSet{limit: ranges(session.DefaultMaxResultBytes)}
+	for i := n; i > 0; i-- {
+		u := uint32(2 * i)
+		a.add(wire.SeqRange{Start: u, Stop: u})
+	}
+	set, cut := a.done()
+	if k, _ := set.Len(); k != n || cut || len(set.Ranges()) != n {
+		t.Fatalf("%d UIDs apart: %d in %d ranges, cut %v", n, k, len(set.Ranges()), cut)
+	}
+	if a.sorted > 4*n {
+		t.Errorf("%d UIDs apart in descending order: %d ranges sorted; want at most %d", n, a.sorted, 4*n)
 	}
 }

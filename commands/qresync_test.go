@@ -363,9 +363,9 @@ func TestSelectManyChangesNamesThoseNotKept(t *testing.T) {
 }
 
 // TestSelectVanishedPastItsBoundIncomplete: a VANISHED (EARLIER) of more
-// disjoint ranges than Vanished's own bound holds (MaxResultBytes / 8;
-// 8 million by default, which only a hostile server reaches: the bound
-// is lowered to 1 KiB here, 128 ranges, for a test of what Select says
+// disjoint ranges than Vanished's own bound holds (MaxResultBytes / 24;
+// 2.8 million by default, which only a hostile server reaches: the bound
+// is lowered to 3 KiB here, 128 ranges, for a test of what Select says
 // then) keeps the lowest ranges, sets VanishedIncomplete and returns a
 // *session.ResultTooLargeError: the caller is told the set is not whole.
 func TestSelectVanishedPastItsBoundIncomplete(t *testing.T) {
@@ -378,7 +378,7 @@ func TestSelectVanishedPastItsBoundIncomplete(t *testing.T) {
 		fmt.Fprintf(&v, "%d", 2*i+1)
 	}
 	answer := "* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n" + v.String() + "\r\n"
-	c, ctx, _ := selectedServerWith(t, &session.Options{MaxResultBytes: 1024}, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
+	c, ctx, _ := selectedServerWith(t, &session.Options{MaxResultBytes: 3072}, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
 		switch {
 		case strings.HasPrefix(cmd, "EXAMINE Big"):
 			return answer
