@@ -180,15 +180,7 @@ func TestRangeSetDescendingLinear(t *testing.T) {
 	const n = 200000
 	var shifted int64
 	defer workhook.RangesShifted.Set(t, func(_, _, k int) { shifted += int64(k) })()
-	a := rangeSet{limit: ranges(session.DefaultMaxResultBytes)}
-	for i := n; i > 0; i-- {
-		u := uint32(2 * i)
-		a.add(wire.SeqRange{Start: u, Stop: u})
-	}
-	set, cut := a.done()
-	if k, _ := set.Len(); k != n || cut || len(set.Ranges()) != n {
-		t.Fatalf("%d UIDs apart: %d in %d ranges, cut %v", n, k, len(set.Ranges()), cut)
-	}
+	gatherDescendingApart(t, n)
 	if shifted > 4*n {
 		t.Errorf("%d UIDs apart in descending order: %d ranges moved; want at most %d", n, shifted, 4*n)
 	}
@@ -259,16 +251,25 @@ func TestRangeSetMemoryWithinMaxResultBytes(t *testing.T) {
 // would sort all those before, 2*10^10.
 func TestRangeSetSortsLinearly(t *testing.T) {
 	const n = 200000
-	a := rangeSet{limit: ranges(session.DefaultMaxResultBytes)}
+	a := gatherDescendingApart(t, n)
+	if a.sorted > 4*n {
+		t.Errorf("%d UIDs apart in descending order: %d ranges sorted; want at most %d", n, a.sorted, 4*n)
+	}
+}
+
+// gatherDescendingApart gathers the UIDs 2n, 2n-2, ..., 2 one range at a
+// time, at the defaults, checks that the set holds them all, and returns
+// the rangeSet (its work counter).
+func gatherDescendingApart(t *testing.T, n int) *rangeSet {
+	t.Helper()
+	a := &rangeSet{limit: ranges(session.DefaultMaxResultBytes)}
 	for i := n; i > 0; i-- {
 		u := uint32(2 * i)
 		a.add(wire.SeqRange{Start: u, Stop: u})
 	}
 	set, cut := a.done()
-	if k, _ := set.Len(); k != n || cut || len(set.Ranges()) != n {
+	if k, _ := set.Len(); k != uint64(n) || cut || len(set.Ranges()) != n {
 		t.Fatalf("%d UIDs apart: %d in %d ranges, cut %v", n, k, len(set.Ranges()), cut)
 	}
-	if a.sorted > 4*n {
-		t.Errorf("%d UIDs apart in descending order: %d ranges sorted; want at most %d", n, a.sorted, 4*n)
-	}
+	return a
 }
