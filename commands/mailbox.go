@@ -134,7 +134,8 @@ type MailboxState struct {
 	// (RFC 7162 section 3.2.5), Vanished, Changed and ChangedNotKept are
 	// empty (what a broken server sent all the same is dropped: it
 	// resyncs nothing the client kept), and every UID the client knew
-	// names another message or none. Discard what is kept of the mailbox and fetch it afresh.
+	// names another message or none. Discard what is kept of the
+	// mailbox and fetch it afresh.
 	// It is set too, the same way, when the answer had no UIDVALIDITY
 	// (UIDValidity 0: a broken server, RFC 3501 section 6.3.1 requires
 	// it, or one past 32 bits): the UIDs kept cannot be known to name
