@@ -401,3 +401,47 @@ func TestSelectVanishedPastItsBoundIncomplete(t *testing.T) {
 		t.Errorf("Vanished %d ranges (first %v), UIDValidity %d, Exists %d; want the lowest 128 (1 to 255), 7, 5", len(rs), rs[:min(1, len(rs))], st.UIDValidity, st.Exists)
 	}
 }
+
+// TestSelectVanishedAfterOKReported: a VANISHED (EARLIER) a broken server
+// sends after the tagged OK of a QRESYNC select (here before the next
+// command's OK) is not the select's answer: the MailboxState returned
+// without it does not take it, the session's count does not apply it
+// (EARLIER), and it is not lost: the session keeps it for Responses (and
+// OnUnsolicited), in full, as it keeps the answer's own. Defaults.
+func TestSelectVanishedAfterOKReported(t *testing.T) {
+	c, ctx, _ := selectedServerWith(t, nil, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
+		switch {
+		case strings.HasPrefix(cmd, "EXAMINE Big"):
+			return "* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 3\r\n"
+		case cmd == "ENABLE QRESYNC":
+			return "* ENABLED QRESYNC\r\n"
+		case cmd == "NOOP":
+			return "* VANISHED (EARLIER) 8,10:12\r\n"
+		}
+		return ""
+	})
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, known := c.Session().Exists()
+	var kept []string
+	for _, r := range c.Session().Responses("VANISHED") {
+		if v, ok := r.(*codec.Vanished); ok {
+			kept = append(kept, fmt.Sprintf("earlier %v %s", v.Earlier, v.UIDs.String()))
+		}
+	}
+	if st.Vanished.String() != "3" || n != 5 || !known || len(kept) != 2 || kept[1] != "earlier true 8,10:12" {
+		t.Errorf("VANISHED (EARLIER) 3 in the answer, 8,10:12 after its OK: Vanished %q, Exists %d (known %v), kept %q; want \"3\", 5, and both kept",
+			st.Vanished.String(), n, known, kept)
+	}
+}
