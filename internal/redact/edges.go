@@ -58,6 +58,16 @@ type Carry struct {
 	// credential). Without it, the line's own part of b is the lines
 	// joined's end.
 	joined []byte
+	// fullJoined and fullSep: where the stream's end, its lines joined
+	// without their line ends (fullJoined) or with them (fullSep), is a
+	// start of a form that holds all of the last line, that start whole:
+	// a view of the Set's form, as joined, however long (carryBack
+	// bounds the bytes searched again, not these): the next line is
+	// compared with the form's next bytes (edgesForm's follow), at a cost
+	// of its length, so that a credential carried over more lines than
+	// carryBack bytes hold has its every piece redacted. Before, the
+	// start was lost past those bytes, and the pieces after it shown.
+	fullJoined, fullSep []byte
 	// unseen: the line before was cut short (Edges' end nil), its end
 	// not seen: the next line's start is taken for a credential's rest
 	// where it may be one (startHead).
@@ -68,6 +78,7 @@ type Carry struct {
 func (c *Carry) Zero() {
 	clear(c.b[:cap(c.b)])
 	c.b, c.joined, c.end, c.last, c.unseen = nil, nil, 0, 0, false
+	c.fullJoined, c.fullSep = nil, nil
 }
 
 // View returns what c holds, a view of its own array: for tests that
@@ -81,6 +92,7 @@ func (c *Carry) View() []byte { return c.b }
 func (c *Carry) Clear() {
 	clear(c.b[:cap(c.b)])
 	c.b, c.joined, c.end, c.last, c.unseen = c.b[:0], nil, 0, 0, false
+	c.fullJoined, c.fullSep = nil, nil
 }
 
 // CarryCut sets c, after a line cut short (Edges with end nil), from
@@ -134,6 +146,7 @@ func (c *Carry) keep(older, joined, b, end []byte, n int) {
 	clear(c.b[:cap(c.b)])
 	c.b = append(append(append(c.b[:0], older...), b...), end...)
 	c.end, c.last, c.joined, c.unseen = len(end), len(b), joined, false
+	c.fullJoined, c.fullSep = nil, nil
 }
 
 // carryBack bounds how many bytes of the lines before a line of n bytes
@@ -147,7 +160,9 @@ func (c *Carry) keep(older, joined, b, end []byte, n int) {
 // credential's length; bounded so, a line costs at most 16 times the
 // line before's bytes, and 64 more. A form's start longer than that
 // across lines that short (a credential over 64 bytes broken into
-// lines of a byte or two) is carried only in its last part.
+// lines of a byte or two) is searched again only in its last part; the
+// line after it is compared with the form's next bytes too
+// (Carry.fullJoined, fullSep), at its own length's cost.
 func carryBack(n int) int { return 64 + 16*n }
 
 // Edges reports how many of b's first bytes (head) and of its last bytes
@@ -174,8 +189,10 @@ func carryBack(n int) int { return 64 + 16*n }
 // that broke its echo into three pieces or more: each piece after the
 // first is redacted whatever its length, the last as a crossing, the
 // first from minEdge bytes). At most carryBack(len(b)+len(end)) bytes of
-// the lines before are carried so (a long credential broken into lines
-// of a byte or two is carried in its last part). The cost is linear in
+// the lines before are carried so, to be searched again; a longer start
+// (a long credential broken into lines of a byte or two) is followed
+// whole, the next line compared with the form's next bytes (a view of
+// the form, at b's length's cost). The cost is linear in
 // the stream: each form is looked for in a window of at most its length
 // less one byte on either side of each edge (occurrences,
 // partialSuffix), never in more than the carry and b hold, and the
@@ -194,7 +211,7 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 	if c.unseen {
 		head = x.startHeadLocked(b, false)
 	}
-	h, t, keep, back, nback, jform := x.edgesLocked(c, b, end, cut, false, minEdge)
+	h, t, keep, back, nback, jform, sform := x.edgesLocked(c, b, end, cut, false, minEdge)
 	head, tail = max(head, h), t
 	switch {
 	case n <= 0:
@@ -207,14 +224,22 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 		// the lines before: those lines' part of it is kept too (a
 		// credential with a line break after b's, or an echo the
 		// server broke there again).
-		back = min(back, carryBack(len(b)+len(end)))
+		// Whole, the starts (of the stream's bytes: views of the forms)
+		// that the next line follows (edgesForm's follow).
+		var fullJoined, fullSep []byte
+		if back > 0 {
+			fullSep = sform[:back+len(b)+len(end)]
+		}
 		var joined []byte
 		if nback > 0 {
 			// The form's start is those bytes of the stream.
 			k := nback + len(b)
+			fullJoined = jform[:k]
 			joined = jform[k-min(k, len(b)+carryBack(len(b))) : k]
 		}
+		back = min(back, carryBack(len(b)+len(end)), len(c.b))
 		c.keep(x.window(c.b[len(c.b)-back:], nil, nil), joined, b, end, n)
+		c.fullJoined, c.fullSep = fullJoined, fullSep
 	default:
 		// Of b, only its end that starts a form: a form across the
 		// next line end starts there.
@@ -231,31 +256,71 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 // how many of the carry's last bytes, with their line ends (c.b) and
 // without (the lines joined), a form's start that holds all of b holds
 // (edgesForm); jform is the form whose start nback is of.
-func (x *Set) edgesLocked(c *Carry, b, end []byte, cut, orLF bool, minTail int) (head, tail, keep, back, nback int, jform []byte) {
+func (x *Set) edgesLocked(c *Carry, b, end []byte, cut, orLF bool, minTail int) (head, tail, keep, back, nback int, jform, sform []byte) {
 	var prev, nosep []byte
+	var full carryFull
 	if c != nil {
 		prev, nosep = c.b, c.joined
 		if nosep == nil {
 			nosep = c.b[len(c.b)-c.end-c.last : len(c.b)-c.end]
 		}
+		full = carryFull{c.fullJoined, c.fullSep}
 	}
 	for _, sec := range x.list {
 		for i, s := range sec.forms {
-			h, t, k, bk, nk := x.edgesForm(prev, nosep, b, end, s, sec.in[i], cut, sec.open, minTail)
-			head, tail, keep, back = max(head, h), max(tail, t), max(keep, k), max(back, bk)
+			h, t, k, bk, nk := x.edgesForm(prev, nosep, full, b, end, s, sec.in[i], cut, sec.open, minTail)
+			head, tail, keep = max(head, h), max(tail, t), max(keep, k)
+			if bk > back {
+				back, sform = bk, s
+			}
 			if nk > nback {
 				nback, jform = nk, s
 			}
 			if orLF && holds(sec.in[i], '\n') {
 				// The line end a bare LF: its part only a form
 				// with an LF has.
-				_, t, _, _, _ = x.edgesForm(prev, nosep, b, end[len(end)-1:], s, sec.in[i], cut, sec.open, minTail)
+				_, t, _, _, _ = x.edgesForm(prev, nosep, full, b, end[len(end)-1:], s, sec.in[i], cut, sec.open, minTail)
 				tail = max(tail, t)
 			}
 		}
 	}
 	x.letGoTable()
-	return head, tail, keep, back, nback, jform
+	return head, tail, keep, back, nback, jform, sform
+}
+
+// carryFull is a Carry's fullJoined and fullSep, for edgesForm.
+type carryFull struct{ joined, sep []byte }
+
+// follow is edgesForm's search for s after full (a start of s, a view of
+// s itself, or nil), the stream's end: a crossing, b's first bytes the
+// rest of s (head); or all of b inside s after full: s going on past b
+// (in: how many of s's first bytes then, with sep, b's line end, nil
+// for the stream joined without line ends), or ending in sep (all,
+// with in 0). It costs b's length.
+func follow(full, b, sep, s []byte) (head int, all bool, in int) {
+	k := len(full)
+	if k == 0 || k >= len(s) || &full[0] != &s[0] {
+		return 0, false, 0
+	}
+	rest := s[k:]
+	if len(b) >= len(rest) {
+		if bytes.Equal(b[:len(rest)], rest) {
+			return len(rest), false, 0
+		}
+		return 0, false, 0
+	}
+	if !bytes.Equal(b, rest[:len(b)]) {
+		return 0, false, 0
+	}
+	rest = rest[len(b):]
+	if len(sep) >= len(rest) {
+		// s ends in the line end, or goes another way there.
+		return 0, bytes.HasPrefix(sep, rest), 0
+	}
+	if !bytes.Equal(sep, rest[:len(sep)]) {
+		return 0, false, 0
+	}
+	return 0, true, k + len(b) + len(sep)
 }
 
 // letGoWin zeroes Edges' window, and lets it go when long (under mu).
@@ -285,10 +350,39 @@ const keepWin = 4 << 10
 // minTail: the fewest bytes of a start of s that b ends with, without
 // the line end, that count for tail (minEdge; minTextEdge for
 // RedactLineEnd).
-func (x *Set) edgesForm(prev, nosep, b, end, s []byte, in [4]uint64, cut, open bool, minTail int) (head, tail, keep, back, nback int) {
+func (x *Set) edgesForm(prev, nosep []byte, full carryFull, b, end, s []byte, in [4]uint64, cut, open bool, minTail int) (head, tail, keep, back, nback int) {
 	m := len(s)
 	if m < 2 {
 		return 0, 0, 0, 0, 0
+	}
+	// The stream's end a start of s longer than the carry holds: b
+	// compared with s's next bytes.
+	for i, f := range [2][]byte{full.joined, full.sep} {
+		sep := end
+		if i == 0 {
+			sep = nil
+		}
+		h, all, k := follow(f, b, sep, s)
+		if len(f) > 0 && &f[0] == &s[0] {
+			x.work += min(len(b), m) // follow's comparison
+		}
+		if h > 0 {
+			head = max(head, h)
+			if open {
+				head = len(b)
+			}
+		}
+		if all && !cut {
+			tail = max(tail, len(b))
+		}
+		if k > 0 && !cut {
+			keep = max(keep, len(b))
+			if i == 0 {
+				nback = max(nback, k-len(b))
+			} else {
+				back = max(back, k-len(b)-len(end))
+			}
+		}
 	}
 	// An occurrence across the line before's end: its start in the
 	// window's carry part, its end in b's first m-1 bytes.
@@ -422,7 +516,7 @@ func (x *Set) RedactLineEnd(b []byte) []byte {
 		return b
 	}
 	x.mu.Lock()
-	_, tail, _, _, _, _ := x.edgesLocked(nil, b, crlf, false, true, minTextEdge)
+	_, tail, _, _, _, _, _ := x.edgesLocked(nil, b, crlf, false, true, minTextEdge)
 	x.letGoWin()
 	x.mu.Unlock()
 	return x.RedactEdges(b, 0, tail, false)

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"encoding/base64"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -508,6 +509,69 @@ func TestEndPieceAgainstBrute(t *testing.T) {
 		}
 		if n := min(len(b), len(s)); x.work > 64*n+4096 {
 			t.Errorf("endPiece(%.40q, %.40q) looked at %d bytes for %d", b, s, x.work, n)
+		}
+	}
+}
+
+// TestEdgesLongEchoBrokenIntoPieces: a credential longer than the carry's
+// bound (carryBack: 64 bytes, and 16 a byte of the line), a SASL token
+// of 200 bytes, echoed a few bytes a line (with or without the line end
+// between, as the server broke it, or with the credential's own line
+// breaks as sent, lines of 3 bytes) has every piece after the first
+// redacted, however many
+// lines it is over: the stream's end is followed as a start of the form
+// (Carry.full), each line compared with the form's next bytes, at a cost
+// of the line's length. Carried only in its last carryBack bytes, the
+// start was lost after them and the pieces after shown (118 of the 199
+// one-byte pieces of such a token).
+func TestEdgesLongEchoBrokenIntoPieces(t *testing.T) {
+	raw := make([]byte, 150)
+	for i := range raw {
+		raw[i] = byte(i*37 + 11)
+	}
+	tok := base64.StdEncoding.EncodeToString(raw) // 200 bytes
+	var withBreaks strings.Builder
+	for i := 0; i < 150; i += 3 {
+		withBreaks.WriteString(tok[i:i+3] + "\r\n")
+	}
+	withBreaks.WriteString("end")
+	for _, c := range []struct {
+		secret string
+		steps  []int
+	}{
+		{tok, []int{1, 2, 5}},
+		{withBreaks.String(), []int{3}}, // as sent: its lines of 3 bytes
+	} {
+		secret := c.secret
+		for _, step := range c.steps {
+			for _, end := range []string{"\r\n", "\n"} {
+				var x Set
+				x.AddString(secret)
+				var c Carry
+				// The server's lines: the secret's own line breaks kept, each
+				// of its lines broken again every step bytes.
+				var lines []string
+				for _, part := range strings.SplitAfter(secret, "\r\n") {
+					body := strings.TrimSuffix(part, "\r\n")
+					for i := 0; i < len(body); i += step {
+						lines = append(lines, body[i:min(i+step, len(body))]+end)
+					}
+					if len(part) > len(body) { // its own line end
+						lines[len(lines)-1] = strings.TrimSuffix(lines[len(lines)-1], end) + "\r\n"
+					}
+				}
+				lines[0] = "* NO bad " + lines[0]
+				last := lines[len(lines)-1]
+				lines[len(lines)-1] = strings.TrimRight(last, "\r\n") + " is wrong" + last[len(strings.TrimRight(last, "\r\n")):]
+				for i, l := range lines {
+					line := []byte(strings.TrimRight(l, "\r\n"))
+					head, tail := x.Edges(&c, line, []byte(l[len(line):]))
+					got := string(x.RedactEdges(line, head, tail, false))
+					if i > 0 && !strings.HasPrefix(got, "***") {
+						t.Fatalf("secret of %d bytes, %d bytes a line, line end %q: line %d %q redacted %q; want \"***\"...", len(secret), step, end, i, l, got)
+					}
+				}
+			}
 		}
 	}
 }
