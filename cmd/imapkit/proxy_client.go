@@ -127,6 +127,10 @@ type clientRelay struct {
 	// that did not wait for the "+" sends the body all the same: a line
 	// that begins before owedEnd may be (a part of) it (owedBodyLine).
 	owedEnd int64
+	// owedRest: the literal refused was another of a LOGIN's or
+	// AUTHENTICATE's (a user name's): the rest of the command, its
+	// password, follows the body on the same line (owedBodyLine).
+	owedRest bool
 	// owed: the current line is taken for (a part of) such a body, and
 	// not relayed; owedShape: it has a command's shape (owedCommand) but
 	// is the body's length to the byte (answered with its tag).
@@ -286,6 +290,9 @@ func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 	why := ps.refusal(ev, line, r.secure)
 	if why == "" && r.owed {
 		why = "BAD imapkit proxy: a line that may be a refused password literal's body is not relayed (a command sent again is)"
+		if r.owedRest {
+			why = "BAD imapkit proxy: a line that may be the rest of a LOGIN whose literal was refused is not relayed (a command sent again is)"
+		}
 	}
 	if why == "" && ev.Kind == wire.LineCommand {
 		why = midLineRefusal(ev.Command, line)
@@ -344,11 +351,40 @@ func (r *clientRelay) owedBodyLine() {
 		return
 	}
 	command := owedCommand(r.ev)
-	if command && r.pieceEnds() && r.tk.Offset() != r.owedEnd+2 {
+	// After a user name's body, the rest of the LOGIN runs past it on
+	// the same line, after a space ("alice hunter2", read as a tag and a
+	// command): a line with a space where the body would end is taken
+	// for that, whatever its shape
+	// (TestProxyRefusedUserLiteralRestNotRelayed); another is a client's
+	// that waited (TestProxyPlaintextCredentials' "A4 NOOP").
+	rest := r.owedRest && r.tk.Offset() > r.owedEnd+2 && maySpaceAt(r.line, r.owedEnd-r.lineStart)
+	if command && r.pieceEnds() && r.tk.Offset() != r.owedEnd+2 && !rest {
 		return
 	}
 	r.owed, r.owedShape = true, command
 	r.ev.MaybeSASL, r.ev.LikelySASL = true, true
+}
+
+// maySpaceAt reports whether the byte at k in the line whose first piece
+// is line may be a space: it is one, or a token before it (a quoted
+// string, a literal) may not be as sent, or the piece ends before it.
+func maySpaceAt(line []wire.Token, k int64) bool {
+	var pos int64
+	var b []byte
+	for _, tok := range line {
+		switch tok.Kind {
+		case wire.KindQuoted, wire.KindLiteral, wire.KindPartial:
+			return true // its length as sent not known here
+		case wire.KindCRLF:
+			return false
+		}
+		b = wire.AppendToken(b[:0], tok)
+		if k < pos+int64(len(b)) {
+			return tok.Kind == wire.KindSP
+		}
+		pos += int64(len(b))
+	}
+	return true
 }
 
 // owedCommand reports whether ev, a client's line, has a command's shape:
@@ -383,6 +419,25 @@ func syncLiteralSize(line []wire.Token) int64 {
 		return lit.Size
 	}
 	return 0
+}
+
+// oweRefused records that the synchronizing literal that ends the
+// current piece (of size bytes, < 1 not known) was refused at its header,
+// when it is a credential's or may be followed by one: a password
+// literal (secretLiteral), one on a line taken for such a body (owed),
+// or another literal of a LOGIN or AUTHENTICATE (a user name: the
+// password follows its body, owedRest). Before, only a password
+// literal's body was owed: "a1 LOGIN {5}" refused, then "alice hunter2"
+// from a client that did not wait, was printed whole and relayed.
+func (r *clientRelay) oweRefused(size int64) {
+	switch {
+	case r.secretLiteral() || r.owed:
+		r.oweBody(size)
+		r.owedRest = false
+	case r.p.credential():
+		r.oweBody(size)
+		r.owedRest = true
+	}
 }
 
 // oweBody records that the password literal that ends the current piece
@@ -439,8 +494,8 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		return false
 	}
 	// A password literal refused at its header: its body may follow.
-	if waits && tokenized && r.secretLiteral() {
-		r.oweBody(syncLiteralSize(r.line))
+	if waits && tokenized {
+		r.oweRefused(syncLiteralSize(r.line))
 	}
 	if r.ev.MaybeSASL && tag == "" && spacedLine(r.line) {
 		// A command (two words: no SASL response) whose answer could
@@ -648,9 +703,7 @@ func (r *clientRelay) dropBody(lit wire.LiteralInfo) bool {
 	} else {
 		err = tk.RefuseLiteral()
 		// A password literal the server refused: its body may follow.
-		if r.secretLiteral() {
-			r.oweBody(lit.Size)
-		}
+		r.oweRefused(lit.Size)
 	}
 	if err != nil {
 		ps.clientErr(err)

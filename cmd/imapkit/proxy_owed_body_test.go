@@ -193,3 +193,75 @@ func TestProxyRefusedPasswordLiteralBodyCloseSaysWhy(t *testing.T) {
 		t.Errorf("the server got the body: %q", up.received())
 	}
 }
+
+// TestProxyRefusedUserLiteralRestNotRelayed: a LOGIN whose user name is a
+// synchronizing literal ("a1 LOGIN {5}"), refused at its header by the
+// server, then the rest of the command sent all the same by a client
+// that did not wait for the "+": the name's body and the password, "alice
+// hunter2", read as the tag "alice" and the command "HUNTER2". Only a
+// password literal's body was owed: this line was printed whole ("C: alice
+// hunter2") and relayed, the server's "alice OK HUNTER2 completed" printed
+// too. Now the line that begins inside the refused name's body and runs
+// past it is taken for the rest of the LOGIN: printed redacted, not
+// relayed; the client's next command is. Defaults.
+func TestProxyRefusedUserLiteralRestNotRelayed(t *testing.T) {
+	t.Parallel()
+	for _, rest := range []string{"alice hunter2\r\n", "alice \"hunter2\"\r\n", "alice {7}\r\nhunter2\r\n"} {
+		t.Run(strings.TrimSpace(rest), func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
+			up := startLiteralRefuser(t)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, "a1 LOGIN {5}\r\n")
+			readClientTo(t, r, "a1 NO", out)
+			io.WriteString(c, rest+"a3 NOOP\r\n")
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, r)
+			if rec := up.received(); strings.Contains(rec, "hunter2") {
+				t.Errorf("the server got the password: %q", rec)
+			}
+			if trace := out.String(); strings.Contains(trace, "hunter2") || strings.Contains(trace, "HUNTER2") {
+				t.Errorf("the trace shows the password:\n%s", shortLines(trace))
+			}
+		})
+	}
+}
+
+// TestProxyCommandAfterRefusedUserLiteral: a client that waited after its
+// user name's literal was refused sends its next command. It is relayed,
+// unless it has a space where the name's body would end, as the rest of
+// the LOGIN would ("a2 NOOP" after a 2-byte name): then it is answered
+// with its tag, not relayed; sent again, it is relayed. Defaults.
+func TestProxyCommandAfterRefusedUserLiteral(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		size   string
+		answer string
+	}{
+		{"no space where the name ends", "5", "a2 OK NOOP completed"},
+		{"a space where the name ends", "2", "a2 BAD imapkit proxy: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
+			up := startLiteralRefuser(t)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, "a1 LOGIN {"+tc.size+"}\r\n")
+			readClientTo(t, r, "a1 NO", out)
+			io.WriteString(c, "a2 NOOP\r\n")
+			if l, err := r.ReadString('\n'); !strings.HasPrefix(l, tc.answer) {
+				t.Fatalf("the client got %q (%v); want %q...; trace:\n%s", l, err, tc.answer, shortLines(out.String()))
+			}
+			io.WriteString(c, "a2 NOOP\r\n")
+			readClientTo(t, r, "a2 OK NOOP completed", out)
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, r)
+			want := "a1 LOGIN {" + tc.size + "}\r\na2 NOOP\r\n"
+			if tc.size == "5" {
+				want += "a2 NOOP\r\n"
+			}
+			if rec := up.received(); rec != want {
+				t.Errorf("the server got %q; want %q", rec, want)
+			}
+		})
+	}
+}

@@ -188,6 +188,13 @@ func rawCommandName(line []wire.Token) string {
 	return ""
 }
 
+// credential reports whether the client's line so far has a LOGIN or an
+// AUTHENTICATE among its first words (its command, or one tokens took
+// for it): its words from secretFrom or spacedFrom on are redacted.
+func (p *printer) credential() bool {
+	return p.secretFrom != math.MaxInt || p.spacedFrom != math.MaxInt
+}
+
 // redactedCommand reports whether the command's arguments after the first
 // are secret.
 func redactedCommand(cmd string) bool { return cmd == "LOGIN" || cmd == "AUTHENTICATE" }
