@@ -575,3 +575,27 @@ func TestEdgesLongEchoBrokenIntoPieces(t *testing.T) {
 		}
 	}
 }
+
+// TestEdgesCostLinearManySecrets: the carry's cost with every credential a
+// Set keeps (MaxSecrets) each long and periodic, and a hostile stream of
+// one-byte lines along them, a piece each: each line searches the carry
+// (at most carryBack of the lines before) once a form, so a byte of the
+// stream costs about 3,100 bytes looked at (31 before stop 60, when only
+// the line before was carried; 2,500 with CR LF pieces), linear all the
+// same: with carryBack unbounded it grows with the credentials' length.
+func TestEdgesCostLinearManySecrets(t *testing.T) {
+	var x Set
+	for i := range MaxSecrets {
+		x.Add(append(bytes.Repeat([]byte("xxy"), 1000+i), byte('A'+i)))
+	}
+	var c Carry
+	total := 0
+	for i := range 30000 {
+		line, end := []byte{"xxy"[i%3]}, []byte("\n")
+		total += len(line) + len(end)
+		x.Edges(&c, line, end)
+	}
+	if x.work > 4096*total {
+		t.Errorf("Edges looked at %d bytes for %d bytes of lines (%d a byte)", x.work, total, x.work/total)
+	}
+}
