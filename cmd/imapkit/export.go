@@ -189,43 +189,11 @@ func lockExport(path string) (*stateLock, error) {
 }
 
 // adoptLegacyState moves the state an older imapkit kept beside path
-// (a symbolic link) beside the file it names, when that file has none.
-// It takes the older state's lock while it does: while an older imapkit
-// runs by that name, holding it, the run refuses to start
-// (stateBusyError), as beside a run of its own. Where there is no
-// flock(2) it is moved all the same (lockState does nothing there).
+// (a symbolic link) beside the file it names, when that file has none
+// (moveLegacyState).
 func adoptLegacyState(path string) error {
-	legacy, st := legacyStatePath(path), statePath(path)
-	if legacy == st {
-		return nil
-	}
-	if _, err := os.Lstat(legacy); err != nil {
-		return nil // none: the usual case
-	}
-	if _, err := os.Lstat(st); err == nil {
-		return nil // the file's own state wins; the older one stays
-	}
-	l, err := lockState(legacy)
-	if err != nil {
-		return err
-	}
-	defer l.unlock()
-	// Copied, then removed: the file is often on another file system
-	// than the link (a link to another disk), where rename(2) fails
-	// (EXDEV). Should the removal fail, the file's state, there now,
-	// wins (above).
-	b, err := os.ReadFile(legacy)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // gone meanwhile
-	}
-	if err == nil {
-		err = writeFileAtomic(st, b)
-	}
-	if err == nil {
-		err = os.Remove(legacy)
-	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("export: moving the state an older imapkit kept beside %s to %s: %w", path, st, err)
+	if err := moveLegacyState(legacyStatePath(path), statePath(path)); err != nil {
+		return fmt.Errorf("export: %w", err)
 	}
 	return nil
 }

@@ -252,3 +252,34 @@ func TestExportAdoptsLegacyStateAcrossFilesystems(t *testing.T) {
 		t.Errorf("mbox: %q; want each message once", got)
 	}
 }
+
+// TestMoveLegacyStateAcrossFilesystems: the older state an import or an
+// export takes over (moveLegacyState, one helper for both) is moved from
+// beside a link to beside a file on another file system, where rename(2)
+// fails with EXDEV: import's move was a rename, and every import by such
+// a link failed.
+func TestMoveLegacyStateAcrossFilesystems(t *testing.T) {
+	other, err := os.MkdirTemp("/dev/shm", "imapkit-state-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(other) })
+	linkDir := t.TempDir()
+	var a, b syscall.Stat_t
+	if syscall.Stat(other, &a) != nil || syscall.Stat(linkDir, &b) != nil || a.Dev == b.Dev {
+		t.Skipf("%s and %s are not on two file systems", other, linkDir)
+	}
+	legacy, st := filepath.Join(linkDir, "in.mbox.imapkit-import.json"), filepath.Join(other, "in.mbox.imapkit-import.json")
+	if err := os.WriteFile(legacy, []byte(`{"old":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := moveLegacyState(legacy, st); err != nil {
+		t.Fatalf("moveLegacyState across file systems: %v", err)
+	}
+	if got, err := os.ReadFile(st); err != nil || string(got) != `{"old":1}` {
+		t.Errorf("the state beside the file: %q, %v; want the older state", got, err)
+	}
+	if _, err := os.Lstat(legacy); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the older state beside the link is still there (%v)", err)
+	}
+}

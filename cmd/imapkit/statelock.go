@@ -66,9 +66,13 @@ func (l *stateLock) lockFile(path string) error {
 // own state wins; the older one then stays). It takes legacy's lock
 // while it does: an older imapkit running by that name holds it, and the
 // move is refused (a *stateBusyError naming legacy). The caller holds
-// st's lock.
+// st's lock. Where there is no flock(2) it is moved all the same
+// (lockState does nothing there). It is copied, then removed: the file
+// is often on another file system than the link (a link to another
+// disk), where rename(2) fails (EXDEV); should the removal fail, st,
+// there now, wins.
 func moveLegacyState(legacy, st string) error {
-	if legacy == st || !stateLocking {
+	if legacy == st {
 		return nil
 	}
 	if _, err := os.Lstat(legacy); err != nil {
@@ -82,7 +86,17 @@ func moveLegacyState(legacy, st string) error {
 		return err
 	}
 	defer l.unlock()
-	if err := os.Rename(legacy, st); err != nil && !errors.Is(err, os.ErrNotExist) {
+	b, err := os.ReadFile(legacy)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // gone meanwhile
+	}
+	if err == nil {
+		err = writeFileAtomic(st, b)
+	}
+	if err == nil {
+		err = os.Remove(legacy)
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("moving the state an older imapkit kept at %s to %s: %w", legacy, st, err)
 	}
 	return nil
