@@ -255,7 +255,8 @@ func (x *Set) Edges(c *Carry, b, end []byte) (head, tail int) {
 // (RedactLineEnd's CR LF or LF), for the tail alone. back and nback are
 // how many of the carry's last bytes, with their line ends (c.b) and
 // without (the lines joined), a form's start that holds all of b holds
-// (edgesForm); jform is the form whose start nback is of.
+// (edgesForm); jform and sform are the forms whose starts nback and
+// back are of (their starts, whole, are what the next line follows).
 func (x *Set) edgesLocked(c *Carry, b, end []byte, cut, orLF bool, minTail int) (head, tail, keep, back, nback int, jform, sform []byte) {
 	var prev, nosep []byte
 	var full carryFull
