@@ -483,7 +483,17 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 	hideTag := !tokenized || r.p.sasl
 	var waits bool
 	var err error
-	if tokenized {
+	if tokenized && r.owedLiteralHeader() {
+		// The "{n+}" is the body's last bytes: no literal body follows,
+		// and the client's next bytes are its next command. Read as a
+		// literal, they were swallowed and never answered.
+		if _, err = tk.Forward(io.Discard); err == nil {
+			err = tk.RefuseLiteral() // (the piece dropped first, as refuse drops it)
+		}
+		if err == nil {
+			err = ps.injectAnswer(tag, why, hideTag)
+		}
+	} else if tokenized {
 		waits, err = ps.refuse(tk, r.line, tag, why, r.lineStart, hideTag)
 	} else {
 		waits, err = ps.refuseLine(tk, tag, why, r.lineStart, hideTag)
@@ -537,6 +547,19 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		return false
 	}
 	return true
+}
+
+// owedLiteralHeader reports whether the current piece, a line taken for
+// a refused password literal's body (owed), ends in a non-synchronizing
+// literal's header exactly where the body and the LOGIN's CRLF end: the
+// header is the body's ("secret {3+}"), no literal
+// (TestProxyRefusedPasswordLiteralBodyEndingInLiteralHeader).
+func (r *clientRelay) owedLiteralHeader() bool {
+	if !r.owed || r.tk.Offset() != r.owedEnd+2 || len(r.line) == 0 {
+		return false
+	}
+	last := r.line[len(r.line)-1]
+	return last.Kind == wire.KindLiteral && last.Literal().NonSync
 }
 
 // taggedRefusal reports whether a refused line the client may have

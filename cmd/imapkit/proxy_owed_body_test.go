@@ -265,3 +265,45 @@ func TestProxyCommandAfterRefusedUserLiteral(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyRefusedPasswordLiteralBodyEndingInLiteralHeader: a refused
+// password literal's body that ends like a non-synchronizing literal's
+// header ("secret {3+}"), sent with the LOGIN's CRLF by a client that did
+// not wait: the line is the body's length to the byte, so the "{3+}" is
+// the password's, and no literal body follows. The proxy read the
+// client's next command as that body: "a3 NOOP" was swallowed and never
+// answered, and the client waited for ever (after "pw {999999+}", for a
+// megabyte it never sends). Now no body is read: the line is answered
+// (untagged and the connection closed for two words, its tag for a
+// command's shape) and the next command gets its answer. Defaults; the
+// read deadline is a hang detector only.
+func TestProxyRefusedPasswordLiteralBodyEndingInLiteralHeader(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ body, want string }{
+		{"secret {3+}", "* BYE imapkit proxy: "},
+		{"pw {999999+}", "* BYE imapkit proxy: "},
+		{"a2 APPEND x {3+}", "a3 OK NOOP completed"},
+	} {
+		t.Run(tc.body, func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
+			up := startLiteralRefuser(t)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, "a1 LOGIN alice {"+strconv.Itoa(len(tc.body))+"}\r\n")
+			readClientTo(t, r, "a1 NO", out)
+			io.WriteString(c, tc.body+"\r\na3 NOOP\r\n")
+			c.SetReadDeadline(time.Now().Add(time.Minute)) // a hang detector only
+			var got strings.Builder
+			for !strings.Contains(got.String(), tc.want) {
+				l, err := r.ReadString('\n')
+				got.WriteString(l)
+				if err != nil {
+					t.Fatalf("the client read %q (%v); want %q: the next command was taken for the literal's body; trace:\n%s", got.String(), err, tc.want, shortLines(out.String()))
+				}
+			}
+			c.Close()
+			if rec := up.received(); strings.Contains(rec, "secret") || strings.Contains(rec, "APPEND") || strings.Contains(rec, "pw") {
+				t.Errorf("the server got the body: %q; trace:\n%s", rec, shortLines(out.String()))
+			}
+		})
+	}
+}
