@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -189,6 +190,89 @@ func TestSeqSetLenInOrder(t *testing.T) {
 		}
 		if a := testing.AllocsPerRun(10, func() { s.Len() }); a != 0 {
 			t.Errorf("%s: Len allocates %v times; want 0", text, a)
+		}
+	}
+}
+
+// TestMeetRangesSkipSameAsWalk: the walk that skips by search the ranges
+// of one set that meet none of the other's (meetRanges' skip, which
+// Intersect takes for few ranges against many) emits what the walk one
+// range at a time emits, range for range, on random canonical sets of
+// few ranges and of many, "*" and 4294967295 among them (x:* of one set
+// met by 4294967295 and "*" of the other emitted as one range), each
+// way round.
+func TestMeetRangesSkipSameAsWalk(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	num := func() uint32 {
+		switch rng.IntN(20) {
+		case 0:
+			return 0 // "*"
+		case 1:
+			return 4294967295
+		case 2:
+			return 4294967294
+		}
+		return uint32(rng.IntN(2000) + 1)
+	}
+	set := func(n int) []wire.SeqRange {
+		var s SeqSet
+		for range n {
+			a := num()
+			b := a
+			if rng.IntN(3) == 0 {
+				b = num()
+			}
+			s.AddRange(a, b)
+		}
+		return s.Ranges()
+	}
+	collect := func(a, b []wire.SeqRange, skip bool) []wire.SeqRange {
+		var out []wire.SeqRange
+		meetRanges(a, b, skip, func(r wire.SeqRange) { out = append(out, r) })
+		return out
+	}
+	for iter := 0; iter < 5000; iter++ {
+		few, many := set(1+rng.IntN(4)), set(rng.IntN(400))
+		for _, p := range [][2][]wire.SeqRange{{few, many}, {many, few}, {many, set(rng.IntN(400))}} {
+			walk, skip := collect(p[0], p[1], false), collect(p[0], p[1], true)
+			if len(walk) != len(skip) {
+				t.Fatalf("%v ∩ %v: walked %v, skipping %v", p[0], p[1], walk, skip)
+			}
+			for i := range walk {
+				if walk[i] != skip[i] {
+					t.Fatalf("%v ∩ %v: walked %v, skipping %v", p[0], p[1], walk, skip)
+				}
+			}
+		}
+	}
+}
+
+// TestIntersectFewAgainstManyBySearch: Intersect of one range against
+// 100,000 (a VANISHED (EARLIER) of one UID cut to the UIDs a client
+// knows), each way round, compares at most 8*(bits.Len(100,000)+1) pairs
+// of ranges (two walks, as Intersect makes, each a search in the many),
+// wherever the one lies among them: the walk one range at a time made up
+// to 200,000, and a million such lines 2*10^11.
+func TestIntersectFewAgainstManyBySearch(t *testing.T) {
+	const n = 100000
+	var many SeqSet
+	for i := 1; i <= n; i++ {
+		many.AddNum(uint32(2 * i))
+	}
+	limit := 8 * (bits.Len(n) + 1)
+	for _, u := range []uint32{1, 2, 3, 1000, 99999, 100000, 2*n - 2, 2 * n, 2*n + 1, 4294967295, 0} {
+		one := SeqSetOf(wire.SeqRange{Start: u, Stop: u})
+		for _, p := range [][2]SeqSet{{one, many}, {many, one}} {
+			got := 0
+			restore := workhook.RangesCompared.Set(t, func(_, _, k int) { got += k })
+			x := p[0].Intersect(p[1])
+			restore()
+			if want := u != 0 && u%2 == 0 && u <= 2*n; !x.IsEmpty() != want || want && x.String() != strconv.Itoa(int(u)) {
+				t.Errorf("%d against evens to %d: %q", u, 2*n, x.String())
+			}
+			if got > limit {
+				t.Errorf("%d against evens to %d (%d ranges): %d ranges compared; want at most %d", u, 2*n, n, got, limit)
+			}
 		}
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,7 +16,9 @@ import (
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // TestQResyncDovecot syncs a mailbox with QRESYNC: after changes by
@@ -443,5 +448,76 @@ func TestSelectVanishedAfterOKReported(t *testing.T) {
 	if st.Vanished.String() != "3" || n != 5 || !known || len(kept) != 2 || kept[1] != "earlier true 8,10:12" {
 		t.Errorf("VANISHED (EARLIER) 3 in the answer, 8,10:12 after its OK: Vanished %q, Exists %d (known %v), kept %q; want \"3\", 5, and both kept",
 			st.Vanished.String(), n, known, kept)
+	}
+}
+
+// TestSelectQResyncVanishedLinesAgainstManyKnownRanges: a QRESYNC select
+// with known UIDs of many ranges (every other UID, 10,000 ranges), answered
+// by a flood of one-UID VANISHED (EARLIER) lines, each of a UID near the
+// top of the known set. Each line is cut to the known UIDs
+// (codec.SeqSet.Intersect), which walked the known ranges from the lowest
+// to the line's: the known ranges times the lines (100,000 known ranges
+// and a million lines, 10^11 steps). What is counted is the range
+// comparisons of the set operations during the Select
+// (workhook.RangesCompared): at most 8*(bits.Len(10,000)+1) a line (a
+// search in the known ranges for each), whatever the place of the UID
+// among them. Known UIDs not in canonical order (built with Append, in
+// descending order) were sorted into a copy at each line too: what the
+// Select allocates is bounded as well, at 4 MiB (a copy of the known set
+// is 80 KB; a copy a line, 160 MB). Defaults.
+func TestSelectQResyncVanishedLinesAgainstManyKnownRanges(t *testing.T) {
+	const known, lines = 10000, 2000
+	var v strings.Builder
+	for i := range lines {
+		fmt.Fprintf(&v, "* VANISHED (EARLIER) %d\r\n", 2*known-2*(i%100))
+	}
+	answer := "* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n" + v.String()
+	var want codec.SeqSet
+	for i := range 100 {
+		want.AddNum(uint32(2*known - 2*i))
+	}
+	for _, descending := range []bool{false, true} {
+		var k codec.SeqSet
+		for i := 1; i <= known; i++ {
+			if descending {
+				k.Append(wire.SeqRange{Start: uint32(2 * (known + 1 - i)), Stop: uint32(2 * (known + 1 - i))})
+			} else {
+				k.AddNum(uint32(2 * i))
+			}
+		}
+		c, ctx, _ := selectedServerWith(t, nil, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
+			switch {
+			case strings.HasPrefix(cmd, "EXAMINE Big"):
+				return answer
+			case cmd == "ENABLE QRESYNC":
+				return "* ENABLED QRESYNC\r\n"
+			}
+			return ""
+		})
+		if err := c.Unselect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+			t.Fatal(err)
+		}
+		var n atomic.Int64
+		restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400, KnownUIDs: k}})
+		runtime.ReadMemStats(&after)
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Vanished.Equal(want) {
+			t.Errorf("descending %v: Vanished %q; want %q", descending, st.Vanished.String(), want.String())
+		}
+		if got, limit := n.Load(), int64(lines*8*(bits.Len(known)+1)); got > limit {
+			t.Errorf("descending %v: %d one-UID VANISHED (EARLIER) lines against %d known ranges: %d range comparisons; want at most %d", descending, lines, known, got, limit)
+		}
+		if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(4<<20); got > limit {
+			t.Errorf("descending %v: %d one-UID VANISHED (EARLIER) lines against %d known ranges: %d bytes allocated; want at most %d", descending, lines, known, got, limit)
+		}
 	}
 }
