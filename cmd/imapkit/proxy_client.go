@@ -121,11 +121,13 @@ type clientRelay struct {
 	// firstPiece: the current piece is its line's first (nothing of
 	// the line went to the server before it).
 	firstPiece bool
-	// owedEnd: a password literal (secretLiteral) was refused at its
-	// synchronizing header, by the proxy or by the server: where its body
-	// would end in the client's stream, 0 when none is owed. A client
-	// that did not wait for the "+" sends the body all the same: a line
-	// that begins before owedEnd may be (a part of) it (owedBodyLine).
+	// owedEnd: a password literal (secretLiteral), or another literal
+	// of a LOGIN or AUTHENTICATE (owedRest), was refused at its
+	// synchronizing header, by the proxy or by the server (oweRefused):
+	// where its body would end in the client's stream, 0 when none is
+	// owed. A client that did not wait for the "+" sends the body all
+	// the same: a line that begins before owedEnd may be (a part of) it
+	// (owedBodyLine).
 	owedEnd int64
 	// owedRest: the literal refused was another of a LOGIN's or
 	// AUTHENTICATE's (a user name's): the rest of the command, its
@@ -440,10 +442,10 @@ func (r *clientRelay) oweRefused(size int64) {
 	}
 }
 
-// oweBody records that the password literal that ends the current piece
-// (lit, synchronizing) was refused at its header, the tokenizer just past
-// that header: its body may follow (owedBodyLine). size < 1 (not known):
-// the next line only.
+// oweBody records that the synchronizing literal of size bytes that
+// ends the current piece, one oweRefused owes, was refused at its
+// header, the tokenizer just past that header: its body may follow
+// (owedBodyLine). size < 1 (not known): the next line only.
 func (r *clientRelay) oweBody(size int64) {
 	r.owedEnd = r.tk.Offset() + max(size, 1)
 }
@@ -503,7 +505,8 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		ps.closeAll()
 		return false
 	}
-	// A password literal refused at its header: its body may follow.
+	// A literal refused at its header: a credential's body may follow
+	// (oweRefused says which literals owe one).
 	if waits && tokenized {
 		r.oweRefused(syncLiteralSize(r.line))
 	}
@@ -725,7 +728,8 @@ func (r *clientRelay) dropBody(lit wire.LiteralInfo) bool {
 		ps.out.line(p.end())
 	} else {
 		err = tk.RefuseLiteral()
-		// A password literal the server refused: its body may follow.
+		// A literal the server refused: a credential's body may
+		// follow (oweRefused).
 		r.oweRefused(lit.Size)
 	}
 	if err != nil {
