@@ -4,10 +4,10 @@ import "bytes"
 
 // A server may echo a credential across a line's end: as sent, when the
 // credential holds a line break (a password literal with CR LF in it:
-// the line ends at its LF), or broken in two (a server that folds a long
-// line). Each line then holds only a part of it, which no whole form in
-// the line shows: Edges finds those parts at a line's two edges, from the
-// end of the line before (a Carry) and from the line's own end.
+// the line ends at its LF), or broken into pieces (a server that folds a
+// long line). Each line then holds only a part of it, which no whole form
+// in the line shows: Edges finds those parts at a line's two edges, from
+// what the lines before carry (a Carry) and from the line's own end.
 
 // minEdge is the fewest bytes of a credential's part at an edge, where the
 // rest of it would be past the edge, that are taken for a part of it: at
@@ -39,8 +39,10 @@ const minEdge = 2
 // Carry is what a stream of lines carries from one line to the next for
 // Set.Edges: the line before's end that starts a form (at most the
 // longest form less one byte, most often none) and its line end, as the
-// server sent them; or, after a line cut short, that its end was not
-// seen. The zero Carry is a stream's start. It holds the server's bytes
+// server sent them, and when all of that line lies inside a form's start,
+// the lines before's part of it (bounded: carryBack) and that start
+// whole (a view of the form); or, after a line cut short, that its end
+// was not seen. The zero Carry is a stream's start. It holds the server's bytes
 // (maybe part of an echoed credential): Zero zeroes them.
 type Carry struct {
 	// b is the line's last bytes, then its line end; when all of the
