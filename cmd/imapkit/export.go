@@ -517,10 +517,10 @@ func notExportedErr(uids []uint32, err error) error {
 // A tagged NO to either FETCH that may be about a message (messageRefusal:
 // Dovecot's answer when one message's file is corrupt or gone, "NO Mailbox
 // is in inconsistent state", "NO [SERVERBUG] ...") ends the batch without
-// an error: refused is the NO, and
-// unanswered the UIDs of uids the answer gave nothing for (ascending),
-// neither written nor taken for vanished; what came before the NO is
-// written (exportRefusing fetches the others again).
+// an error: refused is the NO, and unanswered the UIDs of uids the answer
+// gave nothing for (ascending), neither written nor taken for vanished;
+// what came before the NO is written (exportRefusing fetches the others
+// again).
 func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress, warn io.Writer) (written int, vanished []uint32, notExported map[uint32]error, unanswered []uint32, refused error, err error) {
 	set := commands.UIDs(uids...)
 	// The metadata first, so that an mbox's From line and a Maildir's
