@@ -213,16 +213,7 @@ func TestExportTargetDanglingLinkRelative(t *testing.T) {
 // Before, it was moved with rename(2), which fails across file systems
 // (EXDEV): every run by the link stopped there, exit 3.
 func TestExportAdoptsLegacyStateAcrossFilesystems(t *testing.T) {
-	other, err := os.MkdirTemp("/dev/shm", "imapkit-export-")
-	if err != nil {
-		t.Skipf("no /dev/shm: %v", err)
-	}
-	t.Cleanup(func() { os.RemoveAll(other) })
-	linkDir := t.TempDir()
-	var a, b syscall.Stat_t
-	if syscall.Stat(other, &a) != nil || syscall.Stat(linkDir, &b) != nil || a.Dev == b.Dev {
-		t.Skipf("%s and %s are not on two file systems", other, linkDir)
-	}
+	other, linkDir := twoFileSystems(t)
 	url := bodyStatusURL(t, fiveBodies, wholeAnswer(fiveBodies), nil)
 	export := func(to string) (int, string, string) {
 		return runCLI(t, "", "export", url, "INBOX", "--to", to, "--quiet")
@@ -253,22 +244,30 @@ func TestExportAdoptsLegacyStateAcrossFilesystems(t *testing.T) {
 	}
 }
 
+// twoFileSystems returns two new directories on two file systems, one in
+// /dev/shm (removed at the test's end) and a t.TempDir, or skips t.
+func twoFileSystems(t *testing.T) (other, here string) {
+	t.Helper()
+	other, err := os.MkdirTemp("/dev/shm", "imapkit-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(other) })
+	here = t.TempDir()
+	var a, b syscall.Stat_t
+	if syscall.Stat(other, &a) != nil || syscall.Stat(here, &b) != nil || a.Dev == b.Dev {
+		t.Skipf("%s and %s are not on two file systems", other, here)
+	}
+	return other, here
+}
+
 // TestMoveLegacyStateAcrossFilesystems: the older state an import or an
 // export takes over (moveLegacyState, one helper for both) is moved from
 // beside a link to beside a file on another file system, where rename(2)
 // fails with EXDEV: import's move was a rename, and every import by such
 // a link failed.
 func TestMoveLegacyStateAcrossFilesystems(t *testing.T) {
-	other, err := os.MkdirTemp("/dev/shm", "imapkit-state-")
-	if err != nil {
-		t.Skipf("no /dev/shm: %v", err)
-	}
-	t.Cleanup(func() { os.RemoveAll(other) })
-	linkDir := t.TempDir()
-	var a, b syscall.Stat_t
-	if syscall.Stat(other, &a) != nil || syscall.Stat(linkDir, &b) != nil || a.Dev == b.Dev {
-		t.Skipf("%s and %s are not on two file systems", other, linkDir)
-	}
+	other, linkDir := twoFileSystems(t)
 	legacy, st := filepath.Join(linkDir, "in.mbox.imapkit-import.json"), filepath.Join(other, "in.mbox.imapkit-import.json")
 	if err := os.WriteFile(legacy, []byte(`{"old":1}`), 0o600); err != nil {
 		t.Fatal(err)
