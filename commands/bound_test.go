@@ -373,46 +373,8 @@ func TestExpungeMoveLarge(t *testing.T) {
 // stop 45: half as many again as the bound needs, for seconds of decoding
 // under -race.)
 func TestSelectManyChanges(t *testing.T) {
-	const n = 225000
-	// Appended number by number into a buffer sized once: fmt.Fprintf
-	// a line into a growing strings.Builder was a fifth of the test's CPU
-	// under -race.
-	b := make([]byte, 0, 128+n*56)
-	b = append(b, "* 225000 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n"...)
-	for i := 1; i <= n; i++ {
-		b = append(b, "* "...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, " FETCH (UID "...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, " FLAGS (\\Seen) MODSEQ ("...)
-		b = strconv.AppendInt(b, int64(500+i%300), 10)
-		b = append(b, "))\r\n"...)
-	}
-	answer := string(b)
-	c, _, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
-		switch {
-		case strings.HasPrefix(cmd, "EXAMINE Big"): // the helper answers SELECT itself
-			return answer
-		case cmd == "ENABLE QRESYNC":
-			return "* ENABLED QRESYNC\r\n"
-		}
-		return ""
-	})
-	// 300,000 FETCH responses (before stop 45) under -race took up to
-	// 32 s on a loaded 2-core machine: a context of their own rather than
-	// selectedServer's 20 s (ran out in 1 run of 5); it only guards
-	// against a hang.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	// QRESYNC is enabled before a mailbox is selected (the helper selected
-	// INBOX).
-	if err := c.Unselect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
+	const n = manyChanges
+	c, st, err := examineManyChanges(t, "* 225000 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n", "")
 	if st == nil {
 		t.Fatalf("SELECT (QRESYNC) with %d changes: no state, %v", n, err)
 	}
@@ -423,6 +385,8 @@ func TestSelectManyChanges(t *testing.T) {
 	if k, known := c.Exists(); !known || k != n {
 		t.Fatalf("Exists after: %d %v", k, known)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang detector only
+	defer cancel()
 	if err := c.Noop(ctx); err != nil {
 		t.Fatal(err)
 	}
