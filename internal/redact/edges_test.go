@@ -364,15 +364,23 @@ func TestEdgesCredentialOverThreeLines(t *testing.T) {
 			[]string{"* BAD correct\r\n", "horse\r\n", "battery\r\n", "staple\r\n", "A1 OK\r\n"},
 			[]string{"* BAD ***", "***", "***", "***", "A1 OK"}},
 	} {
-		var x Set
-		x.AddString(c.secret)
-		var carry Carry
-		for i, l := range c.lines {
-			line := []byte(strings.TrimRight(l, "\r\n"))
-			head, tail := x.Edges(&carry, line, []byte(l[len(line):]))
-			if got := string(x.RedactEdges(line, head, tail, false)); got != c.want[i] {
-				t.Errorf("secret %q, line %d %q: redacted %q, want %q", c.secret, i, l, got, c.want[i])
-			}
+		checkEdgesStream(t, c.secret, c.lines, c.want)
+	}
+}
+
+// checkEdgesStream runs Edges then RedactEdges over lines (each with its
+// line end), a Set holding secret alone, and checks each line redacted
+// against want.
+func checkEdgesStream(t *testing.T, secret string, lines, want []string) {
+	t.Helper()
+	var x Set
+	x.AddString(secret)
+	var carry Carry
+	for i, l := range lines {
+		line := []byte(strings.TrimRight(l, "\r\n"))
+		head, tail := x.Edges(&carry, line, []byte(l[len(line):]))
+		if got := string(x.RedactEdges(line, head, tail, false)); got != want[i] {
+			t.Errorf("secret %q, line %d %q: redacted %q, want %q", secret, i, l, got, want[i])
 		}
 	}
 }
@@ -417,7 +425,7 @@ func TestEdgesCostLinearLineBreaks(t *testing.T) {
 // credential into three pieces or more (a line end after each byte, or a
 // long token folded at a column) has every piece after the first
 // redacted, whatever its length: the lines before that a form's start
-// holds are carried joined (Carry.nb), as with their line ends for a
+// holds are carried joined (Carry.joined), as with their line ends for a
 // credential that holds them. The first piece, one byte at a line's end,
 // is any byte (minEdge) and shows. Only the line before was carried, a
 // piece of two bytes or more redacted at its line end: the third piece
@@ -436,16 +444,7 @@ func TestEdgesEchoBrokenIntoPieces(t *testing.T) {
 			[]string{"* NO bad token " + tok[:10] + "\r\n", tok[10:20] + "\r\n", tok[20:30] + "\r\n", tok[30:] + " end\r\n"},
 			[]string{"* NO bad token ***", "***", "***", "*** end"}},
 	} {
-		var x Set
-		x.AddString(c.secret)
-		var carry Carry
-		for i, l := range c.lines {
-			line := []byte(strings.TrimRight(l, "\r\n"))
-			head, tail := x.Edges(&carry, line, []byte(l[len(line):]))
-			if got := string(x.RedactEdges(line, head, tail, false)); got != c.want[i] {
-				t.Errorf("secret %q, line %d %q: redacted %q, want %q", c.secret, i, l, got, c.want[i])
-			}
-		}
+		checkEdgesStream(t, c.secret, c.lines, c.want)
 	}
 }
 
