@@ -38,7 +38,8 @@ var exportCommand = serverCmd{
 	help: "Export the messages of MAILBOX to PATH, an mbox file (mboxrd, LF line ends) or a\n" +
 		"Maildir directory (messages byte for byte, flags in the file names, up to 26\n" +
 		"keywords as letters named in its dovecot-keywords file, as Dovecot does). Bodies are\n" +
-		"streamed. The state file PATH.imapkit-export.json remembers UIDVALIDITY and the\n" +
+		"streamed. The state file PATH.imapkit-export.json (beside the file PATH names\n" +
+		"once its symbolic links are resolved) remembers UIDVALIDITY and the\n" +
 		"last UID exported: the next run fetches only newer mail, and an interrupted run\n" +
 		"resumes without duplicates. Progress goes to stderr: a bar on a terminal, else\n" +
 		"plain lines. With --accounts FILE (and --shard i/n), MAILBOX of every account is\n" +
