@@ -92,15 +92,9 @@ func proxyEchoAcrossLineEnd(t *testing.T, name, pw string, at, pad int, parts []
 			t.Fatal(err)
 		}
 		defer srv.Close()
-		nc, br, _, out := proxiedConn(t, srv.Addr())
-		fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
-		if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
-			t.Fatalf("no continuation for the literal: %q %v", l, err)
-		}
-		fmt.Fprintf(nc, "%s\r\n", pw)
 		// The echo's second line reads as a completion out of
 		// step: the proxy closes.
-		waitFor(t, out, "connection closed")
+		out := loginLiteralUntilClosed(t, srv.Addr(), pw)
 		if !strings.Contains(out.String(), "as your password") {
 			t.Fatalf("the server's echo is not in the proxy's output:\n%s", out.String())
 		}
@@ -209,13 +203,7 @@ func TestProxyEchoAfterUnprintedLineEndRedacted(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			nc, br, _, out := proxiedConn(t, srv.Addr())
-			fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
-			if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
-				t.Fatalf("no continuation for the literal: %q %v", l, err)
-			}
-			fmt.Fprintf(nc, "%s\r\n", pw)
-			waitFor(t, out, "connection closed")
+			out := loginLiteralUntilClosed(t, srv.Addr(), pw)
 			trace := out.String()
 			if !strings.Contains(trace, "as your password") {
 				t.Fatalf("the server's second line is not in the trace:\n%s", trace)
@@ -225,6 +213,21 @@ func TestProxyEchoAfterUnprintedLineEndRedacted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loginLiteralUntilClosed logs in through a proxy of the server at addr
+// as alice, the password pw sent as a synchronizing literal once the "+"
+// came, and returns the proxy's output once it closed the connection.
+func loginLiteralUntilClosed(t *testing.T, addr, pw string) *syncBuffer {
+	t.Helper()
+	nc, br, _, out := proxiedConn(t, addr)
+	fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
+	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
+		t.Fatalf("no continuation for the literal: %q %v", l, err)
+	}
+	fmt.Fprintf(nc, "%s\r\n", pw)
+	waitFor(t, out, "connection closed")
+	return out
 }
 
 // TestProxyStartTLSRestartsCarry: the server's lines after the STARTTLS
