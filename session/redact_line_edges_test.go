@@ -134,48 +134,12 @@ func redactEchoAcrossLineEnd(t *testing.T, pad int, traced, lit bool) {
 			[]string{"hunter2", "correct", "horse", "battery", "staple"}},
 	} {
 		t.Run(fmt.Sprintf("%s, %d bytes before, traced %v, literal %v", c.name, pad, traced, lit), func(t *testing.T) {
-			var trace, logbuf bytes.Buffer
-			var mu sync.Mutex
 			echo := "TAG NO bad password " + strings.Repeat("x", pad)
 			if lit {
 				echo += fmt.Sprintf("{%d}\r\n", strings.Index(c.echo, "\r\n"))
 			}
 			echo += c.echo
-			hsRun(t, echoAtLogin(echo), 0, 0, func(hc *hsCase, conn net.Conn) {
-				opts := hsOpts()
-				if traced {
-					opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
-					opts.Logger = slog.New(slog.NewTextHandler(&hsSyncWriter{w: &logbuf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-				}
-				s := hc.open(conn, opts)
-				if s == nil {
-					return
-				}
-				shows := func(what, s string) {
-					for _, p := range c.parts {
-						if strings.Contains(s, p) {
-							hc.t.Errorf("%s shows %q of the password: %q", what, p, s)
-						}
-					}
-				}
-				_, err := hc.run(loginCommand("alice", c.pw))
-				if err == nil {
-					hc.t.Fatalf("LOGIN: no error")
-				}
-				shows("LOGIN's error", err.Error())
-				_, err = hc.run(hsNoop())
-				var ae *session.AbortError
-				if !errors.As(err, &ae) {
-					hc.t.Fatalf("NOOP: %v; want an AbortError (the echo's second line is no response)", err)
-				}
-				shows("the abort's error", err.Error())
-				shows("AbortError.History", strings.Join(ae.History, "\n"))
-				hc.s.Close()
-				mu.Lock()
-				defer mu.Unlock()
-				shows("the trace", trace.String())
-				shows("the slog records", logbuf.String())
-			})
+			echoAtLoginHidden(t, echo, c.pw, c.parts, traced)
 		})
 	}
 }
@@ -299,4 +263,50 @@ func TestRedactedUnknownNameRestAsOneLine(t *testing.T) {
 	if r := s.Redacted(&codec.Unknown{Tag: codec.Bytes("*"), Name: codec.Bytes("XECHO"), Rest: codec.Bytes("nothing (secret) here")}).(*codec.Unknown); string(r.Name) != "XECHO" || string(r.Rest) != "nothing (secret) here" {
 		t.Errorf("Redacted(XECHO, a rest with no password) = %q %q; want them as they were", r.Name, r.Rest)
 	}
+}
+
+// echoAtLoginHidden runs a LOGIN with the password pw against a server
+// that answers it with echo (echoAtLogin), then a NOOP, which the echo's
+// second line aborts, with a trace writer and a logger set (traced) or
+// the history alone, the defaults otherwise, and checks that none of
+// parts shows in LOGIN's error, the abort's, AbortError.History, the
+// trace or the slog records.
+func echoAtLoginHidden(t *testing.T, echo, pw string, parts []string, traced bool) {
+	t.Helper()
+	var trace, logbuf bytes.Buffer
+	var mu sync.Mutex
+	hsRun(t, echoAtLogin(echo), 0, 0, func(hc *hsCase, conn net.Conn) {
+		opts := hsOpts()
+		if traced {
+			opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
+			opts.Logger = slog.New(slog.NewTextHandler(&hsSyncWriter{w: &logbuf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+		if hc.open(conn, opts) == nil {
+			return
+		}
+		shows := func(what, s string) {
+			for _, p := range parts {
+				if strings.Contains(s, p) {
+					hc.t.Errorf("traced %v: %s shows %q of the password: %q", traced, what, p, s)
+				}
+			}
+		}
+		_, err := hc.run(loginCommand("alice", pw))
+		if err == nil {
+			hc.t.Fatalf("LOGIN: no error")
+		}
+		shows("LOGIN's error", err.Error())
+		_, err = hc.run(hsNoop())
+		var ae *session.AbortError
+		if !errors.As(err, &ae) {
+			hc.t.Fatalf("NOOP: %v; want an AbortError (the echo's second line is no response)", err)
+		}
+		shows("the abort's error", err.Error())
+		shows("AbortError.History", strings.Join(ae.History, "\n"))
+		hc.s.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		shows("the trace", trace.String())
+		shows("the slog records", logbuf.String())
+	})
 }
