@@ -98,8 +98,12 @@ type exportState struct {
 // by two names wrote one mbox at once, and each state cut the mbox back
 // to its own length. (A hard link, a second name of the file itself, has
 // no state beside it: lockExport locks the file too, and a first export
-// by it refuses to start.)
-func statePath(path string) string { return exportTarget(path) + ".imapkit-export.json" }
+// by it refuses to start.) When the file's directory cannot take the
+// state (an mbox in a mail spool), it is kept beside the name as given
+// (stateBeside).
+func statePath(path string) string {
+	return stateBeside(exportTarget(path), path, ".imapkit-export.json")
+}
 
 // legacyStatePath is where an imapkit before stop 60 kept the state of
 // an export to path: beside path as given.

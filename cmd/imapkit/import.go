@@ -150,8 +150,12 @@ func importDstChangedHint(to, path string) string {
 // a symbolic link (to the mbox or Maildir, or to a directory on its path)
 // shares one state and one lock. Before, each name had its own, beside
 // the name as given: a run by a second name appended again everything a
-// run by the first had, and two runs by two names appended at once.
-func importStatePath(path string) string { return exportTarget(path) + ".imapkit-import.json" }
+// run by the first had, and two runs by two names appended at once. When
+// the file's directory cannot take the state (a mail spool), it is kept
+// beside the name as given (stateBeside).
+func importStatePath(path string) string {
+	return stateBeside(exportTarget(path), path, ".imapkit-import.json")
+}
 
 // legacyImportStatePath is where an imapkit before stop 60 kept the
 // state of imports from path: beside path as given.

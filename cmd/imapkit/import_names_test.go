@@ -4,9 +4,11 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -120,5 +122,126 @@ func TestImportBySymlinkResumes(t *testing.T) {
 	}
 	if data, err := os.ReadFile(importStatePath(real)); err != nil || !strings.Contains(string(data), "Legacy") {
 		t.Errorf("the file's state holds %q (%v); want Legacy's entry in it", data, err)
+	}
+}
+
+// unwritableDir makes dir unwritable for the rest of the test: mode 0555
+// and, as root (whom the mode does not stop), probeStateDir failing there
+// with EACCES (the write itself is not stopped then: what the tests check
+// is where the state goes).
+func unwritableDir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	orig := probeStateDir
+	probeStateDir = func(d, base string) error {
+		if d == dir {
+			return &fs.PathError{Op: "open", Path: filepath.Join(d, base), Err: syscall.EACCES}
+		}
+		return orig(d, base)
+	}
+	t.Cleanup(func() { probeStateDir = orig })
+}
+
+// TestStateBesideLinkWhenFileDirUnwritable: an import from, or an export
+// to, a symbolic link to a file whose directory the user cannot write (a
+// mail spool: ~/in.mbox -> /var/mail/alice) keeps its state and lock
+// beside the link's name, as before stop 60, and takes it up again. Once
+// the file's directory can take it, that state is moved beside the file.
+// Before, the state went beside the file: a permission error at once, where
+// the run had worked.
+func TestStateBesideLinkWhenFileDirUnwritable(t *testing.T) {
+	spool := filepath.Join(t.TempDir(), "spool")
+	if err := os.Mkdir(spool, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(spool, "alice")
+	if err := os.WriteFile(real, []byte("From MAILER-DAEMON x\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "in.mbox")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	unwritableDir(t, spool)
+
+	want := link + ".imapkit-import.json"
+	if got := importStatePath(link); got != want {
+		t.Errorf("import state of %s (a link into an unwritable directory): %s; want %s, beside the link", link, got, want)
+	}
+	l, err := lockImport(link)
+	if err != nil {
+		t.Fatalf("lock of an import by a link into an unwritable directory: %v; want it beside the link", err)
+	}
+	if _, err := os.Stat(want + ".lock"); err != nil {
+		t.Errorf("lock file beside the link: %v", err)
+	}
+	if l2, err := lockImport(link); !errors.As(err, new(*stateBusyError)) {
+		l2.unlock()
+		t.Errorf("second lock by the same link: %v; want busy", err)
+	}
+	if err := saveJSON(want, &importState{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	l.unlock()
+	if got := importStatePath(link); got != want {
+		t.Errorf("import state once saved beside the link: %s; want %s", got, want)
+	}
+	wantExport := link + ".imapkit-export.json"
+	if got := statePath(link); got != wantExport {
+		t.Errorf("export state of %s (a link into an unwritable directory): %s; want %s, beside the link", link, got, wantExport)
+	}
+	le, err := lockExport(link)
+	if err != nil {
+		t.Fatalf("lock of an export by a link into an unwritable directory: %v", err)
+	}
+	le.unlock()
+
+	// The spool made writable: the state beside the link is moved
+	// beside the file, and kept there.
+	os.Chmod(spool, 0o700)
+	probeStateDir = func(d, base string) error { return nil }
+	l, err = lockImport(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.unlock()
+	if got := importStatePath(link); got != real+".imapkit-import.json" {
+		t.Errorf("import state once the directory is writable: %s; want beside the file", got)
+	}
+	if _, err := os.Lstat(want); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state beside the link once the directory is writable: %v; want moved beside the file", err)
+	}
+}
+
+// TestImportByLinkIntoUnwritableSpoolResumes (Dovecot): an import by a
+// link to an mbox in a directory the user cannot write runs, and a
+// second run appends nothing again: the state is kept beside the link.
+func TestImportByLinkIntoUnwritableSpoolResumes(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
+	link := filepath.Join(t.TempDir(), "in.mbox")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	unwritableDir(t, filepath.Dir(real))
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	for _, what := range []string{"first import", "second import"} {
+		code, out, errs := runCLI(t, "", "import", bURL, link, "--to", "Spool", "--ca-file", ca, "--timeout", "20s", "--quiet")
+		if code != exitOK {
+			t.Fatalf("%s by a link into an unwritable directory: exit %d; want 0\nstdout: %s\nstderr: %s", what, code, out, errs)
+		}
+	}
+	if got := subjectsOf(t, c, "Spool"); got != "m1,m2" {
+		t.Errorf("after two imports by a link into an unwritable directory, the mailbox holds %q; want m1,m2 (each once)", got)
+	}
+	if _, err := os.Stat(link + ".imapkit-import.json"); err != nil {
+		t.Errorf("state beside the link: %v", err)
 	}
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // A stateLock is held on a state file (copy's, import's, export's) for the
@@ -99,6 +101,64 @@ func moveLegacyState(legacy, st string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("moving the state an older imapkit kept at %s to %s: %w", legacy, st, err)
 	}
+	return nil
+}
+
+// stateBeside returns where the state of a file (an import's source, an
+// export's mbox or Maildir) is kept: beside the file its name given names
+// once its symbolic links are resolved (resolved, exportTarget), so that
+// every name of one file shares one state and one lock; suffix names the
+// state (".imapkit-import.json"). When that file's directory cannot take
+// the state (a permission error, a read-only file system: a mail spool
+// such as /var/mail that only delivery writes, imported by a link in the
+// user's home) and holds none, the state is kept beside the name as
+// given, where an imapkit before stop 60 kept it, when that directory
+// can take it. Before, such a run failed at once (permission denied)
+// where it had worked. Each name of such a file then has a state and a
+// lock of its own, as before stop 60. A state beside the file wins
+// wherever it is, and one beside the name is moved beside the file once
+// its directory can take it (moveLegacyState).
+func stateBeside(resolved, given, suffix string) string {
+	st := resolved + suffix
+	given = filepath.Clean(given)
+	if resolved == given {
+		return st
+	}
+	if _, err := os.Lstat(st); err == nil {
+		return st
+	}
+	if !unwritable(probeStateDir(filepath.Dir(st), filepath.Base(st))) {
+		return st
+	}
+	old := given + suffix
+	if _, err := os.Lstat(old); err == nil {
+		return old
+	}
+	if probeStateDir(filepath.Dir(old), filepath.Base(old)) == nil {
+		return old
+	}
+	return st // neither can take it: the error names the file's directory
+}
+
+// unwritable reports whether err (of a file created in a directory) says
+// that the directory cannot take a file: a permission error or a
+// read-only file system. A missing directory can be made (lockState).
+func unwritable(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
+}
+
+// probeStateDir creates and removes a file in dir, named as a temporary
+// file of the state base (removeStateTemps removes one left by a kill),
+// and returns the creation's error: whether dir can take the state. Tests
+// replace it: a directory cannot be made unwritable for root.
+var probeStateDir = func(dir, base string) error {
+	f, err := os.CreateTemp(dir, base+".probe-*.tmp")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
 	return nil
 }
 
