@@ -349,6 +349,13 @@ func runMetadata(ctx context.Context, cn *conn, args []string, own any, o *outpu
 		}
 		entries, long, err := cn.c.GetMetadata(ctx, mbox, args[2:], opts)
 		var tooLarge *commands.MetadataTooLargeError
+		if errors.Is(err, wire.ErrLineTooLong) {
+			// The values of one answer together passed the line
+			// bound, each within --max-value (--depth, several
+			// entries): the whole answer is lost. The bare "line
+			// too long" read as --max-value not kept.
+			return fmt.Errorf("%w (the server's answer, its values together, passed the session's bound on a line (%d bytes: 1 MiB plus --max-value): ask for fewer entries at once (--depth 0, one ENTRY a run), or raise --max-value)", err, cn.c.Session().MaxLineLength())
+		}
 		if err != nil && !errors.As(err, &tooLarge) {
 			return err
 		}

@@ -36,3 +36,25 @@ func TestMetadataGetValueOverStringBound(t *testing.T) {
 		t.Errorf("metadata get --json: exit %d (%v)\nstdout: %s\nstderr: %s", code, err, out, errs)
 	}
 }
+
+// TestMetadataGetAnswerOverLineBound: metadata get --depth infinity
+// --max-value 2 MiB of two entries of 2 MiB each, in one METADATA
+// response of 4 MiB: past the session's line bound (1 MiB plus
+// --max-value), each value within --max-value. The answer cannot be read
+// (nothing printed, exit non-zero), and the error says why and what to
+// do: ask for fewer entries at once. Before, it said only "line too long
+// ... exceeds the limit of 3145728", which read as a contradiction of
+// --max-value's "values up to BYTES are printed whole".
+func TestMetadataGetAnswerOverLineBound(t *testing.T) {
+	val := strings.Repeat("v", 2<<20)
+	url := "imap://alice@" + jsonServer(t, answering("IMAP4rev1 METADATA", func(c *hostile.Conn, cmd *hostile.Command) (bool, error) {
+		if cmd.Name != "GETMETADATA" {
+			return false, nil
+		}
+		return true, c.Lines(fmt.Sprintf("* METADATA INBOX (/private/a {%d}\r\n%s /private/b {%d}\r\n%s)", len(val), val, len(val), val), cmd.Tag+" OK done")
+	}))
+	code, out, errs := runCLI(t, "", "metadata", url, "--insecure-plaintext", "get", "INBOX", "/private", "--depth", "infinity", "--max-value", fmt.Sprint(2<<20))
+	if code == 0 || !strings.Contains(errs, "bound on a line (3145728 bytes") || !strings.Contains(errs, "fewer entries") {
+		t.Errorf("metadata get of two 2 MiB values in one answer, --max-value 2 MiB: exit %d\nstdout: %s\nstderr: %s\nwant a non-zero exit, the error naming the line bound and asking for fewer entries", code, out, errs)
+	}
+}
