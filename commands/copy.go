@@ -349,6 +349,9 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		told     []bool
 		removed  []bool
 		removedN uint64
+		// nothing counts a MOVE's parts answered OK that moved
+		// nothing (neither a COPYUID nor an EXPUNGE or VANISHED).
+		nothing int
 	)
 	var bad *CopyUIDError // the parts whose COPYUID named UIDs not sent
 	b := c.newBound(name)
@@ -447,6 +450,9 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 				if move && moved {
 					told[i] = true
 				}
+				if move && !moved {
+					nothing++
+				}
 				mu.Unlock()
 			}
 		}
@@ -486,13 +492,16 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		// unmapped) read as all of them moved.
 		return &CopyResult{}, nil
 	}
-	if move && err == nil && res == nil && slices.Contains(told, false) {
+	var split *SplitError
+	if move && res == nil && nothing > 0 && (err == nil || bad == nil && !tooLarge(err) && errors.As(err, &split)) {
 		// In parts, none with a COPYUID kept, some answered OK with
 		// neither a COPYUID nor an EXPUNGE or VANISHED (moved
 		// nothing) and the others moving theirs: those moved are
-		// Unmapped, the rest in no field. Before, nil, read as every
-		// message of the set moved.
-		return &CopyResult{Unmapped: unmapped}, nil
+		// Unmapped, the rest in no field, with the *SplitError of a
+		// move stopped part-way (whose Done names the parts answered
+		// OK, those that moved nothing too). Before, nil, read as
+		// every message of the set (or of Done) moved.
+		return &CopyResult{Unmapped: unmapped}, err
 	}
 	if res != nil {
 		// Ascending, and never in Src: a part's UIDs that a later
@@ -737,7 +746,8 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 //   - MOVE refused: nil and the error, or, after some moved, their
 //     mapping (or nil) with a *PartlyMovedError; a COPYUID naming UIDs
 //     not sent: the result with a *CopyUIDError; stopped part-way: what
-//     the parts answered gave, with a *SplitError;
+//     the parts answered gave, as above (nil when every part answered
+//     OK moved without a COPYUID kept), with a *SplitError;
 //   - the fallback (UIDPLUS, no MOVE): Copy's result for the UID COPY
 //     (nil when the server sent no COPYUID: all were copied, and removed,
 //     with no mapping), with the removal's error, if any (a

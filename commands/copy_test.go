@@ -1088,6 +1088,49 @@ func TestMoveInPartsSomeMovedNothingUnmapped(t *testing.T) {
 	}
 }
 
+// TestMoveInPartsSomeMovedNothingThenRefused: a UID MOVE in three parts
+// with no COPYUID, the first moving its messages (EXPUNGEs, OK), the
+// second moving nothing (OK alone), the third refused (NO). Move returns
+// the *SplitError with a result whose Unmapped holds the first part's
+// UIDs only, as it does when every part is answered OK. Before, nil with
+// the *SplitError, whose Done (1:2,40) CopyResult's doc reads as moved:
+// UID 40 was not.
+func TestMoveInPartsSomeMovedNothingThenRefused(t *testing.T) {
+	cl := hostileClient(t, func(hc *hostile.Conn) error {
+		hc.PreAuth("IMAP4rev1 LITERAL+ MOVE")
+		for {
+			cmd, err := hc.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch {
+			case cmd.Name == "UID MOVE" && strings.HasPrefix(cmd.Args, "1:2 "):
+				err = hc.Lines("* 1 EXPUNGE", "* 1 EXPUNGE", cmd.Tag+" OK done")
+			case cmd.Name == "UID MOVE" && strings.HasPrefix(cmd.Args, "40 "):
+				err = hc.Reply(cmd.Tag, "OK No messages found.")
+			case cmd.Name == "UID MOVE":
+				err = hc.Reply(cmd.Tag, "NO [OVERQUOTA] no room")
+			default:
+				err = hc.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := cl.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	cl.SetMaxSetLength(3) // three parts: 1:2, 40 and 600
+	res, err := cl.Move(ctx, commands.UIDs(1, 2, 40, 600), "Dst")
+	var split *commands.SplitError
+	if !errors.As(err, &split) || res == nil || !res.Src.IsEmpty() || res.Unmapped.String() != "1:2" {
+		t.Errorf("UID MOVE 1:2 (EXPUNGEs, OK), UID MOVE 40 (OK alone), UID MOVE 600 (NO): %+v, %v; want a result with no mapping, Unmapped 1:2, and a *SplitError", res, err)
+	}
+}
+
 // TestMoveNothingThereEmptyResult: a UID MOVE answered OK with neither a
 // COPYUID nor an EXPUNGE or VANISHED moved nothing (its UIDs were not
 // there: Dovecot's "OK No messages found."): Move returns an empty

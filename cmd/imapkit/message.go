@@ -411,7 +411,10 @@ type jsonCopy struct {
 	// UID known, in ascending order: those of the parts of a long set
 	// whose answer had no usable COPYUID (commands.CopyResult.Unmapped),
 	// or, no part having had one, the whole set of UIDs, when the server
-	// has UIDPLUS (one without sends no COPYUID: nothing is listed); with
+	// has UIDPLUS (one without sends no COPYUID: nothing is listed, but
+	// for an mv in parts some of which moved nothing, whose result lists
+	// the UIDs of the parts that moved, with a server with or without
+	// UIDPLUS); with
 	// a COPYUID naming UIDs not sent (commands.CopyUIDError) and none
 	// kept, the UIDs of the parts that succeeded (copiedUnmapped).
 	Unmapped string `json:"unmapped,omitempty"`
