@@ -1054,33 +1054,10 @@ func TestMoveRefusedAfterMovingSome(t *testing.T) {
 func TestMoveInPartsSomeMovedNothingUnmapped(t *testing.T) {
 	for _, caps := range []string{"MOVE", "MOVE UIDPLUS"} {
 		t.Run(caps, func(t *testing.T) {
-			cl := hostileClient(t, func(hc *hostile.Conn) error {
-				hc.PreAuth("IMAP4rev1 LITERAL+ " + caps)
-				for {
-					cmd, err := hc.ReadCommand()
-					if err != nil {
-						return err
-					}
-					switch {
-					case cmd.Name == "UID MOVE" && strings.HasPrefix(cmd.Args, "1:2 "):
-						err = hc.Lines("* 1 EXPUNGE", "* 1 EXPUNGE", cmd.Tag+" OK done")
-					case cmd.Name == "UID MOVE":
-						err = hc.Reply(cmd.Tag, "OK No messages found.")
-					default:
-						err = hc.Answer(cmd)
-					}
-					if err != nil {
-						return err
-					}
-				}
+			res, err := moveInParts(t, caps, commands.UIDs(1, 2, 4), map[string][]string{
+				"1:2": {"* 1 EXPUNGE", "* 1 EXPUNGE", "OK done"},
+				"4":   {"OK No messages found."},
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if _, err := cl.Select(ctx, "INBOX", nil); err != nil {
-				t.Fatal(err)
-			}
-			cl.SetMaxSetLength(3) // two parts: 1:2 and 4
-			res, err := cl.Move(ctx, commands.UIDs(1, 2, 4), "Dst")
 			if err != nil || res == nil || !res.Src.IsEmpty() || res.Unmapped.String() != "1:2" {
 				t.Errorf("UID MOVE 1:2 (EXPUNGEs, OK) then UID MOVE 4 (OK alone): %+v, %v; want a result with no mapping, Unmapped 1:2", res, err)
 			}
@@ -1096,21 +1073,36 @@ func TestMoveInPartsSomeMovedNothingUnmapped(t *testing.T) {
 // the *SplitError, whose Done (1:2,40) CopyResult's doc reads as moved:
 // UID 40 was not.
 func TestMoveInPartsSomeMovedNothingThenRefused(t *testing.T) {
+	res, err := moveInParts(t, "MOVE", commands.UIDs(1, 2, 40, 600), map[string][]string{
+		"1:2": {"* 1 EXPUNGE", "* 1 EXPUNGE", "OK done"},
+		"40":  {"OK No messages found."},
+		"600": {"NO [OVERQUOTA] no room"},
+	})
+	var split *commands.SplitError
+	if !errors.As(err, &split) || res == nil || !res.Src.IsEmpty() || res.Unmapped.String() != "1:2" {
+		t.Errorf("UID MOVE 1:2 (EXPUNGEs, OK), UID MOVE 40 (OK alone), UID MOVE 600 (NO): %+v, %v; want a result with no mapping, Unmapped 1:2, and a *SplitError", res, err)
+	}
+}
+
+// moveInParts moves set from INBOX in parts of at most 3 bytes
+// (SetMaxSetLength) on a server of caps, which answers the UID MOVE of a
+// part with answers[part]: its untagged lines, then its tagged status
+// (the last, without the tag).
+func moveInParts(t *testing.T, caps string, set commands.Set, answers map[string][]string) (*commands.CopyResult, error) {
+	t.Helper()
 	cl := hostileClient(t, func(hc *hostile.Conn) error {
-		hc.PreAuth("IMAP4rev1 LITERAL+ MOVE")
+		hc.PreAuth("IMAP4rev1 LITERAL+ " + caps)
 		for {
 			cmd, err := hc.ReadCommand()
 			if err != nil {
 				return err
 			}
-			switch {
-			case cmd.Name == "UID MOVE" && strings.HasPrefix(cmd.Args, "1:2 "):
-				err = hc.Lines("* 1 EXPUNGE", "* 1 EXPUNGE", cmd.Tag+" OK done")
-			case cmd.Name == "UID MOVE" && strings.HasPrefix(cmd.Args, "40 "):
-				err = hc.Reply(cmd.Tag, "OK No messages found.")
-			case cmd.Name == "UID MOVE":
-				err = hc.Reply(cmd.Tag, "NO [OVERQUOTA] no room")
-			default:
+			part, _, _ := strings.Cut(cmd.Args, " ")
+			if a, ok := answers[part]; ok && cmd.Name == "UID MOVE" {
+				lines := slices.Clone(a)
+				lines[len(lines)-1] = cmd.Tag + " " + lines[len(lines)-1]
+				err = hc.Lines(lines...)
+			} else {
 				err = hc.Answer(cmd)
 			}
 			if err != nil {
@@ -1123,12 +1115,8 @@ func TestMoveInPartsSomeMovedNothingThenRefused(t *testing.T) {
 	if _, err := cl.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
-	cl.SetMaxSetLength(3) // three parts: 1:2, 40 and 600
-	res, err := cl.Move(ctx, commands.UIDs(1, 2, 40, 600), "Dst")
-	var split *commands.SplitError
-	if !errors.As(err, &split) || res == nil || !res.Src.IsEmpty() || res.Unmapped.String() != "1:2" {
-		t.Errorf("UID MOVE 1:2 (EXPUNGEs, OK), UID MOVE 40 (OK alone), UID MOVE 600 (NO): %+v, %v; want a result with no mapping, Unmapped 1:2, and a *SplitError", res, err)
-	}
+	cl.SetMaxSetLength(3)
+	return cl.Move(ctx, set, "Dst")
 }
 
 // TestMoveNothingThereEmptyResult: a UID MOVE answered OK with neither a
