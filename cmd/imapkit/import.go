@@ -31,7 +31,8 @@ var importCommand = serverCmd{
 		"internal dates (the mbox From line's date; the Maildir file's modification\n" +
 		"time). mbox lines are sent with CRLF ends and >From unquoted. The state file\n" +
 		"PATH.imapkit-import.json (beside the file PATH names once its symbolic links\n" +
-		"are resolved) records what is imported: a second run appends only\n" +
+		"are resolved; beside PATH when that file's directory cannot take it, as a\n" +
+		"mail spool) records what is imported: a second run appends only\n" +
 		"what is new, and a stopped run resumes with no duplicate. A message the server\n" +
 		"cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY\n" +
 		"or refuses it even as literal8) stops the import at it, named; --skip-unsendable\n" +
