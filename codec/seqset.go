@@ -108,7 +108,7 @@ func SeqSetOf(rs ...wire.SeqRange) SeqSet {
 // ParseInto is ParseSeqSet decoding into s and reusing its memory: once s
 // has grown to the size of the sets it receives, it does not allocate
 // (0 allocations per call for SEARCH or ESEARCH results of any size). On
-// error s is left empty. It takes O(len(b)) time.
+// error s is left empty, as after Reset. It takes O(len(b)) time.
 func (s *SeqSet) ParseInto(b []byte) error {
 	s.r = s.r[:0]
 	s.unsorted = false
@@ -119,14 +119,14 @@ func (s *SeqSet) ParseInto(b []byte) error {
 	for {
 		start, j, err := parseSeqNum(b, i)
 		if err != nil {
-			s.r = s.r[:0]
+			s.Reset()
 			return err
 		}
 		stop := start
 		if j < len(b) && b[j] == ':' {
 			stop, j, err = parseSeqNum(b, j+1)
 			if err != nil {
-				s.r = s.r[:0]
+				s.Reset()
 				return err
 			}
 		}
@@ -137,7 +137,7 @@ func (s *SeqSet) ParseInto(b []byte) error {
 			return nil
 		}
 		if b[j] != ',' {
-			s.r = s.r[:0]
+			s.Reset()
 			return &SeqSetError{Offset: j, Reason: "expected ',' or ':', got " + printable.QuoteChar(string(b[j:min(j+utf8.UTFMax, len(b))]))}
 		}
 		i = j + 1
