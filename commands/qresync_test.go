@@ -521,3 +521,58 @@ func TestSelectQResyncVanishedLinesAgainstManyKnownRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectQResyncWideVanishedLinesAgainstManyKnownRanges: a QRESYNC
+// select with known UIDs of many ranges (every other UID, 10,000 ranges),
+// answered by a flood of VANISHED (EARLIER) lines each of one range that
+// covers every known UID ("1:4294967295", 26 bytes a line). Each line is
+// cut to the known UIDs (codec.SeqSet.Intersect), which emits every known
+// range again at each line, and added to Vanished range by range: the
+// known ranges times the lines, as for one-UID lines before they were
+// searched (100,000 known ranges and a million such lines, 10^11 steps
+// and a 800 KB result a line). What the Select compares
+// (workhook.RangesCompared) is bounded by a search a line plus a few
+// steps a known range, what it allocates by 4 MiB. Defaults.
+func TestSelectQResyncWideVanishedLinesAgainstManyKnownRanges(t *testing.T) {
+	const known, lines = 10000, 2000
+	answer := "* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n" +
+		strings.Repeat("* VANISHED (EARLIER) 1:4294967295\r\n", lines)
+	var k codec.SeqSet
+	for i := 1; i <= known; i++ {
+		k.AddNum(uint32(2 * i))
+	}
+	c, ctx, _ := selectedServerWith(t, nil, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
+		switch {
+		case strings.HasPrefix(cmd, "EXAMINE Big"):
+			return answer
+		case cmd == "ENABLE QRESYNC":
+			return "* ENABLED QRESYNC\r\n"
+		}
+		return ""
+	})
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400, KnownUIDs: k}})
+	runtime.ReadMemStats(&after)
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Vanished.Equal(k) {
+		t.Errorf("Vanished has %d ranges; want the %d known", len(st.Vanished.Ranges()), known)
+	}
+	if got, limit := n.Load(), int64(lines*8*(bits.Len(known)+1)+4*known); got > limit {
+		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines against %d known ranges: %d range comparisons; want at most %d", lines, known, got, limit)
+	}
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(4<<20); got > limit {
+		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines against %d known ranges: %d bytes allocated; want at most %d", lines, known, got, limit)
+	}
+}
