@@ -572,10 +572,11 @@ func (s *SeqSet) Remove(t SeqSet) {
 // UIDs a command asked about is asked.Intersect(vanished).
 //
 // s and t are not modified (not even compacted). It costs O(r+q) for
-// canonical sets of r and q ranges, O(r log q) for few against many (r
-// ranges against q, r*bits.Len(q) < q: a VANISHED (EARLIER) of one UID
-// against 100,000 known ranges compares a few dozen pairs, not up to
-// 200,000), and allocates at most once, the
+// canonical sets of r and q ranges, O(r log q + m) for few against many
+// (r ranges against q, r*bits.Len(q) < q; m the ranges of the result: a
+// VANISHED (EARLIER) of one UID against 100,000 known ranges compares a
+// few dozen pairs, not up to 200,000, but 1:4294967295 against them
+// yields, and costs, all 100,000), and allocates at most once, the
 // result at its size (none when it is empty); a set that is not
 // canonical (a parsed one, in the peer's order) is first sorted into a
 // copy, O(r log r), as for Remove.
@@ -616,9 +617,11 @@ func (s SeqSet) Intersect(t SeqSet) SeqSet {
 // bound is always one of a or b, never the key 2^32. steps is the
 // number of pairs of ranges it compared. With skip, once it has passed a
 // range of one set it goes on to the next range of that set that can meet
-// the other's by an exponential search (gallop): O(k log(q/k)) for k
-// ranges of the smaller set and q of the larger, where the walk is
-// O(k+q); the ranges skipped meet nothing, so what is emitted is the same.
+// the other's by an exponential search (gallop): O(k log(q/k) + m) for k
+// ranges of the smaller set, q of the larger and m emitted, where the
+// walk is O(k+q) (and never more than about twice the walk's steps, as
+// where it skips nothing); the ranges skipped meet nothing, so what is
+// emitted is the same.
 func meetRanges(a, b []wire.SeqRange, skip bool, emit func(wire.SeqRange)) (steps int) {
 	var pend wire.SeqRange // the last range met, not yet emitted
 	pendA := -1            // the index in a of pend, -1 for none

@@ -142,7 +142,8 @@ func (s Set) encode(e *wire.Encoder) *wire.Encoder {
 // within returns the numbers of s that t holds (s ∩ t, by
 // codec.SeqSet.Intersect: a range x:* of t holds every n >= x): a
 // server's VANISHED (EARLIER) cut to the UIDs the command asked about.
-// O(r+q) for canonical sets of r and q ranges, O(r log q) for few
-// against many (see Intersect; a set not canonical is first sorted into a
-// copy, at each call); s and t are not modified.
+// O(r+q) for canonical sets of r and q ranges, O(r log q + m) for few
+// against many and m ranges in the result (see Intersect; a set not
+// canonical is first sorted into a copy, at each call); s and t are not
+// modified.
 func within(s, t codec.SeqSet) codec.SeqSet { return s.Intersect(t) }
