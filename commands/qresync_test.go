@@ -485,38 +485,14 @@ func TestSelectQResyncVanishedLinesAgainstManyKnownRanges(t *testing.T) {
 				k.AddNum(uint32(2 * i))
 			}
 		}
-		c, ctx, _ := selectedServerWith(t, nil, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
-			switch {
-			case strings.HasPrefix(cmd, "EXAMINE Big"):
-				return answer
-			case cmd == "ENABLE QRESYNC":
-				return "* ENABLED QRESYNC\r\n"
-			}
-			return ""
-		})
-		if err := c.Unselect(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-			t.Fatal(err)
-		}
-		var n atomic.Int64
-		restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400, KnownUIDs: k}})
-		runtime.ReadMemStats(&after)
-		restore()
-		if err != nil {
-			t.Fatal(err)
-		}
+		st, compared, allocated := qresyncSelectWork(t, answer, k)
 		if !st.Vanished.Equal(want) {
 			t.Errorf("descending %v: Vanished %q; want %q", descending, st.Vanished.String(), want.String())
 		}
-		if got, limit := n.Load(), int64(lines*8*(bits.Len(known)+1)); got > limit {
+		if got, limit := compared, int64(lines*8*(bits.Len(known)+1)); got > limit {
 			t.Errorf("descending %v: %d one-UID VANISHED (EARLIER) lines against %d known ranges: %d range comparisons; want at most %d", descending, lines, known, got, limit)
 		}
-		if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(4<<20); got > limit {
+		if got, limit := allocated, uint64(4<<20); got > limit {
 			t.Errorf("descending %v: %d one-UID VANISHED (EARLIER) lines against %d known ranges: %d bytes allocated; want at most %d", descending, lines, known, got, limit)
 		}
 	}
@@ -534,13 +510,31 @@ func TestSelectQResyncVanishedLinesAgainstManyKnownRanges(t *testing.T) {
 // (workhook.RangesCompared) is bounded by a search a line plus a few
 // steps a known range, what it allocates by 4 MiB. Defaults.
 func TestSelectQResyncWideVanishedLinesAgainstManyKnownRanges(t *testing.T) {
-	const known, lines = 10000, 2000
+	const known, lines = 10000, 100
 	answer := "* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n" +
 		strings.Repeat("* VANISHED (EARLIER) 1:4294967295\r\n", lines)
 	var k codec.SeqSet
 	for i := 1; i <= known; i++ {
 		k.AddNum(uint32(2 * i))
 	}
+	st, compared, allocated := qresyncSelectWork(t, answer, k)
+	if !st.Vanished.Equal(k) {
+		t.Errorf("Vanished has %d ranges; want the %d known", len(st.Vanished.Ranges()), known)
+	}
+	if got, limit := compared, int64(lines*8*(bits.Len(known)+1)+4*known); got > limit {
+		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines against %d known ranges: %d range comparisons; want at most %d", lines, known, got, limit)
+	}
+	if got, limit := allocated, uint64(4<<20); got > limit {
+		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines against %d known ranges: %d bytes allocated; want at most %d", lines, known, got, limit)
+	}
+}
+
+// qresyncSelectWork runs a read-only QRESYNC select of "Big" with the known
+// UIDs known, answered with answer (after UNSELECT and ENABLE QRESYNC), and
+// returns its state with the range comparisons of the set operations made
+// during the Select (workhook.RangesCompared) and the bytes it allocated.
+func qresyncSelectWork(t *testing.T, answer string, known codec.SeqSet) (st *commands.MailboxState, compared int64, allocated uint64) {
+	t.Helper()
 	c, ctx, _ := selectedServerWith(t, nil, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
 		switch {
 		case strings.HasPrefix(cmd, "EXAMINE Big"):
@@ -560,19 +554,11 @@ func TestSelectQResyncWideVanishedLinesAgainstManyKnownRanges(t *testing.T) {
 	restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400, KnownUIDs: k}})
+	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400, KnownUIDs: known}})
 	runtime.ReadMemStats(&after)
 	restore()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !st.Vanished.Equal(k) {
-		t.Errorf("Vanished has %d ranges; want the %d known", len(st.Vanished.Ranges()), known)
-	}
-	if got, limit := n.Load(), int64(lines*8*(bits.Len(known)+1)+4*known); got > limit {
-		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines against %d known ranges: %d range comparisons; want at most %d", lines, known, got, limit)
-	}
-	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(4<<20); got > limit {
-		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines against %d known ranges: %d bytes allocated; want at most %d", lines, known, got, limit)
-	}
+	return st, n.Load(), after.TotalAlloc - before.TotalAlloc
 }
