@@ -58,7 +58,11 @@ var exportCommand = serverCmd{
 		if e.to == "" || e.accounts != "" || e.shard != "" {
 			return nil, nil // refused by runExport
 		}
-		return lockExport(e.to)
+		l, err := lockExport(e.to)
+		if err == nil {
+			e.state = l.path
+		}
+		return l, err
 	},
 	run: runExport,
 }
@@ -68,6 +72,9 @@ type exportOpts struct {
 	to, format      string
 	quiet           bool
 	accounts, shard string
+	// state is the state file of the run, the one its lock holds
+	// (stateLock.path): set at lock time, never worked out again.
+	state string
 }
 
 // exportState is the state file: what has been exported so far.
@@ -148,8 +155,10 @@ func exportTarget(path string) string {
 	return p
 }
 
-func loadState(path string) (*exportState, error) {
-	b, err := os.ReadFile(statePath(path))
+// loadState reads the export state file spath (the run's: stateLock.path);
+// nil when there is none yet.
+func loadState(spath string) (*exportState, error) {
+	b, err := os.ReadFile(spath)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -158,14 +167,15 @@ func loadState(path string) (*exportState, error) {
 	}
 	var st exportState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("%s: %v", statePath(path), err)
+		return nil, fmt.Errorf("%s: %v", spath, err)
 	}
 	return &st, nil
 }
 
-// save writes the state atomically and durably (saveJSON).
-func (st *exportState) save(path string) error {
-	return saveJSON(statePath(path), st)
+// save writes the state to the state file spath (the run's:
+// stateLock.path) atomically and durably (saveJSON).
+func (st *exportState) save(spath string) error {
+	return saveJSON(spath, st)
 }
 
 // lockExport takes the lock of the state of an export to path (see
@@ -176,7 +186,9 @@ func (st *exportState) save(path string) error {
 // mbox): a hard link to it, whose state is another, cannot export to it
 // while this run does. A state that an older imapkit kept beside a
 // symbolic link's name (legacyStatePath) is moved beside the file, under
-// its lock too, when the file has none.
+// its lock too, when the file has none. Where the state is kept
+// (statePath) is worked out once, here: the lock's path, which the run
+// loads and saves (exportOpts.state).
 func lockExport(path string) (*stateLock, error) {
 	l, err := lockState(statePath(path))
 	if err != nil {
@@ -186,21 +198,11 @@ func lockExport(path string) (*stateLock, error) {
 		l.unlock()
 		return nil, err
 	}
-	if err := adoptLegacyState(path); err != nil {
+	if err := moveLegacyState(legacyStatePath(path), l.path); err != nil {
 		l.unlock()
-		return nil, err
+		return nil, fmt.Errorf("export: %w", err)
 	}
 	return l, nil
-}
-
-// adoptLegacyState moves the state an older imapkit kept beside path
-// (a symbolic link) beside the file it names, when that file has none
-// (moveLegacyState).
-func adoptLegacyState(path string) error {
-	if err := moveLegacyState(legacyStatePath(path), statePath(path)); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	return nil
 }
 
 // sink is where exported messages go.
@@ -235,7 +237,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	if e.format != "mbox" && e.format != "maildir" {
 		return usagef("export: --format must be mbox or maildir, not %q", e.format)
 	}
-	st, err := loadState(e.to)
+	spath := e.state
+	if spath == "" {
+		return errors.New("export: internal error: run without the state's lock (lockExport)")
+	}
+	st, err := loadState(spath)
 	if err != nil {
 		return err
 	}
@@ -248,7 +254,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	case fresh:
 		st = &exportState{Version: 1, Mailbox: mailbox, Format: e.format, UIDValidity: ms.UIDValidity}
 	case st.Mailbox != mailbox || st.Format != e.format:
-		return usagef("export: %s holds an export of %s as %s, not of %s as %s", statePath(e.to), st.Mailbox, st.Format, mailbox, e.format)
+		return usagef("export: %s holds an export of %s as %s, not of %s as %s", spath, st.Mailbox, st.Format, mailbox, e.format)
 	case st.UIDValidity != ms.UIDValidity:
 		return fmt.Errorf("export: the UIDVALIDITY of %s changed (%d, now %d): the UIDs exported before no longer name the same messages; export to a new PATH", mailbox, st.UIDValidity, ms.UIDValidity)
 	}
@@ -258,20 +264,20 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		// is recorded before anything is written, so that an
 		// interrupted first run resumes.
 		if fi, err := os.Stat(e.to); err == nil && e.format == "mbox" && fi.Size() > 0 {
-			return fmt.Errorf("export: %s exists and is not from an export (no %s): refusing to change it", e.to, filepath.Base(statePath(e.to)))
+			return fmt.Errorf("export: %s exists and is not from an export (no %s): refusing to change it", e.to, filepath.Base(spath))
 		} else if err == nil && e.format == "mbox" && linkCount(fi) > 1 {
 			// Another name of the file (a hard link) may have a
 			// state of its own: two would cut the mbox back through
 			// each other's messages.
-			return fmt.Errorf("export: %s has other names (it is a hard link) and no %s: export by the name whose state it has, or to a new PATH", e.to, filepath.Base(statePath(e.to)))
+			return fmt.Errorf("export: %s has other names (it is a hard link) and no %s: export by the name whose state it has, or to a new PATH", e.to, filepath.Base(spath))
 		}
-		if err := st.save(e.to); err != nil {
+		if err := st.save(spath); err != nil {
 			return err
 		}
 	}
 	var sk sink
 	if e.format == "mbox" {
-		sk, err = openMbox(e.to, st.Size)
+		sk, err = openMbox(e.to, spath, st.Size)
 	} else {
 		sk, err = openMaildir(e.to, st.UIDValidity, o.stderr)
 	}
@@ -443,7 +449,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}
 		slices.Sort(st.Retry)
 		st.Messages += int64(written)
-		return st.save(e.to)
+		return st.save(spath)
 	}
 	for retry := slices.Clone(st.Retry); len(retry) > 0; {
 		n := min(len(retry), exportBatch)
@@ -899,15 +905,19 @@ type mboxSink struct {
 	f    *os.File
 	w    *bufio.Writer
 	path string // the mbox's path, as given
+	// state is the export's state file (stateLock.path): spoolTemp's
+	// files go beside it, where the next run's lock removes them.
+	state string
 	// committed is the mbox's size at the last commit (or open): what
 	// the state records, and what abandon cuts it back to.
 	committed int64
 }
 
-// openMbox opens the mbox at path for appending, cutting it back to size:
-// what lies past it was written by an interrupted run after its last
-// recorded state, and is fetched again.
-func openMbox(path string, size int64) (*mboxSink, error) {
+// openMbox opens the mbox at path, whose export's state file is state,
+// for appending, cutting it back to size: what lies past it was written
+// by an interrupted run after its last recorded state, and is fetched
+// again.
+func openMbox(path, state string, size int64) (*mboxSink, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
@@ -931,7 +941,7 @@ func openMbox(path string, size int64) (*mboxSink, error) {
 		f.Close()
 		return nil, err
 	}
-	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path, committed: size}, nil
+	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path, state: state, committed: size}, nil
 }
 
 // spoolTemp creates PATH.imapkit-export.json.spool-*.tmp beside the
@@ -941,8 +951,7 @@ func openMbox(path string, size int64) (*mboxSink, error) {
 // (removeStateTemps). Before, it was "spool-*.imapkit" in the mbox's
 // directory, named after nothing, never removed.
 func (s *mboxSink) spoolTemp() (*os.File, error) {
-	st := statePath(s.path)
-	return os.CreateTemp(filepath.Dir(st), filepath.Base(st)+".spool-*.tmp")
+	return os.CreateTemp(filepath.Dir(s.state), filepath.Base(s.state)+".spool-*.tmp")
 }
 
 func (s *mboxSink) write(m *commands.Message, body io.Reader) (int64, error) {

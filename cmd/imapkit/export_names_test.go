@@ -9,8 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // TestExportLockOneFileTwoNames: two names of one mbox or Maildir, a
@@ -280,5 +284,70 @@ func TestMoveLegacyStateAcrossFilesystems(t *testing.T) {
 	}
 	if _, err := os.Lstat(legacy); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the older state beside the link is still there (%v)", err)
+	}
+}
+
+// TestExportStateAtLockedPathWhenSpoolTurnsWritable: an export by a link
+// to an mbox in a directory the user cannot write keeps its state beside
+// the link (stateBeside); when that directory turns writable while a
+// later run connects, after it took the lock beside the link, that run
+// still reads and writes the state it locked, beside the link: it exports
+// only the message that is new. Before, the path was worked out again at
+// the load and at each save: the run held the lock beside the link, found
+// no state beside the file, and refused the mbox as not from an export.
+func TestExportStateAtLockedPathWhenSpoolTurnsWritable(t *testing.T) {
+	spool := filepath.Join(t.TempDir(), "spool")
+	if err := os.Mkdir(spool, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(spool, "alice")
+	if err := os.WriteFile(real, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "out.mbox")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	turn := spoolTurningWritable(t, spool)
+	var second atomic.Bool
+	first, then := scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": fiveBodies[:2]}),
+		scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": fiveBodies[:3]})
+	src, err := hostile.Listen(func(c *hostile.Conn) error {
+		if second.Load() {
+			turn()
+			return then(c)
+		}
+		return first(c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	exportOnce := func(what, exported string) {
+		t.Helper()
+		code, out, errs := runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", link, "--quiet")
+		if code != exitOK || !strings.Contains(out, exported) {
+			t.Fatalf("%s: exit %d; want 0, %s\nstdout: %s\nstderr: %s", what, code, exported, out, errs)
+		}
+	}
+	exportOnce("first export", "exported 2 messages")
+	locked := link + ".imapkit-export.json"
+	if _, err := os.Stat(locked); err != nil {
+		t.Fatalf("state of the first export beside the link: %v", err)
+	}
+	second.Store(true)
+	exportOnce("second export, the spool turning writable once it has its lock", "exported 1 message")
+
+	if got := exportedSubjects(t, real, "mbox"); got != "m1×1 m2×1 m3×1" {
+		t.Errorf("mbox: %q; want m1×1 m2×1 m3×1", got)
+	}
+	st, err := loadState(locked)
+	if err != nil || st == nil || st.LastUID != 3 || st.Messages != 3 {
+		t.Errorf("state beside the link, the lock's: %+v, %v; want last UID 3, 3 messages, saved there by the second run", st, err)
+	}
+	if _, err := os.Lstat(real + ".imapkit-export.json"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a state beside the file, whose lock the run did not hold: %v; want none", err)
 	}
 }

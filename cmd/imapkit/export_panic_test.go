@@ -39,7 +39,7 @@ func TestExportPanicCutsMboxBack(t *testing.T) {
 	if recovered != "planted export panic" {
 		t.Fatalf("the export's panic: %v; want the planted one", recovered)
 	}
-	st, err := loadState(to)
+	st, err := loadState(statePath(to))
 	if err != nil || st == nil {
 		t.Fatalf("state after the panic: %v", err)
 	}

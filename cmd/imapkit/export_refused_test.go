@@ -109,7 +109,7 @@ func TestExportRefusedMessageKeptForRetry(t *testing.T) {
 				if got := exportedSubjects(t, to, format); got != "m1×1 m2×1 m4×1 m5×1" {
 					t.Errorf("after the first run: %q; want all but m3, once each", got)
 				}
-				if st, err := loadState(to); err != nil || st == nil || !slices.Equal(st.Retry, []uint32{bad}) || st.LastUID != 5 {
+				if st, err := loadState(statePath(to)); err != nil || st == nil || !slices.Equal(st.Retry, []uint32{bad}) || st.LastUID != 5 {
 					t.Errorf("state after the first run: %+v (%v); want last UID 5, UID 3 kept to try again", st, err)
 				}
 				broken.Store(false)
@@ -153,7 +153,7 @@ func TestExportRefusedExpungedSkipped(t *testing.T) {
 	if !strings.Contains(errs, "export INBOX: 4/4 messages") {
 		t.Errorf("export: progress %q; want a total of 4 (UID 3 not counted)", errs)
 	}
-	if st, err := loadState(to); err != nil || st == nil || len(st.Retry) != 0 || st.LastUID != 5 {
+	if st, err := loadState(statePath(to)); err != nil || st == nil || len(st.Retry) != 0 || st.LastUID != 5 {
 		t.Errorf("state: %+v (%v); want last UID 5, nothing to try again", st, err)
 	}
 	if got := exportedSubjects(t, to, "mbox"); got != "m1×1 m2×1 m4×1 m5×1" {
@@ -180,7 +180,7 @@ func TestExportRefusedServerWideStops(t *testing.T) {
 			url := bodyStatusURL(t, fiveBodies, answer, nil)
 			to := filepath.Join(t.TempDir(), "x.mbox")
 			code, out, errs := runCLI(t, "", "export", url, "INBOX", "--to", to, "--quiet")
-			st, err := loadState(to)
+			st, err := loadState(statePath(to))
 			if code != exitNo || !strings.Contains(errs, strings.TrimPrefix(status, "NO ")) || fetches.Load() != 1 || err != nil || st == nil || len(st.Retry) != 0 || st.LastUID != 0 {
 				t.Errorf("export, every FETCH refused %q: exit %d %q %q, %d FETCHes, state %+v (%v); want exit %d naming the refusal, 1 FETCH, nothing kept to try again", status, code, out, errs, fetches.Load(), st, err, exitNo)
 			}

@@ -64,7 +64,7 @@ func TestExportRetryGoneBetweenRuns(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "UID 2, kept from an earlier run to try again, is no longer in INBOX: dropped") || strings.Contains(errs, "during the export") {
 		t.Errorf("second run, UID 2 expunged since: exit %d %q %q; want 0 and UID 2 dropped as gone since the earlier run", code, out, errs)
 	}
-	if st, err := loadState(to); err != nil || st == nil || len(st.Retry) != 0 {
+	if st, err := loadState(statePath(to)); err != nil || st == nil || len(st.Retry) != 0 {
 		t.Errorf("state: %+v (%v); want nothing left to try again", st, err)
 	}
 }

@@ -359,7 +359,7 @@ func TestExportSpoolKilled(t *testing.T) {
 // which no run removed.
 func TestExportSpoolLeftRemoved(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.mbox")
-	sk, err := openMbox(path, 0)
+	sk, err := openMbox(path, statePath(path), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -784,7 +784,7 @@ func TestExportRetryListBounded(t *testing.T) {
 	to := filepath.Join(t.TempDir(), "x.mbox")
 	args := []string{"export", bodyAnswerURL(t, bodies, answer, nil), "INBOX", "--to", to, "--quiet"}
 	code, out, errs := runCLI(t, "", args...)
-	st, err := loadState(to)
+	st, err := loadState(statePath(to))
 	if err != nil || st == nil {
 		t.Fatalf("state after the first run: %v", err)
 	}

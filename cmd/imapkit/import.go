@@ -46,8 +46,14 @@ var importCommand = serverCmd{
 		fs.BoolVar(&i.skipUnsendable, "skip-unsendable", false, "skip, with a warning, a message the server cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY or refuses it even as literal8), and record it in the state as skipped (without it, such a message stops the import)")
 		return i
 	},
-	lock: func(args []string, _ any) (*stateLock, error) { return lockImport(args[0]) },
-	run:  runImport,
+	lock: func(args []string, own any) (*stateLock, error) {
+		l, err := lockImport(args[0])
+		if err == nil {
+			own.(*importOpts).state = l.path
+		}
+		return l, err
+	},
+	run: runImport,
 }
 
 // importOpts are import's own flags.
@@ -57,6 +63,9 @@ type importOpts struct {
 	// skipUnsendable: a message the server cannot take is skipped and
 	// recorded (importEntry.Skipped, SkippedOffsets), not a failure.
 	skipUnsendable bool
+	// state is the state file of the run, the one its lock holds
+	// (stateLock.path): set at lock time, never worked out again.
+	state string
 }
 
 // importState is the state file of imports from one PATH: one entry per
@@ -168,13 +177,15 @@ func legacyImportStatePath(path string) string {
 // (lockState), then moves a state an older imapkit kept beside a
 // symbolic link's name (legacyImportStatePath) beside the file, when the
 // file has none (moveLegacyState): left there, it was not read, and the
-// run appended everything again.
+// run appended everything again. Where the state is kept
+// (importStatePath) is worked out once, here: the lock's path, which the
+// run loads and saves (importOpts.state).
 func lockImport(path string) (*stateLock, error) {
 	l, err := lockState(importStatePath(path))
 	if err != nil {
 		return nil, err
 	}
-	if err := moveLegacyState(legacyImportStatePath(path), importStatePath(path)); err != nil {
+	if err := moveLegacyState(legacyImportStatePath(path), l.path); err != nil {
 		l.unlock()
 		return nil, fmt.Errorf("import: %w", err)
 	}
@@ -367,7 +378,10 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		return usagef("import: --format must be auto, mbox or maildir, not %q", opts.format)
 	}
 	state := &importState{Version: 1, Dests: map[string]*importEntry{}}
-	spath := importStatePath(path)
+	spath := opts.state
+	if spath == "" {
+		return errors.New("import: internal error: run without the state's lock (lockImport)")
+	}
 	if _, err := loadJSON(spath, state); err != nil {
 		return err
 	}

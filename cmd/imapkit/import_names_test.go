@@ -4,10 +4,13 @@ package main
 
 import (
 	"errors"
+	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -143,6 +146,103 @@ func unwritableDir(t *testing.T, dir string) {
 		return orig(d, base)
 	}
 	t.Cleanup(func() { probeStateDir = orig })
+}
+
+// spoolTurningWritable makes dir unwritable, as unwritableDir does, until
+// the returned function is called: then it can take files again (mode
+// 0700, probeStateDir answering as for any directory). A test calls it
+// from its server once a run connects, after the run took its lock: where
+// the state goes changes amid the run.
+func spoolTurningWritable(t *testing.T, dir string) (turn func()) {
+	t.Helper()
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	var writable atomic.Bool
+	orig := probeStateDir
+	probeStateDir = func(d, base string) error {
+		if d == dir && !writable.Load() {
+			return &fs.PathError{Op: "open", Path: filepath.Join(d, base), Err: syscall.EACCES}
+		}
+		return orig(d, base)
+	}
+	t.Cleanup(func() { probeStateDir = orig })
+	return func() {
+		os.Chmod(dir, 0o700)
+		writable.Store(true)
+	}
+}
+
+// TestImportStateAtLockedPathWhenSpoolTurnsWritable: an import by a link
+// into a directory the user cannot write keeps its state beside the link
+// (stateBeside); when that directory turns writable while a later run
+// connects, after it took the lock beside the link, that run still reads
+// and writes the state it locked, beside the link: it appends only the
+// message added since. Before, the path was worked out again at the load
+// and at each save: the run held the lock beside the link, read an empty
+// state beside the file, and appended every message again.
+func TestImportStateAtLockedPathWhenSpoolTurnsWritable(t *testing.T) {
+	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
+	link := filepath.Join(t.TempDir(), "in.mbox")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	turn := spoolTurningWritable(t, filepath.Dir(real))
+	var turnOnConnect atomic.Bool
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	addr := serveTCP(t, func(c net.Conn) {
+		if turnOnConnect.Load() {
+			turn()
+		}
+		fake.serve(c)
+	})
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	importOnce := func(what string) {
+		t.Helper()
+		code, out, errs := runCLI(t, "", "import", "imap://alice@"+addr, link, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d; want 0\nstdout: %s\nstderr: %s", what, code, out, errs)
+		}
+	}
+	importOnce("first import")
+	locked := link + ".imapkit-import.json"
+	if _, err := os.Stat(locked); err != nil {
+		t.Fatalf("state of the first import beside the link: %v", err)
+	}
+	f, err := os.OpenFile(real, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.WriteString(f, "From a@example.com Sat Jan  3 01:05:34 2026\n"+strings.ReplaceAll(importSourceMsg(3, ""), "\r\n", "\n")+"\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	turnOnConnect.Store(true)
+	importOnce("second import, the spool turning writable once it has its lock")
+
+	fake.mu.Lock()
+	ids := strings.Join(fake.boxes["INBOX"].ids, " ")
+	fake.mu.Unlock()
+	if want := "<m1@r44> <m2@r44> <m3@r44>"; ids != want {
+		t.Errorf("the destination got %q; want %q, each once: the second run read the state it did not lock", ids, want)
+	}
+	var st importState
+	if _, err := loadJSON(locked, &st); err != nil || len(st.Dests) != 1 {
+		t.Fatalf("state beside the link: %+v, %v", st, err)
+	}
+	for k, ent := range st.Dests {
+		if ent.Imported != 3 {
+			t.Errorf("state beside the link, the lock's: %q imported %d; want 3, saved there by the second run", k, ent.Imported)
+		}
+	}
+	if _, err := os.Lstat(real + ".imapkit-import.json"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a state beside the file, whose lock the run did not hold: %v; want none", err)
+	}
 }
 
 // TestStateBesideLinkWhenFileDirUnwritable: an import from, or an export

@@ -309,7 +309,7 @@ func TestExportDovecot(t *testing.T) {
 		mbox2 := filepath.Join(dir, "resumed.mbox")
 		os.WriteFile(mbox2, grown[:off+200], 0o600)
 		st := exportState{Version: 1, Mailbox: "INBOX", Format: "mbox", UIDValidity: uidValidity(t, tls, cf), LastUID: 5, Size: int64(off), Messages: 5}
-		if err := st.save(mbox2); err != nil {
+		if err := st.save(statePath(mbox2)); err != nil {
 			t.Fatal(err)
 		}
 		out, _ = cli(t, "", 0, with("export", tls, "INBOX", "--to", mbox2)...)
@@ -345,12 +345,12 @@ func TestExportDovecot(t *testing.T) {
 		}
 		// The state falls behind the files (an interruption between a
 		// file and the state): nothing is written twice.
-		st, err := loadState(md)
+		st, err := loadState(statePath(md))
 		if err != nil || st == nil || st.LastUID != 13 {
 			t.Fatalf("state %+v (%v)", st, err)
 		}
 		st.LastUID = 4
-		st.save(md)
+		st.save(statePath(md))
 		out, _ := cli(t, "", 0, with("export", tls, "INBOX", "--to", md, "--format", "maildir")...)
 		if !strings.Contains(out, "exported 0 messages") {
 			t.Errorf("export after a lagging state: %q", out)

@@ -21,7 +21,15 @@ import (
 // ends (SIGKILL, a crash), so a dead run never blocks the next one; the
 // lock file stays, empty.
 type stateLock struct {
-	f *os.File
+	// path is the state file locked (lockState's path): worked out once,
+	// at lock time, and the one every load and save of the run uses.
+	// Where the state goes (stateBeside) can change during a run (the
+	// spool directory made writable, a state appearing beside the
+	// file): worked out again at each load and save, a run held the lock
+	// of one path and read or wrote another, and an import read an empty
+	// state and appended every message again.
+	path string
+	f    *os.File
 	// data is the locked file the state is of (lockFile), or nil.
 	data *os.File
 }
@@ -180,7 +188,7 @@ func (e *stateBusyError) Error() string {
 // nothing: runs of the same job must not overlap there.
 func lockState(path string) (*stateLock, error) {
 	if !stateLocking {
-		return &stateLock{}, nil
+		return &stateLock{path: path}, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
@@ -199,7 +207,7 @@ func lockState(path string) (*stateLock, error) {
 		return nil, &stateBusyError{path: path}
 	}
 	removeStateTemps(path)
-	return &stateLock{f: f}, nil
+	return &stateLock{path: path, f: f}, nil
 }
 
 // unlock releases the lock, then closes its file. Closing alone did not
