@@ -202,6 +202,10 @@ func lockExport(path string) (*stateLock, error) {
 		l.unlock()
 		return nil, fmt.Errorf("export: %w", err)
 	}
+	if err := l.lockOthers(legacyStatePath(path), exportTarget(path)+".imapkit-export.json"); err != nil {
+		l.unlock()
+		return nil, err
+	}
 	return l, nil
 }
 

@@ -189,6 +189,10 @@ func lockImport(path string) (*stateLock, error) {
 		l.unlock()
 		return nil, fmt.Errorf("import: %w", err)
 	}
+	if err := l.lockOthers(legacyImportStatePath(path), exportTarget(path)+".imapkit-import.json"); err != nil {
+		l.unlock()
+		return nil, err
+	}
 	return l, nil
 }
 

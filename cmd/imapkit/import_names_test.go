@@ -345,3 +345,65 @@ func TestImportByLinkIntoUnwritableSpoolResumes(t *testing.T) {
 		t.Errorf("state beside the link: %v", err)
 	}
 }
+
+// TestStateLockHeldWhenSpoolTurns: a run by a link into a spool keeps its
+// state, and takes its lock, beside the file or beside the link
+// (stateBeside), as the spool's directory can take it or not when the
+// run starts. A second run of the same job that starts once the spool
+// turned (writable, or unwritable) works out the other place; it must
+// still be refused while the first runs, whether or not the first saved
+// a state yet (a first run). Before, it took the lock of the other place
+// and ran beside the first: both appended (exported) the same messages.
+func TestStateLockHeldWhenSpoolTurns(t *testing.T) {
+	for _, kind := range []struct {
+		name string
+		lock func(string) (*stateLock, error)
+		make func(string) error
+	}{
+		{"import of an mbox", lockImport, func(p string) error { return os.WriteFile(p, []byte("From MAILER-DAEMON x\n\n"), 0o600) }},
+		{"export to a Maildir", lockExport, func(p string) error { return os.Mkdir(p, 0o700) }},
+	} {
+		for _, toWritable := range []bool{true, false} {
+			name := kind.name + ", spool turning unwritable"
+			if toWritable {
+				name = kind.name + ", spool turning writable"
+			}
+			t.Run(name, func(t *testing.T) {
+				spool := filepath.Join(t.TempDir(), "spool")
+				if err := os.Mkdir(spool, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				real := filepath.Join(spool, "alice")
+				if err := kind.make(real); err != nil {
+					t.Fatal(err)
+				}
+				link := filepath.Join(t.TempDir(), "alice")
+				if err := os.Symlink(real, link); err != nil {
+					t.Fatal(err)
+				}
+				var turn func()
+				if toWritable {
+					turn = spoolTurningWritable(t, spool)
+				} else {
+					turn = func() { unwritableDir(t, spool) }
+				}
+				first, err := kind.lock(link)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer first.unlock()
+				turn()
+				second, err := kind.lock(link)
+				var busy *stateBusyError
+				if !errors.As(err, &busy) {
+					p := ""
+					if second != nil {
+						p = second.path
+						second.unlock()
+					}
+					t.Errorf("second run, the spool turned after the first took the lock of %s: lock of %q, %v; want busy", first.path, p, err)
+				}
+			})
+		}
+	}
+}

@@ -32,6 +32,49 @@ type stateLock struct {
 	f    *os.File
 	// data is the locked file the state is of (lockFile), or nil.
 	data *os.File
+	// others are the locks of the other places the state of this file
+	// could be kept (lockOthers).
+	others []*os.File
+}
+
+// lockOthers takes for the run, too, the locks of the other places the
+// state could be kept (stateBeside: beside the file, beside the link's
+// name), those of paths that are not l.path and whose lock file is there
+// (a run made it), or returns a *stateBusyError naming one another run
+// holds. Where the state goes can change between two runs (the spool's
+// directory turning writable, or unwritable): a second run of the same
+// job then locked the other place and ran beside the first, when the
+// first had saved no state yet, and both appended the same messages.
+// Each run takes its own lock before it looks at the others: of two
+// runs, one sees the other's. A lock file that cannot be opened for
+// writing could not have been locked by a run (lockState opens it so):
+// it is passed over, and so is l's own lock file by another name (a
+// symbolic link to a directory on the path).
+func (l *stateLock) lockOthers(paths ...string) error {
+	for _, p := range paths {
+		if l.f == nil || p == l.path {
+			continue
+		}
+		f, err := os.OpenFile(p+".lock", os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		if sameFile(f, l.f) {
+			f.Close() // l's own, by a link on the path
+			continue
+		}
+		busy, err := flockExclusive(f)
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("locking %s: %w", p, err)
+		}
+		if busy {
+			f.Close()
+			return &stateBusyError{path: p}
+		}
+		l.others = append(l.others, f)
+	}
+	return nil
 }
 
 // lockFile locks the file at path too, when it is a regular file, with
@@ -218,12 +261,20 @@ func lockState(path string) (*stateLock, error) {
 // copy twice in a row beside parallel tests that start servers) found it
 // busy.
 func (l *stateLock) unlock() {
-	if l != nil && l.data != nil {
+	if l == nil {
+		return
+	}
+	for _, f := range l.others {
+		funlock(f)
+		f.Close()
+	}
+	l.others = nil
+	if l.data != nil {
 		funlock(l.data)
 		l.data.Close()
 		l.data = nil
 	}
-	if l != nil && l.f != nil {
+	if l.f != nil {
 		funlock(l.f)
 		l.f.Close()
 		l.f = nil
@@ -251,4 +302,14 @@ func removeStateTemps(path string) {
 			os.Remove(filepath.Join(dir, name))
 		}
 	}
+}
+
+// sameFile reports whether a and b are open on one file.
+func sameFile(a, b *os.File) bool {
+	ai, err := a.Stat()
+	if err != nil {
+		return false
+	}
+	bi, err := b.Stat()
+	return err == nil && os.SameFile(ai, bi)
 }
