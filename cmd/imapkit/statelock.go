@@ -63,14 +63,8 @@ func (l *stateLock) lockOthers(paths ...string) error {
 			f.Close() // l's own, by a link on the path
 			continue
 		}
-		busy, err := flockExclusive(f)
-		if err != nil {
-			f.Close()
-			return fmt.Errorf("locking %s: %w", p, err)
-		}
-		if busy {
-			f.Close()
-			return &stateBusyError{path: p}
+		if err := flockOrClose(f, p); err != nil {
+			return err
 		}
 		l.others = append(l.others, f)
 	}
@@ -100,14 +94,8 @@ func (l *stateLock) lockFile(path string) error {
 		f.Close() // replaced meanwhile (a FIFO's open would have waited: Stat first)
 		return err
 	}
-	busy, err := flockExclusive(f)
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("locking %s: %w", path, err)
-	}
-	if busy {
-		f.Close()
-		return &stateBusyError{path: path}
+	if err := flockOrClose(f, path); err != nil {
+		return err
 	}
 	l.data = f
 	return nil
@@ -240,14 +228,8 @@ func lockState(path string) (*stateLock, error) {
 	if err != nil {
 		return nil, err
 	}
-	busy, err := flockExclusive(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", path, err)
-	}
-	if busy {
-		f.Close()
-		return nil, &stateBusyError{path: path}
+	if err := flockOrClose(f, path); err != nil {
+		return nil, err
 	}
 	removeStateTemps(path)
 	return &stateLock{path: path, f: f}, nil
@@ -312,4 +294,20 @@ func sameFile(a, b *os.File) bool {
 	}
 	bi, err := b.Stat()
 	return err == nil && os.SameFile(ai, bi)
+}
+
+// flockOrClose takes f's lock (flock(2)), the lock of path's state (or
+// of the file path), or closes f and returns why not: a *stateBusyError
+// naming path when another process holds it.
+func flockOrClose(f *os.File, path string) error {
+	busy, err := flockExclusive(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("locking %s: %w", path, err)
+	}
+	if busy {
+		f.Close()
+		return &stateBusyError{path: path}
+	}
+	return nil
 }
