@@ -258,12 +258,17 @@ func spoolFiles(t *testing.T, dir, mbox string) []string {
 }
 
 // spoolOpen reports whether process pid holds open a file of dir whose
-// name holds "spool" (unlinked or not): an export's spool.
+// name holds "spool" and that it unlinked already (Linux names it
+// "... (deleted)"): an export's spool, past spool's os.Remove. Before,
+// an open spool not yet unlinked counted too: a SIGKILL sent between
+// the CreateTemp and the Remove left the file (which the next run's
+// lock removes), and the test failed now and then ("a killed export
+// left [x.mbox.imapkit-export.json.spool-NNN.tmp]").
 func spoolOpen(pid int, dir string) bool {
 	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	for _, fd := range fds {
 		target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-		if err == nil && strings.HasPrefix(target, dir+"/") && strings.Contains(target, "spool") {
+		if err == nil && strings.HasPrefix(target, dir+"/") && strings.Contains(target, "spool") && strings.HasSuffix(target, " (deleted)") {
 			return true
 		}
 	}
