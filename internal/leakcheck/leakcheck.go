@@ -172,7 +172,10 @@ func (c *Checker) Check(wait time.Duration) error {
 
 // Left waits up to wait for the goroutines that did not exist at Start and
 // whose stacks contain match to end, and returns the stacks of those left
-// (none: nil). Others (a parallel test's) are not waited for.
+// (none: nil). Others (a parallel test's) are not waited for. A goroutine
+// that has not run yet shows its go statement's wrapper (f.gowrap1 under
+// -race, or for a call with arguments), not the function it calls: match
+// finds it once it runs, or by its "created by" line.
 func (c *Checker) Left(wait time.Duration, match string) []string {
 	var left []string
 	Until(wait, func() bool {

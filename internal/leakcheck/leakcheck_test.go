@@ -120,7 +120,13 @@ func TestLeftWaitsForEnding(t *testing.T) {
 	if left := <-ended; left != nil {
 		t.Errorf("Left after the goroutine ended: %d left:\n%s", len(left), strings.Join(left, "\n\n"))
 	}
-	go leftEnding(stay) // ends only at the test's end
+	// Ends only at the test's end. Left is called once it runs: a
+	// goroutine not yet run shows its go statement's wrapper
+	// (TestLeftWaitsForEnding.gowrap2 under -race), not leftEnding, and
+	// Left found nothing to wait for about one run in a thousand.
+	started := make(chan struct{})
+	go leftEndingStarted(started, stay)
+	<-started
 	left := c.Left(50*time.Millisecond, "leakcheck_test.leftEnding")
 	if len(left) != 1 || !strings.Contains(left[0], "leakcheck_test.leftEnding") {
 		t.Errorf("Left with a goroutine that does not end: %q; want its stack", left)
@@ -128,5 +134,10 @@ func TestLeftWaitsForEnding(t *testing.T) {
 }
 
 func leftEnding(c chan struct{}) { <-c }
+
+func leftEndingStarted(started, c chan struct{}) {
+	close(started)
+	leftEnding(c)
+}
 
 func leftOther(c chan struct{}) { <-c }
