@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -384,21 +385,7 @@ func TestSelectVanishedPastItsBoundIncomplete(t *testing.T) {
 		fmt.Fprintf(&v, "%d", 2*i+1)
 	}
 	answer := "* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n" + v.String() + "\r\n"
-	c, ctx, _ := selectedServerWith(t, &session.Options{MaxResultBytes: 3072}, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
-		switch {
-		case strings.HasPrefix(cmd, "EXAMINE Big"):
-			return answer
-		case cmd == "ENABLE QRESYNC":
-			return "* ENABLED QRESYNC\r\n"
-		}
-		return ""
-	})
-	if err := c.Unselect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := qresyncEnabled(t, &session.Options{MaxResultBytes: 3072}, answer, nil)
 	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
 	if st == nil || !errors.Is(err, session.ErrResultTooLarge) || !st.VanishedIncomplete {
 		t.Fatalf("VANISHED (EARLIER) of 200 ranges past a bound of 128: %v; state %v; want VanishedIncomplete and ErrResultTooLarge", err, st)
@@ -415,23 +402,12 @@ func TestSelectVanishedPastItsBoundIncomplete(t *testing.T) {
 // (EARLIER), and it is not lost: the session keeps it for Responses (and
 // OnUnsolicited), in full, as it keeps the answer's own. Defaults.
 func TestSelectVanishedAfterOKReported(t *testing.T) {
-	c, ctx, _ := selectedServerWith(t, nil, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
-		switch {
-		case strings.HasPrefix(cmd, "EXAMINE Big"):
-			return "* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 3\r\n"
-		case cmd == "ENABLE QRESYNC":
-			return "* ENABLED QRESYNC\r\n"
-		case cmd == "NOOP":
+	c, ctx := qresyncEnabled(t, nil, "* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 3\r\n", func(cmd string) string {
+		if cmd == "NOOP" {
 			return "* VANISHED (EARLIER) 8,10:12\r\n"
 		}
 		return ""
 	})
-	if err := c.Unselect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
 	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
 	if err != nil {
 		t.Fatal(err)
@@ -545,21 +521,7 @@ func TestSelectQResyncWideVanishedLinesAgainstManyKnownRanges(t *testing.T) {
 // during the Select (workhook.RangesCompared) and the bytes it allocated.
 func qresyncSelectWork(t *testing.T, answer string, known codec.SeqSet) (st *commands.MailboxState, compared int64, allocated uint64) {
 	t.Helper()
-	c, ctx, _ := selectedServerWith(t, nil, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
-		switch {
-		case strings.HasPrefix(cmd, "EXAMINE Big"):
-			return answer
-		case cmd == "ENABLE QRESYNC":
-			return "* ENABLED QRESYNC\r\n"
-		}
-		return ""
-	})
-	if err := c.Unselect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := qresyncEnabled(t, nil, answer, nil)
 	var n atomic.Int64
 	restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
 	var before, after runtime.MemStats
@@ -571,4 +533,31 @@ func qresyncSelectWork(t *testing.T, answer string, known codec.SeqSet) (st *com
 		t.Fatal(err)
 	}
 	return st, n.Load(), after.TotalAlloc - before.TotalAlloc
+}
+
+// qresyncEnabled is selectedServerWith (opts; nil for the defaults) whose
+// server answers EXAMINE Big with examine and ENABLE QRESYNC, and any
+// other command with other (nil: nothing), after the client has
+// unselected and enabled QRESYNC: what a QRESYNC select of "Big" needs.
+func qresyncEnabled(t *testing.T, opts *session.Options, examine string, other func(cmd string) string) (*commands.Client, context.Context) {
+	t.Helper()
+	c, ctx, _ := selectedServerWith(t, opts, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
+		switch {
+		case strings.HasPrefix(cmd, "EXAMINE Big"):
+			return examine
+		case cmd == "ENABLE QRESYNC":
+			return "* ENABLED QRESYNC\r\n"
+		}
+		if other != nil {
+			return other(cmd)
+		}
+		return ""
+	})
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	return c, ctx
 }

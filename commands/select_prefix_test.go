@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -67,26 +66,12 @@ func examineManyChanges(t *testing.T, before, after string) (*commands.Client, *
 		b = append(b, "))\r\n"...)
 	}
 	answer := string(append(b, after...))
-	c, _, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
-		switch {
-		case strings.HasPrefix(cmd, "EXAMINE Big"):
-			return answer
-		case cmd == "ENABLE QRESYNC":
-			return "* ENABLED QRESYNC\r\n"
-		}
-		return ""
-	})
+	c, _ := qresyncEnabled(t, nil, answer, nil)
 	// A hang detector only: 300,000 FETCH responses (before stop 45)
 	// under -race took up to 32 s on a loaded 2-core machine, past
 	// selectedServer's 20 s context (ran out in 1 run of 5).
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := c.Unselect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
 	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
 	return c, st, err
 }
