@@ -173,7 +173,9 @@
 // *UnannouncedError (ErrUnannounced) and its Result, as a
 // *ResultTooLargeError does; a command by UID does not (its answer is
 // read by UID, and Cyrus names a message delivered while it answers
-// before it announces it). Unannounced counts every such response of
+// before it announces it), nor one whose own answer announces every such
+// message with an EXISTS before its tagged response (Cyrus answers a
+// FETCH by sequence number so for a message delivered as it starts). Unannounced counts every such response of
 // the session, unsolicited ones and EXPUNGE or VANISHED of messages never
 // announced included. With the count unknown nothing is checked.
 //

@@ -86,7 +86,7 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 				if target.unannounced < math.MaxUint32 {
 					target.unannounced++
 				}
-				target.unannouncedExists = c.n
+				target.unannouncedMax = max(target.unannouncedMax, r.Seq)
 			}
 		}
 	case *codec.Exists:
@@ -412,12 +412,15 @@ var ErrUnannounced = sentinel("session: FETCH for a message the server did not a
 // A command by UID (UID FETCH, UID STORE, ...) does not end with it: its
 // answer is read by UID, and Cyrus names a message delivered while it
 // answers before it announces it (the EXISTS comes with a later command).
-// Session.Unannounced still counts those responses.
+// Nor does a command whose own answer announces every such message with
+// an EXISTS before its tagged response: Cyrus answers a FETCH by sequence
+// number so for a message delivered as it starts. Session.Unannounced
+// still counts those responses.
 type UnannouncedError struct {
 	Command string
 	Count   int    // FETCH responses above the count
 	Seq     uint32 // the sequence number of the first of them
-	Exists  uint32 // the count when the last of them arrived
+	Exists  uint32 // the count when the command ended
 }
 
 // Error implements error.
@@ -426,6 +429,19 @@ func (e *UnannouncedError) Error() string {
 		" FETCH responses for messages the server did not announce (the first for message " +
 		strconv.FormatUint(uint64(e.Seq), 10) + "; the mailbox has " +
 		strconv.FormatUint(uint64(e.Exists), 10) + ")"
+}
+
+// announcedLate reports whether the count now reaches every message p
+// was sent above it: an EXISTS in p's own answer, read before its tagged
+// response, announced them after naming them. Cyrus answers a FETCH so
+// for mail delivered since its last EXISTS (it reads the mailbox afresh,
+// answers, then sends what changed); the numbers are the ones it then
+// announced, with no EXPUNGE between (none may come while a command by
+// sequence number runs).
+func (s *Session) announcedLate(p *Pending) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count.known && p.unannouncedMax <= s.count.n
 }
 
 // Is makes errors.Is(err, ErrUnannounced) true.

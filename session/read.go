@@ -1217,17 +1217,18 @@ func (s *Session) complete(st *codec.Status) error {
 		queued := p.pull != nil && p.pull.overflow
 		s.mu.Unlock()
 		err = &ResultTooLargeError{Command: p.name, Limit: s.opts.MaxResultBytes, Dropped: p.dropped, Sections: p.droppedSections, Queued: queued}
-	} else if p.unannounced > 0 && !strings.HasPrefix(p.name, "UID ") {
+	} else if p.unannounced > 0 && !strings.HasPrefix(p.name, "UID ") && !s.announcedLate(p) {
 		s.mu.Lock()
-		err = &UnannouncedError{Command: p.name, Count: int(p.unannounced), Seq: p.unannouncedSeq, Exists: p.unannouncedExists}
+		err = &UnannouncedError{Command: p.name, Count: int(p.unannounced), Seq: p.unannouncedSeq, Exists: s.count.n}
 		s.mu.Unlock()
 	} else if p.unannounced > 0 && s.log != nil {
 		// A UID command's answer is read by UID: a message it names
 		// before the server announced it (Cyrus does so when one is
-		// delivered while it answers, and sends the EXISTS with a later
-		// command) costs the caller nothing. Session.Unannounced counts
-		// it.
-		s.log.Debug("imap FETCH for messages not yet announced", "command", p.name, "count", p.unannounced, "seq", p.unannouncedSeq, "exists", p.unannouncedExists)
+		// delivered while it answers, and may send the EXISTS with a
+		// later command) costs the caller nothing. Nor does a command
+		// whose own answer announced them before its end
+		// (announcedLate). Session.Unannounced counts them.
+		s.log.Debug("imap FETCH for messages not yet announced", "command", p.name, "count", p.unannounced, "seq", p.unannouncedSeq, "max", p.unannouncedMax)
 	} else if p.info.transition == ToSelected && !p.info.readOnly && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
 		// imaplib's readonly: writing was asked and the server opened
 		// the mailbox read-only. It is selected; the error goes to this

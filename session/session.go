@@ -437,8 +437,9 @@ type Pending struct {
 	written atomic.Bool
 	// unannounced counts the FETCH responses delivered to the command for
 	// messages above the mailbox's count (exists.go), saturated; with
-	// unannouncedSeq, the first one's number, and unannouncedExists, the
-	// count when the last arrived (under s.mu). Here, it fills written's
+	// unannouncedSeq, the first one's number, and unannouncedMax, the
+	// largest: an EXISTS read before the tagged answer that reaches it
+	// announced them late (announcedLate) (under s.mu). Here, it fills written's
 	// word.
 	unannounced uint32
 	endOff      int64
@@ -508,8 +509,8 @@ type Pending struct {
 	// (acceptedBeforeCancel) (under s.mu).
 	settled bool
 
-	unannouncedSeq    uint32 // see unannounced
-	unannouncedExists uint32
+	unannouncedSeq uint32 // see unannounced
+	unannouncedMax uint32
 	// lastUID is the largest UID of the FETCH responses routed to a UID
 	// FETCH or UID STORE (reader goroutine only): once it reaches the
 	// largest of its set, no body can be its (targetLocked's guess).
