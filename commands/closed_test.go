@@ -60,3 +60,47 @@ func TestSelectClosedCode(t *testing.T) {
 			}())
 	}
 }
+
+// TestSelectClosedCodeForgetsVanishedCut: a QRESYNC select of B (known
+// UIDs 1:20) while A is selected, answered "* VANISHED (EARLIER) 1:30"
+// before "* OK [CLOSED]" (A's, left out) and the same line after it
+// (B's). A known range a line covered whole is given once an answer
+// (the cut of VANISHED (EARLIER) to the known UIDs): what was given
+// before [CLOSED] was forgotten with A's responses, and B's line, cut to
+// the same range, must give it again, or Vanished misses B's expunges.
+func TestSelectClosedCodeForgetsVanishedCut(t *testing.T) {
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS")
+		cmd, err := c.Until("ENABLE")
+		if err != nil {
+			return err
+		}
+		c.Lines("* ENABLED QRESYNC", cmd.Tag+" OK enabled")
+		if cmd, err = c.Expect("SELECT"); err != nil {
+			return err
+		}
+		c.Lines("* 9 EXISTS", "* OK [UIDVALIDITY 1] x", cmd.Tag+" OK [READ-WRITE] selected A")
+		if cmd, err = c.Expect("SELECT"); err != nil {
+			return err
+		}
+		c.Lines("* VANISHED (EARLIER) 1:30", "* OK [CLOSED] A closed",
+			"* 20 EXISTS", "* OK [UIDVALIDITY 5] x", "* OK [HIGHESTMODSEQ 500] x",
+			"* VANISHED (EARLIER) 1:30", cmd.Tag+" OK [READ-WRITE] selected B")
+		return c.Serve()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "A", nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(ctx, "B", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 5, ModSeq: 400, KnownUIDs: commands.UIDRange(1, 20).Nums}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Vanished.String(); got != "1:20" {
+		t.Errorf("B (known 1:20) answered VANISHED (EARLIER) 1:30 before [CLOSED] and after: Vanished %q; want \"1:20\", B's line cut to the known UIDs", got)
+	}
+}

@@ -298,7 +298,7 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	}
 	var known *codec.SeqSet
 	if q := o.QResync; q != nil && !q.KnownUIDs.IsEmpty() {
-		known = canonicalUIDs(&q.KnownUIDs)
+		known = &q.KnownUIDs
 	}
 	// The answer is read as it comes (OnData), not collected whole: the
 	// state and VANISHED (EARLIER) are always taken, only the changed
@@ -392,7 +392,8 @@ func (c *Client) Examine(ctx context.Context, mailbox string) (*MailboxState, er
 type selectReader struct {
 	c     *Client
 	name  string
-	known *codec.SeqSet // the QRESYNC parameter's KnownUIDs, or nil
+	known bool          // the QRESYNC parameter has KnownUIDs
+	cut   vanishedCut   // cuts VANISHED (EARLIER) to them
 	b     *collectBound // the changed messages kept
 
 	mu     sync.Mutex // the handler runs on the session's reader
@@ -404,17 +405,21 @@ type selectReader struct {
 }
 
 func (c *Client) newSelectReader(mailbox, cmd string, known *codec.SeqSet) *selectReader {
-	sr := &selectReader{c: c, name: mailbox, known: known, b: c.newBound(cmd)}
+	sr := &selectReader{c: c, name: mailbox, known: known != nil, b: c.newBound(cmd)}
+	if known != nil {
+		sr.cut.init(*known)
+	}
 	sr.reset()
 	return sr
 }
 
 // canonicalUIDs returns s when its ranges are canonical (ascending and
 // apart, as codec.SeqSet's additions keep them), else a canonical copy
-// (s is the caller's: not modified). Each VANISHED (EARLIER) of a QRESYNC
-// select is cut to the known UIDs (codec.SeqSet.Intersect), which sorts a
-// copy of a set that is not canonical (built with Append, or parsed in
-// another order) at every call: sorted once here instead, not once a line.
+// (s is the caller's: not modified). The VANISHED (EARLIER) responses of
+// an answer are cut to a set of UIDs (vanishedCut) sorted so once, not
+// once a line (as codec.SeqSet.Intersect sorts a copy of a set that is
+// not canonical, built with Append or parsed in another order, at every
+// call).
 func canonicalUIDs(s *codec.SeqSet) *codec.SeqSet {
 	rs := s.Ranges()
 	for i := 1; i < len(rs); i++ {
@@ -438,6 +443,7 @@ func (sr *selectReader) reset() {
 	sr.vanished = rangeSet{limit: limit}
 	sr.notKept = rangeSet{limit: limit, widen: true}
 	sr.b = sr.c.newBound(sr.b.cmd)
+	sr.cut.forget()
 }
 
 // take reads one response of the answer (the session's OnData).
@@ -471,13 +477,16 @@ func (sr *selectReader) take(r codec.Response) {
 		if !sr.c.s.Enabled("QRESYNC") {
 			return
 		}
-		if d.Earlier && sr.known != nil {
+		if d.Earlier && sr.known {
 			// RFC 7162 section 3.2.5.1: with known UIDs the server
 			// reports expunges of those only. Past them (a set too
 			// long for the line sent as one range, a hostile
 			// "1:4294967295") it names UIDs the client never knew:
 			// left out.
-			sr.vanished.add(within(d.UIDs, *sr.known).Ranges()...)
+			// A known range given whole before is not given again
+			// (vanishedCut): a flood of wide lines costs a search a
+			// line, not every known range a line.
+			sr.cut.cut(d.UIDs, func(r wire.SeqRange) { sr.vanished.add(r) })
 		} else {
 			sr.vanished.add(d.UIDs.Ranges()...)
 		}

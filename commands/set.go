@@ -2,8 +2,10 @@ package commands
 
 import (
 	"context"
+	"math"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -137,6 +139,178 @@ func (s Set) encode(e *wire.Encoder) *wire.Encoder {
 		return e.SP().Raw("$")
 	}
 	return e.SP().SeqSet(s.Nums.Ranges())
+}
+
+// vanishedCut cuts the VANISHED (EARLIER) responses of one answer to a
+// set of UIDs (the known UIDs of a QRESYNC select, the set of a UID
+// FETCH): what each names of the set (codec.SeqSet.Intersect's model: a
+// range x:* of the set holds every n >= x), but a range of the set that
+// an earlier response of the answer covered whole is not given again.
+// Cut at each response with Intersect, a server's wide line
+// ("1:4294967295", sent again and again: a hostile server) cost, and
+// gave, every range of the set a line: the set's ranges times the lines
+// (3,999,800 range comparisons for 100 such lines against 10,000 ranges,
+// 10^11 for a million against 100,000). Here each range of the set is
+// given whole at most once an answer, and a response costs two searches
+// in the set for each of its ranges (O(log q) for a set of q ranges)
+// and what it gives: O(n log q + q) for n ranges in all. The parts of
+// the set's ranges a response covers only partly (at most two for each
+// of its ranges) are given each time, as it names them.
+//
+// Its memory: the set's ranges (a sorted copy when the set is not
+// canonical, made once) and, from the first range covered whole, 4 bytes
+// a range of the set. The zero value cuts to nothing: init it first.
+type vanishedCut struct {
+	set []wire.SeqRange // canonical
+	// given[i] is 0 while range i was not given whole, else an index
+	// j > i such that every range from i up to j was (path-halved as
+	// it is followed); len(set)+1 entries, the last never given.
+	given []int32
+}
+
+// init makes s the set to cut to (not modified; copied when not
+// canonical) and forgets what was given.
+func (v *vanishedCut) init(s codec.SeqSet) {
+	v.set = canonicalUIDs(&s).Ranges()
+	v.given = nil
+}
+
+// forget forgets the ranges given whole: a [CLOSED] starts another
+// mailbox's answer.
+func (v *vanishedCut) forget() { clear(v.given) }
+
+// cut calls give with each range of uids ∩ the set (in the order of
+// uids' ranges, ascending for each) but those given whole before, and
+// reports its steps to workhook.RangesCompared (the ranges of the set
+// compared, followed or given).
+func (v *vanishedCut) cut(uids codec.SeqSet, give func(wire.SeqRange)) {
+	set := v.set
+	steps := 0
+	for _, r := range uids.Ranges() {
+		lo, hi := uidKey(r.Start), uidKey(r.Stop)
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		// set[i:j] are the ranges that meet lo:hi.
+		i, c := searchUIDStop(set, lo)
+		steps += c
+		if i == len(set) || uidKey(set[i].Start) > hi {
+			continue
+		}
+		j, c := gallopUIDStart(set, i+1, hi)
+		steps += c
+		if lo > uidKey(set[i].Start) {
+			// Covered partly (or both ends in one range).
+			give(cutRange(set[i], lo, hi))
+			i++
+		}
+		if i < j && hi < uidKey(set[j-1].Stop) {
+			give(cutRange(set[j-1], lo, hi))
+			j--
+		}
+		if i < j {
+			steps += v.giveWhole(i, j, give)
+		}
+	}
+	workhook.RangesCompared.Report(len(set), len(uids.Ranges()), steps)
+}
+
+// giveWhole gives the ranges set[i:j] not given before, marks them given,
+// and returns its steps.
+func (v *vanishedCut) giveWhole(i, j int, give func(wire.SeqRange)) (steps int) {
+	if len(v.set) >= math.MaxInt32 {
+		// Past what given can index (16 GiB of ranges): given each time.
+		for _, r := range v.set[i:j] {
+			give(r)
+		}
+		return j - i
+	}
+	if v.given == nil {
+		v.given = make([]int32, len(v.set)+1)
+	}
+	k := v.find(i, &steps)
+	for k < j {
+		give(v.set[k])
+		steps++
+		v.given[k] = int32(k + 1)
+		k = v.find(k+1, &steps)
+	}
+	if k > i {
+		v.given[i] = int32(k)
+	}
+	return steps
+}
+
+// find returns the first range at or after i not given whole, halving the
+// path it follows.
+func (v *vanishedCut) find(i int, steps *int) int {
+	for v.given[i] != 0 {
+		*steps++
+		n := v.given[i]
+		if m := v.given[n]; m != 0 {
+			v.given[i] = m
+		}
+		i = int(n)
+	}
+	return i
+}
+
+// cutRange returns the part of r within the keys lo:hi (uidKey), which
+// meet it.
+func cutRange(r wire.SeqRange, lo, hi uint64) wire.SeqRange {
+	return wire.SeqRange{Start: unUIDKey(max(lo, uidKey(r.Start))), Stop: unUIDKey(min(hi, uidKey(r.Stop)))}
+}
+
+// unUIDKey is the inverse of uidKey.
+func unUIDKey(k uint64) uint32 {
+	if k > 1<<32 {
+		return 0
+	}
+	return uint32(k)
+}
+
+// searchUIDStop returns the index of the first range of set (canonical)
+// that does not end before key k (len(set) if none), by binary search,
+// and the number of ranges it compared k with.
+func searchUIDStop(set []wire.SeqRange, k uint64) (i, c int) {
+	i, j := 0, len(set)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		c++
+		if uidKey(set[h].Stop) < k {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i, c
+}
+
+// gallopUIDStart returns the index of the first range of set (canonical),
+// at or after i, that starts after key k (len(set) if none), by an
+// exponential search from i then a binary search: O(log d) for a result
+// d ranges after i. c is the number of ranges it compared k with.
+func gallopUIDStart(set []wire.SeqRange, i int, k uint64) (j, c int) {
+	lo, hi, step := i, i, 1
+	for hi < len(set) {
+		c++
+		if uidKey(set[hi].Start) > k {
+			break
+		}
+		lo = hi + 1
+		hi, step = lo+step, 2*step
+	}
+	hi = min(hi, len(set))
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		c++
+		if uidKey(set[h].Start) > k {
+			hi = h
+		} else {
+			lo = h + 1
+		}
+	}
+	return lo, c
 }
 
 // within returns the numbers of s that t holds (s ∩ t, by
