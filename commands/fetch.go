@@ -61,7 +61,11 @@ type FetchItems struct {
 	// holds "*": a VANISHED with one is a *codec.DecodeError. Of a
 	// VANISHED (EARLIER), uids holds only UIDs of the command's set
 	// (RFC 7162 section 3.2.6): what a server names past it is left
-	// out (with the set "$", SEARCHRES, it is handed on whole).
+	// out (with the set "$", SEARCHRES, it is handed on whole). A
+	// range of the set that an earlier VANISHED (EARLIER) of the same
+	// command covered whole is not handed on again, and one that names
+	// nothing new is not handed on: a server's "1:4294967295" sent
+	// again and again hands the set on once.
 	OnVanished func(uids codec.SeqSet, earlier bool)
 	// BufferMax is the size up to which a body section is kept whole in
 	// memory of its own (copied, or read whole from the connection when
@@ -719,6 +723,9 @@ type fetchIter struct {
 	onVanished func(codec.SeqSet, bool)
 	asked      codec.SeqSet // the UIDs of the command's set, when cut: VANISHED (EARLIER) is cut to them
 	cut        bool         // asked holds the set (UIDs, not "$", no "*")
+	vcut       vanishedCut  // cuts to asked, from the first VANISHED (EARLIER)
+	vready     bool         // vcut was made
+	pieces     []wire.SeqRange
 	bufferMax  int64
 	err        error  // the error that ended the iteration
 	waited     bool   // Wait was called
@@ -766,19 +773,29 @@ func (fi *fetchIter) next() (session.Item, *codec.Fetch, error) {
 // (RFC 7162 section 3.2.6): the session gives it to the UID FETCH whose
 // set it overlaps, and what it names past the set (a server's "1:100" to
 // a UID FETCH 5:6) is cut, not handed on as expunged: a cache that drops
-// the UIDs it is given would forget messages still on the server.
+// the UIDs it is given would forget messages still on the server. A
+// range of the set an earlier one covered whole is not handed on again
+// (vanishedCut): a hostile server's wide lines ("1:4294967295" again and
+// again) against a set of many ranges cost, and handed on, every range
+// of the set a line; a line that names nothing new is not handed on.
 func (fi *fetchIter) vanished(r *codec.Vanished) {
 	if fi.onVanished == nil {
 		return
 	}
-	uids := r.UIDs.Clone()
-	if r.Earlier && fi.cut {
-		uids = within(r.UIDs, fi.asked)
-		if uids.IsEmpty() {
-			return
-		}
+	if !r.Earlier || !fi.cut {
+		fi.onVanished(r.UIDs.Clone(), r.Earlier)
+		return
 	}
-	fi.onVanished(uids, r.Earlier)
+	if !fi.vready {
+		fi.vcut.init(fi.asked)
+		fi.vready = true
+	}
+	fi.pieces = fi.pieces[:0]
+	fi.vcut.cut(r.UIDs, func(x wire.SeqRange) { fi.pieces = append(fi.pieces, x) })
+	if len(fi.pieces) == 0 {
+		return
+	}
+	fi.onVanished(codec.SeqSetOf(fi.pieces...), true)
 }
 
 // close ends the command when the iteration ended before its answer did:

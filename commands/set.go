@@ -312,12 +312,3 @@ func gallopUIDStart(set []wire.SeqRange, i int, k uint64) (j, c int) {
 	}
 	return lo, c
 }
-
-// within returns the numbers of s that t holds (s ∩ t, by
-// codec.SeqSet.Intersect: a range x:* of t holds every n >= x): a
-// server's VANISHED (EARLIER) cut to the UIDs the command asked about.
-// O(r+q) for canonical sets of r and q ranges, O(r log q + m) for few
-// against many and m ranges in the result (see Intersect; a set not
-// canonical is first sorted into a copy, at each call); s and t are not
-// modified.
-func within(s, t codec.SeqSet) codec.SeqSet { return s.Intersect(t) }
