@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -312,5 +314,66 @@ func TestProxyStartTLSRestartsCarry(t *testing.T) {
 	waitFor(t, out, "S: A3 OK done")
 	if trace := out.String(); !strings.Contains(trace, "S: * OK still here\n") {
 		t.Errorf("the first line over TLS is not printed whole:\n%s", trace)
+	}
+}
+
+// TestProxyEchoAcrossLongChallengeLineEndRedacted: as
+// TestProxyEchoAcrossChallengeLineEndRedacted, with a SASL response's
+// first part in the challenge longer than the printer keeps of a line it
+// prints as SASL data (pastLen, 64 bytes as printed): the carry held the
+// challenge's last 64 bytes, in none of which a start of the response
+// lies, and nothing marked the line's end unseen, so the next line's
+// rest of the response ("... BAD you sent that") was printed. Defaults.
+func TestProxyEchoAcrossLongChallengeLineEndRedacted(t *testing.T) {
+	t.Parallel()
+	// PLAIN: user, a 90-byte password; its base64 is 128 bytes.
+	pw := "correct-horse-battery-staple-" + strings.Repeat("0123456789", 6) + "x"
+	response := base64.StdEncoding.EncodeToString([]byte("\x00user\x00" + pw))
+	for _, at := range []int{12, 62, 63, 100, len(response) - 2} {
+		t.Run(strconv.Itoa(at), func(t *testing.T) {
+			t.Parallel()
+			srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+				if err := hc.Greet("IMAP4rev1 AUTH=PLAIN"); err != nil {
+					return err
+				}
+				cmd, err := hc.ReadCommand()
+				if err != nil {
+					return nil
+				}
+				if err := hc.Continue(""); err != nil {
+					return err
+				}
+				if _, err := hc.ReadLine(); err != nil {
+					return err
+				}
+				if err := hc.Continue(response[:at]); err != nil {
+					return err
+				}
+				if err := hc.Line(response[at:] + " BAD you sent that"); err != nil {
+					return err
+				}
+				return hc.Reply(cmd.Tag, "NO no")
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			nc, br, _, out := proxiedConn(t, srv.Addr())
+			fmt.Fprintf(nc, "A1 AUTHENTICATE PLAIN\r\n")
+			if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
+				t.Fatalf("no challenge: %q %v", l, err)
+			}
+			fmt.Fprintf(nc, "%s\r\n", response)
+			// The echo's second line reads as a completion out of
+			// step: the proxy closes.
+			waitFor(t, out, "connection closed")
+			trace := out.String()
+			if !strings.Contains(trace, "you sent that") {
+				t.Fatalf("the server's echo is not in the proxy's output:\n%s", trace)
+			}
+			if p := response[at:]; strings.Contains(trace, p) {
+				t.Errorf("the proxy's output shows %q of the SASL response (its first %d bytes in the challenge):\n%s", p, at, trace)
+			}
+		})
 	}
 }

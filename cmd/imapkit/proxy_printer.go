@@ -136,8 +136,17 @@ func (p *printer) settle() {
 			if (p.cut || p.sasl) && p.ended && p.past != nil {
 				// The line's end past the cut, or the line printed as
 				// SASL data: a credential across its line end that began
-				// there goes on in the next line.
-				p.redact.carryCut(p.past[max(0, len(p.past)-pastLen):])
+				// there goes on in the next line. When past holds only
+				// the line's last pastLen bytes (it was longer), the next
+				// line's start is also taken for the rest of one that
+				// began before them (carryPart): a challenge holding a
+				// SASL response's first 100 bytes had its rest printed.
+				last := p.past[max(0, len(p.past)-pastLen):]
+				if len(p.past) > pastLen {
+					p.redact.carryPart(last)
+				} else {
+					p.redact.carryCut(last)
+				}
 			}
 		}
 		clear(p.past)
@@ -367,7 +376,8 @@ func (p *printer) add(b []byte) {
 
 // pastLen is how much of a cut line's printed end the printer keeps
 // (past): a credential's first part of up to pastLen bytes as printed,
-// less the line end's, is carried to the next line.
+// less the line end's, is carried to the next line whole (a rest of any
+// length is found); a longer one's rest, from 2 bytes (carryPart).
 const pastLen = 64
 
 // keepPast adds b, bytes of a server line that the printed line does not

@@ -134,6 +134,18 @@ func (ss *secretSet) carryCut(last []byte) {
 	ss.s().CarryCut(&ss.carry, last, printedCRLF)
 }
 
+// carryPart is carryCut where last is only the end of what the printed
+// line does not show (printer.past keeps the line's last pastLen bytes,
+// and the line was longer): the next line's start is also taken for the
+// rest of a credential that began before last, 2 bytes or more
+// (redact.Set.CarryPart), as after a cut line. A SASL response's first
+// part of more than pastLen bytes as printed in a challenge had its rest
+// shown at the next line's start
+// (TestProxyEchoAcrossLongChallengeLineEndRedacted).
+func (ss *secretSet) carryPart(last []byte) {
+	ss.s().CarryPart(&ss.carry, last, printedCRLF)
+}
+
 // redactEdges returns b, a printed line, with every recorded credential
 // replaced by *** (redact.Set.Redact: each run of bytes that forms cover,
 // overlapping ones too, becomes one ***), and its first head and last
