@@ -377,3 +377,81 @@ func TestProxyEchoAcrossLongChallengeLineEndRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyEchoAcrossMidLineLiteralRedacted: a server line with a literal
+// in its middle (text, the literal's body, more text: a FETCH with BODY[]
+// and then UID) is printed with the body as "{N bytes}", relayed
+// unprinted. A credential the server echoes across the body's edges has
+// a part on the printed side of each: its first part at the end of the
+// text before the literal (its rest in the body), or its rest at the
+// start of the text after the body (its first part in the body's end).
+// Neither part is at the printed line's edges, where Edges looks, and
+// neither is a whole form: both were printed. Defaults.
+func TestProxyEchoAcrossMidLineLiteralRedacted(t *testing.T) {
+	t.Parallel()
+	const pw = "hunter2-correct-horse"
+	for _, tc := range []struct {
+		name, before, body, after string
+	}{
+		// The body's end the password's first part, the text after
+		// it the rest.
+		{"rest after the body", "* 1 FETCH (BODY[] ", "you sent hunter2-co", "rrect-horse UID 7)"},
+		// The text before the literal the first part, the body its
+		// rest.
+		{"first part before the body", "* 1 FETCH (X-ECHO hunter2-co ", "rrect-horse as sent", " UID 7)"},
+		{"first part before the body, no space", "* 1 FETCH (X-ECHO hunter2-co", "rrect-horse as sent", " UID 7)"},
+		{"both", "* 1 FETCH (X-ECHO hunter2-co ", "rrect-horse or hunter2-co", "rrect-horse UID 7)"},
+		// A body that ends the line: the text before it.
+		{"first part before a body last", "* LIST () \"/\" hunter2-co ", "rrect-horse", ""},
+	} {
+		echo := fmt.Sprintf("%s{%d}\r\n%s%s", tc.before, len(tc.body), tc.body, tc.after)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+				if err := hc.Greet("IMAP4rev1"); err != nil {
+					return err
+				}
+				cmd, err := hc.ReadCommand()
+				if err != nil {
+					return nil
+				}
+				if err := hc.Continue("go ahead"); err != nil {
+					return err
+				}
+				if _, err := hc.ReadLiteral(cmd.Literal); err != nil {
+					return err
+				}
+				if _, err := hc.ReadLine(); err != nil {
+					return err
+				}
+				if err := hc.Line(echo); err != nil {
+					return err
+				}
+				if err := hc.Reply(cmd.Tag, "NO wrong password"); err != nil {
+					return err
+				}
+				return hc.Serve()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			nc, br, _, out := proxiedConn(t, srv.Addr())
+			fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
+			if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
+				t.Fatalf("no continuation for the literal: %q %v", l, err)
+			}
+			fmt.Fprintf(nc, "%s\r\n", pw)
+			waitFor(t, out, "A1 NO wrong password")
+			trace := out.String()
+			if !strings.Contains(trace, "bytes}") {
+				t.Fatalf("the server's line with a literal is not in the trace:\n%s", trace)
+			}
+			for _, p := range []string{"hunter2-co", "rrect-horse", "-co", "rrect"} {
+				if strings.Contains(trace, p) {
+					t.Errorf("the trace shows %q of the password:\n%s", p, trace)
+				}
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	esc "github.com/imapkit/imapkit/internal/printable"
+	"github.com/imapkit/imapkit/internal/redact"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -78,6 +79,12 @@ type printer struct {
 	// settled: the line's content was redacted and cut (settle); only the
 	// proxy's notes follow.
 	settled bool
+	// gaps, on the server's side, are where the line so far shows a
+	// literal's body as "{N bytes}" (offsets after the prefix): the
+	// body is relayed unprinted, and a credential echoed across either
+	// side of it has a part printed on that side (settle redacts them:
+	// secretSet.redactEdges).
+	gaps []redact.Gap
 }
 
 // maxPrinted bounds one printed line.
@@ -92,6 +99,7 @@ func (p *printer) begin(sasl bool, command string) {
 		p.secretFrom, p.spacedFrom = 3, 3
 	}
 	p.cut, p.settled, p.ended, p.litEnd = false, false, false, false
+	p.gaps = p.gaps[:0]
 	clear(p.past) // (settle's, but for a line never settled)
 	p.past = p.past[:0]
 	p.slack = 0
@@ -151,7 +159,8 @@ func (p *printer) settle() {
 		}
 		clear(p.past)
 		p.past = p.past[:0]
-		r := p.redact.redactEdges(body, head, tail, p.cut)
+		r := p.redact.redactEdges(body, head, tail, p.cut, p.gaps)
+		p.gaps = p.gaps[:0]
 		was := len(p.buf)
 		if len(r) > 0 && len(body) > 0 && &r[0] == &body[0] {
 			p.buf = p.buf[:len(p.prefix)+len(r)] // body itself, or a cut of it
@@ -293,7 +302,12 @@ func (p *printer) tokens(line []wire.Token) {
 			p.secretLit = tok.Kind == wire.KindLiteral
 		} else if tok.Kind == wire.KindLiteral {
 			info := tok.Literal()
+			from := len(p.buf) - len(p.prefix)
 			p.add([]byte("{" + strconv.FormatInt(info.Size, 10) + " bytes}"))
+			if p.redact != nil && !p.settled && len(p.buf)-len(p.prefix) > from {
+				// Its body relayed unprinted: a gap in the line.
+				p.gaps = append(p.gaps, redact.Gap{From: from, To: len(p.buf) - len(p.prefix)})
+			}
 		} else {
 			p.add(wire.AppendToken(nil, tok))
 		}

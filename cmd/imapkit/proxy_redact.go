@@ -152,9 +152,14 @@ func (ss *secretSet) carryPart(last []byte) {
 // tail bytes (edges) too. cut: b's content was cut short at its end; it
 // is first cut before a credential that went on past the cut, and back
 // to the start of any whole one the cut would split (redact.Set.RedactCut),
-// so that no credential shows in part (redact.Set.RedactEdges).
-func (ss *secretSet) redactEdges(b []byte, head, tail int, cut bool) []byte {
-	return ss.s().RedactEdges(b, head, tail, cut)
+// so that no credential shows in part (redact.Set.RedactEdges). gaps are
+// where b shows a literal's body, relayed unprinted, as "{N bytes}": a
+// credential's first part before one and its rest after one are redacted
+// too, 2 bytes or more (redact.Set.RedactEdgesGaps); a server that echoed
+// a password across a body's edges had both parts printed
+// (TestProxyEchoAcrossMidLineLiteralRedacted).
+func (ss *secretSet) redactEdges(b []byte, head, tail int, cut bool, gaps []redact.Gap) []byte {
+	return ss.s().RedactEdgesGaps(b, head, tail, cut, gaps)
 }
 
 // captureWriter passes writes on to w and keeps the first max bytes: a

@@ -485,6 +485,12 @@ func (x *Set) RedactEdges(b []byte, head, tail int, cut bool) []byte {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	return x.redactEdgesLocked(b, head, tail, cut, nil)
+}
+
+// redactEdgesLocked is RedactEdges (under mu), with also the spans of b
+// covered.
+func (x *Set) redactEdgesLocked(b []byte, head, tail int, cut bool, spans []Gap) []byte {
 	n := len(b)
 	if cut {
 		n = x.cutStartLocked(b)
@@ -495,7 +501,85 @@ func (x *Set) RedactEdges(b []byte, head, tail int, cut bool) []byte {
 	defer x.letGoCover()
 	setBits(x.covered, 0, head)
 	setBits(x.covered, len(b)-tail, len(b))
+	for _, s := range spans {
+		setBits(x.covered, s.From, s.To)
+	}
 	return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
+}
+
+// Gap is a place in a line where the caller shows text of its own,
+// b[From:To], in place of bytes of the server's that it relays unshown
+// (the proxy prints a literal's body as "{N bytes}"): a server may echo
+// a credential across it, its first part before the gap and its rest in
+// the bytes unshown, or its first part there and its rest after the gap.
+type Gap struct{ From, To int }
+
+// RedactEdgesGaps is RedactEdges with also the parts of a credential at
+// each gap's two sides covered, as at the end of a line cut short and
+// the start of the line after it: before the gap (b[:From], from the
+// gap before's To), an end that is a start of a form, with or without
+// one space that ends it (the separator before a literal, itself left
+// shown); after the gap (to the next gap), a start that is an end of a
+// form; each minEdge bytes or more. gaps are in order and do not
+// overlap; the caller's own text in them is left as it is. Text between
+// two gaps that lies wholly inside a form, neither side a start or an
+// end of it, is not looked for. The cost is each side's length a form
+// (partialSuffix, endPiece), as Edges'.
+func (x *Set) RedactEdgesGaps(b []byte, head, tail int, cut bool, gaps []Gap) []byte {
+	if len(gaps) == 0 || !x.Any() {
+		return x.RedactEdges(b, head, tail, cut)
+	}
+	head, tail = min(max(head, 0), len(b)), min(max(tail, 0), len(b))
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var spans []Gap // the parts at the gaps' sides
+	lo := 0
+	for i, g := range gaps {
+		from := min(max(g.From, lo), len(b))
+		to := min(max(g.To, from), len(b))
+		hi := len(b)
+		if i+1 < len(gaps) {
+			hi = min(max(gaps[i+1].From, to), len(b))
+		}
+		if f, t := x.gapTailLocked(b[lo:from]); t > f {
+			spans = append(spans, Gap{lo + f, lo + t})
+		}
+		if k := x.startHeadLocked(b[to:hi], false); k > 0 {
+			spans = append(spans, Gap{to, to + k})
+		}
+		lo = to
+	}
+	x.letGoTable()
+	if len(spans) == 0 && head == 0 && tail == 0 {
+		n := len(b)
+		if cut {
+			n = x.cutStartLocked(b)
+		}
+		if !x.coverLocked(b) {
+			return b[:n]
+		}
+		defer x.letGoCover()
+		return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
+	}
+	return x.redactEdgesLocked(b, head, tail, cut, spans)
+}
+
+// gapTailLocked returns seg[from:to], the longest start of a form that
+// seg ends with, or seg less one space it ends with, minEdge bytes or
+// more (under mu); from == to for none.
+func (x *Set) gapTailLocked(seg []byte) (from, to int) {
+	ws := [][]byte{seg}
+	if t := bytes.TrimSuffix(seg, []byte{' '}); len(t) < len(seg) {
+		ws = append(ws, t)
+	}
+	for s := range x.forms {
+		for _, w := range ws {
+			if k := x.partialSuffixLocked(w, s); k >= minEdge && k > to-from {
+				from, to = len(w)-k, len(w)
+			}
+		}
+	}
+	return from, to
 }
 
 // minTextEdge is minEdge for the end of a text RedactLineEnd redacts

@@ -1,0 +1,52 @@
+package redact
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestRedactEdgesGapsSides: a line shown with text of the caller's in
+// place of bytes it relays unshown (a literal's body, "{N bytes}") has
+// a credential's part at each side of that gap redacted: its first part
+// before the gap (with or without the space before a literal), its rest
+// after it. RedactEdges of the whole line finds neither: no whole form,
+// and neither part at the line's edges. Text that is no credential's
+// part at a gap, and a part of one byte, are left as they are.
+func TestRedactEdgesGapsSides(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	var x Set
+	x.AddString(pw)
+	gap := "{19 bytes}"
+	for _, c := range []struct {
+		name, before, after, want string
+	}{
+		{"rest after", "* 1 FETCH (BODY[] ", "rrect-horse UID 7)", "* 1 FETCH (BODY[] {19 bytes}*** UID 7)"},
+		{"first part before, space", "* 1 FETCH (X hunter2-co ", " UID 7)", "* 1 FETCH (X *** {19 bytes} UID 7)"},
+		{"first part before, no space", "* 1 FETCH (X hunter2-co", " UID 7)", "* 1 FETCH (X ***{19 bytes} UID 7)"},
+		{"both", "* 1 FETCH (X hunter2-co ", "rrect-horse UID 7)", "* 1 FETCH (X *** {19 bytes}*** UID 7)"},
+		{"two bytes each side", "* 1 FETCH (X hu ", "se UID 7)", "* 1 FETCH (X *** {19 bytes}*** UID 7)"},
+		{"one byte each side", "* 1 FETCH (X h ", "e UID 7)", "* 1 FETCH (X h {19 bytes}e UID 7)"},
+		{"none", "* 1 FETCH (BODY[] ", " UID 7)", "* 1 FETCH (BODY[] {19 bytes} UID 7)"},
+		{"gap last", "* LIST () \"/\" hunter2-co ", "", "* LIST () \"/\" *** {19 bytes}"},
+	} {
+		line := []byte(c.before + gap + c.after)
+		g := Gap{len(c.before), len(c.before) + len(gap)}
+		if got := string(x.RedactEdgesGaps(line, 0, 0, false, []Gap{g})); got != c.want {
+			t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", c.name, line, got, c.want)
+		}
+		if got := x.RedactEdgesGaps(line, 0, 0, false, nil); !bytes.Equal(got, x.RedactEdges(line, 0, 0, false)) {
+			t.Errorf("%s: RedactEdgesGaps with no gap = %q; RedactEdges = %q", c.name, got, x.RedactEdges(line, 0, 0, false))
+		}
+	}
+	// Two gaps, the text between them a credential's end and another's
+	// start; and a whole form beside a gap.
+	line := []byte("* 1 FETCH (A " + gap + "-horse B hunter " + gap + " " + pw + " " + gap + ")")
+	g1 := strings.Index(string(line), gap)
+	g2 := g1 + len(gap) + len("-horse B hunter ")
+	g3 := g2 + len(gap) + len(" "+pw+" ")
+	got := string(x.RedactEdgesGaps(line, 0, 0, false, []Gap{{g1, g1 + len(gap)}, {g2, g2 + len(gap)}, {g3, g3 + len(gap)}}))
+	if want := "* 1 FETCH (A {19 bytes}*** B *** {19 bytes} *** {19 bytes})"; got != want {
+		t.Errorf("three gaps: RedactEdgesGaps(%q) = %q; want %q", line, got, want)
+	}
+}
