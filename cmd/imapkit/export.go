@@ -333,6 +333,13 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 
 	slices.Sort(st.Retry)
 	st.Retry = slices.Compact(st.Retry)
+	// A UID to try again is one up to LastUID (a run keeps only those
+	// of batches it recorded). One above it (a state edited by hand, or
+	// written by another tool) is one the new mail above LastUID holds
+	// when the mailbox still has it: it is fetched once, there, in UID
+	// order. Before, it was exported twice, once as a retry and once as
+	// new. UID 0 names no message ("UID 0" is BAD).
+	st.Retry = slices.DeleteFunc(st.Retry, func(u uint32) bool { return u == 0 || u > st.LastUID })
 	for _, u := range st.Retry {
 		if md == nil || !md.have[u] {
 			total++ // (one in the Maildir is not fetched)

@@ -94,3 +94,46 @@ func TestExportProgressTotalRetryInMaildir(t *testing.T) {
 		t.Errorf("second run: exit %d %q %q; want 0 and a progress total of 0 (UID 2 is in the Maildir)", code, out, errs)
 	}
 }
+
+// TestExportRetryAboveLastUIDOnce: a state whose retry list holds a UID
+// above its last UID (a state edited by hand, or written by another
+// tool) exports that message once, with the new ones, in UID order.
+// Before, it was exported twice: once as a UID to try again, then again
+// as a new one above the last UID.
+func TestExportRetryAboveLastUIDOnce(t *testing.T) {
+	t.Parallel() // waits on Dovecot, which is its own
+	srv, cf := dovecot(t, 0)
+	plain, _ := urls(srv)
+	msg := func(s string) []byte {
+		return []byte("From: a@example.com\r\nSubject: " + s + "\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\nbody " + s + "\r\n")
+	}
+	if err := srv.SeedMailbox("alice", "Kept", [][]byte{msg("m1"), msg("m2")}); err != nil {
+		t.Fatal(err)
+	}
+	to := filepath.Join(t.TempDir(), "x.mbox")
+	args := append([]string{"export", plain, "Kept", "--to", to, "--quiet"}, cf...)
+	if out, _ := cli(t, "", exitOK, args...); !strings.Contains(out, "exported 2 messages") {
+		t.Fatalf("first run: %q; want 2 exported", out)
+	}
+	if err := srv.SeedMailbox("alice", "Kept", [][]byte{msg("m3"), msg("m4"), msg("m5")}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := loadState(statePath(to))
+	if err != nil || st == nil || st.LastUID != 2 {
+		t.Fatalf("state of the first run: %+v, %v; want last UID 2", st, err)
+	}
+	st.Retry = []uint32{0, 4} // UID 0 (no message), and one above the last UID
+	if err := st.save(statePath(to)); err != nil {
+		t.Fatal(err)
+	}
+	out, errs := cli(t, "", exitOK, args...)
+	if got := exportedSubjects(t, to, "mbox"); got != "m1×1 m2×1 m3×1 m4×1 m5×1" || !strings.Contains(out, "exported 3 messages") {
+		t.Errorf("second run, UIDs 0 and 4 kept to try again, 4 above the last UID 2: %q %q, mbox %q; want 3 exported, each message once", out, errs, got)
+	}
+	if b, _ := os.ReadFile(to); strings.Index(string(b), "Subject: m3") > strings.Index(string(b), "Subject: m4") {
+		t.Errorf("mbox: m4 before m3; want UID order")
+	}
+	if st, err := loadState(statePath(to)); err != nil || st == nil || st.LastUID != 5 || len(st.Retry) != 0 || st.Messages != 5 {
+		t.Errorf("state after: %+v, %v; want last UID 5, 5 messages, nothing to try again", st, err)
+	}
+}
