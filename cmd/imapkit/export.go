@@ -198,7 +198,7 @@ func lockExport(path string) (*stateLock, error) {
 		l.unlock()
 		return nil, err
 	}
-	if err := moveLegacyState(legacyStatePath(path), l.path); err != nil {
+	if err := moveLegacyState(legacyStatePath(path), l.path, exportStatesTwice(path, legacyStatePath(path), l.path)); err != nil {
 		l.unlock()
 		return nil, fmt.Errorf("export: %w", err)
 	}
@@ -207,6 +207,31 @@ func lockExport(path string) (*stateLock, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// exportStatesTwice is moveLegacyState's merge for an export to path:
+// two states of one mbox or Maildir that differ cannot be made one (each
+// records how far the file is written, and an mbox's length), so it
+// returns the error that names both, what each records and what to do.
+func exportStatesTwice(path, legacy, st string) func(a, b []byte) ([]byte, error) {
+	return func(a, b []byte) ([]byte, error) {
+		says := func(b []byte) string {
+			var s exportState
+			if json.Unmarshal(b, &s) != nil {
+				return "unreadable"
+			}
+			if s.Format == "mbox" {
+				return fmt.Sprintf("%s to UID %d, %d bytes", printable(s.Mailbox), s.LastUID, s.Size)
+			}
+			return fmt.Sprintf("%s to UID %d", printable(s.Mailbox), s.LastUID)
+		}
+		size := ""
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			size = fmt.Sprintf("; the mbox has %d bytes", fi.Size())
+		}
+		return nil, fmt.Errorf("%w: %s (beside the link's name: %s) and %s (beside the file: %s) record different exports of %s%s: nothing done; keep the one that matches what it holds and remove the other",
+			errStateTwice, legacy, says(a), st, says(b), path, size)
+	}
 }
 
 // sink is where exported messages go.

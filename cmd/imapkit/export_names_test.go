@@ -276,7 +276,7 @@ func TestMoveLegacyStateAcrossFilesystems(t *testing.T) {
 	if err := os.WriteFile(legacy, []byte(`{"old":1}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := moveLegacyState(legacy, st); err != nil {
+	if err := moveLegacyState(legacy, st, mergeImportStates(legacy, st)); err != nil {
 		t.Fatalf("moveLegacyState across file systems: %v", err)
 	}
 	if got, err := os.ReadFile(st); err != nil || string(got) != `{"old":1}` {
@@ -349,5 +349,61 @@ func TestExportStateAtLockedPathWhenSpoolTurnsWritable(t *testing.T) {
 	}
 	if _, err := os.Lstat(real + ".imapkit-export.json"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a state beside the file, whose lock the run did not hold: %v; want none", err)
+	}
+}
+
+// TestExportStatesBesideLinkAndFile: an export by a symbolic link whose
+// mbox has a state beside the file and one an older imapkit kept beside
+// the link: the same state twice (a move whose removal failed) is one,
+// the older removed; two that differ stop the run (exit 1), naming both
+// files and what each records, neither changed, the mbox untouched.
+// Before, the older state was passed over silently.
+func TestExportStatesBesideLinkAndFile(t *testing.T) {
+	t.Parallel() // waits on Dovecot, which is its own
+	srv, cf := dovecot(t, 3)
+	plain, _ := urls(srv)
+	dir := t.TempDir()
+	mbox, link := filepath.Join(dir, "x.mbox"), filepath.Join(dir, "link.mbox")
+	if err := os.Symlink("x.mbox", link); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"export", plain, "INBOX", "--to", link, "--quiet"}, cf...)
+	cli(t, "", exitOK, args...)
+	st, legacy := statePath(mbox), legacyStatePath(link)
+	data, err := os.ReadFile(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(legacy, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs := cli(t, "", exitOK, args...); !strings.Contains(out, "exported 0 messages") {
+		t.Errorf("export with the same state beside the link and the file: %q %q; want 0 exported", out, errs)
+	}
+	if _, err := os.Lstat(legacy); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the older state %s, the same as the file's, is still there (%v); want it removed", legacy, err)
+	}
+
+	old, err := loadState(st)
+	if err != nil || old == nil {
+		t.Fatal(old, err)
+	}
+	old.LastUID, old.Size = 1, 0
+	if err := old.save(legacy); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(mbox)
+	code, out, errs := runCLI(t, "", args...)
+	if code != exitNo || !strings.Contains(errs, legacy) || !strings.Contains(errs, st) || !strings.Contains(errs, "record different exports") || !strings.Contains(errs, "INBOX to UID 1, 0 bytes") {
+		t.Errorf("export with two different states: exit %d %q %q; want %d, naming both files and what each records", code, out, errs, exitNo)
+	}
+	if got, _ := os.ReadFile(st); string(got) != string(data) {
+		t.Errorf("the file's state was changed: %q; want %q", got, data)
+	}
+	if got, _ := os.ReadFile(mbox); string(got) != string(before) {
+		t.Errorf("the mbox was changed (%d bytes, %d before)", len(got), len(before))
+	}
+	if _, err := os.Lstat(legacy); err != nil {
+		t.Errorf("the older state was removed: %v", err)
 	}
 }

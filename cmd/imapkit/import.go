@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -185,7 +186,7 @@ func lockImport(path string) (*stateLock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := moveLegacyState(legacyImportStatePath(path), l.path); err != nil {
+	if err := moveLegacyState(legacyImportStatePath(path), l.path, mergeImportStates(legacyImportStatePath(path), l.path)); err != nil {
 		l.unlock()
 		return nil, fmt.Errorf("import: %w", err)
 	}
@@ -194,6 +195,72 @@ func lockImport(path string) (*stateLock, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// mergeImportStates is moveLegacyState's merge for imports: the state
+// files legacy and st of one source hold one entry per destination
+// (account and mailbox), and their entries are made one state: those of
+// one file only are kept, those of both kept once when they are the
+// same. Two different entries of one destination cannot both be right
+// (each says how much of the source that mailbox has): an error wrapping
+// errStateTwice names them and both files, neither changed. Entries are
+// merged as they are written, fields unknown to this imapkit included.
+func mergeImportStates(legacy, st string) func(a, b []byte) ([]byte, error) {
+	return func(a, b []byte) ([]byte, error) {
+		var fa, fb map[string]json.RawMessage
+		var da, db map[string]json.RawMessage
+		if err := json.Unmarshal(a, &fa); err != nil {
+			return nil, fmt.Errorf("%s: %v", legacy, err)
+		}
+		if err := json.Unmarshal(b, &fb); err != nil {
+			return nil, fmt.Errorf("%s: %v", st, err)
+		}
+		if err := unmarshalDests(fa, &da); err != nil {
+			return nil, fmt.Errorf("%s: %v", legacy, err)
+		}
+		if err := unmarshalDests(fb, &db); err != nil {
+			return nil, fmt.Errorf("%s: %v", st, err)
+		}
+		if db == nil {
+			db = map[string]json.RawMessage{}
+		}
+		var both []string
+		for k, v := range da {
+			w, ok := db[k]
+			if !ok {
+				db[k] = v
+				continue
+			}
+			var cv, cw bytes.Buffer
+			if json.Compact(&cv, v) != nil || json.Compact(&cw, w) != nil || !bytes.Equal(cv.Bytes(), cw.Bytes()) {
+				both = append(both, k)
+			}
+		}
+		if len(both) > 0 {
+			slices.Sort(both)
+			return nil, fmt.Errorf("%w: %s (beside the link's name) and %s (beside the file) record different imports to %s: nothing done; check what the mailbox holds, keep the file whose entry (under \"destinations\") matches it, and remove that entry from the other",
+				errStateTwice, legacy, st, strings.Join(quoteAll(both), ", "))
+		}
+		d, err := json.Marshal(db)
+		if err != nil {
+			return nil, err
+		}
+		if fb == nil {
+			fb = map[string]json.RawMessage{}
+		}
+		fb["destinations"] = d
+		m, err := json.MarshalIndent(fb, "", "  ")
+		return append(m, '\n'), err
+	}
+}
+
+// unmarshalDests reads the "destinations" of a state file's fields f
+// into d (nil when there is none).
+func unmarshalDests(f map[string]json.RawMessage, d *map[string]json.RawMessage) error {
+	if raw, ok := f["destinations"]; ok && string(raw) != "null" {
+		return json.Unmarshal(raw, d)
+	}
+	return nil
 }
 
 // importMsg is one message of the source.

@@ -407,3 +407,76 @@ func TestStateLockHeldWhenSpoolTurns(t *testing.T) {
 		}
 	}
 }
+
+// TestImportStatesBesideLinkAndFile: a source with two states, one an
+// older imapkit kept beside a symbolic link's name and one beside the
+// file, is imported by the link from both: their entries of different
+// destinations are made one state (the older one removed), and the
+// mailbox the older one recorded gets nothing again. Two different
+// entries of one destination stop the run (exit 1), naming both files,
+// neither changed. Before, the older state was passed over silently
+// whenever the file had one: the run appended again everything it
+// recorded.
+func TestImportStatesBesideLinkAndFile(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	run := func(path, to string) (int, string, string) {
+		return runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
+	}
+	link := filepath.Join(filepath.Dir(real), "link.mbox")
+	if err := os.Symlink(filepath.Base(real), link); err != nil {
+		t.Fatal(err)
+	}
+	legacy, st := legacyImportStatePath(link), importStatePath(real)
+	// The older imapkit's import by the link, to Old: its state beside
+	// the link. Then one by the file, to New: a state beside the file.
+	if code, out, errs := run(link, "Old"); code != exitOK {
+		t.Fatalf("import to Old: exit %d %q %q", code, out, errs)
+	}
+	if err := os.Rename(st, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run(real, "New"); code != exitOK {
+		t.Fatalf("import to New by the file: exit %d %q %q", code, out, errs)
+	}
+	if code, out, errs := run(link, "Old"); code != exitOK {
+		t.Errorf("import to Old by the link, a state beside the link and one beside the file: exit %d %q %q; want 0", code, out, errs)
+	}
+	if got := subjectsOf(t, c, "Old"); got != "m1,m2" {
+		t.Errorf("Old holds %q; want m1,m2 (each once: the older state records them imported)", got)
+	}
+	data, err := os.ReadFile(st)
+	if err != nil || !strings.Contains(string(data), "/Old") || !strings.Contains(string(data), "/New") {
+		t.Errorf("the file's state: %q (%v); want the entries of Old and New", data, err)
+	}
+	if _, err := os.Lstat(legacy); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the older state %s is still there (%v); want it removed once merged", legacy, err)
+	}
+
+	// Two entries of New that differ: one says nothing was imported.
+	other := strings.Replace(string(data), `"imported": 2`, `"imported": 0`, 1)
+	if other == string(data) {
+		t.Fatalf("no \"imported\": 2 in %s", data)
+	}
+	if err := os.WriteFile(legacy, []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(link, "New")
+	if code != exitNo || !strings.Contains(errs, legacy) || !strings.Contains(errs, st) || !strings.Contains(errs, "record different imports to") || !strings.Contains(errs, "nothing done") {
+		t.Errorf("import by the link, two different entries of one destination: exit %d %q %q; want %d, naming both files", code, out, errs, exitNo)
+	}
+	if got, _ := os.ReadFile(legacy); string(got) != other {
+		t.Errorf("the older state was changed: %q", got)
+	}
+	if got, _ := os.ReadFile(st); string(got) != string(data) {
+		t.Errorf("the file's state was changed: %q; want %q", got, data)
+	}
+	if got := subjectsOf(t, c, "New"); got != "m1,m2" {
+		t.Errorf("New holds %q; want m1,m2 (nothing appended by the refused run)", got)
+	}
+}

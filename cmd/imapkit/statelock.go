@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -103,24 +104,28 @@ func (l *stateLock) lockFile(path string) error {
 
 // moveLegacyState moves the state file legacy (where an older imapkit
 // kept it: beside a symbolic link's name) to st (beside the file the
-// link names), when they differ, legacy is there and st is not (st's
-// own state wins; the older one then stays). It takes legacy's lock
-// while it does: an older imapkit running by that name holds it, and the
-// move is refused (a *stateBusyError naming legacy). The caller holds
-// st's lock. Where there is no flock(2) it is moved all the same
-// (lockState does nothing there). It is copied, then removed: the file
-// is often on another file system than the link (a link to another
-// disk), where rename(2) fails (EXDEV); should the removal fail, st,
-// there now, wins.
-func moveLegacyState(legacy, st string) error {
+// link names), when they differ and legacy is there. When st is there
+// too, the two are one state when their bytes are the same (the
+// leftover of a move whose removal failed: legacy is removed, and
+// stays, st winning, when it cannot be); else merge makes one of them
+// (legacy's bytes, then st's) or returns why it cannot (an error
+// wrapping errStateTwice, naming both files), which the run stops at,
+// both files left as they are. Before, legacy was passed over silently
+// whenever st was there: what it recorded was lost (an import appended
+// again what it had, an export's mbox was cut back to st's length).
+// It takes legacy's lock while it does: an older imapkit running by
+// that name holds it, and the move is refused (a *stateBusyError
+// naming legacy). The caller holds st's lock. Where there is no
+// flock(2) it is moved all the same (lockState does nothing there). It
+// is copied, then removed: the file is often on another file system
+// than the link (a link to another disk), where rename(2) fails
+// (EXDEV); should the removal fail, st, there now, wins.
+func moveLegacyState(legacy, st string, merge func(legacy, st []byte) ([]byte, error)) error {
 	if legacy == st {
 		return nil
 	}
 	if _, err := os.Lstat(legacy); err != nil {
 		return nil // none: the usual case
-	}
-	if _, err := os.Lstat(st); err == nil {
-		return nil
 	}
 	l, err := lockState(legacy)
 	if err != nil {
@@ -131,8 +136,23 @@ func moveLegacyState(legacy, st string) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // gone meanwhile
 	}
+	var cur []byte
 	if err == nil {
+		cur, err = os.ReadFile(st)
+	}
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		err = writeFileAtomic(st, b)
+	case err != nil:
+	case bytes.Equal(b, cur):
+		os.Remove(legacy) // (st wins should it fail, as after a move)
+		return nil
+	default:
+		m, merr := merge(b, cur)
+		if merr != nil {
+			return merr
+		}
+		err = writeFileAtomic(st, m)
 	}
 	if err == nil {
 		err = os.Remove(legacy)
@@ -142,6 +162,11 @@ func moveLegacyState(legacy, st string) error {
 	}
 	return nil
 }
+
+// errStateTwice is the error of a file with two states that cannot be
+// made one (moveLegacyState): exit 1, nothing done, until the user
+// removes one (a retry finds the same two).
+var errStateTwice = errors.New("two states of one file")
 
 // stateBeside returns where the state of a file (an import's source, an
 // export's mbox or Maildir) is kept: beside the file its name given names
