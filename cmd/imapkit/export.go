@@ -108,13 +108,11 @@ type exportState struct {
 // by it refuses to start.) When the file's directory cannot take the
 // state (an mbox in a mail spool), it is kept beside the name as given
 // (stateBeside).
-func statePath(path string) string {
-	return stateBeside(exportTarget(path), path, ".imapkit-export.json")
-}
+func statePath(path string) string { return exportJob.statePath(path) }
 
 // legacyStatePath is where an imapkit before stop 60 kept the state of
 // an export to path: beside path as given.
-func legacyStatePath(path string) string { return filepath.Clean(path) + ".imapkit-export.json" }
+func legacyStatePath(path string) string { return exportJob.legacy(path) }
 
 // exportTarget returns path with its symbolic links resolved: those of
 // the file, followed even when the last one is dangling (a first export
@@ -178,36 +176,16 @@ func (st *exportState) save(spath string) error {
 	return saveJSON(spath, st)
 }
 
-// lockExport takes the lock of the state of an export to path (see
-// lockState): it also keeps a second export away from the mbox or Maildir,
-// whose open cuts the mbox back and removes the Maildir's temporary files.
-//
-// The file itself is locked too, when it exists as a regular file (an
-// mbox): a hard link to it, whose state is another, cannot export to it
-// while this run does. A state that an older imapkit kept beside a
-// symbolic link's name (legacyStatePath) is moved beside the file, under
-// its lock too, when the file has none. Where the state is kept
-// (statePath) is worked out once, here: the lock's path, which the run
-// loads and saves (exportOpts.state).
-func lockExport(path string) (*stateLock, error) {
-	l, err := lockState(statePath(path))
-	if err != nil {
-		return nil, err
-	}
-	if err := l.lockFile(exportTarget(path)); err != nil {
-		l.unlock()
-		return nil, err
-	}
-	if err := moveLegacyState(legacyStatePath(path), l.path, exportStatesTwice(path, legacyStatePath(path), l.path)); err != nil {
-		l.unlock()
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	if err := l.lockOthers(legacyStatePath(path), exportTarget(path)+".imapkit-export.json"); err != nil {
-		l.unlock()
-		return nil, err
-	}
-	return l, nil
-}
+// exportJob is export's state (lockJob): PATH.imapkit-export.json. Its
+// lock also keeps a second export away from the mbox or Maildir, whose
+// open cuts the mbox back and removes the Maildir's temporary files; the
+// mbox itself is locked too (lockFile: a hard link to it, whose state is
+// another, cannot export to it while this run does).
+var exportJob = &stateJob{name: "export", suffix: ".imapkit-export.json", lockFile: true, merge: exportStatesTwice}
+
+// lockExport takes the lock of the state of an export to path
+// (lockJob); the run loads and saves the lock's path (exportOpts.state).
+func lockExport(path string) (*stateLock, error) { return lockJob(exportJob, path) }
 
 // exportStatesTwice is moveLegacyState's merge for an export to path:
 // two states of one mbox or Maildir that differ cannot be made one (each
@@ -294,11 +272,13 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		// interrupted first run resumes.
 		if fi, err := os.Stat(e.to); err == nil && e.format == "mbox" && fi.Size() > 0 {
 			return fmt.Errorf("export: %s exists and is not from an export (no %s): refusing to change it", e.to, filepath.Base(spath))
-		} else if err == nil && e.format == "mbox" && linkCount(fi) > 1 {
+		} else if err == nil && e.format == "mbox" {
 			// Another name of the file (a hard link) may have a
 			// state of its own: two would cut the mbox back through
 			// each other's messages.
-			return fmt.Errorf("export: %s has other names (it is a hard link) and no %s: export by the name whose state it has, or to a new PATH", e.to, filepath.Base(spath))
+			if err := refuseHardLink("export", e.to, spath, "export by the name whose state it has, or to a new PATH"); err != nil {
+				return err
+			}
 		}
 		if err := st.save(spath); err != nil {
 			return err

@@ -164,38 +164,23 @@ func importDstChangedHint(to, path string) string {
 // run by the first had, and two runs by two names appended at once. When
 // the file's directory cannot take the state (a mail spool), it is kept
 // beside the name as given (stateBeside).
-func importStatePath(path string) string {
-	return stateBeside(exportTarget(path), path, ".imapkit-import.json")
-}
+func importStatePath(path string) string { return importJob.statePath(path) }
 
 // legacyImportStatePath is where an imapkit before stop 60 kept the
 // state of imports from path: beside path as given.
-func legacyImportStatePath(path string) string {
-	return filepath.Clean(path) + ".imapkit-import.json"
-}
+func legacyImportStatePath(path string) string { return importJob.legacy(path) }
+
+// importJob is import's state (lockJob): PATH.imapkit-import.json. The
+// source itself is not locked (lockFile): the run only reads it, often a
+// mail spool the user cannot open for writing, whose deliveries a lock
+// held for the whole import would hold up (an MDA that takes flock(2) on
+// the spool). A hard link to it has no state of its own: a first import
+// by any name of a file with others refuses to start (refuseHardLink).
+var importJob = &stateJob{name: "import", suffix: ".imapkit-import.json", merge: mergeImportStates}
 
 // lockImport takes the lock of the state of imports from path
-// (lockState), then moves a state an older imapkit kept beside a
-// symbolic link's name (legacyImportStatePath) beside the file, when the
-// file has none (moveLegacyState): left there, it was not read, and the
-// run appended everything again. Where the state is kept
-// (importStatePath) is worked out once, here: the lock's path, which the
-// run loads and saves (importOpts.state).
-func lockImport(path string) (*stateLock, error) {
-	l, err := lockState(importStatePath(path))
-	if err != nil {
-		return nil, err
-	}
-	if err := moveLegacyState(legacyImportStatePath(path), l.path, mergeImportStates(legacyImportStatePath(path), l.path)); err != nil {
-		l.unlock()
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	if err := l.lockOthers(legacyImportStatePath(path), exportTarget(path)+".imapkit-import.json"); err != nil {
-		l.unlock()
-		return nil, err
-	}
-	return l, nil
-}
+// (lockJob); the run loads and saves the lock's path (importOpts.state).
+func lockImport(path string) (*stateLock, error) { return lockJob(importJob, path) }
 
 // mergeImportStates is moveLegacyState's merge for imports: the state
 // files legacy and st of one source hold one entry per destination
@@ -205,7 +190,7 @@ func lockImport(path string) (*stateLock, error) {
 // (each says how much of the source that mailbox has): an error wrapping
 // errStateTwice names them and both files, neither changed. Entries are
 // merged as they are written, fields unknown to this imapkit included.
-func mergeImportStates(legacy, st string) func(a, b []byte) ([]byte, error) {
+func mergeImportStates(_, legacy, st string) func(a, b []byte) ([]byte, error) {
 	return func(a, b []byte) ([]byte, error) {
 		var fa, fb map[string]json.RawMessage
 		var da, db map[string]json.RawMessage
@@ -453,8 +438,16 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	if spath == "" {
 		return errors.New("import: internal error: run without the state's lock (lockImport)")
 	}
-	if _, err := loadJSON(spath, state); err != nil {
+	if found, err := loadJSON(spath, state); err != nil {
 		return err
+	} else if !found {
+		// A first import by a name of a file with others (hard
+		// links): another name may have a state of its own, and an
+		// import by this one would append again everything that one
+		// did. Before, import had no such rule (export's, 5a2b577).
+		if err := refuseHardLink("import", path, spath, "import by the name whose state it has, or import a copy of it (cp)"); err != nil {
+			return err
+		}
 	}
 	if state.Dests == nil {
 		state.Dests = map[string]*importEntry{}

@@ -480,3 +480,41 @@ func TestImportStatesBesideLinkAndFile(t *testing.T) {
 		t.Errorf("New holds %q; want m1,m2 (nothing appended by the refused run)", got)
 	}
 }
+
+// TestImportByHardLinkRefused: a first import by a name of an mbox that
+// has others (hard links) and no state beside that name refuses to start
+// (exit 3, naming the hard link), nothing appended, as export's first
+// run does: another name may have a state of its own. The name whose
+// state it has imports on. Before, a run by the hard link appended every
+// message again.
+func TestImportByHardLinkRefused(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	run := func(path string) (int, string, string) {
+		return runCLI(t, "", "import", bURL, path, "--to", "Hard", "--ca-file", ca, "--timeout", "20s", "--quiet")
+	}
+	if code, out, errs := run(real); code != exitOK {
+		t.Fatalf("import by the file: exit %d %q %q", code, out, errs)
+	}
+	hard := filepath.Join(t.TempDir(), "hard.mbox")
+	if err := os.Link(real, hard); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run(hard); code != exitConnFail || !strings.Contains(errs, "has other names (it is a hard link)") {
+		t.Errorf("first import by a hard link: exit %d %q %q; want %d, refused naming the hard link", code, out, errs, exitConnFail)
+	}
+	if _, err := os.Lstat(importStatePath(hard)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a state beside the hard link: %v; want none", err)
+	}
+	if code, out, errs := run(real); code != exitOK || !strings.Contains(out, "imported 0 messages") {
+		t.Errorf("import by the file, which has the state: exit %d %q %q; want 0, nothing again", code, out, errs)
+	}
+	if got := subjectsOf(t, c, "Hard"); got != "m1,m2" {
+		t.Errorf("the mailbox holds %q; want m1,m2 (each once)", got)
+	}
+}

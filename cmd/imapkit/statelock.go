@@ -38,6 +38,76 @@ type stateLock struct {
 	others []*os.File
 }
 
+// A stateJob is a kind of job whose state is kept beside a file (an
+// import's source, an export's mbox or Maildir), for lockJob.
+type stateJob struct {
+	name   string // "import", "export": its errors' prefix
+	suffix string // the state file's name after the file's (".imapkit-import.json")
+	// lockFile: the file itself is locked too (stateLock.lockFile).
+	lockFile bool
+	// merge is moveLegacyState's merge of two states of the file path:
+	// legacy's and st's.
+	merge func(path, legacy, st string) func(legacy, st []byte) ([]byte, error)
+}
+
+// statePath is where the state of the job on path is kept (stateBeside):
+// beside the file path names once its symbolic links are resolved, or
+// beside path when that file's directory cannot take it.
+func (j *stateJob) statePath(path string) string {
+	return stateBeside(exportTarget(path), path, j.suffix)
+}
+
+// legacy is where an imapkit before stop 60 kept the state of the job on
+// path: beside path as given.
+func (j *stateJob) legacy(path string) string { return filepath.Clean(path) + j.suffix }
+
+// lockJob takes the lock of the state of the job j on path (lockState),
+// and the file's own when j says so (lockFile); then moves beside the
+// file a state an older imapkit kept beside a symbolic link's name
+// (moveLegacyState: when the file has one too, the two are made one
+// state or the run stops, naming both; left there, the older was not
+// read, and an import appended everything again), and takes the locks of
+// the other places the state could be (lockOthers). Where the state is
+// kept (j.statePath) is worked out once, here: the lock's path, which the
+// run loads and saves. Export's and import's were two functions of the
+// same steps.
+func lockJob(j *stateJob, path string) (*stateLock, error) {
+	target, legacy := exportTarget(path), j.legacy(path)
+	l, err := lockState(j.statePath(path))
+	if err != nil {
+		return nil, err
+	}
+	if j.lockFile {
+		if err := l.lockFile(target); err != nil {
+			l.unlock()
+			return nil, err
+		}
+	}
+	if err := moveLegacyState(legacy, l.path, j.merge(path, legacy, l.path)); err != nil {
+		l.unlock()
+		return nil, fmt.Errorf("%s: %w", j.name, err)
+	}
+	if err := l.lockOthers(legacy, target+j.suffix); err != nil {
+		l.unlock()
+		return nil, err
+	}
+	return l, nil
+}
+
+// refuseHardLink returns the error of a first run of job (its state
+// spath not there yet) on path when path is a regular file with other
+// names (hard links): another name may have a state of its own, and two
+// would work through each other's (an export's cutting the mbox back
+// through the other's messages, an import's appending again what the
+// other did); advice says what to do instead. Else nil.
+func refuseHardLink(job, path, spath, advice string) error {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || linkCount(fi) <= 1 {
+		return nil
+	}
+	return fmt.Errorf("%s: %s has other names (it is a hard link) and no %s: %s", job, path, filepath.Base(spath), advice)
+}
+
 // lockOthers takes for the run, too, the locks of the other places the
 // state could be kept (stateBeside: beside the file, beside the link's
 // name), those of paths that are not l.path and whose lock file is there
