@@ -60,7 +60,7 @@ var exportCommand = serverCmd{
 		}
 		l, err := lockExport(e.to)
 		if err == nil {
-			e.state = l.path
+			e.state, e.lock = l.path, l
 		}
 		return l, err
 	},
@@ -75,6 +75,9 @@ type exportOpts struct {
 	// state is the state file of the run, the one its lock holds
 	// (stateLock.path): set at lock time, never worked out again.
 	state string
+	// lock is the run's lock (lockExport), whose handle of the mbox
+	// (stateLock.data), the one holding its flock, openMbox writes by.
+	lock *stateLock
 }
 
 // exportState is the state file: what has been exported so far.
@@ -286,7 +289,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	}
 	var sk sink
 	if e.format == "mbox" {
-		sk, err = openMbox(e.to, spath, st.Size)
+		sk, err = openMbox(e.to, spath, st.Size, e.lock.takeData())
 	} else {
 		sk, err = openMaildir(e.to, st.UIDValidity, o.stderr)
 	}
@@ -932,11 +935,27 @@ type mboxSink struct {
 // openMbox opens the mbox at path, whose export's state file is state,
 // for appending, cutting it back to size: what lies past it was written
 // by an interrupted run after its last recorded state, and is fetched
-// again.
-func openMbox(path, state string, size int64) (*mboxSink, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
+// again. held, when not nil, is the mbox open for reading and writing,
+// its flock(2) taken (the run's lock's: stateLock.takeData): the mbox is
+// written by it, and closed with the sink (whose close releases the
+// lock). Else (the mbox not there yet when the run took its lock) it is
+// opened, or created, and locked here, on the handle that writes it
+// (busy: a *stateBusyError naming it). Before, the lock was held on a
+// second descriptor of its own: over SMB/CIFS, where a lock is the
+// handle's and binds the others (mandatory, as Windows servers keep
+// them), it could refuse or hold up the export's own writes by another.
+func openMbox(path, state string, size int64, held *os.File) (*mboxSink, error) {
+	f := held
+	if f == nil {
+		var err error
+		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+			return nil, err
+		}
+		if stateLocking {
+			if err := flockOrClose(f, path); err != nil {
+				return nil, err
+			}
+		}
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -1066,9 +1085,13 @@ func (s *mboxSink) commit() (int64, error) {
 	return n, err
 }
 
-// close flushes and closes the mbox, and returns the first error.
+// close flushes and closes the mbox, and returns the first error. Its
+// flock (openMbox) is released first, as stateLock.unlock does: closing
+// alone left it held while a child another goroutine was starting had a
+// copy of the descriptor.
 func (s *mboxSink) close() error {
 	ferr := s.w.Flush()
+	funlock(s.f)
 	if err := s.f.Close(); ferr == nil {
 		ferr = err
 	}
@@ -1082,6 +1105,7 @@ func (s *mboxSink) close() error {
 func (s *mboxSink) abandon() error {
 	s.w.Reset(io.Discard)
 	err := s.f.Truncate(s.committed)
+	funlock(s.f)
 	s.f.Close()
 	if err != nil {
 		return fmt.Errorf("%s could not be cut back to its last commit (%d bytes), and may end in a part of a message until the next export to it: %w", s.path, s.committed, err)

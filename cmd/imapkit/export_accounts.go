@@ -58,7 +58,7 @@ func runExportCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stder
 			return err
 		}
 		defer l.unlock()
-		ae.state = l.path
+		ae.state, ae.lock = l.path, l
 		cn, err := acf.connect(ctx, t, stdin, stderr)
 		if err != nil {
 			return err

@@ -407,3 +407,69 @@ func TestExportStatesBesideLinkAndFile(t *testing.T) {
 		t.Errorf("the older state was removed: %v", err)
 	}
 }
+
+// TestExportMboxLockedOnWritingHandle: while an export writes its mbox,
+// the one descriptor it has open on the mbox holds the mbox's flock(2):
+// in a first run, which creates the mbox, and in a later one, which
+// locks the mbox as it takes its lock (lockExport). Before, the lock was
+// held on a second descriptor of its own and the mbox written by
+// another: over SMB/CIFS, where a lock is the handle's and binds the
+// others (mandatory), that could refuse or hold up the export's own
+// writes. Checked on the descriptors themselves (/proc/self/fd and
+// fdinfo, whose "lock:" lines are those of that open file), the test
+// having no SMB mount to run on.
+func TestExportMboxLockedOnWritingHandle(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fdinfo"); err != nil {
+		t.Skipf("no /proc/self/fdinfo: %v", err)
+	}
+	t.Parallel() // waits on Dovecot, which is its own
+	srv, cf := dovecot(t, 2)
+	plain, _ := urls(srv)
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mbox := filepath.Join(dir, "x.mbox")
+	args := append([]string{"export", plain, "INBOX", "--to", mbox, "--quiet"}, cf...)
+	var seen []string // what each "exported" step found wrong, or ""
+	setTestHook(t, func(step string) error {
+		if step != "exported" {
+			return nil
+		}
+		fds, _ := os.ReadDir("/proc/self/fd")
+		var open, locked int
+		for _, fd := range fds {
+			if p, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err != nil || p != mbox {
+				continue
+			}
+			open++
+			info, err := os.ReadFile(filepath.Join("/proc/self/fdinfo", fd.Name()))
+			if err == nil && strings.Contains(string(info), "FLOCK") {
+				locked++
+			}
+		}
+		seen = append(seen, fmt.Sprintf("%d descriptors open on the mbox, %d holding its flock", open, locked))
+		return nil
+	})
+	want := "1 descriptors open on the mbox, 1 holding its flock"
+	check := func(what string, n int) {
+		t.Helper()
+		if len(seen) != n {
+			t.Fatalf("%s: %d messages written (%q); want %d", what, len(seen), seen, n)
+		}
+		for _, s := range seen {
+			if s != want {
+				t.Errorf("%s, as a message is written: %s; want %s (the descriptor that writes)", what, s, want)
+			}
+		}
+		seen = nil
+	}
+	cli(t, "", exitOK, args...)
+	check("first export (the mbox created)", 2)
+	msg := []byte("From: a@example.com\r\nSubject: new\r\n\r\nnew\r\n")
+	if err := srv.SeedMailbox("alice", "INBOX", [][]byte{msg}); err != nil {
+		t.Fatal(err)
+	}
+	cli(t, "", exitOK, args...)
+	check("second export (the mbox locked with the state)", 1)
+}

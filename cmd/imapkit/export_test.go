@@ -364,7 +364,7 @@ func TestExportSpoolKilled(t *testing.T) {
 // which no run removed.
 func TestExportSpoolLeftRemoved(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.mbox")
-	sk, err := openMbox(path, statePath(path), 0)
+	sk, err := openMbox(path, statePath(path), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

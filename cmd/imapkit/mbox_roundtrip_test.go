@@ -53,7 +53,7 @@ func mboxRoundTrip(t *testing.T, msgs [][]byte, dates []time.Time) []*importMsg 
 // execs/s.
 func mboxRoundTripFile(t *testing.T, path string, commit bool, msgs [][]byte, dates []time.Time) []*importMsg {
 	t.Helper()
-	sk, err := openMbox(path, statePath(path), 0)
+	sk, err := openMbox(path, statePath(path), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,6 +172,18 @@ func (l *stateLock) lockFile(path string) error {
 	return nil
 }
 
+// takeData hands over the locked file (lockFile), its flock(2) held, to a
+// caller that writes it and closes it (openMbox), or returns nil (none,
+// or l nil): l no longer releases nor closes it.
+func (l *stateLock) takeData() *os.File {
+	if l == nil {
+		return nil
+	}
+	f := l.data
+	l.data = nil
+	return f
+}
+
 // moveLegacyState moves the state file legacy (where an older imapkit
 // kept it: beside a symbolic link's name) to st (beside the file the
 // link names), when they differ and legacy is there. When st is there
