@@ -133,6 +133,9 @@ type clientRelay struct {
 	// AUTHENTICATE's (a user name's): the rest of the command, its
 	// password, follows the body on the same line (owedBodyLine).
 	owedRest bool
+	// owedSized: the refused literal's size was known (oweBody), so
+	// where its body and the LOGIN's CRLF would end is too.
+	owedSized bool
 	// owed: the current line is taken for (a part of) such a body, and
 	// not relayed; owedShape: it has a command's shape (owedCommand) but
 	// is the body's length to the byte (answered with its tag).
@@ -327,8 +330,10 @@ func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 // A line with a command's shape (owedCommand: a tag, a command name the
 // library knows) read to its end or to a literal's header is a command
 // (a client that waited sends its next command there), printed and
-// relayed as any other; unless its end is where the body and its CRLF
-// would end, to the byte: then it is taken for the body all the same (a
+// relayed as any other, and so is a line with a tag and a command name
+// the library does not know (XLIST) that runs past where the body's CRLF
+// would be (the literal's size known); unless its end is where the body
+// and its CRLF would end, to the byte: then it is taken for the body all the same (a
 // password may read "go CHECK mail"), not printed or relayed, and
 // answered with its tag (owedShape), so that a client that meant it
 // (and waits for that tag) sends it again; that one is relayed.
@@ -359,8 +364,25 @@ func (r *clientRelay) owedBodyLine() {
 	// for that, whatever its shape
 	// (TestProxyRefusedUserLiteralRestNotRelayed); another is a client's
 	// that waited (TestProxyPlaintextCredentials' "A4 NOOP").
-	rest := r.owedRest && r.tk.Offset() > r.owedEnd+2 && maySpaceAt(r.line, r.owedEnd-r.lineStart)
+	past := r.owedSized && r.tk.Offset() > r.owedEnd+2
+	rest := r.owedRest && past && maySpaceAt(r.line, r.owedEnd-r.lineStart)
 	if command && r.pieceEnds() && r.tk.Offset() != r.owedEnd+2 && !rest {
+		return
+	}
+	// A line with a tag and a command name, known to the library or not
+	// (XLIST, an X- extension), whose first piece already runs past where
+	// the body and its CRLF would end is no line of the body: the body's
+	// last line ends there, at its CRLF, and a line break ends a piece
+	// (or, after a user name's body, the LOGIN's rest has a space there:
+	// rest); the literal's size must be known (owedSized: else the next
+	// line is owed whatever its length). Before, one the library did not know got the proxy's BAD,
+	// which the server never sent
+	// (TestProxyExtensionCommandAfterRefusedPasswordLiteral). One that
+	// ends before that is not told from a line of a body with a line
+	// break in it, and stays owed unless its command is known
+	// (TestProxyRefusedPasswordLiteralBodyNotRelayed's "an extension's
+	// shape, then a line break").
+	if past && !rest && r.ev.Tag != "" && r.ev.Command != "" {
 		return
 	}
 	r.owed, r.owedShape = true, command
@@ -448,6 +470,7 @@ func (r *clientRelay) oweRefused(size int64) {
 // (owedBodyLine). size < 1 (not known): the next line only.
 func (r *clientRelay) oweBody(size int64) {
 	r.owedEnd = r.tk.Offset() + max(size, 1)
+	r.owedSized = size > 0
 }
 
 // answerRefused sends the proxy's answer to a refused command (why), and

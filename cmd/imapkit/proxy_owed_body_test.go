@@ -90,6 +90,11 @@ func TestProxyRefusedPasswordLiteralBodyNotRelayed(t *testing.T) {
 		{"a space", "secret pw"},
 		{"three words", "my secret words"},
 		{"a line break", "ab\r\nsecret pw"},
+		// Its first line has a command's shape, an extension's the
+		// library does not know, and ends inside the body's bytes: it
+		// is not told from a command that a client that waited sends
+		// there, and is not relayed.
+		{"an extension's shape, then a line break", "x2 xsecret\r\nmore pw"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
 			up := startLiteralRefuser(t)
@@ -305,5 +310,70 @@ func TestProxyRefusedPasswordLiteralBodyEndingInLiteralHeader(t *testing.T) {
 				t.Errorf("the server got the body: %q; trace:\n%s", rec, shortLines(out.String()))
 			}
 		})
+	}
+}
+
+// TestProxyExtensionCommandAfterRefusedPasswordLiteral: after a password
+// literal refused at its header, a client that waited (RFC 9051) sends
+// an ordinary command the library has no rules for (XLIST, Gmail's;
+// X-prefixed extensions). It was answered with the proxy's BAD, as a
+// line that may be the literal's body, which the server never sent: a
+// command the library knows was relayed there, one it did not know was
+// not. A line that runs past where the body and the LOGIN's CRLF would
+// end, its CRLF not there, is no line of the body: it is relayed, known
+// or not; so are ID and GETMETADATA, which the library knows. Defaults.
+func TestProxyExtensionCommandAfterRefusedPasswordLiteral(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ line, answer string }{
+		{`a2 XLIST "" "*"`, "a2 OK XLIST completed"},
+		{`a2 XAPPLEPUSHSERVICE aps-version 2`, "a2 OK XAPPLEPUSHSERVICE completed"},
+		{`a2 ID ("name" "mutt")`, "a2 OK ID completed"},
+		{`a2 GETMETADATA "" /shared/comment`, "a2 OK GETMETADATA completed"},
+	} {
+		t.Run(tc.line, func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
+			up := startLiteralRefuser(t)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, "a1 LOGIN alice {8}\r\n")
+			readClientTo(t, r, "a1 NO", out)
+			io.WriteString(c, tc.line+"\r\n")
+			if l, err := r.ReadString('\n'); !strings.HasPrefix(l, tc.answer) {
+				t.Fatalf("the client got %q (%v); want the server's %q; trace:\n%s", l, err, tc.answer, shortLines(out.String()))
+			}
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, r)
+			if rec, want := up.received(), "a1 LOGIN alice {8}\r\n"+tc.line+"\r\n"; rec != want {
+				t.Errorf("the server got %q; want %q", rec, want)
+			}
+			if trace := out.String(); !strings.Contains(trace, "C: "+tc.line+"\n") {
+				t.Errorf("the trace lacks the command:\n%s", shortLines(trace))
+			}
+		})
+	}
+}
+
+// TestProxyLineAfterRefusedLiteralOfUnknownSizeOwed: a LOGIN the proxy
+// refuses (its tag over maxTag) whose synchronizing literal comes in a
+// later piece of its line, past MaxLineTokens: the proxy does not know
+// the literal's size, so it does not know where its body would end, and
+// the next line is taken for (a part of) it, whatever its length, as
+// docs/security.md has it; an extension's command there that runs past
+// a one-byte body is not relayed on that ground. Defaults.
+func TestProxyLineAfterRefusedLiteralOfUnknownSizeOwed(t *testing.T) {
+	t.Parallel()
+	up := startLiteralRefuser(t)
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+	c, r := dialProxy(t, paddr)
+	tag := strings.Repeat("t", maxTag+1)
+	io.WriteString(c, tag+" LOGIN alice"+strings.Repeat(" x", 40000)+" {8}\r\n")
+	readClientTo(t, r, tag+" BAD imapkit proxy: ", out)
+	io.WriteString(c, "a2 XLIST \"\" \"*\"\r\n")
+	if l, err := r.ReadString('\n'); !strings.HasPrefix(l, "a2 BAD imapkit proxy: ") {
+		t.Fatalf("the client got %q (%v); want the proxy's BAD; trace:\n%s", l, err, shortLines(out.String()))
+	}
+	c.(*net.TCPConn).CloseWrite()
+	io.Copy(io.Discard, r)
+	if rec := up.received(); strings.Contains(rec, "XLIST") {
+		t.Errorf("the server got %q", rec)
 	}
 }
