@@ -87,48 +87,78 @@ type pipeBuffer struct {
 	wclosed bool // the writing end was closed: EOF after the data
 	rclosed bool // the reading end was closed: writes fail
 
-	// Readers wait on rch (for data, the end of another Read, or a
-	// close), writers on wch (for room, the end of another Write, or a
-	// close).
-	rch, wch           chan struct{}
-	rwaiting, wwaiting bool
+	// Readers wait (for data, the end of another Read, or a close) on
+	// the channels in readers, writers (for room, the end of another
+	// Write, or a close) on those in writers: one channel of one token
+	// for each waiting call, sent to once by a wake, which empties the
+	// list. A wait that ends gives its channel to spare for the next
+	// one, so that waking allocates nothing once a Pipe has had as many
+	// waits at once as it ever will (a channel made for each wake was
+	// most of the allocations of a fetch over a Pipe, in a number that
+	// depended on the scheduling).
+	readers, writers, spare []chan struct{}
 }
 
 func newPipeBuffer() *pipeBuffer {
-	return &pipeBuffer{rch: make(chan struct{}), wch: make(chan struct{})}
+	return &pipeBuffer{}
 }
 
-// waitRead returns a channel that is closed when a waiting reader should
-// look again. The caller must hold p.mu.
-func (p *pipeBuffer) waitRead() <-chan struct{} {
-	p.rwaiting = true
-	return p.rch
-}
-
-// waitWrite returns a channel that is closed when a waiting writer should
-// look again. The caller must hold p.mu.
-func (p *pipeBuffer) waitWrite() <-chan struct{} {
-	p.wwaiting = true
-	return p.wch
-}
-
-// wakeReaders wakes the readers waiting on rch. The caller must hold p.mu.
-func (p *pipeBuffer) wakeReaders() {
-	if p.rwaiting {
-		close(p.rch)
-		p.rch = make(chan struct{})
-		p.rwaiting = false
+// wait waits, listed in *list, until a wake sends to it or expired or
+// done is closed. The caller must hold p.mu; wait releases it while it
+// waits and returns without it.
+func (p *pipeBuffer) wait(list *[]chan struct{}, expired, done <-chan struct{}) {
+	var ch chan struct{}
+	if n := len(p.spare); n > 0 {
+		ch = p.spare[n-1]
+		p.spare[n-1] = nil
+		p.spare = p.spare[:n-1]
+	} else {
+		ch = make(chan struct{}, 1)
 	}
+	*list = append(*list, ch)
+	p.mu.Unlock()
+	select {
+	case <-ch:
+	case <-expired:
+	case <-done:
+	}
+	p.mu.Lock()
+	// Not woken (expired or done): out of the list. Woken, or woken as
+	// well: its token is taken, so that the channel goes back empty.
+	l := *list
+	for i, c := range l {
+		if c == ch {
+			copy(l[i:], l[i+1:])
+			l[len(l)-1] = nil
+			*list = l[:len(l)-1]
+			break
+		}
+	}
+	select {
+	case <-ch:
+	default:
+	}
+	p.spare = append(p.spare, ch)
+	p.mu.Unlock()
 }
 
-// wakeWriters wakes the writers waiting on wch. The caller must hold p.mu.
-func (p *pipeBuffer) wakeWriters() {
-	if p.wwaiting {
-		close(p.wch)
-		p.wch = make(chan struct{})
-		p.wwaiting = false
+// wake wakes the calls waiting in *list: each channel there gets the one
+// token it has room for (a channel is listed once per wait, and a wake
+// empties the list). The caller must hold p.mu.
+func wake(list *[]chan struct{}) {
+	l := *list
+	for i, ch := range l {
+		ch <- struct{}{}
+		l[i] = nil
 	}
+	*list = l[:0]
 }
+
+// wakeReaders wakes the waiting readers. The caller must hold p.mu.
+func (p *pipeBuffer) wakeReaders() { wake(&p.readers) }
+
+// wakeWriters wakes the waiting writers. The caller must hold p.mu.
+func (p *pipeBuffer) wakeWriters() { wake(&p.writers) }
 
 // broadcast wakes everybody waiting. The caller must hold p.mu.
 func (p *pipeBuffer) broadcast() {
@@ -245,13 +275,7 @@ func (c *pipeConn) Read(b []byte) (int, error) {
 				return 0, nil
 			}
 		}
-		changed := p.waitRead()
-		p.mu.Unlock()
-		select {
-		case <-changed:
-		case <-expired:
-		case <-c.done:
-		}
+		p.wait(&p.readers, expired, c.done)
 	}
 }
 
@@ -304,13 +328,7 @@ func (c *pipeConn) Write(b []byte) (int, error) {
 				continue
 			}
 		}
-		changed := p.waitWrite()
-		p.mu.Unlock()
-		select {
-		case <-changed:
-		case <-expired:
-		case <-c.done:
-		}
+		p.wait(&p.writers, expired, c.done)
 	}
 }
 

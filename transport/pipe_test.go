@@ -492,3 +492,45 @@ func TestPipeWriteDoneBeforeClose(t *testing.T) {
 		server.Close()
 	}
 }
+
+// TestPipeWakesAllocateNothing: a Read or Write that waits is woken
+// without a channel made for the wake (they were most of the allocations
+// of a fetch over a Pipe, in a number that depended on the scheduling).
+// Each round trip to an echoing peer wakes the peer's Read and, most
+// times, the client's.
+func TestPipeWakesAllocateNothing(t *testing.T) {
+	checkGoroutines(t)
+	client, server := transport.Pipe()
+	echoed := make(chan error, 1)
+	go func() {
+		b := make([]byte, 1)
+		for {
+			if _, err := server.Read(b); err != nil {
+				echoed <- err
+				return
+			}
+			if _, err := server.Write(b); err != nil {
+				echoed <- err
+				return
+			}
+		}
+	}()
+	b := []byte{'x'}
+	roundTrip := func() {
+		if _, err := client.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.Read(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roundTrip() // the waits' channels, made once
+	if a := testing.AllocsPerRun(500, roundTrip); a > 0.1 {
+		t.Errorf("%.2f allocations a round trip; want none", a)
+	}
+	client.Close()
+	if err := <-echoed; err != io.EOF {
+		t.Fatalf("the echo ended with %v", err)
+	}
+	server.Close()
+}
