@@ -890,56 +890,15 @@ func TestCopyResultUnmapped(t *testing.T) {
 		{"MOVE, second part COPYUID untagged", "MOVE UIDPLUS", "* OK [COPYUID 7 4 12] moved|* 3 EXPUNGE|OK done", true, "1:2,4", "10:12", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cl := hostileClient(t, func(hc *hostile.Conn) error {
-				hc.PreAuth("IMAP4rev1 LITERAL+ " + c.caps)
-				for {
-					cmd, err := hc.ReadCommand()
-					if err != nil {
-						return err
-					}
-					switch {
-					case (cmd.Name == "UID COPY" || cmd.Name == "UID MOVE") && strings.HasPrefix(cmd.Args, "1:2 "):
-						if cmd.Name == "UID MOVE" {
-							if err = hc.Lines("* OK [COPYUID 7 1:2 10:11] moved", "* 1 EXPUNGE", "* 1 EXPUNGE"); err != nil {
-								return err
-							}
-						}
-						if err == nil {
-							text := "OK [COPYUID 7 1:2 10:11] done"
-							if cmd.Name == "UID MOVE" {
-								text = "OK done"
-							}
-							err = hc.Reply(cmd.Tag, text)
-						}
-					case cmd.Name == "UID COPY" || cmd.Name == "UID MOVE":
-						lines := strings.Split(c.second, "|")
-						for _, l := range lines[:len(lines)-1] {
-							if err = hc.Line(l); err != nil {
-								return err
-							}
-						}
-						err = hc.Reply(cmd.Tag, lines[len(lines)-1])
-					default:
-						err = hc.Answer(cmd)
-					}
-					if err != nil {
-						return err
-					}
-				}
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if _, err := cl.Select(ctx, "INBOX", nil); err != nil {
-				t.Fatal(err)
-			}
-			cl.SetMaxSetLength(3) // two parts: 1:2 and 4
-			var res *commands.CopyResult
-			var err error
+			first := []string{"OK [COPYUID 7 1:2 10:11] done"}
 			if c.move {
-				res, err = cl.Move(ctx, commands.UIDs(1, 2, 4), "Dst")
-			} else {
-				res, err = cl.Copy(ctx, commands.UIDs(1, 2, 4), "Dst")
+				first = []string{"* OK [COPYUID 7 1:2 10:11] moved", "* 1 EXPUNGE", "* 1 EXPUNGE", "OK done"}
 			}
+			// Two parts: 1:2 and 4.
+			res, err := copyInParts(t, c.caps, c.move, commands.UIDs(1, 2, 4), map[string][]string{
+				"1:2": first,
+				"4":   strings.Split(c.second, "|"),
+			})
 			if err != nil || res == nil {
 				t.Fatalf("%v, %v; want a result", res, err)
 			}
@@ -1054,7 +1013,7 @@ func TestMoveRefusedAfterMovingSome(t *testing.T) {
 func TestMoveInPartsSomeMovedNothingUnmapped(t *testing.T) {
 	for _, caps := range []string{"MOVE", "MOVE UIDPLUS"} {
 		t.Run(caps, func(t *testing.T) {
-			res, err := moveInParts(t, caps, commands.UIDs(1, 2, 4), map[string][]string{
+			res, err := copyInParts(t, caps, true, commands.UIDs(1, 2, 4), map[string][]string{
 				"1:2": {"* 1 EXPUNGE", "* 1 EXPUNGE", "OK done"},
 				"4":   {"OK No messages found."},
 			})
@@ -1073,7 +1032,7 @@ func TestMoveInPartsSomeMovedNothingUnmapped(t *testing.T) {
 // the *SplitError, whose Done (1:2,40) CopyResult's doc reads as moved:
 // UID 40 was not.
 func TestMoveInPartsSomeMovedNothingThenRefused(t *testing.T) {
-	res, err := moveInParts(t, "MOVE", commands.UIDs(1, 2, 40, 600), map[string][]string{
+	res, err := copyInParts(t, "MOVE", true, commands.UIDs(1, 2, 40, 600), map[string][]string{
 		"1:2": {"* 1 EXPUNGE", "* 1 EXPUNGE", "OK done"},
 		"40":  {"OK No messages found."},
 		"600": {"NO [OVERQUOTA] no room"},
@@ -1084,39 +1043,28 @@ func TestMoveInPartsSomeMovedNothingThenRefused(t *testing.T) {
 	}
 }
 
-// moveInParts moves set from INBOX in parts of at most 3 bytes
-// (SetMaxSetLength) on a server of caps, which answers the UID MOVE of a
-// part with answers[part]: its untagged lines, then its tagged status
-// (the last, without the tag).
-func moveInParts(t *testing.T, caps string, set commands.Set, answers map[string][]string) (*commands.CopyResult, error) {
+// copyInParts copies (or, with move, moves) set from INBOX in parts of
+// at most 3 bytes (SetMaxSetLength) on a server of caps, which answers
+// the UID COPY or UID MOVE of a part with answers[part]: its untagged
+// lines, then its tagged status (the last, without the tag).
+func copyInParts(t *testing.T, caps string, move bool, set commands.Set, answers map[string][]string) (*commands.CopyResult, error) {
 	t.Helper()
-	cl := hostileClient(t, func(hc *hostile.Conn) error {
-		hc.PreAuth("IMAP4rev1 LITERAL+ " + caps)
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
-			}
-			part, _, _ := strings.Cut(cmd.Args, " ")
-			if a, ok := answers[part]; ok && cmd.Name == "UID MOVE" {
-				lines := slices.Clone(a)
-				lines[len(lines)-1] = cmd.Tag + " " + lines[len(lines)-1]
-				err = hc.Lines(lines...)
-			} else {
-				err = hc.Answer(cmd)
-			}
-			if err != nil {
-				return err
-			}
+	part := func(hc *hostile.Conn, cmd *hostile.Command) error {
+		p, _, _ := strings.Cut(cmd.Args, " ")
+		a, ok := answers[p]
+		if !ok {
+			return hc.Answer(cmd)
 		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := cl.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
+		lines := slices.Clone(a)
+		lines[len(lines)-1] = cmd.Tag + " " + lines[len(lines)-1]
+		return hc.Lines(lines...)
 	}
+	ctx, cl := fakeClient(t, fakeServer{caps: "IMAP4rev1 LITERAL+ " + caps, on: handlers{"UID COPY": part, "UID MOVE": part}})
 	cl.SetMaxSetLength(3)
-	return cl.Move(ctx, set, "Dst")
+	if move {
+		return cl.Move(ctx, set, "Dst")
+	}
+	return cl.Copy(ctx, set, "Dst")
 }
 
 // TestMoveNothingThereEmptyResult: a UID MOVE answered OK with neither a

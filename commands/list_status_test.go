@@ -174,24 +174,10 @@ func TestListStatusInboxCase(t *testing.T) {
 // one mailbox whose STATUS holds UIDVALIDITY 0 failed the STATUS
 // response, and with it the whole ListIter.
 func TestListStatusUIDValidityZero(t *testing.T) {
-	cl := hostileClient(t, func(hc *hostile.Conn) error {
-		hc.PreAuth("IMAP4rev1 LIST-EXTENDED LIST-STATUS")
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
-			}
-			if cmd.Name == "LIST" {
-				err = hc.Lines(`* LIST () "/" INBOX`, "* STATUS INBOX (MESSAGES 3 UIDVALIDITY 0)",
-					`* LIST () "/" Sent`, "* STATUS Sent (MESSAGES 2 UIDVALIDITY 5)", cmd.Tag+" OK done")
-			} else {
-				err = hc.Answer(cmd)
-			}
-			if err != nil {
-				return err
-			}
-		}
-	})
+	cl := hostileClient(t, fakeServer{caps: "IMAP4rev1 LIST-EXTENDED LIST-STATUS", on: handlers{
+		"LIST": answer(`* LIST () "/" INBOX`, "* STATUS INBOX (MESSAGES 3 UIDVALIDITY 0)",
+			`* LIST () "/" Sent`, "* STATUS Sent (MESSAGES 2 UIDVALIDITY 5)"),
+	}}.serve)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	got := map[string]uint32{}

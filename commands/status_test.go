@@ -222,23 +222,7 @@ func TestStatusUIDValidityZero(t *testing.T) {
 		{"* STATUS INBOX (MESSAGES 3 UIDNEXT 0 UIDVALIDITY 9)", commands.StatusUIDNext, 0, 9},
 	} {
 		t.Run(c.line, func(t *testing.T) {
-			cl := hostileClient(t, func(hc *hostile.Conn) error {
-				hc.PreAuth("IMAP4rev1")
-				for {
-					cmd, err := hc.ReadCommand()
-					if err != nil {
-						return err
-					}
-					if cmd.Name == "STATUS" {
-						err = hc.Lines(c.line, cmd.Tag+" OK done")
-					} else {
-						err = hc.Answer(cmd)
-					}
-					if err != nil {
-						return err
-					}
-				}
-			})
+			cl := hostileClient(t, fakeServer{caps: "IMAP4rev1", on: handlers{"STATUS": answer(c.line)}}.serve)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			st, err := cl.Status(ctx, "INBOX", commands.StatusMessages|commands.StatusUIDNext|commands.StatusUIDValidity)
