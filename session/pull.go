@@ -638,7 +638,7 @@ func (s *Session) itemLocked(ev coEvent, self *Pending) {
 		s.co.lent, s.co.body = ev.p, ev.body
 		pl := ev.p.pull
 		if ev.queued {
-			pl.queue = append(pl.queue, ev.item)
+			s.queueBodyLocked(pl, ev.item)
 		} else {
 			pl.slot, pl.hasSlot = ev.item, true
 			pl.waiting = false
@@ -650,6 +650,19 @@ func (s *Session) itemLocked(ev coEvent, self *Pending) {
 		s.co.io = true
 	}
 }
+
+// queueBodyLocked queues it, a body section lent to a caller that was
+// not waiting for it, on pl (under mu).
+func (s *Session) queueBodyLocked(pl *puller, it Item) {
+	pl.queue = append(pl.queue, it)
+	if h := testHookBodyQueued.Load(); h != nil {
+		(*h)(s)
+	}
+}
+
+// testHookBodyQueued, set by tests, runs under mu as a body section is
+// queued for a caller that was not waiting for it (queueBodyLocked).
+var testHookBodyQueued atomic.Pointer[func(s *Session)]
 
 // resumableLocked reports whether the reader goroutine may resume the
 // coroutine (under mu). When it is lent, that takes the caller being done

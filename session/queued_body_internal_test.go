@@ -22,10 +22,24 @@ import (
 // cmd/imapkit's TestCopyResume, whose Fetch reads 100 KB images. The
 // test looks under mu, in a tight loop, for the body item in the queue
 // while the coroutine is still claimed by the reader goroutine; before the
-// fix it saw that in the first round (and -race reported the race). A
-// loaded machine only makes the loops wait longer.
+// fix it saw that in the first round (and -race reported the race).
+//
+// The test looks when the body is queued (testHookBodyQueued, under mu)
+// whether the coroutine is still claimed by the reader goroutine. It
+// spun before, in a tight loop on mu.TryLock, to catch that state: a
+// core taken from the reader goroutine it waited for (2.8 s under load).
+// It waits for FETCH 1 on pullCond, which pullDeliver broadcasts.
 func TestPullQueuedBodyAfterDrive(t *testing.T) {
 	const size = 300 << 10 // over the default string limit: streamed
+	bodies := make(chan bool, 1)
+	hook := func(s *Session) {
+		select {
+		case bodies <- s.co.running && s.co.holder == nil:
+		default: // one body a round: the test takes it before the next
+		}
+	}
+	testHookBodyQueued.Store(&hook)
+	t.Cleanup(func() { testHookBodyQueued.Store(nil) })
 	for round := range 20 {
 		cc, sc := net.Pipe()
 		go func() {
@@ -57,27 +71,33 @@ func TestPullQueuedBodyAfterDrive(t *testing.T) {
 		// Next: it waits for that here) and waits in pullSection for the
 		// queue to be taken; Next takes it from the queue.
 		pl := p.pull
-		waitQueued := func(what string) (driving bool) {
-			for deadline := time.Now().Add(internalHang); ; {
-				if time.Now().After(deadline) {
-					t.Fatalf("round %d: %s never came", round, what)
-				}
-				if !s.mu.TryLock() {
-					continue
-				}
-				queued, driving := len(pl.queue) > 0, s.co.running && s.co.holder == nil
-				s.mu.Unlock()
-				if queued {
-					return driving
-				}
-			}
+		// A hang detector: it wakes the wait below, which then fails.
+		late := false
+		stop := time.AfterFunc(internalHang, func() {
+			s.mu.Lock()
+			late = true
+			s.pullCond.Broadcast()
+			s.mu.Unlock()
+		})
+		s.mu.Lock()
+		for len(pl.queue) == 0 && !late {
+			s.pullCond.Wait()
 		}
-		waitQueued("FETCH 1")
+		s.mu.Unlock()
+		stop.Stop()
+		if late {
+			t.Fatalf("round %d: FETCH 1 never came", round)
+		}
 		if it, err := p.Next(ctx); err != nil || it.Body != nil {
 			t.Fatalf("round %d: first item %+v, %v", round, it, err)
 		}
-		if waitQueued("the body") {
-			t.Fatalf("round %d: the body was queued for the caller while the reader goroutine was still inside drive", round)
+		select {
+		case driving := <-bodies:
+			if driving {
+				t.Fatalf("round %d: the body was queued for the caller while the reader goroutine was still inside drive", round)
+			}
+		case <-time.After(internalHang):
+			t.Fatalf("round %d: the body was never queued", round)
 		}
 		it, err := p.Next(ctx)
 		if err != nil || it.Body == nil {
