@@ -504,14 +504,26 @@ func overlapsSorted(sorted, rs []wire.SeqRange) (ok bool, n int) {
 // leaves every number (1:* minus * is 1:4294967295). A client that keeps
 // the UIDs it knows of a mailbox removes those a VANISHED names. s becomes
 // canonical; t is not modified. It costs O(r+q) for canonical sets of r
-// and q ranges and allocates the result once, at its size (and a sorted
-// copy of t when t is not canonical).
+// and q ranges, O(r log q + m) for few ranges of s against many of t
+// (r*bits.Len(q) < q; m the ranges of the result: a COPYUID's source
+// set of one UID checked against the 4,000 ranges a MOVE sent compares
+// a few dozen ranges, not up to 8,000, as Intersect), and allocates the
+// result once, at its size (and a sorted copy of t when t is not
+// canonical). The steps of its walks are reported to
+// workhook.RangesCompared (in a build with the tag imapkit_workhook;
+// nothing otherwise).
 func (s *SeqSet) Remove(t SeqSet) {
 	s.Compact()
 	if len(s.r) == 0 || len(t.r) == 0 {
 		return
 	}
 	tr := t.canonical()
+	// Few ranges of s against many of t (a server's COPYUID source set
+	// checked against the many ranges a MOVE sent, once a COPYUID) skip,
+	// by search (gallop), the ranges of t before each range of s, as
+	// Intersect does: walked one by one, they cost t's ranges a call.
+	skip := len(s.r)*bits.Len(uint(len(tr))) < len(tr)
+	steps := 0
 	// Two passes over the same walk: the first counts the ranges, so that
 	// the result is allocated once and no larger than it is (t may hold a
 	// million ranges that touch s nowhere).
@@ -519,10 +531,18 @@ func (s *SeqSet) Remove(t SeqSet) {
 		j := 0
 		for _, a := range s.r {
 			lo, hi := seqKey(a.Start), seqKey(a.Stop)
+			steps++
+			if skip {
+				var c int
+				j, c = gallop(tr, j, lo)
+				steps += c
+			}
 			for j < len(tr) && seqKey(tr[j].Stop) < lo {
+				steps++
 				j++
 			}
 			for k := j; lo <= hi && k < len(tr) && seqKey(tr[k].Start) <= hi; k++ {
+				steps++
 				b0, b1 := seqKey(tr[k].Start), seqKey(tr[k].Stop)
 				if b0 > lo {
 					emit(lo, b0-1)
@@ -556,6 +576,7 @@ func (s *SeqSet) Remove(t SeqSet) {
 			out = append(out, wire.SeqRange{Start: unKey(lo), Stop: unKey(hi)})
 		}
 	})
+	workhook.RangesCompared.Report(len(s.r), len(t.r), steps)
 	s.r, s.unsorted = out, false
 }
 

@@ -276,3 +276,78 @@ func TestIntersectFewAgainstManyBySearch(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveFewFromManyBySearch: Remove of 100,000 ranges from a set of
+// one (a server's COPYUID source set checked against the many ranges of
+// the part a MOVE sent, commands' withinSet, once for each COPYUID a
+// hostile server sends without end) compares at most
+// 8*(bits.Len(100,000)+1) ranges (two walks, as Remove makes, each a
+// search in the many), wherever the one lies among them: the walk one
+// range at a time made up to 200,000. The other way round (the many
+// minus the one) gives a result of the many's size, and costs at most
+// a few steps a range of it.
+func TestRemoveFewFromManyBySearch(t *testing.T) {
+	const n = 100000
+	var many SeqSet
+	for i := 1; i <= n; i++ {
+		many.AddNum(uint32(2 * i))
+	}
+	limit := 8 * (bits.Len(n) + 1)
+	for _, u := range []uint32{1, 2, 3, 1000, 99999, 100000, 2*n - 2, 2*n - 1, 2 * n, 2*n + 1, 0} {
+		one := SeqSetOf(wire.SeqRange{Start: u, Stop: u})
+		got := 0
+		restore := workhook.RangesCompared.Set(t, func(_, _, k int) { got += k })
+		x := one.Clone()
+		x.Remove(many)
+		restore()
+		if want := u == 0 || u%2 == 1 || u > 2*n; !x.IsEmpty() != want || want && !x.Equal(one) {
+			t.Errorf("%d minus evens to %d: %q", u, 2*n, x.String())
+		}
+		if got > limit {
+			t.Errorf("%d minus evens to %d (%d ranges): %d ranges compared; want at most %d", u, 2*n, n, got, limit)
+		}
+		got = 0
+		restore = workhook.RangesCompared.Set(t, func(_, _, k int) { got += k })
+		x = many.Clone()
+		x.Remove(one)
+		restore()
+		if l := len(x.Ranges()); l != n && l != n-1 {
+			t.Errorf("evens to %d minus %d: %d ranges", 2*n, u, l)
+		}
+		if limit := 6*n + 8; got > limit {
+			t.Errorf("evens to %d (%d ranges) minus %d: %d ranges compared; want at most %d", 2*n, n, u, got, limit)
+		}
+	}
+}
+
+// TestRemoveFewFromManyMatchesContains checks Remove where it skips by
+// search (few ranges of s against many of t, in any order, "*" among
+// them) against Contains: s minus t holds exactly the numbers s holds
+// and t does not.
+func TestRemoveFewFromManyMatchesContains(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	num := func(top int) uint32 {
+		if rnd.IntN(40) == 0 {
+			return 0 // "*"
+		}
+		return uint32(rnd.IntN(top) + 1)
+	}
+	for iter := range 300 {
+		var s, tt SeqSet
+		for range rnd.IntN(3) + 1 {
+			a := num(3000)
+			s.Append(wire.SeqRange{Start: a, Stop: a + uint32(rnd.IntN(400))})
+		}
+		for range 300 {
+			a := num(3000)
+			tt.Append(wire.SeqRange{Start: a, Stop: a + uint32(rnd.IntN(3))})
+		}
+		r := s.Clone()
+		r.Remove(tt)
+		for p := uint32(0); p <= 3500; p++ {
+			if want := s.Contains(p) && !tt.Contains(p); r.Contains(p) != want {
+				t.Fatalf("iter %d: (%s minus %s = %s).Contains(%d) = %v; want %v", iter, s.String(), tt.String(), r.String(), p, !want, want)
+			}
+		}
+	}
+}

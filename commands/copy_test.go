@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/imapkit/imapkit/internal/faultrelay"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/session"
 )
 
@@ -1155,4 +1157,53 @@ func TestMoveExpungeNotTakenByPollBeside(t *testing.T) {
 				events.Load(), res, err)
 		}
 	})
+}
+
+// TestMoveCopyUIDFloodAgainstManyRanges: UID MOVE of every other UID from
+// 2 to 2000 (1,000 ranges, one command line within the default set
+// length) answered by a flood of untagged "* OK [COPYUID 7 2000 5]" (RFC
+// 6851 sends one; a MOVE takes them without end, kept within
+// MaxResultBytes). Each COPYUID's source set is checked against the
+// ranges the part sent (withinSet: the source minus the sent set,
+// codec.SeqSet.Remove), whose walk went through the sent ranges up to the
+// source's: the sent ranges times the COPYUIDs (a million of them against
+// 4,000 ranges, 8*10^9 steps). What the Move compares
+// (workhook.RangesCompared) is bounded by a search a COPYUID plus a few
+// steps a range sent. Defaults.
+func TestMoveCopyUIDFloodAgainstManyRanges(t *testing.T) {
+	const ranges, lines = 1000, 5000
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
+		cmd, err := c.Until("UID MOVE")
+		if err != nil {
+			return err
+		}
+		c.Copy(hostile.Repeat("* OK [COPYUID 7 2000 5] moved\r\n", lines))
+		c.Reply(cmd.Tag, "OK done")
+		return c.Serve()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	set := commands.Set{UID: true}
+	for i := 1; i <= ranges; i++ {
+		set.Nums.AddNum(uint32(2 * i))
+	}
+	var n atomic.Int64
+	restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
+	res, err := c.Move(ctx, set, "Trash")
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res == nil || !res.Src.Contains(2000) {
+		t.Fatalf("Move: %+v; want the COPYUID of 2000 kept", res)
+	}
+	compared := n.Load()
+	t.Logf("%d COPYUIDs against a UID MOVE of %d ranges: %d range comparisons", lines, ranges, compared)
+	if limit := int64(lines*8*(bits.Len(ranges)+1) + 4*ranges); compared > limit {
+		t.Errorf("%d untagged COPYUID 2000 against a UID MOVE of %d ranges: %d range comparisons; want at most %d", lines, ranges, compared, limit)
+	}
 }
