@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,62 @@ func TestMvOKWithNothingNotMoved(t *testing.T) {
 	code, out, errs = runCLI(t, "", "mv", "imap://alice@"+addr, "INBOX", "1:4", "Archive", "--insecure-plaintext")
 	if code != 0 || !strings.Contains(out, "moved INBOX UID 1 to Archive UID 100") {
 		t.Errorf("mv of 1:4 moving UID 1: exit %d, stdout %q, stderr %q; want 0 and UID 1 moved", code, out, errs)
+	}
+}
+
+// TestMvWithoutUIDPLUSSaysSo: an mv to a server without UIDPLUS, which
+// never sends COPYUID, says what happened in those words: moved, the
+// destination UIDs unknown because the server lacks UIDPLUS, exit 0 (and
+// --json lists the UIDs moved as "unmapped"); refused after moving some,
+// exit 1, how many moved and why which is unknown. Before, it said "the
+// server's COPYUID for them was missing or unusable" and "it sent no
+// COPYUID", as if the server had left out what it never sends. (Scripted:
+// Dovecot always has UIDPLUS.) A server with UIDPLUS keeps the words
+// "missing or unusable".
+func TestMvWithoutUIDPLUSSaysSo(t *testing.T) {
+	// Waits on scripted servers over TCP.
+	t.Parallel()
+	var uids []string
+	for i := 1; i < 40000; i += 2 {
+		uids = append(uids, fmt.Sprint(i))
+	}
+	long := strings.Join(uids, ",") // two parts or more
+	// The first part moved (an EXPUNGE), the others nothing.
+	partsServer := func(caps string) string {
+		return preauthServer(t, caps, func() scriptAnswer {
+			n := 0
+			return func(tag, cmd string, f []string) string {
+				switch cmd {
+				case "SELECT", "EXAMINE":
+					return "* 50000 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 60000] x\r\n" + tag + " OK [READ-WRITE] done\r\n"
+				case "UID MOVE":
+					if n++; n == 1 {
+						return "* 1 EXPUNGE\r\n" + tag + " OK done\r\n"
+					}
+				}
+				return tag + " OK done\r\n"
+			}
+		})
+	}
+	const lacks = "destination UID unknown (the server lacks UIDPLUS, whose COPYUID would name them)\n"
+	args := []string{"mv", "imap://alice@" + partsServer("IMAP4rev1 MOVE"), "INBOX", long, "Archive", "--insecure-plaintext"}
+	code, out, errs := runCLI(t, "", args...)
+	if code != exitOK || !strings.HasPrefix(out, "moved INBOX UID 1,3,") || !strings.HasSuffix(out, " to Archive, "+lacks) || strings.Count(out, "\n") != 1 || strings.Contains(out, "missing") {
+		t.Errorf("mv in parts without UIDPLUS: exit %d, stdout %.80q...%q, stderr %q; want %d and one line: moved, %q", code, out, out[max(0, len(out)-120):], errs, exitOK, lacks)
+	}
+	code, out, errs = runCLI(t, "", append(args, "--json")...)
+	var j struct{ Unmapped string }
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != exitOK || !strings.HasPrefix(j.Unmapped, "1,3,") {
+		t.Errorf("mv --json in parts without UIDPLUS: exit %d, stdout %.200q (%v), stderr %q; want %d and the UIDs moved as \"unmapped\"", code, out, err, errs, exitOK)
+	}
+	args[1] = "imap://alice@" + partsServer("IMAP4rev1 MOVE UIDPLUS")
+	if code, out, errs := runCLI(t, "", args...); code != exitOK || !strings.HasSuffix(out, "destination UID unknown (the server's COPYUID for them was missing or unusable)\n") {
+		t.Errorf("mv in parts with UIDPLUS, no COPYUID: exit %d, stdout ...%q, stderr %q; want %d, the COPYUID said missing", code, out[max(0, len(out)-120):], errs, exitOK)
+	}
+
+	addr := moveAnswerServer(t, "IMAP4rev1 MOVE", "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n", "NO [OVERQUOTA] quota exceeded")
+	code, out, errs = runCLI(t, "", "mv", "imap://alice@"+addr, "INBOX", "1:4", "Archive", "--insecure-plaintext")
+	if want := "moved 2 messages of INBOX UID 1:4 to Archive before the server refused the rest (which ones is unknown: the server lacks UIDPLUS, whose COPYUID would name them)\n"; code != exitNo || out != want {
+		t.Errorf("mv without UIDPLUS refused after 2 EXPUNGEs: exit %d, stdout %q, stderr %q; want %d and %q", code, out, errs, exitNo, want)
 	}
 }

@@ -264,6 +264,11 @@ func copyMove(name, verb string, move bool) serverCmd {
 				res, err = cn.c.Copy(ctx, set, args[2])
 			}
 			did := verb
+			// uidplus: the server sends COPYUIDs (UIDPLUS, or
+			// IMAP4rev2, which has it). Without, no destination UID
+			// is ever known, and the lines say that it lacks it, not
+			// that its COPYUID was missing.
+			uidplus := cn.c.Session().HasCap("UIDPLUS") || cn.c.Session().HasCap("IMAP4rev2")
 			var mie *commands.MoveIncompleteError
 			if errors.As(err, &mie) {
 				res, did = mie.Copy, moveDone(mie)
@@ -297,7 +302,7 @@ func copyMove(name, verb string, move bool) serverCmd {
 				if !res.Unmapped.IsEmpty() {
 					j.Unmapped = res.Unmapped.String()
 				}
-			} else if err == nil && set.UID && !set.Saved && (cn.c.Session().HasCap("UIDPLUS") || cn.c.Session().HasCap("IMAP4rev2")) {
+			} else if err == nil && set.UID && !set.Saved && uidplus {
 				// No part had a usable COPYUID (the library's
 				// nil result), from a server that sends them:
 				// every UID of the set was copied (or moved)
@@ -356,10 +361,21 @@ func copyMove(name, verb string, move bool) serverCmd {
 					// same, with no destination UID known. Left
 					// out, the line above read as if only the
 					// mapped UIDs had gone.
-					fmt.Fprintf(o.stdout, "%s %s UID %s to %s, destination UID unknown (the server's COPYUID for them was missing or unusable)\n", did, printable(args[0]), j.Unmapped, printable(args[2]))
+					// Without UIDPLUS (an mv in parts some of
+					// which moved nothing), no COPYUID was to
+					// come: said so, not "missing".
+					why := "the server's COPYUID for them was missing or unusable"
+					if !uidplus {
+						why = "the server lacks UIDPLUS, whose COPYUID would name them"
+					}
+					fmt.Fprintf(o.stdout, "%s %s UID %s to %s, destination UID unknown (%s)\n", did, printable(args[0]), j.Unmapped, printable(args[2]), why)
 				}
 				if j.RemovedCount > 0 {
-					fmt.Fprintf(o.stdout, "%s %d messages of %s %s to %s before the server refused the rest (which ones is unknown: it sent no COPYUID)\n", did, j.RemovedCount, printable(args[0]), setLabel(set), printable(args[2]))
+					why := "it sent no COPYUID"
+					if !uidplus {
+						why = "the server lacks UIDPLUS, whose COPYUID would name them"
+					}
+					fmt.Fprintf(o.stdout, "%s %d messages of %s %s to %s before the server refused the rest (which ones is unknown: %s)\n", did, j.RemovedCount, printable(args[0]), setLabel(set), printable(args[2]), why)
 				}
 				printMoveRest(o.stdout, did, args[0], j)
 			} else if errors.Is(err, errNotFound) {
