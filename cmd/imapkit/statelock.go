@@ -193,8 +193,8 @@ func (l *stateLock) takeData() *os.File {
 // (legacy's bytes, then st's) or returns why it cannot (an error
 // wrapping errStateTwice, naming both files), which the run stops at,
 // both files left as they are. Before, legacy was passed over silently
-// whenever st was there: what it recorded was lost (an import appended
-// again what it had, an export's mbox was cut back to st's length).
+// whenever st was there: what it recorded was lost (an import by the
+// link appended again everything it recorded).
 // It takes legacy's lock while it does: an older imapkit running by
 // that name holds it, and the move is refused (a *stateBusyError
 // naming legacy). The caller holds st's lock. Where there is no
