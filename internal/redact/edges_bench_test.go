@@ -20,8 +20,9 @@ var benchLines = [][]byte{
 // redaction: Edges, then RedactEdges, a line at a time over ordinary
 // lines, with a password and its PLAIN response kept (plain), and with a
 // password that holds two line breaks (crlf), with a 1,500-byte token
-// (longToken); and a line after one that ends in a literal's body
-// (afterLiteral).
+// (longToken); a line with a literal's body inside it, then an ordinary
+// one (literalGap: RedactEdgesGaps); and a line after one that ends in a
+// literal's body (afterLiteral).
 func BenchmarkEdgesLine(b *testing.B) {
 	for _, c := range []struct {
 		name    string
@@ -47,6 +48,27 @@ func BenchmarkEdgesLine(b *testing.B) {
 			}
 		})
 	}
+	b.Run("literalGap", func(b *testing.B) {
+		// A FETCH line with a literal's body inside it, shown as "{N
+		// bytes}" (the proxy's gap), then an ordinary line.
+		var x Set
+		x.AddString("hunter2-correct")
+		x.AddString("AHVzZXIAaHVudGVyMi1jb3JyZWN0")
+		var carry Carry
+		crlf := []byte("\r\n")
+		fetch := []byte("* 12 FETCH (UID 4012 BODY[] {4521 bytes} FLAGS (\\Seen))")
+		gaps := []Gap{{From: 28, To: 40}}
+		i := 0
+		for b.Loop() {
+			line, g := fetch, gaps
+			if i%2 == 1 {
+				line, g = benchLines[1], nil
+			}
+			i++
+			head, tail := x.Edges(&carry, line, crlf)
+			x.RedactEdgesGaps(line, head, tail, false, g)
+		}
+	})
 	b.Run("afterLiteral", func(b *testing.B) {
 		// A FETCH line ending in a literal's body, carried from its
 		// last bytes (CarryPart), then the next line.
