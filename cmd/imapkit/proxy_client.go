@@ -106,7 +106,8 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 // from one piece of a line to the next.
 type clientRelay struct {
 	ps             *proxySession
-	client, server net.Conn // the current layers (TLS after STARTTLS)
+	client, server net.Conn  // the current layers (TLS after STARTTLS)
+	in             *clientIn // the tokenizer's reader, of client
 	tk             *wire.Tokenizer
 	w              *bufio.Writer // to the server
 	p              printer
@@ -158,7 +159,8 @@ func (ps *proxySession) newClientRelay() *clientRelay {
 	r := &clientRelay{ps: ps, client: client, server: server, start: true}
 	// The client's commands, never read as a server's lines: "a1 OK {5+}"
 	// has a literal, as its server reads it (TokenizerOptions.Commands).
-	r.tk = wire.NewTokenizer(client, &wire.TokenizerOptions{Commands: true})
+	r.in = &clientIn{c: client}
+	r.tk = wire.NewTokenizer(r.in, &wire.TokenizerOptions{Commands: true})
 	r.w = bufio.NewWriterSize(server, 32<<10)
 	r.p.prefix = fmt.Sprintf("[%d] C: ", ps.id)
 	r.p.secrets = &ps.secrets
@@ -727,8 +729,12 @@ func (r *clientRelay) askForBody(ctx context.Context, lit wire.LiteralInfo) (goA
 	if !expected {
 		return false, true
 	}
-	var err error
-	if goAhead, err = ps.dialog.WaitContinuation(ctx); err != nil {
+	// The client's end while the server decides is found (clientIn.watch):
+	// the server's silence is bounded from then on.
+	stop := r.in.watch(ps.clientEnding, ps.stopping.Load)
+	goAhead, err := ps.dialog.WaitContinuation(ctx)
+	stop()
+	if err != nil {
 		return false, false
 	}
 	return goAhead, true
@@ -912,15 +918,16 @@ func (r *clientRelay) switchStreams(ctx context.Context) bool {
 				return false
 			}
 		}
-		if _, err := io.Copy(r.server, r.client); err != nil {
+		if _, err := io.Copy(r.server, r.in); err != nil { // (what was read ahead first)
 			ps.clientErr(err)
 		}
 		return false
 	}
 	r.client, r.server = res.client, res.server
 	r.secure = true
-	r.owedEnd = 0        // a new stream, its offsets from 0
-	r.tk.Reset(r.client) // nothing read before the handshake is relayed
+	r.owedEnd = 0 // a new stream, its offsets from 0
+	r.in.reset(r.client)
+	r.tk.Reset(r.in) // nothing read before the handshake is relayed
 	r.w.Reset(r.server)
 	return true
 }

@@ -520,3 +520,87 @@ func (o *clientOut) put(line []byte, last bool) error {
 	}
 	return o.w.Flush()
 }
+
+// maxClientReadAhead bounds what clientIn.watch reads ahead of the
+// client's direction while it waits for the server's word on a literal:
+// a client that sent that much there is present (a body sent without
+// waiting for the "+"), and the watch ends.
+const maxClientReadAhead = 64 << 10
+
+// clientIn is the client's connection as the client's direction reads it
+// (its tokenizer's reader): what watch read ahead first, then its error,
+// then the connection.
+type clientIn struct {
+	c     net.Conn
+	ahead []byte // read by watch, not yet by Read
+	err   error  // the read error that ended watch, after ahead
+	tmp   []byte // watch's read buffer
+}
+
+func (in *clientIn) Read(p []byte) (int, error) {
+	if len(in.ahead) > 0 {
+		n := copy(p, in.ahead)
+		in.ahead = in.ahead[n:]
+		return n, nil
+	}
+	if err := in.err; err != nil {
+		in.err = nil
+		return 0, err
+	}
+	return in.c.Read(p)
+}
+
+// reset reads c from now on; what was read ahead is dropped (a new TLS
+// layer: nothing read before its handshake is relayed).
+func (in *clientIn) reset(c net.Conn) {
+	in.c, in.ahead, in.err = c, nil, nil
+}
+
+// watch reads ahead of the client's direction, which reads nothing while
+// it waits for the server's word on a synchronizing literal, so that the
+// client's end there is found: ended is called then (on the watch's
+// goroutine), once. It reads up to maxClientReadAhead bytes, kept for
+// Read. stop ends the watch (a read deadline of now, then the deadline
+// it had, none) and waits for it; from then Read may be called again.
+// stopping reports whether the connection is closing (closeAll set a
+// read deadline of now, which stop must not undo).
+//
+// Before, such a client's end was not seen until the server spoke: a
+// server that answered the header with "* BYE" or "* NO" and then
+// neither "+" nor a completion, nor its close, held the connection, its
+// goroutines and a --max-connections slot for as long as it kept the
+// connection open (TestProxyUntaggedAnswerAtLiteralClientLeaves).
+func (in *clientIn) watch(ended func(), stopping func() bool) (stop func()) {
+	if in.err != nil || len(in.ahead) >= maxClientReadAhead {
+		return func() {}
+	}
+	if in.tmp == nil {
+		in.tmp = make([]byte, 4<<10)
+	}
+	var quit atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for len(in.ahead) < maxClientReadAhead {
+			n, err := in.c.Read(in.tmp)
+			in.ahead = append(in.ahead, in.tmp[:n]...)
+			if err != nil {
+				if quit.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+					return // stop's, not the client's
+				}
+				in.err = err
+				ended()
+				return
+			}
+		}
+	}()
+	return func() {
+		quit.Store(true)
+		in.c.SetReadDeadline(time.Now())
+		<-done
+		in.c.SetReadDeadline(time.Time{})
+		if stopping() {
+			in.c.SetReadDeadline(time.Now())
+		}
+	}
+}

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -77,3 +83,131 @@ func TestProxyLongSASLLineCyrus(t *testing.T) {
 		t.Errorf("the server answered z3, a command hidden in a SASL response:\n%.2000s", trace)
 	}
 }
+
+// TestProxyUntaggedAnswerAtLiteral: a server that answers a synchronizing
+// literal's header ("a1 APPEND INBOX {6}") untagged, "* BYE" or "* NO",
+// instead of "+" or the command's completion. The untagged line is
+// relayed; no byte of the body reaches the server (from a client that
+// waits for the "+", or one that sent the body at once); when the server
+// then closes, so does the proxy. When the server keeps the connection
+// open and silent and the client leaves: before, the client's end was
+// not seen, its direction waiting for the server's word on the literal,
+// and the connection, its goroutines and a --max-connections slot were
+// held for as long as the server kept it open; now the client's end is
+// read ahead (clientIn.watch) and the server's silence bounded from then
+// (proxyOwedAnswerWait, 15 min, run 900 times faster: owedAnswerSpeed).
+// A client that sent the body and its next command at once and then
+// half-closed, as a script piping a batch does, still gets both answers
+// after a "+". Defaults otherwise; serial: it counts goroutines
+// (leakcheck).
+func TestProxyUntaggedAnswerAtLiteral(t *testing.T) {
+	owedAnswerSpeed(t, 900)
+	lc := leakcheck.Start()
+	for _, tc := range []struct {
+		name   string
+		answer string // the server's line after the header
+		close  bool   // the server half-closes after it (else it reads until the proxy's end)
+		eager  bool   // the client sends the body with the header
+		leave  bool   // the client closes once it read the answer
+		want   string // what the client reads after the greeting
+		trace  string
+	}{
+		{"BYE then the close", "* BYE going", true, false, false, "* BYE going\r\n", ""},
+		{"BYE then the close, the body sent", "* BYE going", true, true, false, "* BYE going\r\n", ""},
+		{"NO then the close, the body sent", "* NO [ALERT] not now", true, true, false, "* NO [ALERT] not now\r\n", ""},
+		{"BYE, the server silent, the client leaves", "* BYE going", false, false, true, "* BYE going\r\n", silentOwed},
+		{"BYE, the server silent, the body sent, the client leaves", "* BYE going", false, true, true, "* BYE going\r\n", silentOwed},
+		{"NO, the server silent, the body sent, the client leaves", "* NO [ALERT] not now", false, true, true, "* NO [ALERT] not now\r\n", silentOwed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var got strings.Builder // what the server read after the header
+			up := hostileUpstream(t, func(c *hostile.Conn) error {
+				c.Greet("IMAP4rev1")
+				if _, err := c.ReadLine(); err != nil {
+					return err
+				}
+				c.Line(tc.answer)
+				if tc.close {
+					c.CloseWrite()
+				}
+				b, err := io.ReadAll(c.Net())
+				mu.Lock()
+				got.Write(b)
+				mu.Unlock()
+				c.Close()
+				return err
+			})
+			addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+			c, br := dialProxyGreeted(t, addr) // its deadline: a hang detector only
+			send := "a1 APPEND INBOX {6}\r\n"
+			if tc.eager {
+				send += "hello!\r\n"
+			}
+			io.WriteString(c, send)
+			read := ""
+			if tc.leave {
+				l, err := br.ReadString('\n')
+				read = l
+				if err != nil {
+					t.Fatalf("the client read %q (%v); trace:\n%s", read, err, out.String())
+				}
+				c.Close()
+			} else {
+				b, err := io.ReadAll(br)
+				read = string(b)
+				if err != nil {
+					t.Errorf("the client's read: %v", err)
+				}
+			}
+			if read != tc.want {
+				t.Errorf("the client read %q; want %q", read, tc.want)
+			}
+			waitFor(t, out, "[1] * connection closed")
+			if !strings.Contains(out.String(), tc.trace) {
+				t.Errorf("the trace lacks %q:\n%s", tc.trace, out.String())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got.Len() > 0 {
+				t.Errorf("the server read %q after the header", got.String())
+			}
+		})
+	}
+	t.Run("the body and the next command sent, a half-close, then a plus", func(t *testing.T) {
+		up := hostileUpstream(t, func(c *hostile.Conn) error {
+			c.Greet("IMAP4rev1")
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			c.Continue("go")
+			if b, err := c.ReadLiteral(6); err != nil || string(b) != "hello!" {
+				return fmt.Errorf("the body %q (%v)", b, err)
+			}
+			c.ReadLine()
+			c.Reply(cmd.Tag, "OK APPEND done")
+			if cmd, err = c.ReadCommand(); err != nil {
+				return err
+			}
+			c.Reply(cmd.Tag, "OK "+cmd.Name+" done")
+			return c.Stall()
+		})
+		addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+		c, br := dialProxyGreeted(t, addr)
+		io.WriteString(c, "a1 APPEND INBOX {6}\r\nhello!\r\na2 NOOP\r\n")
+		c.(*net.TCPConn).CloseWrite()
+		b, err := io.ReadAll(br)
+		if !strings.Contains(string(b), "a1 OK APPEND done\r\na2 OK NOOP done\r\n") {
+			t.Errorf("the client read %q (%v); want both answers; trace:\n%s", b, err, out.String())
+		}
+		waitFor(t, out, "[1] * connection closed")
+	})
+	if err := goroutinesLeft(lc); err != nil {
+		t.Errorf("left after the proxy's connections: %v", err)
+	}
+}
+
+// silentOwed is the trace's word on a server silent, after the client's
+// end, while a command awaits its answer.
+const silentOwed = "the client ended its side, and the server sent nothing for 15m0s while a command awaited its answer: closing"

@@ -281,6 +281,20 @@ func drainClient(ctx context.Context, c net.Conn, bufSize int) {
 	}
 }
 
+// clientEnding bounds the server's silence from now on (upstreamReader),
+// as the client's side has ended: at the end of the client's direction
+// (closeUpstreamWrite), or when its end was read ahead while the
+// direction waited for the server's word on a literal (clientIn.watch),
+// where what the client sent before it may still go to the server.
+func (ps *proxySession) clientEnding() {
+	_, s := ps.conns()
+	// The server's direction may be waiting in a read: from now on it is
+	// bounded (upstreamReader), that one too.
+	ps.toClient.clientEnded() // first: a read that sees clientDone finds wrote set
+	ps.clientDone.Store(true)
+	ps.cfg.hooks.setReadDeadline(s, ps.cfg.hooks.clock()().Add(ps.silenceBound()))
+}
+
 // closeUpstreamWrite half-closes the current upstream connection, as the
 // client's direction ends: the server reads the end of its input and ends
 // the connection, and with it the server's direction, after it sent what
@@ -289,12 +303,8 @@ func drainClient(ctx context.Context, c net.Conn, bufSize int) {
 // write is bounded (upstreamConn: no progress for the --timeout), lest a
 // server that does not read hold it.
 func (ps *proxySession) closeUpstreamWrite() {
+	ps.clientEnding()
 	_, s := ps.conns()
-	// The server's direction may be waiting in a read: from now on it is
-	// bounded (upstreamReader), that one too.
-	ps.toClient.clientEnded() // first: a read that sees clientDone finds wrote set
-	ps.clientDone.Store(true)
-	ps.cfg.hooks.setReadDeadline(s, ps.cfg.hooks.clock()().Add(ps.silenceBound()))
 	// The close_notify's write and the rest of what is written are
 	// bounded by upstreamConn (no progress for the --timeout).
 	if tc, ok := s.(*tls.Conn); ok {
