@@ -760,12 +760,37 @@ func lineHead(line []Token) (tag string, rest []Token) {
 	return string(b), line[i:]
 }
 
-// validTag reports whether a client's tag is one as Dovecot reads it: RFC
-// 9051's tag is 1*<any ASTRING-CHAR except "+">, so no '%', '*', '"',
-// '\\', '+', control or 8-bit byte (the other specials end the tag's tokens
-// in lineHead), and Dovecot refuses ']' too, which RFC 9051 allows. Dovecot
-// answers a line with another tag "* BAD Invalid tag", never completes it,
-// and reads no literal on it.
+// ValidTag reports whether tag is a command's tag as RFC 9051 has it,
+// 1*<any ASTRING-CHAR except "+">: one byte or more, none of them a
+// control, a space, an 8-bit byte, '+', or an atom-special other than ']'
+// ('(', ')', '{', '%', '*', '"', '\\'). ']' is allowed (resp-specials are
+// ASTRING-CHARs), but Dialog reads a tag as Dovecot does, which refuses
+// it: a line whose tag has a ']' has none for Dialog (Event.Tag ""), and
+// a relay that answers such a line itself (cmd/imapkit's proxy) takes its
+// tag with ValidTag. Dialog's own check is ValidTag without ']', so the
+// two grammars cannot drift apart. (Tokenizer.Tag reads a '+' past a
+// tag's first byte as part of it, a tolerance for what servers send;
+// ValidTag does not. Encoder.Begin takes RFC 3501's tag, which has no
+// ']'.)
+func ValidTag(tag string) bool {
+	if tag == "" {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		switch c := tag[i]; {
+		case c <= ' ' || c >= 0x7f, c == '%', c == '*', c == '"', c == '\\', c == '+', c == '(', c == ')', c == '{':
+			return false
+		}
+	}
+	return true
+}
+
+// validTag reports whether a client's tag is one as Dovecot reads it:
+// RFC 9051's (ValidTag), so no '%', '*', '"', '\\', '+', control or 8-bit
+// byte (the other specials end the tag's tokens in lineHead), and Dovecot
+// refuses ']' too, which RFC 9051 allows. Dovecot answers a line with
+// another tag "* BAD Invalid tag", never completes it, and reads no
+// literal on it.
 //
 // A '[' in a tag, first or not ("[a", "a[1"), is valid, as RFC 9051 and
 // Dovecot have it, and needs no refusal when the client's lines come from
@@ -773,13 +798,7 @@ func lineHead(line []Token) (tag string, rest []Token) {
 // a bare response code there, so neither "[a APPEND x] {5}" nor
 // "a[1 OK {5+}" hides its literal from the Dialog.
 func validTag(tag string) bool {
-	for i := 0; i < len(tag); i++ {
-		switch c := tag[i]; {
-		case c <= ' ' || c >= 0x7f, c == '%', c == '*', c == '"', c == '\\', c == '+', c == '(', c == ')', c == '{', c == ']':
-			return false
-		}
-	}
-	return true
+	return ValidTag(tag) && strings.IndexByte(tag, ']') < 0
 }
 
 // commandWord returns tok as a command name reads, in upper case: an atom,

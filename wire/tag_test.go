@@ -93,3 +93,61 @@ func TestStatusLineTagASTRINGChars(t *testing.T) {
 		}
 	}
 }
+
+// TestValidTag: ValidTag is RFC 9051's tag, 1*<any ASTRING-CHAR except
+// "+">, ']' included; Dialog's tag is the same less ']' (Dovecot's): a
+// command line with a tag ValidTag takes and no ']' in it has that tag
+// for Dialog, and one with any other first word has none. The proxy
+// answers a line whose tag has a ']' with it (cmd/imapkit bracketTag),
+// with this one grammar.
+func TestValidTag(t *testing.T) {
+	for _, tt := range []struct {
+		tag  string
+		want bool
+	}{
+		{"a1", true},
+		{"A0001", true},
+		{"a]1", true},
+		{"]", true},
+		{"[a", true},
+		{"a[1]", true},
+		{"a.b-c_d!#$&'~`^|/<>=?@;:,", true},
+		{"NIL", true},
+		{"007", true},
+		{"", false},
+		{"+", false},
+		{"a+1", false},
+		{"a%1", false},
+		{"a*", false},
+		{`a"1`, false},
+		{`a\1`, false},
+		{"a(1", false},
+		{"a)1", false},
+		{"a{1", false},
+		{"a 1", false},
+		{"a\x001", false},
+		{"a\x7f1", false},
+		{"a\x801", false},
+		{"a\t1", false},
+	} {
+		if got := wire.ValidTag(tt.tag); got != tt.want {
+			t.Errorf("ValidTag(%q) = %v; want %v", tt.tag, got, tt.want)
+		}
+		if tt.tag == "" || strings.ContainsAny(tt.tag, " \x00\t") {
+			continue // no first word of its own on a line
+		}
+		line, err := wire.NewTokenizer(strings.NewReader(tt.tag+" NOOP\r\n"), &wire.TokenizerOptions{Commands: true}).AppendLine(nil)
+		if err != nil {
+			continue // no line Dialog reads
+		}
+		var d wire.Dialog
+		ev := d.Client(line)
+		want := ""
+		if tt.want && !strings.Contains(tt.tag, "]") {
+			want = tt.tag
+		}
+		if ev.Tag != want {
+			t.Errorf("Dialog's tag of %q NOOP: %q; want %q", tt.tag, ev.Tag, want)
+		}
+	}
+}

@@ -111,7 +111,8 @@ func (ps *proxySession) refusal(ev wire.Event, line []wire.Token, secure bool) s
 }
 
 // bracketTag returns the first word of line when it is a tag as RFC 9051
-// has it (1*<any ASTRING-CHAR except "+">) with a "]" in it, which
+// has it (wire.ValidTag, the grammar wire.Dialog's own check is made
+// of: before stop 61 this function had a copy of it) with a "]" in it, which
 // resp-specials makes an ASTRING-CHAR, and a space ends it in line; ""
 // otherwise. wire.Dialog reads a tag as Dovecot does, which refuses "]"
 // ("* BAD Invalid tag", no completion, no literal read on the line), and
@@ -135,15 +136,10 @@ func bracketTag(line []wire.Token) string {
 			return ""
 		}
 	}
-	for _, c := range b {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`(){%*"\+`, c) >= 0 {
-			return ""
-		}
+	if tag := string(b); wire.ValidTag(tag) && strings.Contains(tag, "]") {
+		return tag
 	}
-	if !strings.Contains(string(b), "]") {
-		return ""
-	}
-	return string(b)
+	return ""
 }
 
 // plaintextRefusal is why the proxy does not relay credentials to an
