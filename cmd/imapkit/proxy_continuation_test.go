@@ -1,11 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -120,25 +120,17 @@ func TestProxyUntaggedAnswerAtLiteral(t *testing.T) {
 		{"NO, the server silent, the body sent, the client leaves", "* NO [ALERT] not now", false, true, true, "* NO [ALERT] not now\r\n", silentOwed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var mu sync.Mutex
-			var got strings.Builder // what the server read after the header
-			up := hostileUpstream(t, func(c *hostile.Conn) error {
-				c.Greet("IMAP4rev1")
-				if _, err := c.ReadLine(); err != nil {
-					return err
+			up := startRecordingUpstream(t, func(c net.Conn, r *bufio.Reader) {
+				if _, err := r.ReadString('\n'); err != nil {
+					return
 				}
-				c.Line(tc.answer)
+				io.WriteString(c, tc.answer+"\r\n")
 				if tc.close {
-					c.CloseWrite()
+					c.(*net.TCPConn).CloseWrite()
 				}
-				b, err := io.ReadAll(c.Net())
-				mu.Lock()
-				got.Write(b)
-				mu.Unlock()
-				c.Close()
-				return err
+				io.Copy(io.Discard, r)
 			})
-			addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+			addr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
 			c, br := dialProxyGreeted(t, addr) // its deadline: a hang detector only
 			send := "a1 APPEND INBOX {6}\r\n"
 			if tc.eager {
@@ -167,10 +159,9 @@ func TestProxyUntaggedAnswerAtLiteral(t *testing.T) {
 			if !strings.Contains(out.String(), tc.trace) {
 				t.Errorf("the trace lacks %q:\n%s", tc.trace, out.String())
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if got.Len() > 0 {
-				t.Errorf("the server read %q after the header", got.String())
+			up.wait() // the proxy closed: the server read all it was sent
+			if got, want := up.received(), "a1 APPEND INBOX {6}\r\n"; got != want {
+				t.Errorf("the server read %q; want the header alone, %q", got, want)
 			}
 		})
 	}

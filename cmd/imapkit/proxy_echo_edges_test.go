@@ -2,12 +2,9 @@ package main
 
 import (
 	"bufio"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,7 +53,7 @@ func TestProxyEchoAcrossLineEndRedacted(t *testing.T) {
 func proxyEchoAcrossLineEnd(t *testing.T, name, pw string, at, pad int, parts []string) {
 	t.Run(fmt.Sprintf("%s, %d bytes before", name, pad), func(t *testing.T) {
 		t.Parallel()
-		srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+		addr := hostileUpstream(t, func(hc *hostile.Conn) error {
 			if err := hc.Greet("IMAP4rev1"); err != nil {
 				return err
 			}
@@ -90,13 +87,9 @@ func proxyEchoAcrossLineEnd(t *testing.T, name, pw string, at, pad int, parts []
 				}
 			}
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
 		// The echo's second line reads as a completion out of
 		// step: the proxy closes.
-		out := loginLiteralUntilClosed(t, srv.Addr(), pw)
+		out := loginLiteralUntilClosed(t, addr, pw)
 		if !strings.Contains(out.String(), "as your password") {
 			t.Fatalf("the server's echo is not in the proxy's output:\n%s", out.String())
 		}
@@ -117,7 +110,7 @@ func proxyEchoAcrossLineEnd(t *testing.T, name, pw string, at, pad int, parts []
 func TestProxyEchoAcrossChallengeLineEndRedacted(t *testing.T) {
 	t.Parallel()
 	const response = "AHVzZXIAc2VjcmV0cHc=" // PLAIN: user, secretpw
-	srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+	addr := hostileUpstream(t, func(hc *hostile.Conn) error {
 		if err := hc.Greet("IMAP4rev1 AUTH=PLAIN"); err != nil {
 			return err
 		}
@@ -139,11 +132,7 @@ func TestProxyEchoAcrossChallengeLineEndRedacted(t *testing.T) {
 		}
 		return hc.Reply(cmd.Tag, "NO no")
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	nc, br, _, out := proxiedConn(t, srv.Addr())
+	nc, br, _, out := proxiedConn(t, addr)
 	fmt.Fprintf(nc, "A1 AUTHENTICATE PLAIN\r\n")
 	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
 		t.Fatalf("no challenge: %q %v", l, err)
@@ -182,7 +171,7 @@ func TestProxyEchoAfterUnprintedLineEndRedacted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+			addr := hostileUpstream(t, func(hc *hostile.Conn) error {
 				if err := hc.Greet("IMAP4rev1"); err != nil {
 					return err
 				}
@@ -201,11 +190,7 @@ func TestProxyEchoAfterUnprintedLineEndRedacted(t *testing.T) {
 				}
 				return hc.Lines(tc.first, "ect-horse as your password")
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			out := loginLiteralUntilClosed(t, srv.Addr(), pw)
+			out := loginLiteralUntilClosed(t, addr, pw)
 			trace := out.String()
 			if !strings.Contains(trace, "as your password") {
 				t.Fatalf("the server's second line is not in the trace:\n%s", trace)
@@ -278,11 +263,6 @@ func TestProxyStartTLSRestartsCarry(t *testing.T) {
 	})
 	certOut := filepath.Join(t.TempDir(), "proxy.pem")
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up, "--ca-file", filepath.Join(dir, "tls", "ca.pem"), "--self-signed", "--cert-out", certOut)
-	pool := x509.NewCertPool()
-	pemBytes, err := os.ReadFile(certOut)
-	if err != nil || !pool.AppendCertsFromPEM(pemBytes) {
-		t.Fatalf("the proxy's certificate: %v", err)
-	}
 	raw, br := dialProxyGreeted(t, addr)
 	fmt.Fprintf(raw, "A1 LOGIN alice {%d}\r\n", len(pw))
 	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "+") {
@@ -296,10 +276,7 @@ func TestProxyStartTLSRestartsCarry(t *testing.T) {
 	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "A2 OK") {
 		t.Fatalf("STARTTLS: %q (%v)", l, err)
 	}
-	c := tls.Client(raw, &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
-	if err := c.Handshake(); err != nil {
-		t.Fatalf("the client's handshake: %v\ntrace:\n%s", err, out.String())
-	}
+	c := proxyTLSClient(t, raw, certOut, out)
 	tr := bufio.NewReader(c)
 	io.WriteString(c, "A3 NOOP\r\n")
 	for {

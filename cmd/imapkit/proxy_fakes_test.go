@@ -1,16 +1,20 @@
 package main
 
 // Shared set-ups of the proxy's tests against a hostile upstream: the
-// fake server, a client of the proxy, and the floods that fill the
-// buffers on the way so that one direction of the relay is held.
+// fake servers (hostile's, and the scripted recorder), a client of the
+// proxy (in the clear, and over TLS after STARTTLS), and the floods that
+// fill the buffers on the way so that one direction of the relay is held.
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +134,79 @@ func drainClosed(t *testing.T, c net.Conn, br *bufio.Reader, out *syncBuffer) {
 	c.(*net.TCPConn).CloseWrite()
 	io.Copy(io.Discard, br)
 	waitFor(t, out, "[1] * connection closed")
+}
+
+// recordingUpstream is a scripted upstream of one connection on loopback
+// TCP that records every byte it reads (received): literalRefuser,
+// echoUpstream and the tests' own scripts.
+type recordingUpstream struct {
+	addr   string
+	served chan struct{} // closed once serve has returned (or no connection came)
+	mu     sync.Mutex
+	got    strings.Builder
+}
+
+// wait waits until serve has returned: all the upstream read is recorded.
+func (u *recordingUpstream) wait() { <-u.served }
+
+// received is what the upstream has read so far.
+func (u *recordingUpstream) received() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.got.String()
+}
+
+// Write records p (the upstream's reads go through it).
+func (u *recordingUpstream) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.got.Write(p)
+}
+
+// startRecordingUpstream starts a recordingUpstream: it accepts one
+// connection, sends "* OK ready", and runs serve with the connection and
+// a reader of it that records what it reads (bytes read ahead into its
+// buffer too); the connection closes when serve returns. A deadline of
+// 30 s on the connection is a bound against a hang only. The upstream
+// ends with the test, which waits for serve.
+func startRecordingUpstream(t *testing.T, serve func(c net.Conn, r *bufio.Reader)) *recordingUpstream {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &recordingUpstream{addr: ln.Addr().String(), served: make(chan struct{})}
+	t.Cleanup(func() { ln.Close(); u.wait() })
+	go func() {
+		defer close(u.served)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()                                 // before served is closed
+		c.SetDeadline(time.Now().Add(30 * time.Second)) // against a hang only
+		if _, err := io.WriteString(c, "* OK ready\r\n"); err != nil {
+			return
+		}
+		serve(c, bufio.NewReader(io.TeeReader(c, u)))
+	}()
+	return u
+}
+
+// proxyTLSClient does the client's TLS handshake over raw, after the
+// proxy accepted its STARTTLS, trusting the proxy's certificate written
+// to certOut (--self-signed --cert-out). out is the trace, shown when the
+// handshake fails.
+func proxyTLSClient(t *testing.T, raw net.Conn, certOut string, out *syncBuffer) *tls.Conn {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pemBytes, err := os.ReadFile(certOut)
+	if err != nil || !pool.AppendCertsFromPEM(pemBytes) {
+		t.Fatalf("the proxy's certificate: %v", err)
+	}
+	c := tls.Client(raw, &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+	if err := c.Handshake(); err != nil {
+		t.Fatalf("the client's handshake: %v\ntrace:\n%s", err, out.String())
+	}
+	return c
 }

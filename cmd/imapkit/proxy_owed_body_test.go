@@ -6,52 +6,21 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// literalRefuser is a server that refuses every synchronizing literal
-// (a tagged NO instead of "+": a LOGIN's password literal, as a server
-// that wants TLS first refuses it) and answers every other line with its
-// tag's OK, the command's name in its text ("a2 OK NOOP completed"), as
-// Dovecot does. got holds every line it read.
-type literalRefuser struct {
-	addr string
-	mu   sync.Mutex
-	got  strings.Builder
-}
-
-func (u *literalRefuser) received() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.got.String()
-}
-
-func startLiteralRefuser(t *testing.T) *literalRefuser {
+// startLiteralRefuser starts a server (a recordingUpstream) that refuses
+// every synchronizing literal (a tagged NO instead of "+": a LOGIN's
+// password literal, as a server that wants TLS first refuses it) and
+// answers every other line with its tag's OK, the command's name in its
+// text ("a2 OK NOOP completed"), as Dovecot does. It records every byte
+// it read.
+func startLiteralRefuser(t *testing.T) *recordingUpstream {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &literalRefuser{addr: ln.Addr().String()}
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
-		defer close(done)
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(30 * time.Second)) // against a hang only
-		io.WriteString(c, "* OK ready\r\n")
-		r := bufio.NewReader(c)
+	return startRecordingUpstream(t, func(c net.Conn, r *bufio.Reader) {
 		for {
 			line, err := r.ReadString('\n')
-			u.mu.Lock()
-			u.got.WriteString(line)
-			u.mu.Unlock()
 			if err != nil {
 				return
 			}
@@ -70,8 +39,7 @@ func startLiteralRefuser(t *testing.T) *literalRefuser {
 				return
 			}
 		}
-	}()
-	return u
+	})
 }
 
 // TestProxyRefusedPasswordLiteralBodyNotRelayed: a LOGIN whose password

@@ -9,64 +9,28 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
-// echoUpstream is a server that echoes every line (and literal body) it
-// reads back to the client, in an untagged status line and in a token over
-// the tokenizer's line bound (the proxy's long-token path, printLongHead),
-// and then answers with script(i, line) for the i-th line. A literal
-// header "{n}" at a line's end gets "+ go", its body is read and echoed,
-// and the line goes on. got holds all it read.
-type echoUpstream struct {
-	addr string
-	mu   sync.Mutex
-	got  strings.Builder
-}
-
-func (u *echoUpstream) received() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.got.String()
-}
-
-func startEchoUpstream(t *testing.T, script func(i int, line string) string) *echoUpstream {
+// startEchoUpstream starts a server (a recordingUpstream) that echoes
+// every line (and literal body) it reads back to the client, in an
+// untagged status line and in a token over the tokenizer's line bound
+// (the proxy's long-token path, printLongHead), and then answers with
+// script(i, line) for the i-th line. A literal header "{n}" at a line's
+// end gets "+ go", its body is read and echoed, and the line goes on. It
+// records every byte it read.
+func startEchoUpstream(t *testing.T, script func(i int, line string) string) *recordingUpstream {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &echoUpstream{addr: ln.Addr().String()}
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
-		defer close(done)
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(30 * time.Second)) // against a hang only
-		u.serve(c, script)
-	}()
-	return u
+	return startRecordingUpstream(t, func(c net.Conn, r *bufio.Reader) { echoServe(c, r, script) })
 }
 
-func (u *echoUpstream) serve(c net.Conn, script func(i int, line string) string) {
-	r := bufio.NewReader(c)
+func echoServe(c net.Conn, r *bufio.Reader, script func(i int, line string) string) {
 	w := bufio.NewWriter(c)
 	echo := func(s string) {
 		fmt.Fprintf(w, "* OK echo %s\r\n* X %s%s\r\n", s, s, strings.Repeat("1", 1100<<10))
 	}
-	io.WriteString(w, "* OK ready\r\n")
-	w.Flush()
 	for i := 0; ; i++ {
 		line, err := r.ReadString('\n')
-		u.mu.Lock()
-		u.got.WriteString(line)
-		u.mu.Unlock()
 		if err != nil {
 			return
 		}
@@ -84,9 +48,6 @@ func (u *echoUpstream) serve(c net.Conn, script func(i int, line string) string)
 			if _, err := io.ReadFull(r, body); err != nil {
 				return
 			}
-			u.mu.Lock()
-			u.got.Write(body)
-			u.mu.Unlock()
 			echo(string(body))
 			if line, err = r.ReadString('\n'); err != nil {
 				return

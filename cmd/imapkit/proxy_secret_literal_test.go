@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // tagOK answers each line the echo server reads with its tag's OK (a
@@ -162,22 +161,9 @@ func TestProxyOwedLineBodyClientEndsMidLiteralRedacted(t *testing.T) {
 // connection against a hang only).
 func owedLiteral(t *testing.T, body string, sent, first int, rest func(r *bufio.Reader, w io.Writer, got []byte)) (net.Conn, *bufio.Reader, *syncBuffer, <-chan struct{}) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
+	up := startRecordingUpstream(t, func(w net.Conn, r *bufio.Reader) {
 		defer close(done)
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(30 * time.Second)) // against a hang only
-		r, w := bufio.NewReader(c), c
-		io.WriteString(w, "* OK ready\r\n")
 		if _, err := r.ReadString('\n'); err != nil { // a1 AUTHENTICATE
 			return
 		}
@@ -191,8 +177,8 @@ func owedLiteral(t *testing.T, body string, sent, first int, rest func(r *bufio.
 			return
 		}
 		rest(r, w, got)
-	}()
-	paddr, out, _ := startProxy(t, "--upstream", "imap://"+ln.Addr().String())
+	})
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
 	c, r := dialProxy(t, paddr)
 	io.WriteString(c, "a1 AUTHENTICATE GSSAPI\r\n")
 	readClientTo(t, r, "a1 NO", out)

@@ -7,11 +7,8 @@ package main
 
 import (
 	"bufio"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,11 +61,6 @@ func TestProxyServerNotReadingAfterStartTLSEnds(t *testing.T) {
 	})
 	certOut := filepath.Join(t.TempDir(), "proxy.pem")
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up, "--ca-file", filepath.Join(dir, "tls", "ca.pem"), "--self-signed", "--cert-out", certOut)
-	pool := x509.NewCertPool()
-	pemBytes, err := os.ReadFile(certOut)
-	if err != nil || !pool.AppendCertsFromPEM(pemBytes) {
-		t.Fatalf("the proxy's certificate: %v", err)
-	}
 	// dialProxyGreeted's deadline is a bound against a hang, not a timed
 	// assertion: the proxy's bound is 250 ms here.
 	raw, br := dialProxyGreeted(t, addr)
@@ -76,10 +68,7 @@ func TestProxyServerNotReadingAfterStartTLSEnds(t *testing.T) {
 	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "a0 OK") {
 		t.Fatalf("STARTTLS: %q (%v)", l, err)
 	}
-	c := tls.Client(raw, &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
-	if err := c.Handshake(); err != nil {
-		t.Fatalf("the client's handshake: %v\ntrace:\n%s", err, out.String())
-	}
+	c := proxyTLSClient(t, raw, certOut, out)
 	tr := bufio.NewReader(c)
 	io.WriteString(c, "a1 APPEND INBOX {67108864}\r\n")
 	if l, err := tr.ReadString('\n'); l != "+ go ahead\r\n" {
