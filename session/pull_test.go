@@ -511,7 +511,12 @@ func pullAbandonDuringRead(t *testing.T, conn net.Conn, release chan struct{}) {
 		_, err := p.Next(ctx) // drives, and waits in the read of "* 2 FETCH"
 		errc <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let it reach the read; either order passes
+	// Either order passes; the cancel is meant to come while the read
+	// waits for the server.
+	if !waitGoroutineParked("", "(*watchConn).Read(") {
+		close(release)
+		t.Fatal("Next did not come to wait in the read of the connection")
+	}
 	cancel()
 	select {
 	case err := <-errc:
