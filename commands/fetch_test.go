@@ -803,10 +803,11 @@ func TestPartialHonoursContext(t *testing.T) {
 }
 
 // TestSectionReadHonoursCancel: the same with a server that is alive
-// but slow (about 200 KiB/s) and a context cancelled after 1 s: the
-// session's stall bound never fires, so the loop reads the whole 4 MiB
-// body (about 20 s here; hours for a large attachment on a slow link)
-// before it hears of the cancellation.
+// but slow (about 200 KiB/s) and a context cancelled, by another
+// goroutine, once the loop has read the body's first bytes (it was 1 s
+// of the wall clock): the session's stall bound never fires, so the
+// loop read the whole 4 MiB body (about 20 s here; hours for a large
+// attachment on a slow link) before it heard of the cancellation.
 func TestSectionReadHonoursCancel(t *testing.T) {
 	// Parallel: it waits on a slowed relay of its own and a 1 s cancel; its own mailbox;
 	// it looks at nothing process-wide.
@@ -822,8 +823,7 @@ func TestSectionReadHonoursCancel(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cancelled := time.Now().Add(time.Second)
-	time.AfterFunc(time.Second, cancel)
+	reading := make(chan struct{}) // the body's first bytes are read
 	done := make(chan error, 1)
 	go func() {
 		for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{}}}) {
@@ -836,6 +836,11 @@ func TestSectionReadHonoursCancel(t *testing.T) {
 				done <- err
 				return
 			}
+			if _, err := io.ReadFull(s, make([]byte, 1)); err != nil {
+				done <- err
+				return
+			}
+			close(reading)
 			if _, err := io.Copy(io.Discard, s); err != nil {
 				done <- err
 				return
@@ -843,6 +848,15 @@ func TestSectionReadHonoursCancel(t *testing.T) {
 		}
 		done <- nil
 	}()
+	select {
+	case <-reading:
+	case err := <-done:
+		t.Fatalf("Fetch ended before its body was read: %v", err)
+	case <-time.After(hangBound):
+		t.Fatalf("the body's first bytes did not come within %v", hangBound)
+	}
+	cancel()
+	cancelled := time.Now()
 	select {
 	case err := <-done:
 		t.Logf("returned %v after the cancel: %v", time.Since(cancelled), err)
