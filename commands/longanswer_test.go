@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,6 +198,7 @@ func TestStoreLargeAnswer(t *testing.T) {
 	const n = 205000
 	// Each answer is made a line at a time as it is written (10 MB each,
 	// built whole and copied, cost more under -race than reading them).
+	var written atomic.Int64
 	c, _, sent := selectedServerStream(t, nil, "IMAP4rev1", n+10000, func(cmd string) io.Reader {
 		uid := strings.HasPrefix(cmd, "UID STORE ")
 		if !uid && !strings.HasPrefix(cmd, "STORE ") {
@@ -211,25 +213,26 @@ func TestStoreLargeAnswer(t *testing.T) {
 			return strings.NewReader("* BAD " + err.Error() + "\r\n")
 		}
 		nums := slices.Collect(set.All)
-		return hostile.Generate(int64(len(nums)), func(i int64) string {
+		return progressReader{n: &written, r: hostile.Generate(int64(len(nums)), func(i int64) string {
 			v := strconv.Itoa(int(nums[i]))
 			if uid {
 				return "* " + v + " FETCH (UID " + v + " FLAGS (\\Seen))"
 			}
 			return "* " + v + " FETCH (FLAGS (\\Seen))"
-		})
+		})}
 	})
-	// Its own deadline, not selectedServer's 20 s for the whole test: the
+	// Its own context, not selectedServer's 20 s for the whole test: the
 	// three STOREs of over 300,000 answers each took 11 s with -race on an
 	// idle machine, and passed 20 s under load ("UIDs in parts: context
-	// deadline exceeded"). It only keeps a hang from lasting.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	// deadline exceeded"), then 2 minutes at a load of 16. It only keeps a
+	// hang from lasting: it ends once the server's answers have not moved
+	// for a minute.
+	ctx := progressCtx(t, time.Minute, written.Load)
 	check := func(name string, set commands.Set, want int) (kept int) {
 		t.Helper()
 		res, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil)
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatalf("%s: %v (hang detector: %v)", name, err, context.Cause(ctx))
 		}
 		t.Logf("%s: %d messages kept, %d dropped", name, len(res.Messages), res.Dropped)
 		if res.Dropped == 0 || len(res.Messages)+res.Dropped != want {
