@@ -940,12 +940,22 @@ type mboxSink struct {
 // written by it, and closed with the sink (whose close releases the
 // lock). Else (the mbox not there yet when the run took its lock) it is
 // opened, or created, and locked here, on the handle that writes it
-// (busy: a *stateBusyError naming it). Before, the lock was held on a
+// (busy: a *stateBusyError naming it), as is the file path names when
+// held is no longer it (replaced by a rename since). Before, the lock was held on a
 // second descriptor of its own: over SMB/CIFS, where a lock is the
 // handle's and binds the others (mandatory, as Windows servers keep
 // them), it could refuse or hold up the export's own writes by another.
 func openMbox(path, state string, size int64, held *os.File) (*mboxSink, error) {
 	f := held
+	if f != nil && !sameFileAt(f, path) {
+		// Replaced since the lock was taken (a mail client's rewrite,
+		// renamed over it while the run logged in): held is a file no
+		// name reaches any more. Written by it, the run's messages were
+		// lost, the state recording them exported.
+		funlock(f)
+		f.Close()
+		f = nil
+	}
 	if f == nil {
 		var err error
 		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
@@ -472,4 +473,65 @@ func TestExportMboxLockedOnWritingHandle(t *testing.T) {
 	}
 	cli(t, "", exitOK, args...)
 	check("second export (the mbox locked with the state)", 1)
+}
+
+// TestExportMboxReplacedAfterLockWritten: an mbox replaced by a rename
+// between the run's lock (lockExport, which opens and locks it) and
+// openMbox (a mail client that rewrites an mbox into a new file and
+// renames it over the old one, while the run connects and logs in) is
+// written by its name: what the run exports lands in the file PATH
+// names, locked there. Writing by the lock's handle alone put it in the
+// replaced file, which no name reached any more, while the state
+// recorded it exported.
+func TestExportMboxReplacedAfterLockWritten(t *testing.T) {
+	dir := t.TempDir()
+	mbox := filepath.Join(dir, "x.mbox")
+	first := []byte("From MAILER-DAEMON Thu Jan  1 00:00:00 1970\nSubject: m1\n\nbody\n\n")
+	if err := os.WriteFile(mbox, first, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockExport(mbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.unlock()
+	// The mail client's rewrite: the same bytes, a new file.
+	if err := os.WriteFile(mbox+".new", first, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(mbox+".new", mbox); err != nil {
+		t.Fatal(err)
+	}
+	sk, err := openMbox(mbox, l.path, int64(len(first)), l.takeData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sk.write(&commands.Message{}, strings.NewReader("Subject: m2\r\n\r\nbody\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sk.commit(); err != nil {
+		t.Fatal(err)
+	}
+	if stateLocking {
+		if busy, err := flockExclusive(mustOpen(t, mbox)); err != nil || !busy {
+			t.Errorf("the mbox PATH names, as the run writes it: flock busy %v (%v); want held by the run", busy, err)
+		}
+	}
+	if err := sk.close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(mbox); !strings.Contains(string(b), "Subject: m2") {
+		t.Errorf("mbox replaced after the lock, then a message written: %q; want it to end in m2 (written to the replaced file, which no name reaches)", b)
+	}
+}
+
+// mustOpen opens path for reading and writing, closed at the test's end.
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

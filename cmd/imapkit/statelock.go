@@ -393,6 +393,16 @@ func removeStateTemps(path string) {
 	}
 }
 
+// sameFileAt reports whether f is open on the file path names.
+func sameFileAt(f *os.File, path string) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	pi, err := os.Stat(path)
+	return err == nil && os.SameFile(fi, pi)
+}
+
 // sameFile reports whether a and b are open on one file.
 func sameFile(a, b *os.File) bool {
 	ai, err := a.Stat()
