@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -534,4 +535,49 @@ func mustOpen(t *testing.T, path string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// TestExportOlderStateNotRemovableStops: an older state beside a link's
+// name, the same as the file's, that cannot be removed (its directory
+// append-only: chattr +a, which holds for root too) stops the run, named,
+// as a move or a merge whose removal fails does. Before, the run went on
+// and moved the file's state past it: the next run found two states that
+// differ and refused for good, asking the user to remove a file it could
+// not.
+func TestExportOlderStateNotRemovableStops(t *testing.T) {
+	chattr, err := exec.LookPath("chattr")
+	if err != nil {
+		t.Skip("no chattr")
+	}
+	dir, linkDir := t.TempDir(), t.TempDir()
+	mbox, link := filepath.Join(dir, "x.mbox"), filepath.Join(linkDir, "link.mbox")
+	if err := os.WriteFile(mbox, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(mbox, link); err != nil {
+		t.Fatal(err)
+	}
+	st := &exportState{Version: 1, Mailbox: "INBOX", Format: "mbox", UIDValidity: 7}
+	legacy := legacyStatePath(link)
+	for _, p := range []string{statePath(mbox), legacy} {
+		if err := st.save(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The lock file an older imapkit left beside it (lockState opens it).
+	if err := os.WriteFile(legacy+".lock", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(chattr, "+a", linkDir).CombinedOutput(); err != nil {
+		t.Skipf("chattr +a: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(chattr, "-a", linkDir).Run() })
+	if err := os.Remove(legacy); err == nil {
+		t.Fatal("removed in an append-only directory")
+	}
+	l, err := lockExport(link)
+	l.unlock()
+	if err == nil || !strings.Contains(err.Error(), legacy) {
+		t.Errorf("export by the link, an older state the same as the file's that cannot be removed: %v; want an error naming %s", err, legacy)
+	}
 }

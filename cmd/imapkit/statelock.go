@@ -188,20 +188,22 @@ func (l *stateLock) takeData() *os.File {
 // kept it: beside a symbolic link's name) to st (beside the file the
 // link names), when they differ and legacy is there. When st is there
 // too, the two are one state when their bytes are the same (the
-// leftover of a move whose removal failed: legacy is removed, and
-// stays, st winning, when it cannot be); else merge makes one of them
-// (legacy's bytes, then st's) or returns why it cannot (an error
-// wrapping errStateTwice, naming both files), which the run stops at,
-// both files left as they are. Before, legacy was passed over silently
-// whenever st was there: what it recorded was lost (an import by the
-// link appended again everything it recorded).
+// leftover of a move whose removal failed: legacy is removed, and the
+// run stops when it cannot be); else merge makes one of them (legacy's
+// bytes, then st's) or returns why it cannot (an error wrapping
+// errStateTwice, naming both files), which the run stops at, both files
+// left as they are. Before, legacy was passed over silently whenever st
+// was there: what it recorded was lost (an import by the link appended
+// again everything it recorded).
 // It takes legacy's lock while it does: an older imapkit running by
 // that name holds it, and the move is refused (a *stateBusyError
 // naming legacy). The caller holds st's lock. Where there is no
 // flock(2) it is moved all the same (lockState does nothing there). It
 // is copied, then removed: the file is often on another file system
 // than the link (a link to another disk), where rename(2) fails
-// (EXDEV); should the removal fail, st, there now, wins.
+// (EXDEV). Should the removal fail, the run stops, naming legacy, at
+// every run until it is removed: st, left beside it, would move on,
+// and the two would differ.
 func moveLegacyState(legacy, st string, merge func(legacy, st []byte) ([]byte, error)) error {
 	if legacy == st {
 		return nil
@@ -227,8 +229,10 @@ func moveLegacyState(legacy, st string, merge func(legacy, st []byte) ([]byte, e
 		err = writeFileAtomic(st, b)
 	case err != nil:
 	case bytes.Equal(b, cur):
-		os.Remove(legacy) // (st wins should it fail, as after a move)
-		return nil
+		// (The leftover of a move whose removal failed.) One that
+		// cannot be removed stops the run, as below: left there
+		// while the run moved st on, it made two states that differ,
+		// and every later run stopped at them.
 	default:
 		m, merr := merge(b, cur)
 		if merr != nil {
