@@ -11,7 +11,8 @@ const stateLocking = false
 // flockExclusive is never called where stateLocking is false.
 func flockExclusive(*os.File) (busy bool, err error) { return false, nil }
 
-// funlock is never called where stateLocking is false.
+// funlock does nothing: nothing is locked here (mboxSink's close and
+// abandon call it on every system).
 func funlock(*os.File) {}
 
 // linkCount returns 1: the names of a file are not counted here.
