@@ -399,6 +399,7 @@ type selectReader struct {
 	mu     sync.Mutex // the handler runs on the session's reader
 	st     *MailboxState
 	exists bool // an EXISTS was read: EXPUNGE and VANISHED take from it
+	closed bool // the answer's [CLOSED] was read: another is left out
 	// vanished and notKept gather MailboxState.Vanished and
 	// ChangedNotKept.
 	vanished, notKept rangeSet
@@ -432,10 +433,10 @@ func canonicalUIDs(s *codec.SeqSet) *codec.SeqSet {
 	return s
 }
 
-// reset forgets what was read: at the start, and at a [CLOSED], before
-// which what came was the previous mailbox's (RFC 7162 section 3.2.11:
-// its VANISHED and FETCH during the SELECT of another; what follows
-// describes this one, TestSelectClosedCode).
+// reset forgets what was read: at the start, and at the answer's first
+// [CLOSED], before which what came was the previous mailbox's (RFC 7162
+// section 3.2.11: its VANISHED and FETCH during the SELECT of another;
+// what follows describes this one, TestSelectClosedCode).
 func (sr *selectReader) reset() {
 	sr.st = &MailboxState{Name: sr.name}
 	sr.exists = false
@@ -464,7 +465,15 @@ func (sr *selectReader) take(r codec.Response) {
 		st.Recent = d.Count
 	case *codec.Status:
 		if d.Code != nil && d.Code.Kind == codec.CodeClosed {
-			sr.reset()
+			// One [CLOSED] is the boundary (RFC 7162 section
+			// 3.2.11); another, a hostile server's, is left out:
+			// each reset would forget what the cut of VANISHED
+			// (EARLIER) gave, and a wide line after each would
+			// cost every known range again.
+			if !sr.closed {
+				sr.closed = true
+				sr.reset()
+			}
 			return
 		}
 		st.code(d.Code)

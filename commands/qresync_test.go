@@ -510,6 +510,38 @@ func TestSelectQResyncWideVanishedLinesAgainstManyKnownRanges(t *testing.T) {
 	}
 }
 
+// TestSelectQResyncWideVanishedLinesBetweenClosedCodes: the flood of
+// TestSelectQResyncWideVanishedLinesAgainstManyKnownRanges with a
+// "* OK [CLOSED]" after each line. RFC 7162 section 3.2.11 has one
+// [CLOSED] in a SELECT's answer, the boundary between the mailbox closed
+// and the one selected; were each taken as that boundary, what the cut
+// of VANISHED (EARLIER) to the known UIDs had given would be forgotten
+// at each, and every wide line would give every known range again (and
+// allocate a Vanished of them): the known ranges times the lines, the
+// cost the cut was made to remove. What the Select compares
+// (workhook.RangesCompared) is bounded as there, what it allocates by
+// 4 MiB, and the lines after the first [CLOSED] are B's. Defaults.
+func TestSelectQResyncWideVanishedLinesBetweenClosedCodes(t *testing.T) {
+	const known, lines = 10000, 100
+	answer := strings.Repeat("* VANISHED (EARLIER) 1:4294967295\r\n* OK [CLOSED] x\r\n", lines) +
+		"* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 1:4294967295\r\n"
+	var k codec.SeqSet
+	for i := 1; i <= known; i++ {
+		k.AddNum(uint32(2 * i))
+	}
+	st, compared, allocated := qresyncSelectWork(t, answer, k)
+	t.Logf("%d lines, each followed by [CLOSED], against %d known ranges: %d range comparisons, %d bytes allocated", lines, known, compared, allocated)
+	if !st.Vanished.Equal(k) || st.Exists != 5 || st.UIDValidity != 7 {
+		t.Errorf("Vanished has %d ranges, Exists %d, UIDValidity %d; want the %d known, 5 and 7", len(st.Vanished.Ranges()), st.Exists, st.UIDValidity, known)
+	}
+	if got, limit := compared, int64((lines+1)*8*(bits.Len(known)+1)+4*known); got > limit {
+		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines, each followed by [CLOSED], against %d known ranges: %d range comparisons; want at most %d", lines, known, got, limit)
+	}
+	if got, limit := allocated, uint64(4<<20); got > limit {
+		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines, each followed by [CLOSED], against %d known ranges: %d bytes allocated; want at most %d", lines, known, got, limit)
+	}
+}
+
 // qresyncSelectWork runs a read-only QRESYNC select of "Big" with the known
 // UIDs known, answered with answer (after UNSELECT and ENABLE QRESYNC), and
 // returns its state with the range comparisons of the set operations made
