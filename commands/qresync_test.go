@@ -601,7 +601,8 @@ func qresyncEnabled(t *testing.T, opts *session.Options, examine string, other f
 // Fetch compares (workhook.RangesCompared) is bounded by a search a line
 // plus a few steps a range of the set, what it allocates by 1 MiB, and
 // OnVanished gets each range of the set once, not once a line: the
-// lines after the first name nothing new. Defaults.
+// lines after the first name nothing new, and are not handed on.
+// Defaults.
 func TestFetchWideVanishedLinesAgainstManyRanges(t *testing.T) {
 	const ranges, lines = 1000, 1000
 	vanished := strings.Repeat("* VANISHED (EARLIER) 1:4294967295\r\n", lines-1) + "* VANISHED (EARLIER) 1:4294967295"
@@ -621,9 +622,10 @@ func TestFetchWideVanishedLinesAgainstManyRanges(t *testing.T) {
 		set.Nums.AddNum(uint32(2 * i))
 	}
 	var got codec.SeqSet
-	handed := 0
+	handed, calls := 0, 0
 	items := &commands.FetchItems{Flags: true, ChangedSince: 5, Vanished: true,
 		OnVanished: func(uids codec.SeqSet, _ bool) {
+			calls++
 			handed += len(uids.Ranges())
 			got.AddRanges(uids.Ranges()...)
 		}}
@@ -642,6 +644,9 @@ func TestFetchWideVanishedLinesAgainstManyRanges(t *testing.T) {
 	t.Logf("%d lines against %d ranges: %d range comparisons, %d bytes allocated, %d ranges handed on", lines, ranges, compared, allocated, handed)
 	if !got.Equal(set.Nums) {
 		t.Errorf("OnVanished got %d ranges in all; want the %d of the set", len(got.Ranges()), ranges)
+	}
+	if calls != 1 {
+		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines against a UID FETCH of %d ranges: OnVanished called %d times; want once, the lines after the first naming nothing new", lines, ranges, calls)
 	}
 	if limit := ranges + 2*lines; handed > limit {
 		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines against a UID FETCH of %d ranges: %d ranges handed to OnVanished; want at most %d", lines, ranges, handed, limit)
