@@ -542,6 +542,39 @@ func TestSelectQResyncWideVanishedLinesBetweenClosedCodes(t *testing.T) {
 	}
 }
 
+// TestSelectQResyncVanishedLinesEachFromALaterKnownUID: a QRESYNC
+// select with known UIDs of many ranges (every other UID, 10,000
+// ranges), answered first by a line for each known UID ("2", "4", ...),
+// then by a line from each known UID up ("2:4294967295",
+// "4:4294967295", ...): the known ranges each line covers were all given
+// whole before, and the cut steps over them by its skip array. Were the
+// paths it follows not shortened (path halving), each line of the second
+// kind would walk every given range after its first: the known ranges
+// squared, halved. What the Select compares (workhook.RangesCompared)
+// is bounded by a search a line plus a few steps a known range.
+// Defaults.
+func TestSelectQResyncVanishedLinesEachFromALaterKnownUID(t *testing.T) {
+	const known = 10000
+	var b strings.Builder
+	b.WriteString("* 5 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n")
+	var k codec.SeqSet
+	for i := 1; i <= known; i++ {
+		k.AddNum(uint32(2 * i))
+		fmt.Fprintf(&b, "* VANISHED (EARLIER) %d\r\n", 2*i)
+	}
+	for i := 1; i <= known; i++ {
+		fmt.Fprintf(&b, "* VANISHED (EARLIER) %d:4294967295\r\n", 2*i)
+	}
+	st, compared, _ := qresyncSelectWork(t, b.String(), k)
+	t.Logf("%d lines against %d known ranges: %d range comparisons", 2*known, known, compared)
+	if !st.Vanished.Equal(k) {
+		t.Errorf("Vanished has %d ranges; want the %d known", len(st.Vanished.Ranges()), known)
+	}
+	if got, limit := compared, int64(2*known*8*(bits.Len(known)+1)+4*known); got > limit {
+		t.Errorf("%d one-UID VANISHED (EARLIER) lines, then %d from each known UID up, against %d known ranges: %d range comparisons; want at most %d", known, known, known, got, limit)
+	}
+}
+
 // qresyncSelectWork runs a read-only QRESYNC select of "Big" with the known
 // UIDs known, answered with answer (after UNSELECT and ENABLE QRESYNC), and
 // returns its state with the range comparisons of the set operations made
