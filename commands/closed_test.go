@@ -17,39 +17,9 @@ import (
 // deleted B's UID 7 and changed B's UID 2. Found by the synchronisation
 // audit of 2026-12-04.
 func TestSelectClosedCode(t *testing.T) {
-	c := hostileClient(t, func(c *hostile.Conn) error {
-		c.PreAuth("IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS")
-		cmd, err := c.Until("ENABLE")
-		if err != nil {
-			return err
-		}
-		c.Lines("* ENABLED QRESYNC", cmd.Tag+" OK enabled")
-		if cmd, err = c.Expect("SELECT"); err != nil {
-			return err
-		}
-		c.Lines(`* FLAGS (\Seen \Flagged \Deleted)`, "* 9 EXISTS", "* OK [UIDVALIDITY 1] x", "* OK [UIDNEXT 10] x",
-			"* OK [HIGHESTMODSEQ 100] x", cmd.Tag+" OK [READ-WRITE] selected A")
-		if cmd, err = c.Expect("SELECT"); err != nil {
-			return err
-		}
-		c.Lines("* VANISHED 7", `* 2 FETCH (UID 2 FLAGS (\Flagged) MODSEQ (101))`, "* OK [CLOSED] A closed",
-			`* FLAGS (\Seen \Flagged \Deleted)`, "* 20 EXISTS", "* OK [UIDVALIDITY 5] x", "* OK [UIDNEXT 21] x",
-			"* OK [HIGHESTMODSEQ 500] x", "* VANISHED (EARLIER) 3", cmd.Tag+" OK [READ-WRITE] selected B")
-		return c.Serve()
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "A", nil); err != nil {
-		t.Fatal(err)
-	}
-	var known = commands.UIDRange(1, 20).Nums
-	st, err := c.Select(ctx, "B", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 5, ModSeq: 400, KnownUIDs: known}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := selectBAfterA(t, "* VANISHED 7", `* 2 FETCH (UID 2 FLAGS (\Flagged) MODSEQ (101))`, "* OK [CLOSED] A closed",
+		`* FLAGS (\Seen \Flagged \Deleted)`, "* 20 EXISTS", "* OK [UIDVALIDITY 5] x", "* OK [UIDNEXT 21] x",
+		"* OK [HIGHESTMODSEQ 500] x", "* VANISHED (EARLIER) 3")
 	if st.Vanished.String() != "3" || len(st.Changed) != 0 || st.Exists != 20 || st.UIDValidity != 5 || st.HighestModSeq != 500 {
 		t.Fatalf("B: vanished %q, changed %d (UID %d); want vanished 3 and nothing changed: A's responses before [CLOSED] taken for B's",
 			st.Vanished.String(), len(st.Changed), func() uint32 {
@@ -69,6 +39,19 @@ func TestSelectClosedCode(t *testing.T) {
 // before [CLOSED] was forgotten with A's responses, and B's line, cut to
 // the same range, must give it again, or Vanished misses B's expunges.
 func TestSelectClosedCodeForgetsVanishedCut(t *testing.T) {
+	st := selectBAfterA(t, "* VANISHED (EARLIER) 1:30", "* OK [CLOSED] A closed",
+		"* 20 EXISTS", "* OK [UIDVALIDITY 5] x", "* OK [HIGHESTMODSEQ 500] x",
+		"* VANISHED (EARLIER) 1:30")
+	if got := st.Vanished.String(); got != "1:20" {
+		t.Errorf("B (known 1:20) answered VANISHED (EARLIER) 1:30 before [CLOSED] and after: Vanished %q; want \"1:20\", B's line cut to the known UIDs", got)
+	}
+}
+
+// selectBAfterA selects A, then B with QRESYNC (UIDVALIDITY 5, MODSEQ
+// 400, known UIDs 1:20), and returns B's state: the server answers the
+// SELECT of B with b and a tagged OK.
+func selectBAfterA(t *testing.T, b ...string) *commands.MailboxState {
+	t.Helper()
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS")
 		cmd, err := c.Until("ENABLE")
@@ -79,13 +62,12 @@ func TestSelectClosedCodeForgetsVanishedCut(t *testing.T) {
 		if cmd, err = c.Expect("SELECT"); err != nil {
 			return err
 		}
-		c.Lines("* 9 EXISTS", "* OK [UIDVALIDITY 1] x", cmd.Tag+" OK [READ-WRITE] selected A")
+		c.Lines(`* FLAGS (\Seen \Flagged \Deleted)`, "* 9 EXISTS", "* OK [UIDVALIDITY 1] x", "* OK [UIDNEXT 10] x",
+			"* OK [HIGHESTMODSEQ 100] x", cmd.Tag+" OK [READ-WRITE] selected A")
 		if cmd, err = c.Expect("SELECT"); err != nil {
 			return err
 		}
-		c.Lines("* VANISHED (EARLIER) 1:30", "* OK [CLOSED] A closed",
-			"* 20 EXISTS", "* OK [UIDVALIDITY 5] x", "* OK [HIGHESTMODSEQ 500] x",
-			"* VANISHED (EARLIER) 1:30", cmd.Tag+" OK [READ-WRITE] selected B")
+		c.Lines(append(b, cmd.Tag+" OK [READ-WRITE] selected B")...)
 		return c.Serve()
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -100,7 +82,5 @@ func TestSelectClosedCodeForgetsVanishedCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st.Vanished.String(); got != "1:20" {
-		t.Errorf("B (known 1:20) answered VANISHED (EARLIER) 1:30 before [CLOSED] and after: Vanished %q; want \"1:20\", B's line cut to the known UIDs", got)
-	}
+	return st
 }
