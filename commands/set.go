@@ -175,8 +175,9 @@ func (v *vanishedCut) init(s codec.SeqSet) {
 	v.given = nil
 }
 
-// forget forgets the ranges given whole: a [CLOSED] starts another
-// mailbox's answer.
+// forget forgets the ranges given whole: the answer's [CLOSED] starts
+// another mailbox's responses. It clears 4 bytes a range of the set:
+// called once an answer (selectReader leaves a second [CLOSED] out).
 func (v *vanishedCut) forget() { clear(v.given) }
 
 // cut calls give with each range of uids ∩ the set (in the order of
