@@ -188,10 +188,7 @@ func (v *vanishedCut) cut(uids codec.SeqSet, give func(wire.SeqRange)) {
 	set := v.set
 	steps := 0
 	for _, r := range uids.Ranges() {
-		lo, hi := uidKey(r.Start), uidKey(r.Stop)
-		if lo > hi {
-			lo, hi = hi, lo
-		}
+		lo, hi := uidKey(r.Start), uidKey(r.Stop) // lo <= hi: codec.SeqSet keeps Start <= Stop
 		// set[i:j] are the ranges that meet lo:hi.
 		i, c := searchUIDStop(set, lo)
 		steps += c
