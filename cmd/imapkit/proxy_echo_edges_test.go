@@ -432,3 +432,71 @@ func TestProxyEchoAcrossMidLineLiteralRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyEchoFromBodyOverLineEndRedacted: a credential the server
+// echoes from a literal's body (relayed unprinted) through the text after
+// it, which lies wholly inside the credential, and on over the line end:
+// the next line opens with its rest. The text after the body is neither
+// a start nor an end of it, and the carry to the next line held only
+// that text, no start: the next line's rest was printed, as it was after
+// a line ending in a body before stop 60. Defaults.
+func TestProxyEchoFromBodyOverLineEndRedacted(t *testing.T) {
+	t.Parallel()
+	const pw = "hunter2-correct-horse"
+	for _, tc := range []struct {
+		name, body, after, next string
+	}{
+		{"two bytes after the body", "you sent hunter2-", "co", "rrect-horse BAD you sent that"},
+		{"five bytes after the body", "you sent hunter2-co", "rrect", "-horse BAD you sent that"},
+	} {
+		echo := fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s%s", len(tc.body), tc.body, tc.after)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+				if err := hc.Greet("IMAP4rev1"); err != nil {
+					return err
+				}
+				cmd, err := hc.ReadCommand()
+				if err != nil {
+					return nil
+				}
+				if err := hc.Continue("go ahead"); err != nil {
+					return err
+				}
+				if _, err := hc.ReadLiteral(cmd.Literal); err != nil {
+					return err
+				}
+				if _, err := hc.ReadLine(); err != nil {
+					return err
+				}
+				if err := hc.Line(echo); err != nil {
+					return err
+				}
+				if err := hc.Line(tc.next); err != nil {
+					return err
+				}
+				return hc.Reply(cmd.Tag, "NO no")
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			nc, br, _, out := proxiedConn(t, srv.Addr())
+			fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
+			if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
+				t.Fatalf("no continuation for the literal: %q %v", l, err)
+			}
+			fmt.Fprintf(nc, "%s\r\n", pw)
+			// The next line reads as a completion out of step: the
+			// proxy closes.
+			waitFor(t, out, "connection closed")
+			trace := out.String()
+			if !strings.Contains(trace, "you sent that") {
+				t.Fatalf("the server's next line is not in the proxy's output:\n%s", trace)
+			}
+			if rest := strings.TrimSuffix(tc.next, " BAD you sent that"); strings.Contains(trace, rest) {
+				t.Errorf("the proxy's output shows %q, the rest of the password after the line end:\n%s", rest, trace)
+			}
+		})
+	}
+}

@@ -155,6 +155,14 @@ func (p *printer) settle() {
 				} else {
 					p.redact.carryCut(last)
 				}
+			} else if p.ended && !p.cut && !p.litEnd && len(p.gaps) > 0 {
+				// A literal's body inside the line: the text after the
+				// last one, to the line's end, may lie wholly inside a
+				// credential begun in the body, its rest in the next
+				// line, which is taken for that rest too (carryPart of
+				// that text): the rest was printed
+				// (TestProxyEchoFromBodyOverLineEndRedacted).
+				p.redact.carryPart(body[p.gaps[len(p.gaps)-1].To:])
 			}
 		}
 		clear(p.past)
