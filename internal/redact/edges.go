@@ -558,17 +558,9 @@ func (x *Set) RedactEdgesGaps(b []byte, head, tail int, cut bool, gaps []Gap) []
 		lo = to
 	}
 	x.letGoTable()
-	if len(spans) == 0 && head == 0 && tail == 0 {
-		n := len(b)
-		if cut {
-			n = x.cutStartLocked(b)
-		}
-		if !x.coverLocked(b) {
-			return b[:n]
-		}
-		defer x.letGoCover()
-		return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
-	}
+	// With no span, head or tail, this is Redact (RedactCut when cut):
+	// nothing is covered but the whole forms, and b itself is returned
+	// when there are none.
 	return x.redactEdgesLocked(b, head, tail, cut, spans)
 }
 

@@ -50,3 +50,29 @@ func TestRedactEdgesGapsSides(t *testing.T) {
 		t.Errorf("three gaps: RedactEdgesGaps(%q) = %q; want %q", line, got, want)
 	}
 }
+
+// TestRedactEdgesGapsWholeFormNoSide: a line with a gap and a whole
+// credential away from it, no part of one at the gap's sides, has the
+// credential redacted as Redact (and RedactCut, for a cut line) would:
+// the gaps add covers, they never take one away.
+func TestRedactEdgesGapsWholeFormNoSide(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	var x Set
+	x.AddString(pw)
+	gap := "{5 bytes}"
+	before := "* 1 FETCH (X-ECHO " + pw + " BODY[] "
+	g := []Gap{{len(before), len(before) + len(gap)}}
+	line := []byte(before + gap + " UID 7)")
+	if got, want := string(x.RedactEdgesGaps(line, 0, 0, false, g)), "* 1 FETCH (X-ECHO *** BODY[] {5 bytes} UID 7)"; got != want {
+		t.Errorf("RedactEdgesGaps(%q) = %q; want %q", line, got, want)
+	}
+	// Cut short after a start of the credential: cut there, as
+	// RedactCut cuts.
+	line = []byte(before + gap + " X " + pw[:9])
+	if got, want := string(x.RedactEdgesGaps(line, 0, 0, true, g)), "* 1 FETCH (X-ECHO *** BODY[] {5 bytes} X "; got != want {
+		t.Errorf("cut: RedactEdgesGaps(%q) = %q; want %q", line, got, want)
+	}
+	if got, want := string(x.RedactEdgesGaps(line, 0, 0, true, g)), string(x.RedactCut(line)); got != want {
+		t.Errorf("cut: RedactEdgesGaps(%q) = %q; RedactCut = %q", line, got, want)
+	}
+}
