@@ -76,3 +76,27 @@ func TestRedactEdgesGapsWholeFormNoSide(t *testing.T) {
 		t.Errorf("cut: RedactEdgesGaps(%q) = %q; RedactCut = %q", line, got, want)
 	}
 }
+
+// TestRedactEdgesGapsLeavesCallersText: the side parts are looked for in
+// the server's text between two gaps only, never in the caller's own
+// text of a gap ("{5 bytes}"), which holds no byte of a credential: a
+// credential whose start is the end of that text and the bytes after
+// it, or whose end is the bytes before the next gap and the start of its
+// text, is not taken for one there.
+func TestRedactEdgesGapsLeavesCallersText(t *testing.T) {
+	gap := "{5 bytes}"
+	for _, c := range []struct{ name, pw string }{
+		{"a start through the gap before", "s}hunter9"}, // "s}" of the gap, "hu" after it
+		{"an end into the gap after", "9xhu{5"},         // "hu" before the gap, "{5" of it
+	} {
+		var x Set
+		x.AddString(c.pw)
+		line := "* 1 FETCH (A " + gap + "hu" + gap + ")"
+		g1 := len("* 1 FETCH (A ")
+		g2 := g1 + len(gap) + len("hu")
+		got := string(x.RedactEdgesGaps([]byte(line), 0, 0, false, []Gap{{g1, g1 + len(gap)}, {g2, g2 + len(gap)}}))
+		if got != line {
+			t.Errorf("%s: RedactEdgesGaps(%q) with %q = %q; want it unchanged", c.name, line, c.pw, got)
+		}
+	}
+}
