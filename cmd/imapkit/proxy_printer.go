@@ -74,7 +74,7 @@ type printer struct {
 	// does not show, as printed: its last pastLen bytes at least, of a
 	// line cut by add (those before the cut with those dropped) or
 	// printed as SASL data (its tokens) (keepPast), for the carry to the
-	// next line (secretSet.carryCut); zeroed once used.
+	// next line (secretSet.carryCut, carryPart); zeroed once used.
 	past []byte
 	// settled: the line's content was redacted and cut (settle); only the
 	// proxy's notes follow.
@@ -109,11 +109,13 @@ func (p *printer) begin(sasl bool, command string) {
 }
 
 // settle ends the line's content: the credentials in it are redacted,
-// with the parts of one at the line's edges (secretSet.edges), then it is
-// cut at maxPrinted (at a character's start). A server line also sets
-// the carry to the next line (edges; from past, after a line cut or
-// printed as SASL data: secretSet.carryCut); a line of the proxy's own
-// (own) leaves the carry alone.
+// with the parts of one at the line's edges (secretSet.edges) and at the
+// sides of each literal's body (gaps), then it is cut at maxPrinted (at a
+// character's start). A server line also sets the carry to the next line
+// (edges; from past, after a line cut or printed as SASL data:
+// secretSet.carryCut, or carryPart when past kept only the line's end;
+// from the text after the last body, after a line with a body inside it:
+// carryPart); a line of the proxy's own (own) leaves the carry alone.
 func (p *printer) settle() {
 	if p.settled {
 		return

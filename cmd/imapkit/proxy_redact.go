@@ -134,14 +134,17 @@ func (ss *secretSet) carryCut(last []byte) {
 	ss.s().CarryCut(&ss.carry, last, printedCRLF)
 }
 
-// carryPart is carryCut where last is only the end of what the printed
-// line does not show (printer.past keeps the line's last pastLen bytes,
-// and the line was longer): the next line's start is also taken for the
+// carryPart is carryCut where last is only the end of what the line
+// ended with (printer.past keeps the line's last pastLen bytes, and the
+// line was longer; or last is the text after a literal's body inside the
+// line, the body unprinted): the next line's start is also taken for the
 // rest of a credential that began before last, 2 bytes or more
 // (redact.Set.CarryPart), as after a cut line. A SASL response's first
 // part of more than pastLen bytes as printed in a challenge had its rest
 // shown at the next line's start
-// (TestProxyEchoAcrossLongChallengeLineEndRedacted).
+// (TestProxyEchoAcrossLongChallengeLineEndRedacted), and so did a
+// password begun in a body whose text after it lay inside the password
+// (TestProxyEchoFromBodyOverLineEndRedacted).
 func (ss *secretSet) carryPart(last []byte) {
 	ss.s().CarryPart(&ss.carry, last, printedCRLF)
 }
