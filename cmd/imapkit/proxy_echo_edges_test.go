@@ -384,43 +384,7 @@ func TestProxyEchoAcrossMidLineLiteralRedacted(t *testing.T) {
 		echo := fmt.Sprintf("%s{%d}\r\n%s%s", tc.before, len(tc.body), tc.body, tc.after)
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := hostile.Listen(func(hc *hostile.Conn) error {
-				if err := hc.Greet("IMAP4rev1"); err != nil {
-					return err
-				}
-				cmd, err := hc.ReadCommand()
-				if err != nil {
-					return nil
-				}
-				if err := hc.Continue("go ahead"); err != nil {
-					return err
-				}
-				if _, err := hc.ReadLiteral(cmd.Literal); err != nil {
-					return err
-				}
-				if _, err := hc.ReadLine(); err != nil {
-					return err
-				}
-				if err := hc.Line(echo); err != nil {
-					return err
-				}
-				if err := hc.Reply(cmd.Tag, "NO wrong password"); err != nil {
-					return err
-				}
-				return hc.Serve()
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			nc, br, _, out := proxiedConn(t, srv.Addr())
-			fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
-			if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
-				t.Fatalf("no continuation for the literal: %q %v", l, err)
-			}
-			fmt.Fprintf(nc, "%s\r\n", pw)
-			waitFor(t, out, "A1 NO wrong password")
-			trace := out.String()
+			trace := proxyLoginLiteralEcho(t, pw, []string{echo}, "A1 NO wrong password")
 			if !strings.Contains(trace, "bytes}") {
 				t.Fatalf("the server's line with a literal is not in the trace:\n%s", trace)
 			}
@@ -452,45 +416,9 @@ func TestProxyEchoFromBodyOverLineEndRedacted(t *testing.T) {
 		echo := fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s%s", len(tc.body), tc.body, tc.after)
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := hostile.Listen(func(hc *hostile.Conn) error {
-				if err := hc.Greet("IMAP4rev1"); err != nil {
-					return err
-				}
-				cmd, err := hc.ReadCommand()
-				if err != nil {
-					return nil
-				}
-				if err := hc.Continue("go ahead"); err != nil {
-					return err
-				}
-				if _, err := hc.ReadLiteral(cmd.Literal); err != nil {
-					return err
-				}
-				if _, err := hc.ReadLine(); err != nil {
-					return err
-				}
-				if err := hc.Line(echo); err != nil {
-					return err
-				}
-				if err := hc.Line(tc.next); err != nil {
-					return err
-				}
-				return hc.Reply(cmd.Tag, "NO no")
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			nc, br, _, out := proxiedConn(t, srv.Addr())
-			fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
-			if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
-				t.Fatalf("no continuation for the literal: %q %v", l, err)
-			}
-			fmt.Fprintf(nc, "%s\r\n", pw)
 			// The next line reads as a completion out of step: the
 			// proxy closes.
-			waitFor(t, out, "connection closed")
-			trace := out.String()
+			trace := proxyLoginLiteralEcho(t, pw, []string{echo, tc.next}, "connection closed")
 			if !strings.Contains(trace, "you sent that") {
 				t.Fatalf("the server's next line is not in the proxy's output:\n%s", trace)
 			}
@@ -499,4 +427,50 @@ func TestProxyEchoFromBodyOverLineEndRedacted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// proxyLoginLiteralEcho runs a client's LOGIN with pw as a literal
+// through the proxy to a server that answers it with lines, then a NO
+// ("wrong password"), and returns the proxy's output once it holds wait.
+func proxyLoginLiteralEcho(t *testing.T, pw string, lines []string, wait string) string {
+	t.Helper()
+	srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+		if err := hc.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := hc.ReadCommand()
+		if err != nil {
+			return nil
+		}
+		if err := hc.Continue("go ahead"); err != nil {
+			return err
+		}
+		if _, err := hc.ReadLiteral(cmd.Literal); err != nil {
+			return err
+		}
+		if _, err := hc.ReadLine(); err != nil {
+			return err
+		}
+		for _, l := range lines {
+			if err := hc.Line(l); err != nil {
+				return err
+			}
+		}
+		if err := hc.Reply(cmd.Tag, "NO wrong password"); err != nil {
+			return err
+		}
+		return hc.Serve()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	nc, br, _, out := proxiedConn(t, srv.Addr())
+	fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
+	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
+		t.Fatalf("no continuation for the literal: %q %v", l, err)
+	}
+	fmt.Fprintf(nc, "%s\r\n", pw)
+	waitFor(t, out, wait)
+	return out.String()
 }
