@@ -110,6 +110,19 @@ func proxyEchoAcrossLineEnd(t *testing.T, name, pw string, at, pad int, parts []
 func TestProxyEchoAcrossChallengeLineEndRedacted(t *testing.T) {
 	t.Parallel()
 	const response = "AHVzZXIAc2VjcmV0cHc=" // PLAIN: user, secretpw
+	trace := proxyChallengeEcho(t, response, 12)
+	if p := response[12:]; strings.Contains(trace, p) {
+		t.Errorf("the proxy's output shows %q of the SASL response:\n%s", p, trace)
+	}
+}
+
+// proxyChallengeEcho runs a client's AUTHENTICATE PLAIN with response
+// through the proxy to a server that echoes response across a line end:
+// its first at bytes in a challenge, the rest opening the next line
+// ("... BAD you sent that", which reads as a completion out of step: the
+// proxy closes). It returns the proxy's output.
+func proxyChallengeEcho(t *testing.T, response string, at int) string {
+	t.Helper()
 	addr := hostileUpstream(t, func(hc *hostile.Conn) error {
 		if err := hc.Greet("IMAP4rev1 AUTH=PLAIN"); err != nil {
 			return err
@@ -124,10 +137,10 @@ func TestProxyEchoAcrossChallengeLineEndRedacted(t *testing.T) {
 		if _, err := hc.ReadLine(); err != nil {
 			return err
 		}
-		if err := hc.Continue(response[:12]); err != nil {
+		if err := hc.Continue(response[:at]); err != nil {
 			return err
 		}
-		if err := hc.Line(response[12:] + " BAD you sent that"); err != nil {
+		if err := hc.Line(response[at:] + " BAD you sent that"); err != nil {
 			return err
 		}
 		return hc.Reply(cmd.Tag, "NO no")
@@ -138,15 +151,12 @@ func TestProxyEchoAcrossChallengeLineEndRedacted(t *testing.T) {
 		t.Fatalf("no challenge: %q %v", l, err)
 	}
 	fmt.Fprintf(nc, "%s\r\n", response)
-	// The echo's second line reads as a completion out of step: the
-	// proxy closes.
 	waitFor(t, out, "connection closed")
-	if !strings.Contains(out.String(), "you sent that") {
-		t.Fatalf("the server's echo is not in the proxy's output:\n%s", out.String())
+	trace := out.String()
+	if !strings.Contains(trace, "you sent that") {
+		t.Fatalf("the server's echo is not in the proxy's output:\n%s", trace)
 	}
-	if p := response[12:]; strings.Contains(out.String(), p) {
-		t.Errorf("the proxy's output shows %q of the SASL response:\n%s", p, out.String())
-	}
+	return trace
 }
 
 // TestProxyEchoAfterUnprintedLineEndRedacted: a server line whose end the
@@ -309,45 +319,7 @@ func TestProxyEchoAcrossLongChallengeLineEndRedacted(t *testing.T) {
 	for _, at := range []int{12, 62, 63, 100, len(response) - 2} {
 		t.Run(strconv.Itoa(at), func(t *testing.T) {
 			t.Parallel()
-			srv, err := hostile.Listen(func(hc *hostile.Conn) error {
-				if err := hc.Greet("IMAP4rev1 AUTH=PLAIN"); err != nil {
-					return err
-				}
-				cmd, err := hc.ReadCommand()
-				if err != nil {
-					return nil
-				}
-				if err := hc.Continue(""); err != nil {
-					return err
-				}
-				if _, err := hc.ReadLine(); err != nil {
-					return err
-				}
-				if err := hc.Continue(response[:at]); err != nil {
-					return err
-				}
-				if err := hc.Line(response[at:] + " BAD you sent that"); err != nil {
-					return err
-				}
-				return hc.Reply(cmd.Tag, "NO no")
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			nc, br, _, out := proxiedConn(t, srv.Addr())
-			fmt.Fprintf(nc, "A1 AUTHENTICATE PLAIN\r\n")
-			if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
-				t.Fatalf("no challenge: %q %v", l, err)
-			}
-			fmt.Fprintf(nc, "%s\r\n", response)
-			// The echo's second line reads as a completion out of
-			// step: the proxy closes.
-			waitFor(t, out, "connection closed")
-			trace := out.String()
-			if !strings.Contains(trace, "you sent that") {
-				t.Fatalf("the server's echo is not in the proxy's output:\n%s", trace)
-			}
+			trace := proxyChallengeEcho(t, response, at)
 			if p := response[at:]; strings.Contains(trace, p) {
 				t.Errorf("the proxy's output shows %q of the SASL response (its first %d bytes in the challenge):\n%s", p, at, trace)
 			}
