@@ -89,7 +89,7 @@ func proxyEchoAcrossLineEnd(t *testing.T, name, pw string, at, pad int, parts []
 		})
 		// The echo's second line reads as a completion out of
 		// step: the proxy closes.
-		out := loginLiteralUntilClosed(t, addr, pw)
+		out := loginLiteralUntil(t, addr, pw, "connection closed")
 		if !strings.Contains(out.String(), "as your password") {
 			t.Fatalf("the server's echo is not in the proxy's output:\n%s", out.String())
 		}
@@ -181,27 +181,9 @@ func TestProxyEchoAfterUnprintedLineEndRedacted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			addr := hostileUpstream(t, func(hc *hostile.Conn) error {
-				if err := hc.Greet("IMAP4rev1"); err != nil {
-					return err
-				}
-				cmd, err := hc.ReadCommand()
-				if err != nil {
-					return nil
-				}
-				if err := hc.Continue("go ahead"); err != nil {
-					return err
-				}
-				if _, err := hc.ReadLiteral(cmd.Literal); err != nil {
-					return err
-				}
-				if _, err := hc.ReadLine(); err != nil {
-					return err
-				}
-				return hc.Lines(tc.first, "ect-horse as your password")
-			})
-			out := loginLiteralUntilClosed(t, addr, pw)
-			trace := out.String()
+			// (A NO follows, which the proxy, closed, does not
+			// read.)
+			trace := proxyLoginLiteralEcho(t, pw, []string{tc.first, "ect-horse as your password"}, "connection closed")
 			if !strings.Contains(trace, "as your password") {
 				t.Fatalf("the server's second line is not in the trace:\n%s", trace)
 			}
@@ -212,10 +194,10 @@ func TestProxyEchoAfterUnprintedLineEndRedacted(t *testing.T) {
 	}
 }
 
-// loginLiteralUntilClosed logs in through a proxy of the server at addr
-// as alice, the password pw sent as a synchronizing literal once the "+"
-// came, and returns the proxy's output once it closed the connection.
-func loginLiteralUntilClosed(t *testing.T, addr, pw string) *syncBuffer {
+// loginLiteralUntil logs in through a proxy of the server at addr as
+// alice, the password pw sent as a synchronizing literal once the "+"
+// came, and returns the proxy's output once it holds wait.
+func loginLiteralUntil(t *testing.T, addr, pw, wait string) *syncBuffer {
 	t.Helper()
 	nc, br, _, out := proxiedConn(t, addr)
 	fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
@@ -223,7 +205,7 @@ func loginLiteralUntilClosed(t *testing.T, addr, pw string) *syncBuffer {
 		t.Fatalf("no continuation for the literal: %q %v", l, err)
 	}
 	fmt.Fprintf(nc, "%s\r\n", pw)
-	waitFor(t, out, "connection closed")
+	waitFor(t, out, wait)
 	return out
 }
 
@@ -406,7 +388,7 @@ func TestProxyEchoFromBodyOverLineEndRedacted(t *testing.T) {
 // ("wrong password"), and returns the proxy's output once it holds wait.
 func proxyLoginLiteralEcho(t *testing.T, pw string, lines []string, wait string) string {
 	t.Helper()
-	srv, err := hostile.Listen(func(hc *hostile.Conn) error {
+	addr := hostileUpstream(t, func(hc *hostile.Conn) error {
 		if err := hc.Greet("IMAP4rev1"); err != nil {
 			return err
 		}
@@ -433,16 +415,5 @@ func proxyLoginLiteralEcho(t *testing.T, pw string, lines []string, wait string)
 		}
 		return hc.Serve()
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	nc, br, _, out := proxiedConn(t, srv.Addr())
-	fmt.Fprintf(nc, "A1 LOGIN alice {%d}\r\n", len(pw))
-	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
-		t.Fatalf("no continuation for the literal: %q %v", l, err)
-	}
-	fmt.Fprintf(nc, "%s\r\n", pw)
-	waitFor(t, out, wait)
-	return out.String()
+	return loginLiteralUntil(t, addr, pw, wait).String()
 }
