@@ -380,13 +380,22 @@ func TestExpungeVanishedDuringUIDFetch(t *testing.T) {
 // yielded UID 2 without its body. Such a body is now kept in the FETCH,
 // which goes by its UID.
 func TestUIDFetchStreamedBodyBeforeUID(t *testing.T) {
+	// Both orders of the two commands: with UID 2's sent first, the
+	// body of UID 1 meets a guess (the oldest in flight) that is wrong.
+	t.Run("UID 1 first", func(t *testing.T) { testUIDFetchStreamedBodyBeforeUID(t, 0, 1) })
+	t.Run("UID 2 first", func(t *testing.T) { testUIDFetchStreamedBodyBeforeUID(t, 1, 0) })
+}
+
+func testUIDFetchStreamedBodyBeforeUID(t *testing.T, order ...int) {
 	body := strings.Repeat("x", 100<<10)
+	first := make(chan struct{}) // the server has read the first UID FETCH
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		a, err := c.Until("UID FETCH")
 		if err != nil {
 			return err
 		}
+		close(first)
 		b, err := c.Expect("UID FETCH")
 		if err != nil {
 			return err
@@ -411,7 +420,7 @@ func TestUIDFetchStreamedBodyBeforeUID(t *testing.T) {
 	got := make([][]string, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
-	for i := range 2 {
+	for k, i := range order {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -432,7 +441,14 @@ func TestUIDFetchStreamedBodyBeforeUID(t *testing.T) {
 				got[i] = append(got[i], fmt.Sprintf("UID %d with %d body bytes", m.UID, n))
 			}
 		}()
-		time.Sleep(50 * time.Millisecond) // UID 1's goes first
+		if k == 0 {
+			// This one goes first: the server has read it.
+			select {
+			case <-first:
+			case <-time.After(hangBound):
+				t.Fatalf("the server did not get the first UID FETCH within %v", hangBound)
+			}
+		}
 	}
 	wg.Wait()
 	if errs[0] != nil || errs[1] != nil || fmt.Sprint(got) != fmt.Sprintf("[[UID 1 with %[1]d body bytes] [UID 2 with %[1]d body bytes]]", len(body)) {
