@@ -393,6 +393,16 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		}
 		if move {
 			i := built
+			// sent is the part's set for the checks of its untagged
+			// COPYUIDs (join), canonical: a set the caller gave in
+			// no order, sent whole as the one part, was sorted into a
+			// copy again by each check (codec.SeqSet.Remove and Len),
+			// and a MOVE takes COPYUIDs without end. The parts of a
+			// set cut in parts are canonical already.
+			sent := set
+			if len(run.parts) == 1 && !set.Saved {
+				sent.Nums = codec.SeqSetOf(set.Nums.Ranges()...)
+			}
 			cmd.Want = moveWants
 			cmd.OnData = func(r codec.Response) {
 				// COPYUID untagged before the tagged OK (RFC 6851
@@ -401,7 +411,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 				// the source (PartlyMovedError, NotRemovedError).
 				switch r := r.(type) {
 				case *codec.Status:
-					kept := join(r, set, i)
+					kept := join(r, sent, i)
 					mu.Lock()
 					mapped[i] = mapped[i] || kept
 					told[i] = told[i] || r.Code != nil && r.Code.Kind == codec.CodeCopyUID

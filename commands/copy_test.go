@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"math/bits"
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +25,7 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // TestMoveUntaggedCopyUID replays MOVE answered with COPYUID in an
@@ -1205,5 +1208,53 @@ func TestMoveCopyUIDFloodAgainstManyRanges(t *testing.T) {
 	t.Logf("%d COPYUIDs against a UID MOVE of %d ranges: %d range comparisons", lines, ranges, compared)
 	if limit := int64(lines*8*(bits.Len(ranges)+1) + 4*ranges); compared > limit {
 		t.Errorf("%d untagged COPYUID 2000 against a UID MOVE of %d ranges: %d range comparisons; want at most %d", lines, ranges, compared, limit)
+	}
+}
+
+// TestMoveCopyUIDFloodAgainstUnsortedSet: as
+// TestMoveCopyUIDFloodAgainstManyRanges, with the caller's set of 1,000
+// ranges in no order (a set built with Append, or parsed in the order a
+// user wrote it), sent whole as one part. Each COPYUID's check against
+// the part's set (withinSet, codec.SeqSet.Remove) sorted a copy of the
+// set again, as Remove does for a set that is not canonical: the part's
+// ranges sorted, and 8 bytes a range allocated, for each COPYUID of the
+// flood. The Move allocates, a COPYUID, less than a copy of the set.
+// Counts the bytes the whole process allocates (runtime.MemStats): serial.
+func TestMoveCopyUIDFloodAgainstUnsortedSet(t *testing.T) {
+	const ranges, lines = 1000, 5000
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
+		cmd, err := c.Until("UID MOVE")
+		if err != nil {
+			return err
+		}
+		c.Copy(hostile.Repeat("* OK [COPYUID 7 2000 5] moved\r\n", lines))
+		c.Reply(cmd.Tag, "OK done")
+		return c.Serve()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	set := commands.Set{UID: true}
+	for _, i := range rand.New(rand.NewPCG(1, 2)).Perm(ranges) {
+		set.Nums.Append(wire.SeqRange{Start: uint32(2*i + 2), Stop: uint32(2*i + 2)})
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	res, err := c.Move(ctx, set, "Trash")
+	runtime.ReadMemStats(&ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res == nil || !res.Src.Contains(2000) {
+		t.Fatalf("Move: %+v; want the COPYUID of 2000 kept", res)
+	}
+	perLine := (ms.TotalAlloc - before) / lines
+	t.Logf("%d COPYUIDs against a UID MOVE of %d unsorted ranges: %d bytes allocated a COPYUID", lines, ranges, perLine)
+	if limit := uint64(8 * ranges); perLine >= limit {
+		t.Errorf("%d untagged COPYUID 2000 against a UID MOVE of %d unsorted ranges: %d bytes allocated a COPYUID; want less than %d (a copy of the set's ranges)", lines, ranges, perLine, limit)
 	}
 }
