@@ -255,10 +255,7 @@ func TestMeetRangesSkipSameAsWalk(t *testing.T) {
 // to 200,000, and a million such lines 2*10^11.
 func TestIntersectFewAgainstManyBySearch(t *testing.T) {
 	const n = 100000
-	var many SeqSet
-	for i := 1; i <= n; i++ {
-		many.AddNum(uint32(2 * i))
-	}
+	many := evensTo(2 * n)
 	limit := 8 * (bits.Len(n) + 1)
 	for _, u := range []uint32{1, 2, 3, 1000, 99999, 100000, 2*n - 2, 2 * n, 2*n + 1, 4294967295, 0} {
 		one := SeqSetOf(wire.SeqRange{Start: u, Stop: u})
@@ -288,12 +285,9 @@ func TestIntersectFewAgainstManyBySearch(t *testing.T) {
 // a few steps a range of it.
 func TestRemoveFewFromManyBySearch(t *testing.T) {
 	const n = 100000
-	var many SeqSet
-	for i := 1; i <= n; i++ {
-		many.AddNum(uint32(2 * i))
-	}
+	many := evensTo(2 * n)
 	limit := 8 * (bits.Len(n) + 1)
-	for _, u := range []uint32{1, 2, 3, 1000, 99999, 100000, 2*n - 2, 2*n - 1, 2 * n, 2*n + 1, 0} {
+	for _, u := range []uint32{1, 2, 3, 1000, 99999, 100000, 2*n - 2, 2*n - 1, 2 * n, 2*n + 1, 4294967295, 0} {
 		one := SeqSetOf(wire.SeqRange{Start: u, Stop: u})
 		got := 0
 		restore := workhook.RangesCompared.Set(t, func(_, _, k int) { got += k })
@@ -350,4 +344,14 @@ func TestRemoveFewFromManyMatchesContains(t *testing.T) {
 			}
 		}
 	}
+}
+
+// evensTo returns the set of the even numbers 2 to top, one range each:
+// the many ranges of the tests of few against many.
+func evensTo(top uint32) SeqSet {
+	var s SeqSet
+	for i := uint32(2); i <= top; i += 2 {
+		s.AddNum(i)
+	}
+	return s
 }

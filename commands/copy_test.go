@@ -1175,21 +1175,7 @@ func TestMoveExpungeNotTakenByPollBeside(t *testing.T) {
 // steps a range sent. Defaults.
 func TestMoveCopyUIDFloodAgainstManyRanges(t *testing.T) {
 	const ranges, lines = 1000, 5000
-	c := hostileClient(t, func(c *hostile.Conn) error {
-		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
-		cmd, err := c.Until("UID MOVE")
-		if err != nil {
-			return err
-		}
-		c.Copy(hostile.Repeat("* OK [COPYUID 7 2000 5] moved\r\n", lines))
-		c.Reply(cmd.Tag, "OK done")
-		return c.Serve()
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := copyUIDFlood(t, lines)
 	set := commands.Set{UID: true}
 	for i := 1; i <= ranges; i++ {
 		set.Nums.AddNum(uint32(2 * i))
@@ -1222,21 +1208,7 @@ func TestMoveCopyUIDFloodAgainstManyRanges(t *testing.T) {
 // Counts the bytes the whole process allocates (runtime.MemStats): serial.
 func TestMoveCopyUIDFloodAgainstUnsortedSet(t *testing.T) {
 	const ranges, lines = 1000, 5000
-	c := hostileClient(t, func(c *hostile.Conn) error {
-		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
-		cmd, err := c.Until("UID MOVE")
-		if err != nil {
-			return err
-		}
-		c.Copy(hostile.Repeat("* OK [COPYUID 7 2000 5] moved\r\n", lines))
-		c.Reply(cmd.Tag, "OK done")
-		return c.Serve()
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := copyUIDFlood(t, lines)
 	set := commands.Set{UID: true}
 	for _, i := range rand.New(rand.NewPCG(1, 2)).Perm(ranges) {
 		set.Nums.Append(wire.SeqRange{Start: uint32(2*i + 2), Stop: uint32(2*i + 2)})
@@ -1257,4 +1229,27 @@ func TestMoveCopyUIDFloodAgainstUnsortedSet(t *testing.T) {
 	if limit := uint64(8 * ranges); perLine >= limit {
 		t.Errorf("%d untagged COPYUID 2000 against a UID MOVE of %d unsorted ranges: %d bytes allocated a COPYUID; want less than %d (a copy of the set's ranges)", lines, ranges, perLine, limit)
 	}
+}
+
+// copyUIDFlood returns a Client with INBOX selected on a server that
+// answers its UID MOVE with lines untagged "* OK [COPYUID 7 2000 5]"
+// before the OK, and the context (a minute) for its commands.
+func copyUIDFlood(t *testing.T, lines int) (*commands.Client, context.Context) {
+	t.Helper()
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
+		cmd, err := c.Until("UID MOVE")
+		if err != nil {
+			return err
+		}
+		c.Copy(hostile.Repeat("* OK [COPYUID 7 2000 5] moved\r\n", int64(lines)))
+		c.Reply(cmd.Tag, "OK done")
+		return c.Serve()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, ctx
 }
