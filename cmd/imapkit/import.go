@@ -45,6 +45,7 @@ var importCommand = serverCmd{
 		fs.BoolVar(&i.quiet, "quiet", false, "no progress display")
 		fs.BoolVar(&i.noMulti, "no-multiappend", false, "one APPEND per message even when MULTIAPPEND is offered")
 		fs.BoolVar(&i.skipUnsendable, "skip-unsendable", false, "skip, with a warning, a message the server cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY or refuses it even as literal8), and record it in the state as skipped (without it, such a message stops the import)")
+		fs.BoolVar(&i.allowHardLink, "allow-hard-link", false, "start a first import by a name of a file that has other names (hard links: a backup tree made by rsnapshot or rsync --link-dest), its state kept beside this name: a run by another name does not read it and would append everything again (without it, such a run is refused)")
 		return i
 	},
 	lock: func(args []string, own any) (*stateLock, error) {
@@ -64,6 +65,10 @@ type importOpts struct {
 	// skipUnsendable: a message the server cannot take is skipped and
 	// recorded (importEntry.Skipped, SkippedOffsets), not a failure.
 	skipUnsendable bool
+	// allowHardLink: a first import by a name of a file with other
+	// names (hard links) goes on, the state beside this name the one
+	// that counts, instead of being refused (refuseHardLink).
+	allowHardLink bool
 	// state is the state file of the run, the one its lock holds
 	// (stateLock.path): set at lock time, never worked out again.
 	state string
@@ -445,8 +450,15 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		// links): another name may have a state of its own, and an
 		// import by this one would append again everything that one
 		// did. Before, import had no such rule (export's, 5a2b577).
-		if err := refuseHardLink("import", path, spath, "import by the name whose state it has, or import a copy of it (cp)"); err != nil {
+		// --allow-hard-link: the user says that this name's state is
+		// the one that counts (a backup tree whose snapshots hard-link
+		// the files: no name has a state yet).
+		err := refuseHardLink("import", path, spath, "import by the name whose state it has, or import a copy of it (cp); --allow-hard-link imports by this name, its state kept beside it, when no other name of the file is imported from (a backup tree's hard links)")
+		if err != nil && !opts.allowHardLink {
 			return err
+		}
+		if err != nil {
+			fmt.Fprintf(o.stderr, "imapkit import: warning: %s has other names (it is a hard link): its state is kept beside this name (--allow-hard-link); a run by another name does not read it, and would append everything again\n", printable(path))
 		}
 	}
 	if state.Dests == nil {

@@ -483,10 +483,11 @@ func TestImportStatesBesideLinkAndFile(t *testing.T) {
 
 // TestImportByHardLinkRefused: a first import by a name of an mbox that
 // has others (hard links) and no state beside that name refuses to start
-// (exit 3, naming the hard link), nothing appended, as export's first
-// run does: another name may have a state of its own. The name whose
-// state it has imports on. Before, a run by the hard link appended every
-// message again.
+// (exit 1, naming the hard link: a retry finds the same names; before,
+// exit 3, which a script retrying on it looped on), nothing appended, as
+// export's first run does: another name may have a state of its own. The
+// name whose state it has imports on. Before, a run by the hard link
+// appended every message again.
 func TestImportByHardLinkRefused(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
@@ -505,8 +506,8 @@ func TestImportByHardLinkRefused(t *testing.T) {
 	if err := os.Link(real, hard); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errs := run(hard); code != exitConnFail || !strings.Contains(errs, "has other names (it is a hard link)") {
-		t.Errorf("first import by a hard link: exit %d %q %q; want %d, refused naming the hard link", code, out, errs, exitConnFail)
+	if code, out, errs := run(hard); code != exitNo || !strings.Contains(errs, "has other names (it is a hard link)") {
+		t.Errorf("first import by a hard link: exit %d %q %q; want %d, refused naming the hard link", code, out, errs, exitNo)
 	}
 	if _, err := os.Lstat(importStatePath(hard)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a state beside the hard link: %v; want none", err)
@@ -515,6 +516,45 @@ func TestImportByHardLinkRefused(t *testing.T) {
 		t.Errorf("import by the file, which has the state: exit %d %q %q; want 0, nothing again", code, out, errs)
 	}
 	if got := subjectsOf(t, c, "Hard"); got != "m1,m2" {
+		t.Errorf("the mailbox holds %q; want m1,m2 (each once)", got)
+	}
+}
+
+// TestImportByHardLinkAllowed: a file of a backup tree whose snapshots
+// hard-link it (rsnapshot, rsync --link-dest), no name of it imported
+// from yet, is refused without --allow-hard-link (exit 1, nothing
+// appended, the flag named in the advice); with it, it is imported by
+// that name, a warning saying so, and its state kept beside that name:
+// the next run by it, without the flag, imports nothing again. Before,
+// there was no way through but a copy of the file.
+func TestImportByHardLinkAllowed(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	snap0, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
+	snap1 := filepath.Join(t.TempDir(), "daily.1.mbox")
+	if err := os.Link(snap0, snap1); err != nil {
+		t.Fatal(err)
+	}
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	run := func(extra ...string) (int, string, string) {
+		return runCLI(t, "", append([]string{"import", bURL, snap0, "--to", "Snap", "--ca-file", ca, "--timeout", "20s", "--quiet"}, extra...)...)
+	}
+	if code, out, errs := run(); code != exitNo || !strings.Contains(errs, "has other names (it is a hard link)") || !strings.Contains(errs, "--allow-hard-link") {
+		t.Errorf("first import by a hard-linked file: exit %d %q %q; want %d, refused naming the hard link and --allow-hard-link", code, out, errs, exitNo)
+	}
+	if code, out, errs := run("--allow-hard-link"); code != exitOK || !strings.Contains(out, "imported 2 messages") || !strings.Contains(errs, "its state is kept beside this name (--allow-hard-link)") {
+		t.Errorf("import --allow-hard-link: exit %d %q %q; want 0, 2 imported, a warning", code, out, errs)
+	}
+	if _, err := os.Lstat(importStatePath(snap0)); err != nil {
+		t.Errorf("the state beside the name imported by: %v", err)
+	}
+	if code, out, errs := run(); code != exitOK || !strings.Contains(out, "imported 0 messages") {
+		t.Errorf("import again by the same name: exit %d %q %q; want 0, nothing again", code, out, errs)
+	}
+	if got := subjectsOf(t, c, "Snap"); got != "m1,m2" {
 		t.Errorf("the mailbox holds %q; want m1,m2 (each once)", got)
 	}
 }

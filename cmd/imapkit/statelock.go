@@ -99,14 +99,21 @@ func lockJob(j *stateJob, path string) (*stateLock, error) {
 // names (hard links): another name may have a state of its own, and two
 // would work through each other's (an export's cutting the mbox back
 // through the other's messages, an import's appending again what the
-// other did); advice says what to do instead. Else nil.
+// other did); advice says what to do instead. Else nil. The error wraps
+// errHardLinked: exit 1, as a retry finds the same file with the same
+// names (exit 3 had a script retrying on it loop for ever).
 func refuseHardLink(job, path, spath, advice string) error {
 	fi, err := os.Stat(path)
 	if err != nil || !fi.Mode().IsRegular() || linkCount(fi) <= 1 {
 		return nil
 	}
-	return fmt.Errorf("%s: %s has other names (it is a hard link) and no %s: %s", job, path, filepath.Base(spath), advice)
+	return fmt.Errorf("%s: %s has other names (%w) and no %s: %s", job, printable(path), errHardLinked, printable(filepath.Base(spath)), advice)
 }
+
+// errHardLinked is the error of a first run by a name of a file with
+// other names (refuseHardLink): exit 1, nothing done; a retry finds the
+// same names.
+var errHardLinked = errors.New("it is a hard link")
 
 // lockOthers takes for the run, too, the locks of the other places the
 // state could be kept (stateBeside: beside the file, beside the link's
