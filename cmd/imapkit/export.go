@@ -952,8 +952,7 @@ func openMbox(path, state string, size int64, held *os.File) (*mboxSink, error) 
 		// renamed over it while the run logged in): held is a file no
 		// name reaches any more. Written by it, the run's messages were
 		// lost, the state recording them exported.
-		funlock(f)
-		f.Close()
+		closeLocked(f)
 		f = nil
 	}
 	if f == nil {
@@ -967,23 +966,27 @@ func openMbox(path, state string, size int64, held *os.File) (*mboxSink, error) 
 			}
 		}
 	}
+	// From here f is locked (held, or flockOrClose): an error closes it
+	// by closeLocked, as the sink's close and abandon do. It was closed
+	// alone, its lock then held while a child another goroutine was
+	// starting kept a copy of the descriptor.
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
+		closeLocked(f)
 		return nil, err
 	}
 	if fi.Size() < size {
-		f.Close()
+		closeLocked(f)
 		return nil, fmt.Errorf("%s is shorter (%d bytes) than its export state says (%d): was it changed?", path, fi.Size(), size)
 	}
 	if fi.Size() > size {
 		if err := f.Truncate(size); err != nil {
-			f.Close()
+			closeLocked(f)
 			return nil, err
 		}
 	}
 	if _, err := f.Seek(size, io.SeekStart); err != nil {
-		f.Close()
+		closeLocked(f)
 		return nil, err
 	}
 	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path, state: state, committed: size}, nil
@@ -1101,8 +1104,7 @@ func (s *mboxSink) commit() (int64, error) {
 // copy of the descriptor.
 func (s *mboxSink) close() error {
 	ferr := s.w.Flush()
-	funlock(s.f)
-	if err := s.f.Close(); ferr == nil {
+	if err := closeLocked(s.f); ferr == nil {
 		ferr = err
 	}
 	return ferr
@@ -1115,8 +1117,7 @@ func (s *mboxSink) close() error {
 func (s *mboxSink) abandon() error {
 	s.w.Reset(io.Discard)
 	err := s.f.Truncate(s.committed)
-	funlock(s.f)
-	s.f.Close()
+	closeLocked(s.f)
 	if err != nil {
 		return fmt.Errorf("%s could not be cut back to its last commit (%d bytes), and may end in a part of a message until the next export to it: %w", s.path, s.committed, err)
 	}

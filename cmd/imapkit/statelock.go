@@ -365,20 +365,28 @@ func (l *stateLock) unlock() {
 		return
 	}
 	for _, f := range l.others {
-		funlock(f)
-		f.Close()
+		closeLocked(f)
 	}
 	l.others = nil
 	if l.data != nil {
-		funlock(l.data)
-		l.data.Close()
+		closeLocked(l.data)
 		l.data = nil
 	}
 	if l.f != nil {
-		funlock(l.f)
-		l.f.Close()
+		closeLocked(l.f)
 		l.f = nil
 	}
+}
+
+// closeLocked releases f's flock(2), then closes f, and returns the
+// close's error: every file a lock is held on (the lock files, an
+// export's mbox) is closed so (unlock, openMbox, mboxSink). Closing alone
+// left the lock held while a child another goroutine was starting had a
+// copy of the descriptor (see unlock): openMbox's error paths did so, and
+// the next run found the mbox busy.
+func closeLocked(f *os.File) error {
+	funlock(f)
+	return f.Close()
 }
 
 // removeStateTemps removes the temporary files saveJSON leaves next to

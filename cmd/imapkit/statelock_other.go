@@ -11,8 +11,9 @@ const stateLocking = false
 // flockExclusive is never called where stateLocking is false.
 func flockExclusive(*os.File) (busy bool, err error) { return false, nil }
 
-// funlock does nothing: nothing is locked here (mboxSink's close and
-// abandon call it on every system).
+// funlock does nothing: nothing is locked here (closeLocked, which
+// mboxSink's close and abandon and openMbox's errors use, calls it on
+// every system).
 func funlock(*os.File) {}
 
 // linkCount returns 1: the names of a file are not counted here.
