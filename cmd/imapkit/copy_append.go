@@ -1947,8 +1947,14 @@ func syncDir(dir string) error {
 var testSynced func(path string)
 
 // loadJSON reads v from path; it reports false when there is no file.
-func loadJSON(path string, v any) (bool, error) {
-	b, err := os.ReadFile(path)
+// A file that is not a regular one is refused (readStateFile), whatever
+// its size (copy's states hold UID maps, as large as the mailboxes).
+func loadJSON(path string, v any) (bool, error) { return loadJSONMax(path, v, 0) }
+
+// loadJSONMax is loadJSON refusing also a file of more than limit bytes
+// (limit > 0; readStateFile).
+func loadJSONMax(path string, v any, limit int64) (bool, error) {
+	b, err := readStateFile(path, limit)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}

@@ -236,7 +236,7 @@ func loadCopyState(path string, st *copyState) error {
 	}
 	st.foldInbox()
 	jpath := mapJournalPath(path)
-	b, err := os.ReadFile(jpath)
+	b, err := readStateFile(jpath, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		st.foldInboxEntries()
 		return nil

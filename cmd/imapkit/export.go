@@ -157,9 +157,10 @@ func exportTarget(path string) string {
 }
 
 // loadState reads the export state file spath (the run's: stateLock.path);
-// nil when there is none yet.
+// nil when there is none yet. One that is not a regular file or holds
+// more than maxExportState bytes is refused (readStateFile).
 func loadState(spath string) (*exportState, error) {
-	b, err := os.ReadFile(spath)
+	b, err := readStateFile(spath, exportJob.max)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -184,7 +185,12 @@ func (st *exportState) save(spath string) error {
 // open cuts the mbox back and removes the Maildir's temporary files; the
 // mbox itself is locked too (lockFile: a hard link to it, whose state is
 // another, cannot export to it while this run does).
-var exportJob = &stateJob{name: "export", suffix: ".imapkit-export.json", lockFile: true, merge: exportStatesTwice}
+var exportJob = &stateJob{name: "export", suffix: ".imapkit-export.json", lockFile: true, max: maxExportState, merge: exportStatesTwice}
+
+// maxExportState bounds an export's state file (readStateFile): a few
+// fields and at most maxExportRetry UIDs, some 15 KB; 1 MiB leaves room
+// for a file edited by hand, and refuses one that is no state.
+const maxExportState = 1 << 20
 
 // lockExport takes the lock of the state of an export to path
 // (lockJob); the run loads and saves the lock's path (exportOpts.state).

@@ -278,7 +278,7 @@ func TestMoveLegacyStateAcrossFilesystems(t *testing.T) {
 	if err := os.WriteFile(legacy, []byte(`{"old":1}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := moveLegacyState(legacy, st, mergeImportStates("", legacy, st)); err != nil {
+	if err := moveLegacyState(legacy, st, maxImportState, mergeImportStates("", legacy, st)); err != nil {
 		t.Fatalf("moveLegacyState across file systems: %v", err)
 	}
 	if got, err := os.ReadFile(st); err != nil || string(got) != `{"old":1}` {

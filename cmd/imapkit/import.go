@@ -181,7 +181,13 @@ func legacyImportStatePath(path string) string { return importJob.legacy(path) }
 // held for the whole import would hold up (an MDA that takes flock(2) on
 // the spool). A hard link to it has no state of its own: a first import
 // by any name of a file with others refuses to start (refuseHardLink).
-var importJob = &stateJob{name: "import", suffix: ".imapkit-import.json", merge: mergeImportStates}
+var importJob = &stateJob{name: "import", suffix: ".imapkit-import.json", max: maxImportState, merge: mergeImportStates}
+
+// maxImportState bounds an import's state file (readStateFile): a
+// Maildir's entry lists the unique name of every file imported, some 80
+// bytes each, so 256 MiB holds some three million of them; a larger file
+// is refused rather than read whole into memory.
+const maxImportState = 256 << 20
 
 // lockImport takes the lock of the state of imports from path
 // (lockJob); the run loads and saves the lock's path (importOpts.state).
@@ -443,7 +449,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	if spath == "" {
 		return errors.New("import: internal error: run without the state's lock (lockImport)")
 	}
-	if found, err := loadJSON(spath, state); err != nil {
+	if found, err := loadJSONMax(spath, state, maxImportState); err != nil {
 		return err
 	} else if !found {
 		// A first import by a name of a file with others (hard

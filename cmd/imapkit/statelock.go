@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -45,6 +46,9 @@ type stateJob struct {
 	suffix string // the state file's name after the file's (".imapkit-import.json")
 	// lockFile: the file itself is locked too (stateLock.lockFile).
 	lockFile bool
+	// max is the most bytes a state file of the job may hold
+	// (readStateFile).
+	max int64
 	// merge is moveLegacyState's merge of two states of the file path:
 	// legacy's and st's.
 	merge func(path, legacy, st string) func(legacy, st []byte) ([]byte, error)
@@ -83,7 +87,7 @@ func lockJob(j *stateJob, path string) (*stateLock, error) {
 			return nil, err
 		}
 	}
-	if err := moveLegacyState(legacy, l.path, j.merge(path, legacy, l.path)); err != nil {
+	if err := moveLegacyState(legacy, l.path, j.max, j.merge(path, legacy, l.path)); err != nil {
 		l.unlock()
 		return nil, fmt.Errorf("%s: %w", j.name, err)
 	}
@@ -202,6 +206,8 @@ func (l *stateLock) takeData() *os.File {
 // left as they are. Before, legacy was passed over silently whenever st
 // was there: what it recorded was lost (an import by the link appended
 // again everything it recorded).
+// Both are read by readStateFile (limit: the job's bound): one that is
+// not a regular file or holds more than limit bytes stops the run.
 // It takes legacy's lock while it does: an older imapkit running by
 // that name holds it, and the move is refused (a *stateBusyError
 // naming legacy). The caller holds st's lock. Where there is no
@@ -211,7 +217,7 @@ func (l *stateLock) takeData() *os.File {
 // (EXDEV). Should the removal fail, the run stops, naming legacy, at
 // every run until it is removed: st, left beside it, would move on,
 // and the two would differ.
-func moveLegacyState(legacy, st string, merge func(legacy, st []byte) ([]byte, error)) error {
+func moveLegacyState(legacy, st string, limit int64, merge func(legacy, st []byte) ([]byte, error)) error {
 	if legacy == st {
 		return nil
 	}
@@ -223,13 +229,13 @@ func moveLegacyState(legacy, st string, merge func(legacy, st []byte) ([]byte, e
 		return err
 	}
 	defer l.unlock()
-	b, err := os.ReadFile(legacy)
+	b, err := readStateFile(legacy, limit)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // gone meanwhile
 	}
 	var cur []byte
 	if err == nil {
-		cur, err = os.ReadFile(st)
+		cur, err = readStateFile(st, limit)
 	}
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -255,6 +261,79 @@ func moveLegacyState(legacy, st string, merge func(legacy, st []byte) ([]byte, e
 	}
 	return nil
 }
+
+// readStateFile reads the state file path whole, or returns why not:
+// an error wrapping os.ErrNotExist when there is none, and one wrapping
+// errStateUnusable when it is not a regular file (a named pipe: its open
+// waited for a writer, and the run hung before it had done anything) or
+// holds more than limit bytes (limit > 0; read whole into memory before,
+// whatever its size). It is opened without waiting (openNonblock) and
+// checked by its descriptor too: replaced by a pipe between the checks,
+// it is refused, not waited on.
+func readStateFile(path string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := stateFileUsable(path, fi, limit); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := stateFileUsable(path, fi, limit); err != nil {
+		return nil, err
+	}
+	r := io.Reader(f)
+	if limit > 0 {
+		r = io.LimitReader(f, limit+1)
+	}
+	b, err := io.ReadAll(r)
+	if err == nil && limit > 0 && int64(len(b)) > limit {
+		return nil, stateTooBig(path, int64(len(b)), limit) // grew while read
+	}
+	return b, err
+}
+
+// stateFileUsable returns the error (wrapping errStateUnusable) of the
+// state file path, of info fi, that is not a regular file or holds more
+// than limit bytes (limit > 0); else nil.
+func stateFileUsable(path string, fi os.FileInfo, limit int64) error {
+	if !fi.Mode().IsRegular() {
+		kind := "not a regular file"
+		switch t := fi.Mode().Type(); {
+		case t&fs.ModeNamedPipe != 0:
+			kind = "a named pipe (FIFO), not a regular file"
+		case t&fs.ModeDir != 0:
+			kind = "a directory, not a regular file"
+		case t&fs.ModeDevice != 0:
+			kind = "a device, not a regular file"
+		case t&fs.ModeSocket != 0:
+			kind = "a socket, not a regular file"
+		}
+		return fmt.Errorf("%w: %s is %s: imapkit writes its states as regular files; move it away", errStateUnusable, printable(path), kind)
+	}
+	if limit > 0 && fi.Size() > limit {
+		return stateTooBig(path, fi.Size(), limit)
+	}
+	return nil
+}
+
+// stateTooBig is the error of the state file path of size bytes, more
+// than limit.
+func stateTooBig(path string, size, limit int64) error {
+	return fmt.Errorf("%w: %s holds %d bytes, more than the %d a state file of this job may hold: not one imapkit wrote; move it away", errStateUnusable, printable(path), size, limit)
+}
+
+// errStateUnusable is the error of a state file that cannot be read as
+// one (readStateFile: not a regular file, or too large): exit 1, nothing
+// done, until the user moves it away (a retry finds the same file).
+var errStateUnusable = errors.New("unusable state file")
 
 // errStateTwice is the error of a file with two states that cannot be
 // made one (moveLegacyState): exit 1, nothing done, until the user

@@ -11,6 +11,10 @@ import (
 // stateLocking says that lockState locks: flock(2) is there.
 const stateLocking = true
 
+// openNonblock is the open flag that has the open of a named pipe return
+// at once, not wait for a writer (readStateFile).
+const openNonblock = syscall.O_NONBLOCK
+
 // flockExclusive takes an exclusive flock on f without waiting; busy when
 // another open file holds it.
 func flockExclusive(f *os.File) (busy bool, err error) {

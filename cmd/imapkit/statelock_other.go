@@ -8,6 +8,10 @@ import "os"
 // flock(2) in package syscall on this system.
 const stateLocking = false
 
+// openNonblock is 0 here: readStateFile's check before the open refuses
+// a named pipe.
+const openNonblock = 0
+
 // flockExclusive is never called where stateLocking is false.
 func flockExclusive(*os.File) (busy bool, err error) { return false, nil }
 

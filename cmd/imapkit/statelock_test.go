@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -274,5 +275,86 @@ func TestSaveJSONConcurrent(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("after the saves the directory holds %v; want only state.json", names)
+	}
+}
+
+// TestStateFileFIFORefused: a named pipe (FIFO) named as a state file
+// (an export's, an import's, or an older imapkit's beside a link's name,
+// moved by lockJob) is refused at once, an error wrapping
+// errStateUnusable (exit 1) that names it, not opened to wait for a
+// writer: before, its read (os.ReadFile) hung the run for ever before it
+// did anything. The hang detector's bound is generous: a read that
+// returns does so at once.
+func TestStateFileFIFORefused(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "m.mbox.imapkit-export.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, "st.imapkit-import.json")
+	for _, c := range []struct {
+		name string
+		load func() error
+	}{
+		{"export's loadState", func() error { _, err := loadState(fifo); return err }},
+		{"import's loadJSONMax", func() error { _, err := loadJSONMax(fifo, &importState{}, maxImportState); return err }},
+		{"copy's loadJSON", func() error { _, err := loadJSON(fifo, &copyState{}); return err }},
+		{"moveLegacyState", func() error { return moveLegacyState(fifo, st, maxImportState, mergeImportStates("", fifo, st)) }},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- c.load() }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, errStateUnusable) || !strings.Contains(err.Error(), "named pipe") || !strings.Contains(err.Error(), fifo) {
+				t.Errorf("%s of a FIFO: %v; want errStateUnusable naming it a named pipe", c.name, err)
+			}
+			if code := exitCode(nil, io.Discard, "export", err); code != exitNo {
+				t.Errorf("%s of a FIFO: exit %d; want %d (a retry finds the same file)", c.name, code, exitNo)
+			}
+		case <-time.After(time.Minute):
+			// Let the hung open go: a writer's open and close
+			// give it end of file.
+			if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+			<-done
+			t.Errorf("%s of a FIFO hung (waited for a writer)", c.name)
+		}
+	}
+}
+
+// TestStateFileTooLargeRefused: a state file larger than its job's bound
+// (an export's maxExportState, an import's maxImportState; sparse here,
+// nothing written) is refused with an error wrapping errStateUnusable
+// (exit 1) that names it and its size, not read whole into memory. One
+// within the bound is read.
+func TestStateFileTooLargeRefused(t *testing.T) {
+	dir := t.TempDir()
+	big := func(name string, size int64) string {
+		p := filepath.Join(dir, name)
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := f.Truncate(size); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	exp := big("e.imapkit-export.json", maxExportState+1)
+	if _, err := loadState(exp); !errors.Is(err, errStateUnusable) || !strings.Contains(err.Error(), fmt.Sprintf("holds %d bytes, more than the %d", maxExportState+1, maxExportState)) {
+		t.Errorf("loadState of a file over maxExportState: %v; want errStateUnusable naming its size and the bound", err)
+	}
+	imp := big("i.imapkit-import.json", maxImportState+1)
+	if _, err := loadJSONMax(imp, &importState{}, maxImportState); !errors.Is(err, errStateUnusable) || !strings.Contains(err.Error(), imp) {
+		t.Errorf("loading an import state over maxImportState: %v; want errStateUnusable naming it", err)
+	}
+	ok := filepath.Join(dir, "ok.imapkit-export.json")
+	if err := os.WriteFile(ok, []byte(`{"version":1,"mailbox":"INBOX","format":"mbox","last_uid":3}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := loadState(ok); err != nil || st.LastUID != 3 {
+		t.Errorf("loadState of a small state: %+v, %v", st, err)
 	}
 }
