@@ -158,7 +158,10 @@ func exportTarget(path string) string {
 
 // loadState reads the export state file spath (the run's: stateLock.path);
 // nil when there is none yet. One that is not a regular file or holds
-// more than maxExportState bytes is refused (readStateFile).
+// more than maxExportState bytes is refused (readStateFile). Its Retry
+// is sorted, each UID once, those not up to LastUID dropped; one that
+// keeps more than maxExportRetry (edited by hand) is refused, an error
+// wrapping errStateUnusable.
 func loadState(spath string) (*exportState, error) {
 	b, err := readStateFile(spath, exportJob.max)
 	if errors.Is(err, os.ErrNotExist) {
@@ -170,6 +173,22 @@ func loadState(spath string) (*exportState, error) {
 	var st exportState
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, fmt.Errorf("%s: %v", spath, err)
+	}
+	slices.Sort(st.Retry)
+	st.Retry = slices.Compact(st.Retry)
+	// A UID to try again is one up to LastUID (a run keeps only those
+	// of batches it recorded). One above it (a state edited by hand, or
+	// written by another tool) is one the new mail above LastUID holds
+	// when the mailbox still has it: it is fetched once, there, in UID
+	// order. Before, it was exported twice, once as a retry and once as
+	// new. UID 0 names no message ("UID 0" is BAD).
+	st.Retry = slices.DeleteFunc(st.Retry, func(u uint32) bool { return u == 0 || u > st.LastUID })
+	if len(st.Retry) > maxExportRetry {
+		// (Edited by hand, or written by another tool: a run keeps no
+		// more.) Trimmed, the UIDs dropped were never exported, and
+		// no run would try them again; kept, every batch of new mail
+		// had no room for one more, and the bound was a fiction.
+		return nil, fmt.Errorf("%w: %s keeps %d UIDs to try again (\"retry\"), more than the %d an export keeps: nothing done; keep at most %d there (fetch the others with imapkit fetch --to), or export to a new PATH", errStateUnusable, printable(spath), len(st.Retry), maxExportRetry, maxExportRetry)
 	}
 	return &st, nil
 }
@@ -345,15 +364,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}
 	}
 
-	slices.Sort(st.Retry)
-	st.Retry = slices.Compact(st.Retry)
-	// A UID to try again is one up to LastUID (a run keeps only those
-	// of batches it recorded). One above it (a state edited by hand, or
-	// written by another tool) is one the new mail above LastUID holds
-	// when the mailbox still has it: it is fetched once, there, in UID
-	// order. Before, it was exported twice, once as a retry and once as
-	// new. UID 0 names no message ("UID 0" is BAD).
-	st.Retry = slices.DeleteFunc(st.Retry, func(u uint32) bool { return u == 0 || u > st.LastUID })
+	// (st.Retry is sorted, each UID once, each up to LastUID: loadState.)
 	for _, u := range st.Retry {
 		if md == nil || !md.have[u] {
 			total++ // (one in the Maildir is not fetched)

@@ -5,8 +5,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -755,6 +757,52 @@ func TestExportJSONNotExportedFails(t *testing.T) {
 	code, out, errs := runCLI(t, "", "export", "--json", bodyAnswerURL(t, bodies, answer, nil), "INBOX", "--to", to, "--format", "mbox")
 	if code != exitConnFail || !strings.Contains(errs, "1 messages not exported (UID 2;") || !strings.Contains(out, `"exported":2`) {
 		t.Errorf("export --json: exit %d stdout %q stderr %q; want exit %d, the summary of UIDs 1 and 3 and the error naming UID 2", code, out, errs, exitConnFail)
+	}
+}
+
+// TestExportStateRetryListTooLongRefused: a state whose "retry" list
+// keeps more UIDs than maxExportRetry (edited by hand: a run keeps no
+// more) is refused as it is loaded, an error wrapping errStateUnusable
+// (exit 1) that names the file, the count and the bound; nothing is
+// dropped from it. Before, it was taken as it was: every batch of new
+// mail then had no room for a UID to try again, and the bound held for
+// nothing. Duplicates, UID 0 and UIDs past last_uid are not counted
+// (they are not kept: one past it is fetched as new mail), and a list of
+// maxExportRetry is loaded.
+func TestExportStateRetryListTooLongRefused(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, retry []uint32) string {
+		p := filepath.Join(dir, name)
+		b, err := json.Marshal(exportState{Version: 1, Mailbox: "INBOX", Format: "mbox", LastUID: 5000, Retry: retry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var long []uint32
+	for u := uint32(1); u <= maxExportRetry+1; u++ {
+		long = append(long, u)
+	}
+	p := write("long.imapkit-export.json", long)
+	st, err := loadState(p)
+	if !errors.Is(err, errStateUnusable) || !strings.Contains(err.Error(), fmt.Sprintf("keeps %d UIDs to try again", maxExportRetry+1)) || !strings.Contains(err.Error(), p) {
+		kept := -1
+		if st != nil {
+			kept = len(st.Retry)
+		}
+		t.Errorf("loadState of a retry list of %d: %d kept, %v; want errStateUnusable naming the file and the count", maxExportRetry+1, kept, err)
+	}
+	if code := exitCode(nil, io.Discard, "export", err); code != exitNo {
+		t.Errorf("exit %d; want %d (a retry finds the same list)", code, exitNo)
+	}
+	// The full bound, with duplicates, UID 0 and UIDs past last_uid.
+	ok := append(append([]uint32{0, 6000, 7000}, long[:maxExportRetry]...), long[:10]...)
+	st, err = loadState(write("ok.imapkit-export.json", ok))
+	if err != nil || len(st.Retry) != maxExportRetry || st.Retry[0] != 1 || st.Retry[len(st.Retry)-1] != maxExportRetry {
+		t.Errorf("loadState of a list of %d UIDs up to last_uid, with duplicates and others: %v; want %d kept, 1 to %d", maxExportRetry, err, maxExportRetry, maxExportRetry)
 	}
 }
 
