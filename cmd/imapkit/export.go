@@ -219,6 +219,9 @@ func lockExport(path string) (*stateLock, error) { return lockJob(exportJob, pat
 // two states of one mbox or Maildir that differ cannot be made one (each
 // records how far the file is written, and an mbox's length), so it
 // returns the error that names both, what each records and what to do.
+// Paths are printed by printable, as the messages near them: a name's
+// control characters (a newline, an escape) broke the one-line error or
+// drove the terminal.
 func exportStatesTwice(path, legacy, st string) func(a, b []byte) ([]byte, error) {
 	return func(a, b []byte) ([]byte, error) {
 		says := func(b []byte) string {
@@ -236,7 +239,7 @@ func exportStatesTwice(path, legacy, st string) func(a, b []byte) ([]byte, error
 			size = fmt.Sprintf("; the mbox has %d bytes", fi.Size())
 		}
 		return nil, fmt.Errorf("%w: %s (beside the link's name: %s) and %s (beside the file: %s) record different exports of %s%s: nothing done; keep the one that matches what it holds and remove the other",
-			errStateTwice, legacy, says(a), st, says(b), path, size)
+			errStateTwice, printable(legacy), says(a), printable(st), says(b), printable(path), size)
 	}
 }
 

@@ -581,3 +581,45 @@ func TestExportOlderStateNotRemovableStops(t *testing.T) {
 		t.Errorf("export by the link, an older state the same as the file's that cannot be removed: %v; want an error naming %s", err, legacy)
 	}
 }
+
+// TestStatesTwiceErrorPathsPrintable: the errors of a file with two
+// states that cannot be made one (export's exportStatesTwice, import's
+// mergeImportStates, its unreadable state's too) print the paths as the
+// messages near them do (printable): a name holding a newline or an
+// escape neither breaks the one-line error nor drives the terminal.
+// Before, they were printed raw.
+func TestStatesTwiceErrorPathsPrintable(t *testing.T) {
+	dir := "/tmp/odd\x1b[2J\nname"
+	path, legacy, st := dir+"/m.mbox", dir+"/link.mbox.imapkit-export.json", dir+"/m.mbox.imapkit-export.json"
+	_, errExport := exportStatesTwice(path, legacy, st)(
+		[]byte(`{"version":1,"mailbox":"INBOX","format":"mbox","last_uid":1}`),
+		[]byte(`{"version":1,"mailbox":"INBOX","format":"mbox","last_uid":2}`))
+	ilegacy, ist := dir+"/link.mbox.imapkit-import.json", dir+"/m.mbox.imapkit-import.json"
+	_, errImport := mergeImportStates("", ilegacy, ist)(
+		[]byte(`{"version":1,"destinations":{"INBOX":{"format":"mbox","imported":1}}}`),
+		[]byte(`{"version":1,"destinations":{"INBOX":{"format":"mbox","imported":2}}}`))
+	_, errUnreadable := mergeImportStates("", ilegacy, ist)([]byte(`{`), []byte(`{}`))
+	for _, c := range []struct {
+		name  string
+		err   error
+		paths []string
+	}{
+		{"export's two states", errExport, []string{path, legacy, st}},
+		{"import's two states", errImport, []string{ilegacy, ist}},
+		{"import's unreadable older state", errUnreadable, []string{ilegacy}},
+	} {
+		if c.err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		msg := c.err.Error()
+		if strings.ContainsAny(msg, "\n\x1b") {
+			t.Errorf("%s: %q; want no newline or escape (paths by printable)", c.name, msg)
+		}
+		for _, p := range c.paths {
+			if !strings.Contains(msg, printable(p)) {
+				t.Errorf("%s: %q; want %q named", c.name, msg, printable(p))
+			}
+		}
+	}
+}

@@ -201,8 +201,10 @@ func lockImport(path string) (*stateLock, error) { return lockJob(importJob, pat
 // (each says how much of the source that mailbox has): an error wrapping
 // errStateTwice names them and both files, neither changed. Entries are
 // merged as they are written, fields unknown to this imapkit included.
+// Paths are printed by printable, as the messages near them.
 func mergeImportStates(_, legacy, st string) func(a, b []byte) ([]byte, error) {
 	return func(a, b []byte) ([]byte, error) {
+		legacy, st := printable(legacy), printable(st)
 		var fa, fb map[string]json.RawMessage
 		var da, db map[string]json.RawMessage
 		if err := json.Unmarshal(a, &fa); err != nil {

@@ -257,7 +257,7 @@ func moveLegacyState(legacy, st string, limit int64, merge func(legacy, st []byt
 		err = os.Remove(legacy)
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("moving the state an older imapkit kept at %s to %s: %w", legacy, st, err)
+		return fmt.Errorf("moving the state an older imapkit kept at %s to %s: %w", printable(legacy), printable(st), err)
 	}
 	return nil
 }
