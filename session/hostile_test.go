@@ -39,11 +39,21 @@ import (
 // allocated", for the table of the issue (go test -v -run Hostile).
 
 const (
-	// hsBound is the hang detector: a case that has not ended by then
-	// fails, and its connection is closed to unblock it. Every case is
-	// expected to end in milliseconds (the caller's deadlines in the
-	// deadline cases are shorter than a second).
+	// hsBound is the hang detector: a case whose connection has moved
+	// no byte for that long (at least hsQuiet), or that has run ten
+	// times that long (at least hsCap), fails, and its connection is
+	// closed to unblock it. Every case is expected to end in
+	// milliseconds (the caller's deadlines in the deadline cases are
+	// shorter than a second); a slow machine only makes it take longer,
+	// which is no hang: TestHostileUntaggedFlood, a million lines that
+	// take a second alone, failed a CI run under -race and a load of 20
+	// when the detector was a minute of wall clock, its client still
+	// reading.
 	hsBound = 5 * time.Second
+	// hsQuiet and hsCap are the least quiet time and the least run time
+	// the hang detector allows a case (see hsBound).
+	hsQuiet = 30 * time.Second
+	hsCap   = 5 * time.Minute
 	// hsMaxHeap bounds the growth of the heap in use during a case.
 	hsMaxHeap = 64 << 20
 	// hsPassword is the password the credential cases send.
@@ -87,20 +97,18 @@ func hsRun(t *testing.T, sc hostile.Scenario, bound time.Duration, maxHeap int64
 		srv.Close()
 		t.Fatal(err)
 	}
+	pc := &hsProgressConn{Conn: conn}
 	mem := hsStartMem()
 	c := &hsCase{t: t}
 	start := time.Now()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		body(c, conn)
+		body(c, pc)
 	}()
-	hung := false
-	select {
-	case <-done:
-	case <-time.After(bound):
-		hung = true
-		t.Errorf("the case did not end within %v: closing the connection and the session", bound)
+	hung, why := hsWait(done, pc, max(bound, hsQuiet), max(10*bound, hsCap))
+	if hung {
+		t.Errorf("the case did not end (%s): closing the connection and the session", why)
 		conn.Close()
 		if s := c.opened.Load(); s != nil {
 			go s.Close() // a reader that spins without reading never sees the closed connection
@@ -130,6 +138,50 @@ func hsRun(t *testing.T, sc hostile.Scenario, bound time.Duration, maxHeap int64
 		t.Name(), c.outcome, elapsed.Round(time.Millisecond), float64(peak)/(1<<20), float64(alloc)/(1<<20))
 	if maxHeap > 0 && peak > maxHeap {
 		t.Errorf("the heap in use grew by %d MiB; want < %d MiB", peak>>20, maxHeap>>20)
+	}
+}
+
+// hsProgressConn is a case's connection, counting the bytes it moves for
+// the hang detector (hsWait).
+type hsProgressConn struct {
+	net.Conn
+	moved atomic.Int64
+}
+
+func (c *hsProgressConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.moved.Add(int64(n))
+	return n, err
+}
+
+func (c *hsProgressConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.moved.Add(int64(n))
+	return n, err
+}
+
+// hsWait waits until done is closed, and reports a hang, with why, when
+// pc moved no byte for quiet or the case ran for limit first.
+func hsWait(done <-chan struct{}, pc *hsProgressConn, quiet, limit time.Duration) (hung bool, why string) {
+	start := time.Now()
+	last := pc.moved.Load()
+	t := time.NewTimer(quiet)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return false, ""
+		case <-t.C:
+		}
+		if time.Since(start) >= limit {
+			return true, fmt.Sprintf("still running after %v, its connection having moved %d bytes", limit, pc.moved.Load())
+		}
+		now := pc.moved.Load()
+		if now == last {
+			return true, fmt.Sprintf("no byte moved for %v, %d in all", quiet, now)
+		}
+		last = now
+		t.Reset(min(quiet, limit-time.Since(start)))
 	}
 }
 
@@ -1569,5 +1621,54 @@ func TestHostileCloseMidValue(t *testing.T) {
 	case <-closed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not return: the reader is stuck")
+	}
+}
+
+// TestHostileHangDetector: hsWait reports a case whose connection moves
+// no byte for the quiet time, and one that keeps moving bytes past the
+// limit, and not one that moves bytes and ends (a synctest bubble: its
+// clock is the bubble's).
+func TestHostileHangDetector(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		writes   int // one byte a second, then the case ends
+		forever  bool
+		wantHung bool
+		wantWhy  string
+	}{
+		{"quiet", 0, false, true, "no byte moved for 10s"},
+		{"slow but moving", 100, false, false, ""},
+		{"moving forever", 0, true, true, "still running after 3m20s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				a, b := net.Pipe()
+				defer a.Close()
+				defer b.Close()
+				go io.Copy(io.Discard, b)
+				pc := &hsProgressConn{Conn: a}
+				done, stop := make(chan struct{}), make(chan struct{})
+				go func() {
+					defer close(done)
+					for i := 0; tc.forever || i < tc.writes; i++ {
+						select {
+						case <-stop:
+							return
+						case <-time.After(time.Second):
+						}
+						pc.Write([]byte("x"))
+					}
+					if tc.writes == 0 && !tc.forever {
+						<-stop
+					}
+				}()
+				hung, why := hsWait(done, pc, 10*time.Second, 200*time.Second)
+				close(stop)
+				<-done
+				if hung != tc.wantHung || !strings.HasPrefix(why, tc.wantWhy) {
+					t.Errorf("hsWait: hung %v (%q); want %v (%q)", hung, why, tc.wantHung, tc.wantWhy)
+				}
+			})
+		})
 	}
 }
