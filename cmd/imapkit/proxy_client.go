@@ -366,8 +366,13 @@ func (r *clientRelay) owedBodyLine() {
 	// for that, whatever its shape
 	// (TestProxyRefusedUserLiteralRestNotRelayed); another is a client's
 	// that waited (TestProxyPlaintextCredentials' "A4 NOOP").
-	past := r.owedSized && r.tk.Offset() > r.owedEnd+2
-	rest := r.owedRest && past && maySpaceAt(r.line, r.owedEnd-r.lineStart)
+	// (rest holds whether or not the literal's size was known: for one
+	// not known, owedEnd is taken one byte past its header, and a line
+	// with a space there stays owed, as it was before owedSized;
+	// TestProxyLoginRestAfterRefusedLiteralOfUnknownSizeOwed.)
+	runsPast := r.tk.Offset() > r.owedEnd+2
+	rest := r.owedRest && runsPast && maySpaceAt(r.line, r.owedEnd-r.lineStart)
+	past := r.owedSized && runsPast
 	if command && r.pieceEnds() && r.tk.Offset() != r.owedEnd+2 && !rest {
 		return
 	}
