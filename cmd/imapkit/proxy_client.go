@@ -441,19 +441,19 @@ func (r *clientRelay) pieceEnds() bool {
 }
 
 // syncLiteralSize returns the size of the synchronizing literal that ends
-// line (a piece), 0 when none does.
+// line (a piece), -1 when none does (a "{0}" is one of size 0).
 func syncLiteralSize(line []wire.Token) int64 {
 	if len(line) == 0 || line[len(line)-1].Kind != wire.KindLiteral {
-		return 0
+		return -1
 	}
 	if lit := line[len(line)-1].Literal(); !lit.NonSync {
 		return lit.Size
 	}
-	return 0
+	return -1
 }
 
 // oweRefused records that the synchronizing literal that ends the
-// current piece (of size bytes, < 1 not known) was refused at its header,
+// current piece (of size bytes, < 0 not known) was refused at its header,
 // when it is a credential's or may be followed by one: a password
 // literal (secretLiteral), one on a line taken for such a body (owed),
 // or another literal of a LOGIN or AUTHENTICATE (a user name: the
@@ -474,10 +474,14 @@ func (r *clientRelay) oweRefused(size int64) {
 // oweBody records that the synchronizing literal of size bytes that
 // ends the current piece, one oweRefused owes, was refused at its
 // header, the tokenizer just past that header: its body may follow
-// (owedBodyLine). size < 1 (not known): the next line only.
+// (owedBodyLine). size < 0 (not known): the next line only; 0 (an
+// empty password) owes the next line too, but its size is known
+// (owedSized: before, "{0}" was taken for a size not known, and a client
+// that waited got the proxy's BAD for an extension's command there:
+// TestProxyExtensionCommandAfterRefusedEmptyPasswordLiteral).
 func (r *clientRelay) oweBody(size int64) {
 	r.owedEnd = r.tk.Offset() + max(size, 1)
-	r.owedSized = size > 0
+	r.owedSized = size >= 0
 }
 
 // answerRefused sends the proxy's answer to a refused command (why), and

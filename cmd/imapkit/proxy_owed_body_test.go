@@ -377,3 +377,37 @@ func TestProxyLoginRestAfterRefusedLiteralOfUnknownSizeOwed(t *testing.T) {
 		t.Errorf("the trace shows the LOGIN's rest:\n%s", shortLines(trace))
 	}
 }
+
+// TestProxyExtensionCommandAfterRefusedEmptyPasswordLiteral: a password
+// literal of size 0 ("{0}", an empty password) refused at its header, by
+// the server's NO or the proxy's BAD (a tag over maxTag), then a client
+// that waited sends an extension's command, "a2 XLIST": its size is
+// known, so the command, which runs past where the empty body and the
+// LOGIN's CRLF would end, is relayed, as after a literal of any other
+// known size (TestProxyExtensionCommandAfterRefusedPasswordLiteral). It
+// got the proxy's BAD: a size of 0 was taken for a size not known. Defaults.
+func TestProxyExtensionCommandAfterRefusedEmptyPasswordLiteral(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("t", maxTag+1)
+	for _, tc := range []struct{ name, login, refusal string }{
+		{"the server's NO", "a1 LOGIN alice {0}", "a1 NO"},
+		{"the proxy's BAD", long + " LOGIN alice {0}", long + " BAD imapkit proxy: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up := startLiteralRefuser(t)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, tc.login+"\r\n")
+			readClientTo(t, r, tc.refusal, out)
+			io.WriteString(c, "a2 XLIST \"\" \"*\"\r\n")
+			if l, err := r.ReadString('\n'); !strings.HasPrefix(l, "a2 OK XLIST completed") {
+				t.Fatalf("the client got %q (%v); want the server's \"a2 OK XLIST completed\"; trace:\n%s", l, err, shortLines(out.String()))
+			}
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, r)
+			if rec := up.received(); !strings.HasSuffix(rec, "a2 XLIST \"\" \"*\"\r\n") {
+				t.Errorf("the server got %q", rec)
+			}
+		})
+	}
+}
