@@ -369,7 +369,7 @@ func (r *clientRelay) owedBodyLine() {
 	// (rest holds whether or not the literal's size was known: for one
 	// not known, owedEnd is taken one byte past its header, and a line
 	// with a space there stays owed, as it was before owedSized;
-	// TestProxyLoginRestAfterRefusedLiteralOfUnknownSizeOwed.)
+	// TestProxyLineAfterRefusedLiteralOfUnknownSizeOwed's "u check mate".)
 	runsPast := r.tk.Offset() > r.owedEnd+2
 	rest := r.owedRest && runsPast && maySpaceAt(r.line, r.owedEnd-r.lineStart)
 	past := r.owedSized && runsPast

@@ -326,55 +326,39 @@ func TestProxyExtensionCommandAfterRefusedPasswordLiteral(t *testing.T) {
 // the literal's size, so it does not know where its body would end, and
 // the next line is taken for (a part of) it, whatever its length, as
 // docs/security.md has it; an extension's command there that runs past
-// a one-byte body is not relayed on that ground. Defaults.
+// a one-byte body is not relayed on that ground. Nor is a line with a
+// space where a one-byte user name's body would end, "u check mate" (the
+// body "u", then the LOGIN's rest, its password "check mate", as a
+// client that did not wait sends them), though it names a command the
+// library knows (CHECK): it is taken for the LOGIN's rest (owedRest), as
+// it was before the literal's size counted (owedSized), and neither
+// relayed nor printed. Defaults.
 func TestProxyLineAfterRefusedLiteralOfUnknownSizeOwed(t *testing.T) {
 	t.Parallel()
-	up := startLiteralRefuser(t)
-	paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
-	c, r := dialProxy(t, paddr)
-	tag := strings.Repeat("t", maxTag+1)
-	io.WriteString(c, tag+" LOGIN alice"+strings.Repeat(" x", 40000)+" {8}\r\n")
-	readClientTo(t, r, tag+" BAD imapkit proxy: ", out)
-	io.WriteString(c, "a2 XLIST \"\" \"*\"\r\n")
-	if l, err := r.ReadString('\n'); !strings.HasPrefix(l, "a2 BAD imapkit proxy: ") {
-		t.Fatalf("the client got %q (%v); want the proxy's BAD; trace:\n%s", l, err, shortLines(out.String()))
-	}
-	c.(*net.TCPConn).CloseWrite()
-	io.Copy(io.Discard, r)
-	if rec := up.received(); strings.Contains(rec, "XLIST") {
-		t.Errorf("the server got %q", rec)
-	}
-}
-
-// TestProxyLoginRestAfterRefusedLiteralOfUnknownSizeOwed: a LOGIN the
-// proxy refuses whose synchronizing literal, a credential's, comes in a
-// later piece of its line (its size not known, as in
-// TestProxyLineAfterRefusedLiteralOfUnknownSizeOwed), then a line with a
-// space where a one-byte user name's body would end: "u check mate", the
-// body "u" and the LOGIN's rest, its password "check mate", as a client
-// that did not wait sends them. The line names a command the library
-// knows (CHECK), but it is taken for the LOGIN's rest (owedRest), as it
-// was before the literal's size counted (owedSized): it is not relayed
-// or printed. Defaults.
-func TestProxyLoginRestAfterRefusedLiteralOfUnknownSizeOwed(t *testing.T) {
-	t.Parallel()
-	up := startLiteralRefuser(t)
-	paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
-	c, r := dialProxy(t, paddr)
-	tag := strings.Repeat("t", maxTag+1)
-	io.WriteString(c, tag+" LOGIN alice"+strings.Repeat(" x", 40000)+" {8}\r\n")
-	readClientTo(t, r, tag+" BAD imapkit proxy: ", out)
-	io.WriteString(c, "u check mate\r\n")
-	if l, err := r.ReadString('\n'); !strings.HasPrefix(l, "u BAD imapkit proxy: ") {
-		t.Fatalf("the client got %q (%v); want the proxy's BAD; trace:\n%s", l, err, shortLines(out.String()))
-	}
-	c.(*net.TCPConn).CloseWrite()
-	io.Copy(io.Discard, r)
-	if rec := up.received(); strings.Contains(rec, "mate") {
-		t.Errorf("the server got the LOGIN's rest as a command: %q", rec)
-	}
-	if trace := out.String(); strings.Contains(trace, "mate") {
-		t.Errorf("the trace shows the LOGIN's rest:\n%s", shortLines(trace))
+	for _, tc := range []struct{ line, tag, word string }{
+		{"a2 XLIST \"\" \"*\"", "a2", "XLIST"},
+		{"u check mate", "u", "mate"},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			up := startLiteralRefuser(t)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			tag := strings.Repeat("t", maxTag+1)
+			io.WriteString(c, tag+" LOGIN alice"+strings.Repeat(" x", 40000)+" {8}\r\n")
+			readClientTo(t, r, tag+" BAD imapkit proxy: ", out)
+			io.WriteString(c, tc.line+"\r\n")
+			if l, err := r.ReadString('\n'); !strings.HasPrefix(l, tc.tag+" BAD imapkit proxy: ") {
+				t.Fatalf("the client got %q (%v); want the proxy's BAD; trace:\n%s", l, err, shortLines(out.String()))
+			}
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, r)
+			if rec := up.received(); strings.Contains(rec, tc.word) {
+				t.Errorf("the server got %q", rec)
+			}
+			if trace := out.String(); strings.Contains(trace, tc.word) {
+				t.Errorf("the trace shows the line:\n%s", shortLines(trace))
+			}
+		})
 	}
 }
 
