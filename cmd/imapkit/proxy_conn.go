@@ -530,17 +530,25 @@ const maxClientReadAhead = 64 << 10
 // clientIn is the client's connection as the client's direction reads it
 // (its tokenizer's reader): what watch read ahead first, then its error,
 // then the connection.
+//
+// Once what was read ahead has been read, its array goes (nil), as does
+// watch's read buffer when the watch ends: a connection holds neither
+// between watches. Before, a connection that had had a body read ahead
+// held that array (64 KiB and more) and a 4 KiB buffer for its life,
+// idle or not (TestClientInReadAheadReleased).
 type clientIn struct {
 	c     net.Conn
 	ahead []byte // read by watch, not yet by Read
 	err   error  // the read error that ended watch, after ahead
-	tmp   []byte // watch's read buffer
 }
 
 func (in *clientIn) Read(p []byte) (int, error) {
 	if len(in.ahead) > 0 {
 		n := copy(p, in.ahead)
 		in.ahead = in.ahead[n:]
+		if len(in.ahead) == 0 {
+			in.ahead = nil
+		}
 		return n, nil
 	}
 	if err := in.err; err != nil {
@@ -569,21 +577,19 @@ func (in *clientIn) reset(c net.Conn) {
 // server that answered the header with "* BYE" or "* NO" and then
 // neither "+" nor a completion, nor its close, held the connection, its
 // goroutines and a --max-connections slot for as long as it kept the
-// connection open (TestProxyUntaggedAnswerAtLiteralClientLeaves).
+// connection open (TestProxyUntaggedAnswerAtLiteral).
 func (in *clientIn) watch(ended func(), stopping func() bool) (stop func()) {
 	if in.err != nil || len(in.ahead) >= maxClientReadAhead {
 		return func() {}
-	}
-	if in.tmp == nil {
-		in.tmp = make([]byte, 4<<10)
 	}
 	var quit atomic.Bool
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		tmp := make([]byte, 4<<10)
 		for len(in.ahead) < maxClientReadAhead {
-			n, err := in.c.Read(in.tmp)
-			in.ahead = append(in.ahead, in.tmp[:n]...)
+			n, err := in.c.Read(tmp)
+			in.ahead = append(in.ahead, tmp[:n]...)
 			if err != nil {
 				if quit.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
 					return // stop's, not the client's

@@ -202,3 +202,36 @@ func TestProxyUntaggedAnswerAtLiteral(t *testing.T) {
 // silentOwed is the trace's word on a server silent, after the client's
 // end, while a command awaits its answer.
 const silentOwed = "the client ended its side, and the server sent nothing for 15m0s while a command awaited its answer: closing"
+
+// TestClientInReadAheadReleased: what clientIn.watch read ahead while
+// the client's direction waited for the server's word on a literal (a
+// body sent without waiting, 64 KiB and more) is read back in order and
+// whole, and once it has been read the connection no longer holds its
+// array (nil): it held it, and watch's 4 KiB buffer, for the
+// connection's life, an idle one's too.
+func TestClientInReadAheadReleased(t *testing.T) {
+	t.Parallel()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	in := &clientIn{c: a}
+	stop := in.watch(func() { t.Error("the client's end reported") }, func() bool { return false })
+	body := []byte(strings.Repeat("0123456789abcdef", (maxClientReadAhead+4096)/16))
+	sent := make(chan error, 1)
+	go func() {
+		_, err := b.Write(body[:maxClientReadAhead]) // returns once the watch read it all
+		sent <- err
+		b.Write(body[maxClientReadAhead:]) // read after the watch, by Read
+	}()
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	got := make([]byte, len(body))
+	if _, err := io.ReadFull(in, got); err != nil || string(got) != string(body) {
+		t.Fatalf("read back %d bytes (%v), equal: %v", len(got), err, string(got) == string(body))
+	}
+	if in.ahead != nil {
+		t.Errorf("after the read, clientIn holds what was read ahead: len %d, cap %d", len(in.ahead), cap(in.ahead))
+	}
+}
