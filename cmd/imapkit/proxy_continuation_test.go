@@ -235,3 +235,33 @@ func TestClientInReadAheadReleased(t *testing.T) {
 		t.Errorf("after the read, clientIn holds what was read ahead: len %d, cap %d", len(in.ahead), cap(in.ahead))
 	}
 }
+
+// TestClientInResetDropsReadAhead: at STARTTLS clientIn reads the new
+// layer from then on, and what watch read ahead of the old one (bytes
+// a client, or someone on the path, sent after the STARTTLS line in the
+// clear) and the error that ended the watch are dropped, as the
+// tokenizer's buffer is: read after the handshake, they would be taken
+// for commands sent over TLS.
+func TestClientInResetDropsReadAhead(t *testing.T) {
+	t.Parallel()
+	a, b := net.Pipe()
+	defer a.Close()
+	in := &clientIn{c: a}
+	stop := in.watch(func() {}, func() bool { return false })
+	io.WriteString(b, "a3 LOGIN injected secret\r\n") // returns once the watch read it
+	b.Close()                                         // the watch's error: EOF
+	stop()
+	if len(in.ahead) == 0 || in.err == nil {
+		t.Fatalf("the watch read %q (%v); want the line and the end", in.ahead, in.err)
+	}
+	c, d := net.Pipe()
+	defer c.Close()
+	in.reset(c)
+	go func() {
+		io.WriteString(d, "a4 NOOP\r\n")
+		d.Close()
+	}()
+	if got, err := io.ReadAll(in); string(got) != "a4 NOOP\r\n" || err != nil {
+		t.Errorf("after reset, read %q (%v); want the new layer's \"a4 NOOP\\r\\n\" alone", got, err)
+	}
+}
