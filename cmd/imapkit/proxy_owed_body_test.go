@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // startLiteralRefuser starts a server (a recordingUpstream) that refuses
@@ -63,12 +64,17 @@ func TestProxyRefusedPasswordLiteralBodyNotRelayed(t *testing.T) {
 		// is not told from a command that a client that waited sends
 		// there, and is not relayed.
 		{"an extension's shape, then a line break", "x2 xsecret\r\nmore pw"},
+		// Its size announced in characters, not UTF-8 bytes (one fewer
+		// than it has): the body runs past where its CRLF would be, as
+		// an extension's command a client that waited sends there
+		// does; its command name ("DE") is no extension's (no "X").
+		{"a byte more than announced", "secret de passé"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
 			up := startLiteralRefuser(t)
 			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
 			c, r := dialProxy(t, paddr)
-			io.WriteString(c, "a1 LOGIN alice {"+strconv.Itoa(len(tc.secret))+"}\r\n")
+			io.WriteString(c, "a1 LOGIN alice {"+strconv.Itoa(utf8.RuneCountInString(tc.secret))+"}\r\n")
 			readClientTo(t, r, "a1 NO", out)
 			io.WriteString(c, tc.secret+"\r\na3 NOOP\r\n")
 			got := readClientTo(t, r, "a3 OK", out)
