@@ -16,7 +16,7 @@ import (
 // per kind present, whatever the size of the message. The two passes
 // mirror each other method by method; a count that falls short costs an
 // allocation, never correctness (the copier falls back to allocating), and
-// TestCopyArenasExact checks that none does on the corpus.
+// TestFetchCopiesValues checks that none does on the corpus.
 
 // copyCounts is what a copy needs: its bytes and its elements by kind.
 type copyCounts struct {

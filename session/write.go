@@ -248,7 +248,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush *bool) (*Pen
 		// Decided when the command's turn comes, not at its call: a
 		// FETCH 1:* that waited behind a command whose answer expunged
 		// the last message would reach the server on an empty mailbox
-		// (TestFetchStarAfterLastExpungeNotSent).
+		// (commands' TestStarAfterLastExpungeNotSent).
 		s.mu.Unlock()
 		return nil, notSent(ErrNoMessages)
 	}

@@ -577,7 +577,8 @@ func (in *clientIn) reset(c net.Conn) {
 // server that answered the header with "* BYE" or "* NO" and then
 // neither "+" nor a completion, nor its close, held the connection, its
 // goroutines and a --max-connections slot for as long as it kept the
-// connection open (TestProxyUntaggedAnswerAtLiteral).
+// connection open (TestProxyUntaggedAnswerAtLiteral, its cases where the
+// client leaves).
 func (in *clientIn) watch(ended func(), stopping func() bool) (stop func()) {
 	if in.err != nil || len(in.ahead) >= maxClientReadAhead {
 		return func() {}

@@ -137,8 +137,8 @@ func drainClosed(t *testing.T, c net.Conn, br *bufio.Reader, out *syncBuffer) {
 }
 
 // recordingUpstream is a scripted upstream of one connection on loopback
-// TCP that records every byte it reads (received): literalRefuser,
-// echoUpstream and the tests' own scripts.
+// TCP that records every byte it reads (received): startLiteralRefuser's,
+// startEchoUpstream's, owedLiteral's and the tests' own scripts.
 type recordingUpstream struct {
 	addr   string
 	served chan struct{} // closed once serve has returned (or no connection came)
