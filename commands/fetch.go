@@ -63,9 +63,12 @@ type FetchItems struct {
 	// (RFC 7162 section 3.2.6): what a server names past it is left
 	// out (with the set "$", SEARCHRES, it is handed on whole). A
 	// range of the set that an earlier VANISHED (EARLIER) of the same
-	// command covered whole is not handed on again, and one that names
-	// nothing new is not handed on: a server's "1:4294967295" sent
-	// again and again hands the set on once.
+	// command covered whole is not handed on again, and one left with
+	// nothing is not handed on: a server's "1:4294967295" sent again
+	// and again hands the set on once. A part of a range of the set
+	// that a VANISHED (EARLIER) covers only partly is handed on each
+	// time one names it, whatever came before ("3:5" after "1:10", of a
+	// set 1:10, is handed on again).
 	OnVanished func(uids codec.SeqSet, earlier bool)
 	// BufferMax is the size up to which a body section is kept whole in
 	// memory of its own (copied, or read whole from the connection when
@@ -777,7 +780,9 @@ func (fi *fetchIter) next() (session.Item, *codec.Fetch, error) {
 // range of the set an earlier one covered whole is not handed on again
 // (vanishedCut): a hostile server's wide lines ("1:4294967295" again and
 // again) against a set of many ranges cost, and handed on, every range
-// of the set a line; a line that names nothing new is not handed on.
+// of the set a line; a line left with nothing is not handed on. (A part
+// of a range of the set a line covers only partly is handed on each
+// time, as vanishedCut gives it.)
 func (fi *fetchIter) vanished(r *codec.Vanished) {
 	if fi.onVanished == nil {
 		return
