@@ -22,8 +22,10 @@
 // bound) is redacted with the rest of the line after it. Edges finds the
 // parts of a credential echoed across a line end, from the end of the
 // line before (a Carry) and the line's own end; RedactEdges redacts them
-// with the rest, RedactLineEnd and RedactLineStart a status's text and a
-// line's first word.
+// with the rest, RedactEdgesGaps also the parts at the sides of each
+// place the line shows text of the caller's in place of bytes relayed
+// unshown (a Gap: a literal's body), RedactLineEnd and RedactLineStart a
+// status's text and a line's first word.
 //
 // Cost: a line is searched once for each form (at most MaxSecrets times
 // six), each search linear in the line's length whatever its bytes, so a
