@@ -100,23 +100,6 @@ type exportState struct {
 	Retry []uint32 `json:"retry,omitempty"`
 }
 
-// statePath is where the state of an export to path is kept: beside the
-// file path names once its symbolic links are resolved (exportTarget),
-// so that every name of the file by a symbolic link (to the file, to a
-// directory on its path, or a dangling one to where the file is to be)
-// shares one state and one lock. Before, each name had its own: two runs
-// by two names wrote one mbox at once, and each state cut the mbox back
-// to its own length. (A hard link, a second name of the file itself, has
-// no state beside it: lockExport locks the file too, and a first export
-// by it refuses to start.) When the file's directory cannot take the
-// state (an mbox in a mail spool), it is kept beside the name as given
-// (stateBeside).
-func statePath(path string) string { return exportJob.statePath(path) }
-
-// legacyStatePath is where an imapkit before stop 60 kept the state of
-// an export to path: beside path as given.
-func legacyStatePath(path string) string { return exportJob.legacy(path) }
-
 // exportTarget returns path with its symbolic links resolved: those of
 // the file, followed even when the last one is dangling (a first export
 // by a link to where the file is to be), and those of its directory. A
@@ -203,7 +186,14 @@ func (st *exportState) save(spath string) error {
 // lock also keeps a second export away from the mbox or Maildir, whose
 // open cuts the mbox back and removes the Maildir's temporary files; the
 // mbox itself is locked too (lockFile: a hard link to it, whose state is
-// another, cannot export to it while this run does).
+// another, cannot export to it while this run does). Every name of the
+// file by a symbolic link (to the file, to a directory on its path, or a
+// dangling one to where the file is to be) shares one state and one lock
+// (stateJob.statePath). Before, each name had its own: two runs by two
+// names wrote one mbox at once, and each state cut the mbox back to its
+// own length. (A hard link, a second name of the file itself, has no
+// state beside it: a first export by it refuses to start,
+// refuseHardLink.)
 var exportJob = &stateJob{name: "export", suffix: ".imapkit-export.json", lockFile: true, max: maxExportState, merge: exportStatesTwice}
 
 // maxExportState bounds an export's state file (readStateFile): a few

@@ -160,23 +160,12 @@ func importDstChangedHint(to, path string) string {
 	return fmt.Sprintf("check %s on the server: delete it to import %s whole again (this command creates it anew), or import it whole to %s", printable(to), printable(path), other)
 }
 
-// importStatePath is where the state of imports from path is kept:
-// beside the file or Maildir path names once its symbolic links are
-// resolved (export's exportTarget), so that every name of one source by
-// a symbolic link (to the mbox or Maildir, or to a directory on its path)
-// shares one state and one lock. Before, each name had its own, beside
-// the name as given: a run by a second name appended again everything a
-// run by the first had, and two runs by two names appended at once. When
-// the file's directory cannot take the state (a mail spool), it is kept
-// beside the name as given (stateBeside).
-func importStatePath(path string) string { return importJob.statePath(path) }
-
-// legacyImportStatePath is where an imapkit before stop 60 kept the
-// state of imports from path: beside path as given.
-func legacyImportStatePath(path string) string { return importJob.legacy(path) }
-
-// importJob is import's state (lockJob): PATH.imapkit-import.json. The
-// source itself is not locked (lockFile): the run only reads it, often a
+// importJob is import's state (lockJob): PATH.imapkit-import.json, one
+// state and one lock for every name of one source by a symbolic link (to
+// the mbox or Maildir, or to a directory on its path: stateJob.statePath).
+// Before, each name had its own, beside the name as given: a run by a
+// second name appended again everything a run by the first had, and two
+// runs by two names appended at once. The source itself is not locked (lockFile): the run only reads it, often a
 // mail spool the user cannot open for writing, whose deliveries a lock
 // held for the whole import would hold up (an MDA that takes flock(2) on
 // the spool). A hard link to it has no state of its own: a first import

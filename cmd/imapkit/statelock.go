@@ -55,8 +55,10 @@ type stateJob struct {
 }
 
 // statePath is where the state of the job on path is kept (stateBeside):
-// beside the file path names once its symbolic links are resolved, or
-// beside path when that file's directory cannot take it.
+// beside the file path names once its symbolic links are resolved
+// (exportTarget), so that every name of it by a symbolic link shares one
+// state and one lock; or beside path when that file's directory cannot
+// take it (an mbox in a mail spool).
 func (j *stateJob) statePath(path string) string {
 	return stateBeside(exportTarget(path), path, j.suffix)
 }
