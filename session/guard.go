@@ -603,9 +603,8 @@ func (x *secrets) carryPart(c *redact.Carry, last, end []byte) {
 
 // redactEdges is redact (redactCut when cut) of b, a server line as the
 // trace shows it, with its first head and last tail bytes (edges)
-// redacted too, and a secret's parts at the two sides of each literal's
-// body the line shows as "<N bytes>" (literalGaps,
-// redact.Set.RedactEdgesGaps).
+// redacted too, and a secret's parts at the two sides of each literal
+// the line shows (literalGaps, redact.Set.RedactEdgesGaps).
 func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {
 	if !x.any() {
 		return b
@@ -615,51 +614,107 @@ func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {
 }
 
 // literalGaps appends to gaps where line, a server line as the trace
-// shows it, holds a literal's body shown as "<N bytes>" (the tracer
-// writes it after the literal's header and a space: "{N} <N bytes>", the
-// header with the gap when it is there), in order. The body's bytes are
-// not shown: a secret echoed across either side of it has a part on the
-// other side that is neither a whole form nor at the line's edges (a
-// first part just before the header, "X-ECHO hunter2-co {11} <11 bytes>",
-// or a rest just after the body, "<10 bytes>rrect-horse"), which the
+// shows it, holds a literal, in order: its header and the space the
+// tracer writes after it ("{N} ", "{N+} ", "~{N} "), with the body's
+// "<N bytes>" after them when literals are not traced (a "<N bytes>"
+// without a header is one too). A secret echoed across a literal has a
+// part on either side of the header or the body's placeholder that is
+// neither a whole form nor at the line's edges: a first part just
+// before the header, its rest in the body ("X-ECHO hunter2-co {11}
+// <11 bytes>", or "hunter2-co {11} rrect-horse" with literals traced),
+// or a rest just after the body ("<10 bytes>rrect-horse"), which the
 // trace, the slog records and history showed until stop 61
-// (TestRedactEchoAcrossLiteralBody). The line is not told apart from a
-// server's text that reads the same: such text is taken for a gap too,
-// which only redacts more (a secret's part beside it).
+// (TestRedactEchoAcrossLiteralBody, TestRedactEchoAcrossTracedLiteralHeader).
+// The line is not told apart from a server's text that reads the same:
+// such text is taken for a gap too, which only redacts more (a secret's
+// part beside it). It costs the line's length.
 func literalGaps(line []byte, gaps []redact.Gap) []redact.Gap {
-	const suffix = " bytes>"
+	// The next '{' and '<' at or after i (len(line) for none), each
+	// looked for again only once i has passed it.
+	brace, lt := -1, -1
 	for i := 0; i < len(line); {
-		j := bytes.Index(line[i:], []byte(suffix))
-		if j < 0 {
+		if brace < i {
+			brace = indexFrom(line, i, '{')
+		}
+		if lt < i {
+			lt = indexFrom(line, i, '<')
+		}
+		from := min(brace, lt)
+		if from == len(line) {
 			break
 		}
-		to := i + j + len(suffix)
-		k := i + j
-		for k > i && isDigit(line[k-1]) {
-			k--
+		if from == brace && from > i && line[from-1] == '~' {
+			from--
 		}
-		if k == i+j || k == i || line[k-1] != '<' {
+		if to := literalShown(line, from); to > from {
+			gaps = append(gaps, redact.Gap{From: from, To: to})
 			i = to
-			continue
+		} else {
+			i = from + 1
 		}
-		from := k - 1 // the '<'
-		if from >= i+2 && line[from-1] == ' ' && line[from-2] == '}' {
-			// The header before it: "{N}", "{N+}" or "~{N}".
-			h := from - 2
-			for h > i && (isDigit(line[h-1]) || line[h-1] == '+') {
-				h--
-			}
-			if h > i && h < from-2 && line[h-1] == '{' {
-				from = h - 1
-				if from > i && line[from-1] == '~' {
-					from--
-				}
-			}
-		}
-		gaps = append(gaps, redact.Gap{From: from, To: to})
-		i = to
 	}
 	return gaps
+}
+
+// indexFrom is the index of the first c in line at or after i, or
+// len(line) for none.
+func indexFrom(line []byte, i int, c byte) int {
+	if j := bytes.IndexByte(line[i:], c); j >= 0 {
+		return i + j
+	}
+	return len(line)
+}
+
+// literalShown returns where a literal as the trace shows it that begins
+// at line[from] ends (from for none): its header and the space after
+// it, then its body's "<N bytes>" when that follows; or "<N bytes>"
+// alone.
+func literalShown(line []byte, from int) int {
+	p := from
+	if line[p] == '<' {
+		return bodyShown(line, from)
+	}
+	if line[p] == '~' {
+		p++
+	}
+	if p == len(line) || line[p] != '{' {
+		return from
+	}
+	p++
+	d := p
+	for p < len(line) && isDigit(line[p]) {
+		p++
+	}
+	if p < len(line) && p > d && line[p] == '+' {
+		p++
+	}
+	for _, c := range []byte("} ") {
+		if p == len(line) || line[p] != c || p == d {
+			return from
+		}
+		p++
+	}
+	if p < len(line) && line[p] == '<' {
+		return max(bodyShown(line, p), p)
+	}
+	return p
+}
+
+// bodyShown is literalShown for "<N bytes>", the body of a literal as
+// the trace shows it when literals are not traced.
+func bodyShown(line []byte, from int) int {
+	p := from + 1
+	d := p
+	for p < len(line) && isDigit(line[p]) {
+		p++
+	}
+	for _, c := range []byte(" bytes>") {
+		if p == len(line) || line[p] != c || p == d {
+			return from
+		}
+		p++
+	}
+	return p
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

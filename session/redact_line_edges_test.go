@@ -273,10 +273,18 @@ func TestRedactedUnknownNameRestAsOneLine(t *testing.T) {
 // trace or the slog records.
 func echoAtLoginHidden(t *testing.T, echo, pw string, parts []string, traced bool) {
 	t.Helper()
+	echoAtLoginHiddenLiterals(t, echo, pw, parts, traced, false)
+}
+
+// echoAtLoginHiddenLiterals is echoAtLoginHidden with literals traced
+// (Options.TraceLiterals) when literals.
+func echoAtLoginHiddenLiterals(t *testing.T, echo, pw string, parts []string, traced, literals bool) {
+	t.Helper()
 	var trace, logbuf bytes.Buffer
 	var mu sync.Mutex
 	hsRun(t, echoAtLogin(echo), 0, 0, func(hc *hsCase, conn net.Conn) {
 		opts := hsOpts()
+		opts.TraceLiterals = literals
 		if traced {
 			opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
 			opts.Logger = slog.New(slog.NewTextHandler(&hsSyncWriter{w: &logbuf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -287,7 +295,7 @@ func echoAtLoginHidden(t *testing.T, echo, pw string, parts []string, traced boo
 		shows := func(what, s string) {
 			for _, p := range parts {
 				if strings.Contains(s, p) {
-					hc.t.Errorf("traced %v: %s shows %q of the password: %q", traced, what, p, s)
+					hc.t.Errorf("traced %v, literals traced %v: %s shows %q of the password: %q", traced, literals, what, p, s)
 				}
 			}
 		}

@@ -9,7 +9,8 @@ import (
 
 // TestLiteralGapsFound: literalGaps finds each "<N bytes>" the trace
 // writes for a literal's body, with its header and the space before it
-// ("{N}", "{N+}", "~{N}"), and nothing that is not one.
+// ("{N}", "{N+}", "~{N}"), each header and its space alone (a body
+// traced after it), and nothing that is not one.
 func TestLiteralGapsFound(t *testing.T) {
 	for _, c := range []struct {
 		line string
@@ -22,6 +23,10 @@ func TestLiteralGapsFound(t *testing.T) {
 		{"x} <7 bytes>", []redact.Gap{{From: 3, To: 12}}}, // no '{': the body alone
 		{"no gap: 7 bytes> < bytes> <7 bytes", nil},
 		{"", nil},
+		// Literals traced: the header and its space, the body after.
+		{"* 1 FETCH (X hunter {11} rrect-horse)", []redact.Gap{{From: 20, To: 25}}},
+		{"a ~{2+} xy {3} <3 b", []redact.Gap{{From: 2, To: 8}, {From: 11, To: 15}}},
+		{"no gap: {} {+} {1 {1}x ~ {1+2} 1} ", nil},
 	} {
 		got := literalGaps([]byte(c.line), nil)
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
