@@ -610,7 +610,7 @@ func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {
 		return b
 	}
 	var buf [4]redact.Gap
-	return x.set.RedactEdgesGaps(b, head, tail, cut, literalGaps(b, buf[:0]))
+	return x.set.RedactEdgesGaps(b, head, tail, cut, literalGaps(b, cut, buf[:0]))
 }
 
 // literalGaps appends to gaps where line, a server line as the trace
@@ -625,10 +625,14 @@ func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {
 // or a rest just after the body ("<10 bytes>rrect-horse"), which the
 // trace, the slog records and history showed until stop 61
 // (TestRedactEchoAcrossLiteralBody, TestRedactEchoAcrossTracedLiteralHeader).
+// When cut (line is the start of a longer one), its end is a gap too,
+// from the start of a header or placeholder it ends inside of: the
+// literal past the cut is unseen, and a first part before it, or before
+// the space before it, showed (TestTracerEchoBeforeCutLiteralHeader).
 // The line is not told apart from a server's text that reads the same:
 // such text is taken for a gap too, which only redacts more (a secret's
 // part beside it). It costs the line's length.
-func literalGaps(line []byte, gaps []redact.Gap) []redact.Gap {
+func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 	// The next '{' and '<' at or after i (len(line) for none), each
 	// looked for again only once i has passed it.
 	brace, lt := -1, -1
@@ -646,12 +650,23 @@ func literalGaps(line []byte, gaps []redact.Gap) []redact.Gap {
 		if from == brace && from > i && line[from-1] == '~' {
 			from--
 		}
-		if to := literalShown(line, from); to > from {
+		to, open := literalShown(line, from)
+		switch {
+		case open && cut:
+			return append(gaps, redact.Gap{From: from, To: len(line)})
+		case to > from:
 			gaps = append(gaps, redact.Gap{From: from, To: to})
 			i = to
-		} else {
+		default:
 			i = from + 1
 		}
+	}
+	if cut {
+		from := len(line)
+		if from > 0 && line[from-1] == '~' {
+			from-- // a header's first byte
+		}
+		gaps = append(gaps, redact.Gap{From: from, To: len(line)})
 	}
 	return gaps
 }
@@ -668,8 +683,9 @@ func indexFrom(line []byte, i int, c byte) int {
 // literalShown returns where a literal as the trace shows it that begins
 // at line[from] ends (from for none): its header and the space after
 // it, then its body's "<N bytes>" when that follows; or "<N bytes>"
-// alone.
-func literalShown(line []byte, from int) int {
+// alone. open: line ends inside one begun there before it is whole (a
+// cut line's end; to is then the end of what is whole, its header).
+func literalShown(line []byte, from int) (to int, open bool) {
 	p := from
 	if line[p] == '<' {
 		return bodyShown(line, from)
@@ -677,8 +693,11 @@ func literalShown(line []byte, from int) int {
 	if line[p] == '~' {
 		p++
 	}
-	if p == len(line) || line[p] != '{' {
-		return from
+	if p == len(line) {
+		return from, true
+	}
+	if line[p] != '{' {
+		return from, false
 	}
 	p++
 	d := p
@@ -689,32 +708,39 @@ func literalShown(line []byte, from int) int {
 		p++
 	}
 	for _, c := range []byte("} ") {
-		if p == len(line) || line[p] != c || p == d {
-			return from
+		if p == len(line) {
+			return from, true
+		}
+		if line[p] != c || p == d {
+			return from, false
 		}
 		p++
 	}
 	if p < len(line) && line[p] == '<' {
-		return max(bodyShown(line, p), p)
+		to, open := bodyShown(line, p)
+		return max(to, p), open
 	}
-	return p
+	return p, false
 }
 
 // bodyShown is literalShown for "<N bytes>", the body of a literal as
 // the trace shows it when literals are not traced.
-func bodyShown(line []byte, from int) int {
+func bodyShown(line []byte, from int) (to int, open bool) {
 	p := from + 1
 	d := p
 	for p < len(line) && isDigit(line[p]) {
 		p++
 	}
 	for _, c := range []byte(" bytes>") {
-		if p == len(line) || line[p] != c || p == d {
-			return from
+		if p == len(line) {
+			return from, true
+		}
+		if line[p] != c || p == d {
+			return from, false
 		}
 		p++
 	}
-	return p
+	return p, false
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -10,27 +10,40 @@ import (
 // TestLiteralGapsFound: literalGaps finds each "<N bytes>" the trace
 // writes for a literal's body, with its header and the space before it
 // ("{N}", "{N+}", "~{N}"), each header and its space alone (a body
-// traced after it), and nothing that is not one.
+// traced after it), and nothing that is not one; in a cut line, its end
+// too, from a header or "<N bytes>" it ends inside of.
 func TestLiteralGapsFound(t *testing.T) {
 	for _, c := range []struct {
 		line string
+		cut  bool
 		want []redact.Gap
 	}{
-		{"* 1 FETCH (X {11} <11 bytes> UID 7)", []redact.Gap{{From: 13, To: 28}}},
-		{"* 1 FETCH (BODY[] {10} <10 bytes>rest)", []redact.Gap{{From: 18, To: 33}}},
-		{"a {5+} <5 bytes> b ~{0} <0 bytes>", []redact.Gap{{From: 2, To: 16}, {From: 19, To: 33}}},
-		{"<7 bytes>x", []redact.Gap{{From: 0, To: 9}}},
-		{"x} <7 bytes>", []redact.Gap{{From: 3, To: 12}}}, // no '{': the body alone
-		{"no gap: 7 bytes> < bytes> <7 bytes", nil},
-		{"", nil},
+		{"* 1 FETCH (X {11} <11 bytes> UID 7)", false, []redact.Gap{{From: 13, To: 28}}},
+		{"* 1 FETCH (BODY[] {10} <10 bytes>rest)", false, []redact.Gap{{From: 18, To: 33}}},
+		{"a {5+} <5 bytes> b ~{0} <0 bytes>", false, []redact.Gap{{From: 2, To: 16}, {From: 19, To: 33}}},
+		{"<7 bytes>x", false, []redact.Gap{{From: 0, To: 9}}},
+		{"x} <7 bytes>", false, []redact.Gap{{From: 3, To: 12}}}, // no '{': the body alone
+		{"no gap: 7 bytes> < bytes> <7 bytes", false, nil},
+		{"", false, nil},
 		// Literals traced: the header and its space, the body after.
-		{"* 1 FETCH (X hunter {11} rrect-horse)", []redact.Gap{{From: 20, To: 25}}},
-		{"a ~{2+} xy {3} <3 b", []redact.Gap{{From: 2, To: 8}, {From: 11, To: 15}}},
-		{"no gap: {} {+} {1 {1}x ~ {1+2} 1} ", nil},
+		{"* 1 FETCH (X hunter {11} rrect-horse)", false, []redact.Gap{{From: 20, To: 25}}},
+		{"a ~{2+} xy {3} <3 b", false, []redact.Gap{{From: 2, To: 8}, {From: 11, To: 15}}},
+		{"no gap: {} {+} {1 {1}x ~ {1+2} 1} ", false, nil},
+		// Cut: the end, from where a header or a body begins.
+		{"a {5} <5 bytes> b", true, []redact.Gap{{From: 2, To: 15}, {From: 17, To: 17}}},
+		{"a hunter2-co {", true, []redact.Gap{{From: 13, To: 14}}},
+		{"a hunter2-co ~", true, []redact.Gap{{From: 13, To: 14}}},
+		{"a hunter2-co ~{000", true, []redact.Gap{{From: 13, To: 18}}},
+		{"a hunter2-co {11} <11 by", true, []redact.Gap{{From: 13, To: 24}}},
+		{"a hunter2-co {11} ", true, []redact.Gap{{From: 13, To: 18}, {From: 18, To: 18}}},
+		{"a hunter2-co ", true, []redact.Gap{{From: 13, To: 13}}},
+		{"a <1", true, []redact.Gap{{From: 2, To: 4}}},
+		{"a {1x", true, []redact.Gap{{From: 5, To: 5}}},
+		{"", true, []redact.Gap{{From: 0, To: 0}}},
 	} {
-		got := literalGaps([]byte(c.line), nil)
+		got := literalGaps([]byte(c.line), c.cut, nil)
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
-			t.Errorf("literalGaps(%q) = %v; want %v", c.line, got, c.want)
+			t.Errorf("literalGaps(%q, cut %v) = %v; want %v", c.line, c.cut, got, c.want)
 		}
 	}
 }
