@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/imapkit/imapkit/internal/redact"
@@ -45,5 +46,22 @@ func TestLiteralGapsFound(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("literalGaps(%q, cut %v) = %v; want %v", c.line, c.cut, got, c.want)
 		}
+	}
+}
+
+// TestTraceLiteralLineAllocatesNothing: a server line with a literal's
+// body in it ("BODY[] {5} <5 bytes>"), traced to a writer with a secret
+// sent that is not in it, costs no allocation once the trace's buffers
+// have grown: each gap's side before it is searched with and without
+// the space before the header, and the two were a slice made for each
+// gap.
+func TestTraceLiteralLineAllocatesNothing(t *testing.T) {
+	tr := newTracer(io.Discard, false, nil, defaultHistory, DefaultTraceCapture)
+	tr.secrets = new(secrets)
+	tr.secrets.addString("hunter2-correct-horse")
+	stream := []byte("* 12 FETCH (UID 4012 BODY[] {5}\r\nhello FLAGS (\\Seen) X {3}\r\nabc)\r\n")
+	tr.server(stream) // the buffers the trace keeps grow once
+	if got := testing.AllocsPerRun(20, func() { tr.server(stream) }); got != 0 {
+		t.Errorf("a line with two literals' bodies traced costs %v allocations; want none", got)
 	}
 }

@@ -568,12 +568,12 @@ func (x *Set) RedactEdgesGaps(b []byte, head, tail int, cut bool, gaps []Gap) []
 // seg ends with, or seg less one space it ends with, minEdge bytes or
 // more (under mu); from == to for none.
 func (x *Set) gapTailLocked(seg []byte) (from, to int) {
-	ws := [][]byte{seg}
-	if t := bytes.TrimSuffix(seg, []byte{' '}); len(t) < len(seg) {
-		ws = append(ws, t)
+	ws, n := [2][]byte{seg, bytes.TrimSuffix(seg, []byte{' '})}, 1
+	if len(ws[1]) < len(seg) {
+		n = 2
 	}
 	for s := range x.forms {
-		for _, w := range ws {
+		for _, w := range ws[:n] {
 			if k := x.partialSuffixLocked(w, s); k >= minEdge && k > to-from {
 				from, to = len(w)-k, len(w)
 			}
