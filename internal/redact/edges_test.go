@@ -262,6 +262,10 @@ func FuzzEdges(f *testing.F) {
 	f.Add("pass\r\nword\r\nmore-secret", "* NO pass\r\nword\r\nmore-secret it was\r\n", 5)
 	f.Add("a\nb\nc\nd", "x a\nb\nc\nd y\n", 0)
 	f.Add("hunter2-correct", "* NO h\r\nu\r\nn\r\nt\r\ner2-correct it was\r\n", 7)
+	// A byte 0x1d in a line is a gap (RedactEdgesGaps).
+	f.Add("hunter2-correct-horse", "* 1 FETCH (X hunter2-co \x1drrect-horse UID 7)\r\n", 1)
+	f.Add("hunter2-correct-horse", "* 1 FETCH (A \x1d-horse B hunter \x1d hunter2-correct-horse \x1d)\r\n", 1)
+	f.Add("hunter2-correct-horse\x1eab c", "\x1dhu\x1d\x1dse ab \x1drrect\x1d\r\n", 1)
 	f.Fuzz(func(t *testing.T, secrets, stream string, budget int) {
 		if len(stream) > 2048 || len(secrets) > 256 {
 			return
@@ -298,8 +302,12 @@ func FuzzEdges(f *testing.F) {
 			}
 			body := strings.TrimRight(l, "\r\n")
 			line, end := []byte(body), []byte(l[len(body):])
-			if cut, ok := strings.CutSuffix(body, "\x1f"); ok {
-				line, end = []byte(cut), nil
+			kept, cut := strings.CutSuffix(body, "\x1f")
+			if cut {
+				line, end = []byte(kept), nil
+			}
+			if !cut && strings.Contains(body, "\x1d") {
+				checkGaps(t, &x, forms, body)
 			}
 			head, tail := x.Edges(&c, line, end)
 			want := bs.marks(forms, line, end)
@@ -311,6 +319,98 @@ func FuzzEdges(f *testing.F) {
 			bs.next(line, end)
 		}
 	})
+}
+
+// gapText is the text checkGaps shows for a gap (the proxy's).
+const gapText = "{7 bytes}"
+
+// checkGaps checks RedactEdgesGaps of body with each byte 0x1d in it a
+// gap (gapText shown there) against brute force: the line with each run
+// of bytes that a whole form covers, or that is a form's start of
+// minEdge bytes or more that a gap's side before it ends with (as is,
+// and less one space it ends with), or a form's end of minEdge bytes or
+// more that its side after it opens with (each side to the next gap),
+// replaced by "***". Where the longest start before a gap is found both
+// ways at once, of the same length, RedactEdgesGaps covers one of them
+// alone (the first one found): the line is not checked.
+func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
+	t.Helper()
+	var shown []byte
+	var gaps []Gap
+	for i, part := range strings.Split(body, "\x1d") {
+		if i > 0 {
+			gaps = append(gaps, Gap{len(shown), len(shown) + len(gapText)})
+			shown = append(shown, gapText...)
+		}
+		shown = append(shown, part...)
+	}
+	mask := make([]bool, len(shown))
+	set := func(from, to int) {
+		for i := from; i < to; i++ {
+			mask[i] = true
+		}
+	}
+	for _, f := range forms {
+		for i := 0; i+len(f) <= len(shown); i++ {
+			if bytes.Equal(shown[i:i+len(f)], f) {
+				set(i, i+len(f))
+			}
+		}
+	}
+	lo := 0
+	for i, g := range gaps {
+		hi := len(shown)
+		if i+1 < len(gaps) {
+			hi = gaps[i+1].From
+		}
+		seg := shown[lo:g.From]
+		best, at, tie := 0, 0, false
+		for j, w := range [][]byte{seg, bytes.TrimSuffix(seg, []byte(" "))} {
+			if j == 1 && len(w) == len(seg) {
+				break
+			}
+			for _, f := range forms {
+				for k := min(len(w), len(f)-1); k >= minEdge; k-- {
+					if bytes.HasSuffix(w, f[:k]) {
+						if k > best {
+							best, at, tie = k, lo+len(w)-k, false
+						} else if k == best && lo+len(w)-k != at {
+							tie = true
+						}
+						break
+					}
+				}
+			}
+		}
+		if tie {
+			return
+		}
+		set(at, at+best)
+		after := shown[g.To:hi]
+		for _, f := range forms {
+			for k := min(len(after), len(f)-1); k >= minEdge; k-- {
+				if bytes.HasPrefix(after, f[len(f)-k:]) {
+					set(g.To, g.To+k)
+					break
+				}
+			}
+		}
+		lo = g.To
+	}
+	var want []byte
+	for i := 0; i < len(shown); i++ {
+		if !mask[i] {
+			want = append(want, shown[i])
+			continue
+		}
+		want = append(want, "***"...)
+		for i+1 < len(shown) && mask[i+1] {
+			i++
+		}
+	}
+	if got := x.RedactEdgesGaps(shown, 0, 0, false, gaps); !bytes.Equal(got, want) {
+		t.Fatalf("RedactEdgesGaps(%q, gaps %v) = %q; brute force %q", shown, gaps, got, want)
+	}
 }
 
 // TestEdgesAfterCutLine: the line after a cut one (end nil: the cut
