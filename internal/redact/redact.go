@@ -341,11 +341,20 @@ func (x *Set) Redact(b []byte) []byte {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	return x.redactLocked(b, false)
+}
+
+// redactLocked is Redact of b, RedactCut when cut (under mu).
+func (x *Set) redactLocked(b []byte, cut bool) []byte {
+	n := len(b)
+	if cut {
+		n = x.cutStartLocked(b)
+	}
 	if !x.coverLocked(b) {
-		return b
+		return b[:n]
 	}
 	defer x.letGoCover()
-	return x.replaceCovered(b)
+	return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
 }
 
 // keepCover is the most words of cover (each of covered and inside) a Set
@@ -377,12 +386,7 @@ func (x *Set) RedactCut(b []byte) []byte {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n := x.cutStartLocked(b)
-	if !x.coverLocked(b) {
-		return b[:n]
-	}
-	defer x.letGoCover()
-	return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
+	return x.redactLocked(b, true)
 }
 
 // cutStartLocked returns how much of b is left once it is cut before its
