@@ -26,7 +26,7 @@ var rules = []rule{
 	{pkg: "codec", allowed: []string{"wire", "internal/printable", "internal/workhook"}, external: []string{"golang.org/x/text"}},
 	{pkg: "session", allowed: []string{"wire", "codec", "transport", "internal/printable", "internal/growread", "internal/redact"}},
 	{pkg: "auth", allowed: []string{"wire", "codec", "transport", "session", "internal/printable"}, external: []string{"golang.org/x/text", "github.com/emersion/go-sasl"}},
-	{pkg: "commands", allowed: []string{"wire", "codec", "transport", "session", "auth", "internal/printable", "internal/growread"}},
+	{pkg: "commands", allowed: []string{"wire", "codec", "transport", "session", "auth", "internal/printable", "internal/growread", "internal/workhook"}},
 	// The CLI may start the demo server; it must not link testing.
 	// x/term (the password prompt) is the CLI's alone (issue 12).
 	// progressbar (export/import/copy) and readline (shell) likewise.
