@@ -47,10 +47,49 @@ func TestSelectClosedCodeForgetsVanishedCut(t *testing.T) {
 	}
 }
 
+// TestSelectClosedCodeAgainHighestModSeqAgrees: a QRESYNC select of B
+// while A is selected, answered with A's [HIGHESTMODSEQ 100], the
+// [CLOSED] boundary, B's [HIGHESTMODSEQ 500], then a second [CLOSED] (a
+// hostile server's: RFC 7162 section 3.2.11 has one), and after the
+// tagged OK, in a NOOP's answer, a third one outside any SELECT's
+// answer. B's HIGHESTMODSEQ is 500 for both the session
+// (Client.HighestModSeq, what a sync client stores for its next
+// QRESYNC) and the select's MailboxState: one rule (the answer's first
+// [CLOSED] is the boundary, any other means nothing) in one place, the
+// session's. The session forgot 500 at each [CLOSED] while the select
+// honoured only the first.
+func TestSelectClosedCodeAgainHighestModSeqAgrees(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, c := selectBAfterAThen(t, []string{"* OK [HIGHESTMODSEQ 100] A's", "* OK [CLOSED] A closed",
+		"* 20 EXISTS", "* OK [UIDVALIDITY 5] x", "* OK [HIGHESTMODSEQ 500] x", "* OK [CLOSED] again"},
+		"* OK [CLOSED] stray")
+	ms, ok := c.HighestModSeq()
+	if st.HighestModSeq != 500 || st.NoModSeq || ms != 500 || !ok {
+		t.Fatalf("B answered [CLOSED], HIGHESTMODSEQ 500, [CLOSED]: MailboxState.HighestModSeq %d (NoModSeq %v), Client.HighestModSeq %d, %v; want 500 for both",
+			st.HighestModSeq, st.NoModSeq, ms, ok)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ms, ok := c.HighestModSeq(); ms != 500 || !ok {
+		t.Fatalf("a [CLOSED] outside a SELECT's answer: Client.HighestModSeq %d, %v; want 500, true: it closes no mailbox", ms, ok)
+	}
+}
+
 // selectBAfterA selects A, then B with QRESYNC (UIDVALIDITY 5, MODSEQ
 // 400, known UIDs 1:20), and returns B's state: the server answers the
 // SELECT of B with b and a tagged OK.
 func selectBAfterA(t *testing.T, b ...string) *commands.MailboxState {
+	t.Helper()
+	st, _ := selectBAfterAThen(t, b)
+	return st
+}
+
+// selectBAfterAThen is selectBAfterA, and returns the client too; with
+// lines after, the server answers the client's next command, a NOOP, with
+// them and a tagged OK.
+func selectBAfterAThen(t *testing.T, b []string, after ...string) (*commands.MailboxState, *commands.Client) {
 	t.Helper()
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS")
@@ -68,6 +107,12 @@ func selectBAfterA(t *testing.T, b ...string) *commands.MailboxState {
 			return err
 		}
 		c.Lines(append(b, cmd.Tag+" OK [READ-WRITE] selected B")...)
+		if len(after) > 0 {
+			if cmd, err = c.Expect("NOOP"); err != nil {
+				return err
+			}
+			c.Lines(append(after, cmd.Tag+" OK done")...)
+		}
 		return c.Serve()
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -82,5 +127,5 @@ func selectBAfterA(t *testing.T, b ...string) *commands.MailboxState {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st
+	return st, c
 }

@@ -399,7 +399,6 @@ type selectReader struct {
 	mu     sync.Mutex // the handler runs on the session's reader
 	st     *MailboxState
 	exists bool // an EXISTS was read: EXPUNGE and VANISHED take from it
-	closed bool // the answer's [CLOSED] was read: another is left out
 	// vanished and notKept gather MailboxState.Vanished and
 	// ChangedNotKept.
 	vanished, notKept rangeSet
@@ -465,15 +464,15 @@ func (sr *selectReader) take(r codec.Response) {
 		st.Recent = d.Count
 	case *codec.Status:
 		if d.Code != nil && d.Code.Kind == codec.CodeClosed {
-			// One [CLOSED] is the boundary (RFC 7162 section
-			// 3.2.11); another, a hostile server's, is left out:
-			// each reset would forget what the cut of VANISHED
-			// (EARLIER) gave, and a wide line after each would
-			// cost every known range again.
-			if !sr.closed {
-				sr.closed = true
-				sr.reset()
-			}
+			// The boundary (RFC 7162 section 3.2.11): the session
+			// gives an answer its first [CLOSED] only, and takes
+			// any other as no command's (session.Session's
+			// closedBoundaryLocked, the one rule: its HighestModSeq
+			// and this state's agree). Were each taken, each reset
+			// would forget what the cut of VANISHED (EARLIER) gave,
+			// and a wide line after each would cost every known
+			// range again.
+			sr.reset()
 			return
 		}
 		st.code(d.Code)

@@ -177,7 +177,8 @@ func (v *vanishedCut) init(s codec.SeqSet) {
 
 // forget forgets the ranges given whole: the answer's [CLOSED] starts
 // another mailbox's responses. It clears 4 bytes a range of the set:
-// called once an answer (selectReader leaves a second [CLOSED] out).
+// called once an answer (the session gives selectReader an answer's first
+// [CLOSED] only).
 func (v *vanishedCut) forget() { clear(v.given) }
 
 // cut calls give with each range of uids ∩ the set (in the order of

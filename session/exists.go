@@ -174,8 +174,11 @@ func (s *Session) reselectedLocked() {
 // [HIGHESTMODSEQ], and in the [HIGHESTMODSEQ] of a later untagged OK or
 // of a later command's tagged OK (RFC 7162 section 3.1.2.1 and errata
 // 1810: a FETCH, STORE or EXPUNGE may say it); a NO's or BAD's is not
-// taken. ok is false without one (no mailbox selected, NOMODSEQ, a
-// server without CONDSTORE). A client that keeps a copy of the mailbox
+// taken. The first [CLOSED] of a SELECT's or EXAMINE's answer (RFC 7162
+// section 3.2.11) forgets the one read before it, the mailbox closed's;
+// any other [CLOSED] changes nothing (closedBoundaryLocked). ok is false
+// without one (no mailbox selected, NOMODSEQ, a server without
+// CONDSTORE). A client that keeps a copy of the mailbox
 // stores this value for its next SELECT (QRESYNC) or FETCH CHANGEDSINCE,
 // never the largest MODSEQ its FETCH responses showed: a server can send
 // a message's new MODSEQ before the expunge of a lower one, and resyncing

@@ -655,9 +655,18 @@ func AlwaysEvent(r codec.Response) bool {
 // stream. Mailbox-state responses (EXISTS,
 // EXPUNGE, RECENT, VANISHED) go to the stream in any case, so that a
 // mailbox tracker sees them all, in order.
-func (s *Session) deliver(r codec.Response) {
+func (s *Session) deliver(r codec.Response) { s.deliverAs(r, true) }
+
+// deliverAs is deliver; without route, r goes to no command in flight,
+// whatever it is (the newest Catch, else the unsolicited stream): a
+// [CLOSED] that is not its SELECT's boundary (closedBoundaryLocked).
+func (s *Session) deliverAs(r codec.Response, route bool) {
 	s.mu.Lock()
-	target, byWant := s.routeLocked(r)
+	var target *Pending
+	byWant := false
+	if route {
+		target, byWant = s.routeLocked(r)
+	}
 	if f, ok := r.(*codec.Fetch); ok && (target != nil && target.info.uids || s.rl.guessed || s.rl.unowned != 0) {
 		s.checkGuessLocked(f, target) // not called for the FETCH of a FETCH by sequence numbers
 	}
@@ -1012,11 +1021,17 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 				s.mu.Unlock()
 			}
 		case codec.CodeClosed:
-			// What came before was the previous mailbox's (RFC 7162
-			// section 3.2.11).
 			s.mu.Lock()
-			s.count.modseq, s.count.hasModSeq = 0, false
+			boundary := s.closedBoundaryLocked()
 			s.mu.Unlock()
+			if !boundary {
+				// No command's: a SELECT's reader (commands'
+				// selectReader) resets at the [CLOSED] it is given,
+				// and would forget the HIGHESTMODSEQ the session
+				// keeps.
+				s.deliverAs(r, false)
+				return nil
+			}
 		case codec.CodeCapability:
 			s.mu.Lock()
 			s.setCaps(c.Caps)
@@ -1044,6 +1059,31 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	}
 	s.deliver(r)
 	return nil
+}
+
+// closedBoundaryLocked reports whether a [CLOSED] just read is the
+// boundary between the mailbox closed and the one selected (RFC 7162
+// section 3.2.11), the one rule by which the session and the commands
+// above it (commands' selectReader, which is given only this one) take
+// it: the first of the answer of the SELECT or EXAMINE in flight. Then
+// what came before was the previous mailbox's: its HIGHESTMODSEQ is
+// forgotten. Another [CLOSED] of the answer, or one outside a SELECT's
+// answer (a hostile server's: RFC 7162 sends it only when a SELECT or
+// EXAMINE closes a mailbox), changes nothing; forgotten at each, the
+// HIGHESTMODSEQ read between them made Session.HighestModSeq and the
+// MailboxState of the select disagree (under mu, reader goroutine).
+func (s *Session) closedBoundaryLocked() bool {
+	for _, p := range s.inflight {
+		if p.info.transition == ToSelected {
+			if p.closed {
+				return false
+			}
+			p.closed = true
+			s.count.modseq, s.count.hasModSeq = 0, false
+			return true
+		}
+	}
+	return false
 }
 
 // uidsDone reports whether the FETCH responses routed to p, a UID FETCH

@@ -508,6 +508,12 @@ type Pending struct {
 	// and the OK aborts the session, or not at all, and Wait aborts it
 	// (acceptedBeforeCancel) (under s.mu).
 	settled bool
+	// closed: for a SELECT or EXAMINE, its answer's [CLOSED] was read,
+	// the one boundary between the mailbox closed and the one selected
+	// (closedBoundaryLocked); another is no command's (reader goroutine,
+	// under s.mu). In the byte the bools leave before unannouncedSeq
+	// (Pending's size class).
+	closed bool
 
 	unannouncedSeq uint32 // see unannounced
 	unannouncedMax uint32
