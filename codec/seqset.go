@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/internal/printable"
+	"github.com/imapkit/imapkit/internal/seqrange"
 	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -52,20 +53,9 @@ func (e *SeqSetError) Error() string {
 	return "codec: invalid sequence set at offset " + strconv.Itoa(e.Offset) + ": " + e.Reason
 }
 
-// seqKey maps a sequence number to an order key in which "*" (0) sorts
-// after every number. "*" is given the key 2^32+1, not 2^32, so that
-// 4294967295 and "*" are not considered adjacent and are never merged into
-// "4294967295:*" (which would mean something else).
-func seqKey(n uint32) uint64 {
-	if n == 0 {
-		return 1<<32 + 1
-	}
-	return uint64(n)
-}
-
-// normRange returns r with Start <= Stop under seqKey order.
+// normRange returns r with Start <= Stop in seqrange.Key order.
 func normRange(start, stop uint32) wire.SeqRange {
-	if seqKey(start) > seqKey(stop) {
+	if seqrange.Key(start) > seqrange.Key(stop) {
 		start, stop = stop, start
 	}
 	return wire.SeqRange{Start: start, Stop: stop}
@@ -95,7 +85,7 @@ func SeqSetOf(rs ...wire.SeqRange) SeqSet {
 	sorted := true
 	for i, x := range rs {
 		r[i] = normRange(x.Start, x.Stop)
-		if i > 0 && seqKey(r[i].Start) <= seqKey(r[i-1].Stop)+1 {
+		if i > 0 && seqrange.Key(r[i].Start) <= seqrange.Key(r[i-1].Stop)+1 {
 			sorted = false // out of order, overlapping or adjacent
 		}
 	}
@@ -147,7 +137,7 @@ func (s *SeqSet) ParseInto(b []byte) error {
 // noteOrder marks s as not canonical when r, about to be appended in the
 // order the peer wrote it, does not come after the last range with a gap.
 func (s *SeqSet) noteOrder(r wire.SeqRange) {
-	if n := len(s.r); n > 0 && seqKey(r.Start) <= seqKey(s.r[n-1].Stop)+1 {
+	if n := len(s.r); n > 0 && seqrange.Key(r.Start) <= seqrange.Key(s.r[n-1].Stop)+1 {
 		s.unsorted = true
 	}
 }
@@ -192,7 +182,7 @@ func (s SeqSet) Ranges() []wire.SeqRange { return s.r }
 // a server's SEARCH of a million UIDs in descending order took an hour.
 func (s *SeqSet) AddNum(n ...uint32) {
 	for i, v := range n {
-		if len(n)-i > 1 && s.before(seqKey(v)) {
+		if len(n)-i > 1 && s.before(seqrange.Key(v)) {
 			rs := make([]wire.SeqRange, len(n)-i)
 			for j, w := range n[i:] {
 				rs[j] = wire.SeqRange{Start: w, Stop: w}
@@ -210,7 +200,7 @@ func (s *SeqSet) AddNum(n ...uint32) {
 func (s *SeqSet) AddRanges(rs ...wire.SeqRange) {
 	for i, r := range rs {
 		nr := normRange(r.Start, r.Stop)
-		if len(rs)-i > 1 && s.before(seqKey(nr.Start)) {
+		if len(rs)-i > 1 && s.before(seqrange.Key(nr.Start)) {
 			s.addSorting(slices.Clone(rs[i:]))
 			return
 		}
@@ -243,7 +233,7 @@ func (s *SeqSet) Append(rs ...wire.SeqRange) {
 // before reports whether a range starting at key k would go before the
 // last range of s, where AddRange shifts the ranges after it.
 func (s *SeqSet) before(k uint64) bool {
-	return len(s.r) > 0 && k < seqKey(s.r[len(s.r)-1].Start)
+	return len(s.r) > 0 && k < seqrange.Key(s.r[len(s.r)-1].Start)
 }
 
 // addSorting adds the ranges rs, which it may modify, to s in one sort.
@@ -270,23 +260,23 @@ func (s *SeqSet) AddRange(start, stop uint32) {
 		s.Compact()
 	}
 	nr := normRange(start, stop)
-	ks, ke := seqKey(nr.Start), seqKey(nr.Stop)
+	ks, ke := seqrange.Key(nr.Start), seqrange.Key(nr.Stop)
 	n := len(s.r)
 	// Fast path: after the last range.
-	if n == 0 || ks > seqKey(s.r[n-1].Stop)+1 {
+	if n == 0 || ks > seqrange.Key(s.r[n-1].Stop)+1 {
 		s.r = append(s.r, nr)
 		return
 	}
 	// First range that is not entirely before nr (not ending before ks-1).
 	i, _ := slices.BinarySearchFunc(s.r, ks, func(r wire.SeqRange, k uint64) int {
-		if seqKey(r.Stop)+1 < k {
+		if seqrange.Key(r.Stop)+1 < k {
 			return -1
 		}
 		return 1
 	})
 	// First range entirely after nr (starting after ke+1), at or after i.
 	j, _ := slices.BinarySearchFunc(s.r[i:], ke, func(r wire.SeqRange, k uint64) int {
-		if seqKey(r.Start) <= k+1 {
+		if seqrange.Key(r.Start) <= k+1 {
 			return -1
 		}
 		return 1
@@ -297,10 +287,10 @@ func (s *SeqSet) AddRange(start, stop uint32) {
 		s.r = slices.Insert(s.r, i, nr)
 		return
 	}
-	if seqKey(s.r[i].Start) < ks {
+	if seqrange.Key(s.r[i].Start) < ks {
 		nr.Start = s.r[i].Start
 	}
-	if seqKey(s.r[j-1].Stop) > ke {
+	if seqrange.Key(s.r[j-1].Stop) > ke {
 		nr.Stop = s.r[j-1].Stop
 	}
 	s.r[i] = nr
@@ -328,7 +318,7 @@ func compactRanges(r []wire.SeqRange) []wire.SeqRange {
 		return r
 	}
 	slices.SortFunc(r, func(a, b wire.SeqRange) int {
-		ka, kb := seqKey(a.Start), seqKey(b.Start)
+		ka, kb := seqrange.Key(a.Start), seqrange.Key(b.Start)
 		switch {
 		case ka < kb:
 			return -1
@@ -340,8 +330,8 @@ func compactRanges(r []wire.SeqRange) []wire.SeqRange {
 	out := r[:1]
 	for _, x := range r[1:] {
 		last := &out[len(out)-1]
-		if seqKey(x.Start) <= seqKey(last.Stop)+1 {
-			if seqKey(x.Stop) > seqKey(last.Stop) {
+		if seqrange.Key(x.Start) <= seqrange.Key(last.Stop)+1 {
+			if seqrange.Key(x.Stop) > seqrange.Key(last.Stop) {
 				last.Stop = x.Stop
 			}
 			continue
@@ -377,36 +367,18 @@ func (s SeqSet) Contains(n uint32) bool {
 
 // contains is Contains; c is the number of ranges it compared n with.
 func (s SeqSet) contains(n uint32) (ok bool, c int) {
-	k := seqKey(n)
+	k := seqrange.Key(n)
 	if s.unsorted {
 		for _, r := range s.r {
 			c++
-			if seqKey(r.Start) <= k && k <= seqKey(r.Stop) {
+			if seqrange.Key(r.Start) <= k && k <= seqrange.Key(r.Stop) {
 				return true, c
 			}
 		}
 		return false, c
 	}
-	i, c := searchStop(s.r, k)
-	return i < len(s.r) && seqKey(s.r[i].Start) <= k, c + 1
-}
-
-// searchStop returns the index i of the first range of sorted (canonical)
-// that does not end before key k, len(sorted) if none, by binary search
-// (as slices.BinarySearchFunc), and the number c of ranges it compared k
-// with.
-func searchStop(sorted []wire.SeqRange, k uint64) (i, c int) {
-	i, j := 0, len(sorted)
-	for i < j {
-		h := int(uint(i+j) >> 1)
-		c++
-		if seqKey(sorted[h].Stop) < k {
-			i = h + 1
-		} else {
-			j = h
-		}
-	}
-	return i, c
+	i, c := seqrange.SearchStop(s.r, k)
+	return i < len(s.r) && seqrange.Key(s.r[i].Start) <= k, c + 1
 }
 
 // Overlaps reports whether s and t hold a number in common, following the
@@ -466,7 +438,7 @@ func (s SeqSet) overlaps(t SeqSet) (ok bool, n int) {
 		if seqMeet(a, b) {
 			return true, n
 		}
-		if seqKey(a.Stop) < seqKey(b.Stop) {
+		if seqrange.Key(a.Stop) < seqrange.Key(b.Stop) {
 			i++
 		} else {
 			j++
@@ -477,7 +449,7 @@ func (s SeqSet) overlaps(t SeqSet) (ok bool, n int) {
 
 // seqMeet reports whether ranges a and b share a number.
 func seqMeet(a, b wire.SeqRange) bool {
-	return seqKey(a.Start) <= seqKey(b.Stop) && seqKey(b.Start) <= seqKey(a.Stop)
+	return seqrange.Key(a.Start) <= seqrange.Key(b.Stop) && seqrange.Key(b.Start) <= seqrange.Key(a.Stop)
 }
 
 // overlapsSorted reports whether a range of rs, in any order, meets one of
@@ -488,9 +460,9 @@ func overlapsSorted(sorted, rs []wire.SeqRange) (ok bool, n int) {
 		// The first range of sorted that does not end before b starts:
 		// the only one that can meet b if any does (sorted's ranges are
 		// ascending and apart).
-		i, c := searchStop(sorted, seqKey(b.Start))
+		i, c := seqrange.SearchStop(sorted, seqrange.Key(b.Start))
 		n += c + 1
-		if i < len(sorted) && seqKey(sorted[i].Start) <= seqKey(b.Stop) {
+		if i < len(sorted) && seqrange.Key(sorted[i].Start) <= seqrange.Key(b.Stop) {
 			return true, n
 		}
 	}
@@ -520,7 +492,7 @@ func (s *SeqSet) Remove(t SeqSet) {
 	tr := t.canonical()
 	// Few ranges of s against many of t (a server's COPYUID source set
 	// checked against the many ranges a MOVE sent, once a COPYUID) skip,
-	// by search (gallop), the ranges of t before each range of s, as
+	// by search (seqrange.Gallop), the ranges of t before each range of s, as
 	// Intersect does: walked one by one, they cost t's ranges a call.
 	skip := len(s.r)*bits.Len(uint(len(tr))) < len(tr)
 	steps := 0
@@ -530,20 +502,20 @@ func (s *SeqSet) Remove(t SeqSet) {
 	walk := func(emit func(lo, hi uint64)) {
 		j := 0
 		for _, a := range s.r {
-			lo, hi := seqKey(a.Start), seqKey(a.Stop)
+			lo, hi := seqrange.Key(a.Start), seqrange.Key(a.Stop)
 			steps++
 			if skip {
 				var c int
-				j, c = gallop(tr, j, lo)
+				j, c = seqrange.Gallop(tr, j, lo)
 				steps += c
 			}
-			for j < len(tr) && seqKey(tr[j].Stop) < lo {
+			for j < len(tr) && seqrange.Key(tr[j].Stop) < lo {
 				steps++
 				j++
 			}
-			for k := j; lo <= hi && k < len(tr) && seqKey(tr[k].Start) <= hi; k++ {
+			for k := j; lo <= hi && k < len(tr) && seqrange.Key(tr[k].Start) <= hi; k++ {
 				steps++
-				b0, b1 := seqKey(tr[k].Start), seqKey(tr[k].Stop)
+				b0, b1 := seqrange.Key(tr[k].Start), seqrange.Key(tr[k].Stop)
 				if b0 > lo {
 					emit(lo, b0-1)
 				}
@@ -573,7 +545,7 @@ func (s *SeqSet) Remove(t SeqSet) {
 	out := make([]wire.SeqRange, 0, n)
 	walk(func(lo, hi uint64) {
 		if lo, hi = clamp(lo, hi); lo <= hi {
-			out = append(out, wire.SeqRange{Start: unKey(lo), Stop: unKey(hi)})
+			out = append(out, wire.SeqRange{Start: seqrange.Unkey(lo), Stop: seqrange.Unkey(hi)})
 		}
 	})
 	workhook.RangesCompared.Report(len(s.r), len(t.r), steps)
@@ -633,12 +605,12 @@ func (s SeqSet) Intersect(t SeqSet) SeqSet {
 // ascending order: a merge walk, O(len(a)+len(b)). The ranges emitted are
 // canonical: two that follow each other lie in different ranges of a or
 // of b, which are apart, but for 4294967295 and "*" (never adjacent under
-// seqKey), which are emitted as one range when they come from one range
+// seqrange.Key), which are emitted as one range when they come from one range
 // of a (x:*), as Remove keeps them. No clamping is needed (see Remove): a
 // bound is always one of a or b, never the key 2^32. steps is the
 // number of pairs of ranges it compared. With skip, once it has passed a
 // range of one set it goes on to the next range of that set that can meet
-// the other's by an exponential search (gallop): O(k log(q/k) + m) for k
+// the other's by an exponential search (seqrange.Gallop): O(k log(q/k) + m) for k
 // ranges of the smaller set, q of the larger and m emitted, where the
 // walk is O(k+q) (and never more than about twice the walk's steps, as
 // where it skips nothing); the ranges skipped meet nothing, so what is
@@ -648,10 +620,10 @@ func meetRanges(a, b []wire.SeqRange, skip bool, emit func(wire.SeqRange)) (step
 	pendA := -1            // the index in a of pend, -1 for none
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		steps++
-		lo := max(seqKey(a[i].Start), seqKey(b[j].Start))
-		ka, kb := seqKey(a[i].Stop), seqKey(b[j].Stop)
+		lo := max(seqrange.Key(a[i].Start), seqrange.Key(b[j].Start))
+		ka, kb := seqrange.Key(a[i].Stop), seqrange.Key(b[j].Stop)
 		if hi := min(ka, kb); lo <= hi {
-			r := wire.SeqRange{Start: unKey(lo), Stop: unKey(hi)}
+			r := wire.SeqRange{Start: seqrange.Unkey(lo), Stop: seqrange.Unkey(hi)}
 			if pendA == i && pend.Stop == 1<<32-1 && r.Start == 0 {
 				pend.Stop = 0 // x:4294967295 and "*" of a's x:*
 			} else {
@@ -664,11 +636,11 @@ func meetRanges(a, b []wire.SeqRange, skip bool, emit func(wire.SeqRange)) (step
 		var c int
 		switch {
 		case ka < kb && skip:
-			i, c = gallop(a, i+1, seqKey(b[j].Start))
+			i, c = seqrange.Gallop(a, i+1, seqrange.Key(b[j].Start))
 		case ka < kb:
 			i++
 		case skip:
-			j, c = gallop(b, j+1, seqKey(a[i].Start))
+			j, c = seqrange.Gallop(b, j+1, seqrange.Key(a[i].Start))
 		default:
 			j++
 		}
@@ -678,35 +650,6 @@ func meetRanges(a, b []wire.SeqRange, skip bool, emit func(wire.SeqRange)) (step
 		emit(pend)
 	}
 	return steps
-}
-
-// gallop returns the index of the first range of sorted (canonical), at
-// or after i, that does not end before key k (len(sorted) if none), by
-// an exponential search from i then a binary search (searchStop):
-// O(log d) for a result d ranges after i. c is the number of ranges it
-// compared k with.
-func gallop(sorted []wire.SeqRange, i int, k uint64) (j, c int) {
-	lo, hi, step := i, i, 1
-	for hi < len(sorted) {
-		c++
-		if seqKey(sorted[hi].Stop) >= k {
-			break
-		}
-		// Every range up to hi ends before k.
-		lo = hi + 1
-		hi, step = lo+step, 2*step
-	}
-	hi = min(hi, len(sorted))
-	j, n := searchStop(sorted[lo:hi], k)
-	return lo + j, c + n
-}
-
-// unKey is the inverse of seqKey.
-func unKey(k uint64) uint32 {
-	if k > 1<<32 {
-		return 0
-	}
-	return uint32(k)
 }
 
 // Len returns how many distinct numbers s holds. ok is false if s is
@@ -736,8 +679,8 @@ func monotoneApart(rs []wire.SeqRange) bool {
 	up, down := true, true
 	for i := 1; i < len(rs) && (up || down); i++ {
 		a, b := rs[i-1], rs[i]
-		up = up && seqKey(b.Start) > seqKey(a.Stop)
-		down = down && seqKey(b.Stop) < seqKey(a.Start)
+		up = up && seqrange.Key(b.Start) > seqrange.Key(a.Stop)
+		down = down && seqrange.Key(b.Stop) < seqrange.Key(a.Start)
 	}
 	return up || down
 }
@@ -833,7 +776,7 @@ func (s SeqSet) AppendTo(dst []byte) []byte {
 // mailbox both name the messages from x to the last (the last alone when
 // x is past it), where x:4294967295 alone does not name the last below x,
 // and "*" alone is not 4294967295. The canonical form keeps them apart
-// (see seqKey), so String tells them apart; Equal does not.
+// (see seqrange.Key), so String tells them apart; Equal does not.
 func (s SeqSet) Equal(t SeqSet) bool {
 	a, as, aStar := starTail(s.canonical())
 	b, bs, bStar := starTail(t.canonical())

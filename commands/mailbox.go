@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/seqrange"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -423,7 +424,7 @@ func (c *Client) newSelectReader(mailbox, cmd string, known *codec.SeqSet) *sele
 func canonicalUIDs(s *codec.SeqSet) *codec.SeqSet {
 	rs := s.Ranges()
 	for i := 1; i < len(rs); i++ {
-		if uidKey(rs[i].Start) <= uidKey(rs[i-1].Stop)+1 {
+		if seqrange.Key(rs[i].Start) <= seqrange.Key(rs[i-1].Stop)+1 {
 			c := s.Clone()
 			c.Compact()
 			return &c
@@ -597,17 +598,9 @@ type rangeSet struct {
 	limit int
 	widen bool
 	cut   bool
-	ceil  uint64 // once cut, the highest UID kept (uidKey)
+	ceil  uint64 // once cut, the highest UID kept (seqrange.Key)
 	// sorted counts the ranges flush sorted (a work counter for tests).
 	sorted int64
-}
-
-// uidKey orders UIDs as codec.SeqSet does: 0 stands for "*", the largest.
-func uidKey(u uint32) uint64 {
-	if u == 0 {
-		return 1<<32 + 1
-	}
-	return uint64(u)
 }
 
 // ranges is how many ranges a rangeSet within limit bytes may keep: its
@@ -620,7 +613,7 @@ func ranges(limit int64) int {
 // add adds the ranges rs.
 func (a *rangeSet) add(rs ...wire.SeqRange) {
 	for _, r := range rs {
-		lo, hi := uidKey(r.Start), uidKey(r.Stop)
+		lo, hi := seqrange.Key(r.Start), seqrange.Key(r.Stop)
 		if lo > hi {
 			lo, hi, r.Start, r.Stop = hi, lo, r.Stop, r.Start
 		}
@@ -632,10 +625,10 @@ func (a *rangeSet) add(rs ...wire.SeqRange) {
 				hi, r.Stop = a.ceil, uint32(a.ceil)
 			}
 		}
-		if k := len(a.buf); k > a.n && uidKey(a.buf[k-1].Start) <= lo && lo <= uidKey(a.buf[k-1].Stop)+1 {
+		if k := len(a.buf); k > a.n && seqrange.Key(a.buf[k-1].Start) <= lo && lo <= seqrange.Key(a.buf[k-1].Stop)+1 {
 			// It goes on from the last range given (ascending UIDs,
 			// the usual case): merged, not kept apart.
-			if hi > uidKey(a.buf[k-1].Stop) {
+			if hi > seqrange.Key(a.buf[k-1].Stop) {
 				a.buf[k-1].Stop = r.Stop
 			}
 			continue
@@ -669,12 +662,12 @@ func (a *rangeSet) flush() {
 	}
 	a.sorted += int64(len(a.buf))
 	slices.SortFunc(a.buf, func(x, y wire.SeqRange) int {
-		return cmp.Compare(uidKey(x.Start), uidKey(y.Start))
+		return cmp.Compare(seqrange.Key(x.Start), seqrange.Key(y.Start))
 	})
 	n := 0
 	for _, r := range a.buf {
-		if n > 0 && uidKey(r.Start) <= uidKey(a.buf[n-1].Stop)+1 {
-			if uidKey(r.Stop) > uidKey(a.buf[n-1].Stop) {
+		if n > 0 && seqrange.Key(r.Start) <= seqrange.Key(a.buf[n-1].Stop)+1 {
+			if seqrange.Key(r.Stop) > seqrange.Key(a.buf[n-1].Stop) {
 				a.buf[n-1].Stop = r.Stop
 			}
 			continue
@@ -689,7 +682,7 @@ func (a *rangeSet) flush() {
 		} else {
 			a.cut = true
 			n = a.limit
-			a.ceil = uidKey(a.buf[n-1].Stop)
+			a.ceil = seqrange.Key(a.buf[n-1].Stop)
 		}
 	}
 	a.n = n

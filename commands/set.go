@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/seqrange"
 	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -189,21 +190,27 @@ func (v *vanishedCut) cut(uids codec.SeqSet, give func(wire.SeqRange)) {
 	set := v.set
 	steps := 0
 	for _, r := range uids.Ranges() {
-		lo, hi := uidKey(r.Start), uidKey(r.Stop) // lo <= hi: codec.SeqSet keeps Start <= Stop
+		lo, hi := seqrange.Key(r.Start), seqrange.Key(r.Stop) // lo <= hi: codec.SeqSet keeps Start <= Stop
 		// set[i:j] are the ranges that meet lo:hi.
-		i, c := searchUIDStop(set, lo)
+		i, c := seqrange.SearchStop(set, lo)
 		steps += c
-		if i == len(set) || uidKey(set[i].Start) > hi {
+		if i == len(set) || seqrange.Key(set[i].Start) > hi {
 			continue
 		}
-		j, c := gallopUIDStart(set, i+1, hi)
+		// The first range from i+1 on not ending before hi, and the
+		// one after it if it meets hi.
+		j, c := seqrange.Gallop(set, i+1, hi)
 		steps += c
-		if lo > uidKey(set[i].Start) {
+		if j < len(set) && seqrange.Key(set[j].Start) <= hi {
+			j++
+			steps++
+		}
+		if lo > seqrange.Key(set[i].Start) {
 			// Covered partly (or both ends in one range).
 			give(cutRange(set[i], lo, hi))
 			i++
 		}
-		if i < j && hi < uidKey(set[j-1].Stop) {
+		if i < j && hi < seqrange.Key(set[j-1].Stop) {
 			give(cutRange(set[j-1], lo, hi))
 			j--
 		}
@@ -254,60 +261,8 @@ func (v *vanishedCut) find(i int, steps *int) int {
 	return i
 }
 
-// cutRange returns the part of r within the keys lo:hi (uidKey), which
+// cutRange returns the part of r within the keys lo:hi (seqrange.Key), which
 // meet it.
 func cutRange(r wire.SeqRange, lo, hi uint64) wire.SeqRange {
-	return wire.SeqRange{Start: unUIDKey(max(lo, uidKey(r.Start))), Stop: unUIDKey(min(hi, uidKey(r.Stop)))}
-}
-
-// unUIDKey is the inverse of uidKey.
-func unUIDKey(k uint64) uint32 {
-	if k > 1<<32 {
-		return 0
-	}
-	return uint32(k)
-}
-
-// searchUIDStop returns the index of the first range of set (canonical)
-// that does not end before key k (len(set) if none), by binary search,
-// and the number of ranges it compared k with.
-func searchUIDStop(set []wire.SeqRange, k uint64) (i, c int) {
-	i, j := 0, len(set)
-	for i < j {
-		h := int(uint(i+j) >> 1)
-		c++
-		if uidKey(set[h].Stop) < k {
-			i = h + 1
-		} else {
-			j = h
-		}
-	}
-	return i, c
-}
-
-// gallopUIDStart returns the index of the first range of set (canonical),
-// at or after i, that starts after key k (len(set) if none), by an
-// exponential search from i then a binary search: O(log d) for a result
-// d ranges after i. c is the number of ranges it compared k with.
-func gallopUIDStart(set []wire.SeqRange, i int, k uint64) (j, c int) {
-	lo, hi, step := i, i, 1
-	for hi < len(set) {
-		c++
-		if uidKey(set[hi].Start) > k {
-			break
-		}
-		lo = hi + 1
-		hi, step = lo+step, 2*step
-	}
-	hi = min(hi, len(set))
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		c++
-		if uidKey(set[h].Start) > k {
-			hi = h
-		} else {
-			lo = h + 1
-		}
-	}
-	return lo, c
+	return wire.SeqRange{Start: seqrange.Unkey(max(lo, seqrange.Key(r.Start))), Stop: seqrange.Unkey(min(hi, seqrange.Key(r.Stop)))}
 }

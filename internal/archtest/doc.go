@@ -6,10 +6,10 @@
 // import. In short: transport and wire import no other package of the
 // module but internal/printable (escaping for error messages), which any
 // library layer may import; codec only wire (and internal/workhook, the
-// hooks through which tests count its SeqSet's work); session wire, codec and
-// transport; auth nothing above session (plus go-sasl); commands nothing
-// above auth; cmd/... any
-// library layer and internal/testserver; internal/... what its row says. No
+// hooks through which tests count its SeqSet's work, and internal/seqrange,
+// the order and searches of its ranges, which commands shares); session
+// wire, codec and transport; auth nothing above session (plus go-sasl);
+// commands nothing above auth; cmd/... any library layer and internal/testserver; internal/... what its row says. No
 // package but the test kits may link the testing package, so the CLI binary
 // never does. doc_test.go keeps another rule of the brief: every exported
 // name of the library has a doc comment. The package has no code of its

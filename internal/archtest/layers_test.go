@@ -23,10 +23,10 @@ type rule struct {
 var rules = []rule{
 	{pkg: "transport", allowed: []string{"internal/printable"}},
 	{pkg: "wire", allowed: []string{"internal/printable"}},
-	{pkg: "codec", allowed: []string{"wire", "internal/printable", "internal/workhook"}, external: []string{"golang.org/x/text"}},
+	{pkg: "codec", allowed: []string{"wire", "internal/printable", "internal/workhook", "internal/seqrange"}, external: []string{"golang.org/x/text"}},
 	{pkg: "session", allowed: []string{"wire", "codec", "transport", "internal/printable", "internal/growread", "internal/redact"}},
 	{pkg: "auth", allowed: []string{"wire", "codec", "transport", "session", "internal/printable"}, external: []string{"golang.org/x/text", "github.com/emersion/go-sasl"}},
-	{pkg: "commands", allowed: []string{"wire", "codec", "transport", "session", "auth", "internal/printable", "internal/growread", "internal/workhook"}},
+	{pkg: "commands", allowed: []string{"wire", "codec", "transport", "session", "auth", "internal/printable", "internal/growread", "internal/workhook", "internal/seqrange"}},
 	// The CLI may start the demo server; it must not link testing.
 	// x/term (the password prompt) is the CLI's alone (issue 12).
 	// progressbar (export/import/copy) and readline (shell) likewise.
@@ -59,6 +59,9 @@ var rules = []rule{
 	// Hooks through which tests count the work of codec's SeqSet (the
 	// session's and the CLI's tests of linearity): nil outside tests.
 	{pkg: "internal/workhook"},
+	// The key order and the searches of a sequence set's ranges: codec's
+	// SeqSet and commands' cut of VANISHED (EARLIER) to a set of UIDs.
+	{pkg: "internal/seqrange", allowed: []string{"wire"}},
 	{pkg: "internal/ptytest", external: []string{"golang.org/x/sys/unix"}},
 	{pkg: "internal/transcript", allowed: []string{"transport", "session"}},
 }
