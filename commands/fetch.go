@@ -61,7 +61,10 @@ type FetchItems struct {
 	// holds "*": a VANISHED with one is a *codec.DecodeError. Of a
 	// VANISHED (EARLIER), uids holds only UIDs of the command's set
 	// (RFC 7162 section 3.2.6): what a server names past it is left
-	// out (with the set "$", SEARCHRES, it is handed on whole). A
+	// out (with the set "$", SEARCHRES, it is handed on whole): the
+	// set as Fetch was called, which Fetch copies (the loop body may
+	// reuse the caller's Set, whose memory the copy passed to Fetch
+	// shares, for other UIDs). A
 	// range of the set that an earlier VANISHED (EARLIER) of the same
 	// command covered whole is not handed on again, and one left with
 	// nothing is not handed on: a server's "1:4294967295" sent again
@@ -561,8 +564,13 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 	// A set holding "*" is not cut to: "*" is the largest UID in use,
 	// so "101:*" is 94:101 when that is 94, which codec.SeqSet's
 	// "every n >= 101" does not hold.
-	if set.UID && !set.Saved && !set.Nums.Dynamic() {
-		fi.asked, fi.cut = set.Nums, true
+	// Copied (and sorted, once): a Set shares its memory when copied,
+	// and the loop body may reuse the caller's for other UIDs before a
+	// VANISHED (EARLIER) comes (TestFetchVanishedCutToTheSetAsCalled).
+	// One copy a command, only for an OnVanished, which alone reads it.
+	if set.UID && !set.Saved && !set.Nums.Dynamic() && fi.onVanished != nil {
+		fi.asked, fi.cut = set.Nums.Clone(), true
+		fi.asked.Compact()
 	}
 	// By sequence numbers, an EXPUNGE read during the answer (RFC 9051
 	// section 5.5 forbids it) makes the numbers after it name other
@@ -724,8 +732,8 @@ type fetchIter struct {
 	ctx        context.Context
 	p          *session.Pending
 	onVanished func(codec.SeqSet, bool)
-	asked      codec.SeqSet // the UIDs of the command's set, when cut: VANISHED (EARLIER) is cut to them
-	cut        bool         // asked holds the set (UIDs, not "$", no "*")
+	asked      codec.SeqSet // the UIDs of the command's set, when cut: VANISHED (EARLIER) is cut to them (a canonical copy)
+	cut        bool         // asked holds the set (UIDs, not "$", no "*"), for an OnVanished
 	vcut       vanishedCut  // cuts to asked, from the first VANISHED (EARLIER)
 	vready     bool         // vcut was made
 	pieces     []wire.SeqRange

@@ -691,3 +691,39 @@ func TestFetchWideVanishedLinesAgainstManyRanges(t *testing.T) {
 		t.Errorf("%d VANISHED (EARLIER) 1:4294967295 lines against a UID FETCH of %d ranges: %d bytes allocated; want at most %d", lines, ranges, allocated, limit)
 	}
 }
+
+// TestFetchVanishedCutToTheSetAsCalled: a UID FETCH of 1,3,5 with
+// CHANGEDSINCE and VANISHED, answered by a FETCH then "* VANISHED
+// (EARLIER) 1:5". The loop body reuses the caller's set for other UIDs
+// (Reset, then AddNum: the same memory) at the first message, before the
+// VANISHED is read. The VANISHED is cut to the set Fetch was called with,
+// 1,3,5: the cut kept the caller's storage (a Set shares it when copied)
+// for the whole iteration, and cut to 100,200,300 instead, handing
+// nothing on: a cache never learnt that 1, 3 and 5 were expunged.
+func TestFetchVanishedCutToTheSetAsCalled(t *testing.T) {
+	c := hostileClient(t, fakeServer{caps: "IMAP4rev1 ENABLE CONDSTORE QRESYNC", exists: 3, on: handlers{
+		"ENABLE":    answer("* ENABLED QRESYNC"),
+		"UID FETCH": answer(`* 2 FETCH (UID 3 FLAGS () MODSEQ (9))`, "* VANISHED (EARLIER) 1:5"),
+	}}.serve)
+	ctx := dvCtx(t)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	set := commands.UIDs(1, 3, 5)
+	var got codec.SeqSet
+	items := &commands.FetchItems{Flags: true, ChangedSince: 5, Vanished: true,
+		OnVanished: func(uids codec.SeqSet, _ bool) { got.AddRanges(uids.Ranges()...) }}
+	for _, err := range c.Fetch(ctx, set, items) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		set.Nums.Reset()
+		set.Nums.AddNum(100, 200, 300)
+	}
+	if got.String() != "1,3,5" {
+		t.Errorf("UID FETCH 1,3,5 answered VANISHED (EARLIER) 1:5 after the loop body reused its set for 100,200,300: OnVanished got %q; want \"1,3,5\", the set Fetch was called with", got.String())
+	}
+}

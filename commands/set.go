@@ -170,7 +170,9 @@ type vanishedCut struct {
 }
 
 // init makes s the set to cut to (not modified; copied when not
-// canonical) and forgets what was given.
+// canonical) and forgets what was given. A canonical s is not copied:
+// its ranges must not change while v cuts (Fetch gives it a copy of its
+// own, fetchPart; a Select cuts to QResync.KnownUIDs during the call).
 func (v *vanishedCut) init(s codec.SeqSet) {
 	v.set = canonicalUIDs(&s).Ranges()
 	v.given = nil
