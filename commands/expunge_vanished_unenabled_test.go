@@ -42,17 +42,7 @@ func TestExpungeVanishedWithoutQResyncLeftOut(t *testing.T) {
 // TestExpungeVanishedWithQResyncKept: the same VANISHED once QRESYNC is
 // enabled is the expunge it reports: kept in Vanished. Defaults.
 func TestExpungeVanishedWithQResyncKept(t *testing.T) {
-	c := hostileClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS ENABLE CONDSTORE QRESYNC", exists: 3, on: handlers{
-		"ENABLE":      answer("* ENABLED QRESYNC"),
-		"UID EXPUNGE": answer("* VANISHED 2:3"),
-	}}.serve)
-	ctx := dvCtx(t)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := qresyncSelected(t, "IMAP4rev1 UIDPLUS ENABLE CONDSTORE QRESYNC", "UID EXPUNGE", "* VANISHED 2:3")
 	res, err := c.Expunge(ctx, uidSet(2, 3))
 	if err != nil {
 		t.Fatal(err)

@@ -168,6 +168,26 @@ func answer(lines ...string) func(c *hostile.Conn, cmd *hostile.Command) error {
 	}
 }
 
+// qresyncSelected opens a Client, with the defaults, on a fakeServer with
+// caps and 3 messages that answers the command cmd with lines (and a
+// tagged OK), and returns it with QRESYNC enabled and INBOX selected,
+// and the context to run it under.
+func qresyncSelected(t *testing.T, caps, cmd string, lines ...string) (*commands.Client, context.Context) {
+	t.Helper()
+	c := hostileClient(t, fakeServer{caps: caps, exists: 3, on: handlers{
+		"ENABLE": answer("* ENABLED QRESYNC"),
+		cmd:      answer(lines...),
+	}}.serve)
+	ctx := dvCtx(t)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, ctx
+}
+
 // hostileClient opens a Client, with the defaults, on a scripted server.
 func hostileClient(t *testing.T, sc hostile.Scenario) *commands.Client {
 	t.Helper()

@@ -639,17 +639,7 @@ func qresyncEnabled(t *testing.T, opts *session.Options, examine string, other f
 func TestFetchWideVanishedLinesAgainstManyRanges(t *testing.T) {
 	const ranges, lines = 1000, 1000
 	vanished := strings.Repeat("* VANISHED (EARLIER) 1:4294967295\r\n", lines-1) + "* VANISHED (EARLIER) 1:4294967295"
-	c := hostileClient(t, fakeServer{caps: "IMAP4rev1 ENABLE CONDSTORE QRESYNC", exists: 3, on: handlers{
-		"ENABLE":    answer("* ENABLED QRESYNC"),
-		"UID FETCH": answer(vanished, `* 3 FETCH (UID 2 FLAGS () MODSEQ (9))`),
-	}}.serve)
-	ctx := dvCtx(t)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := qresyncSelected(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", "UID FETCH", vanished, `* 3 FETCH (UID 2 FLAGS () MODSEQ (9))`)
 	set := commands.Set{UID: true}
 	for i := 1; i <= ranges; i++ {
 		set.Nums.AddNum(uint32(2 * i))
@@ -701,17 +691,7 @@ func TestFetchWideVanishedLinesAgainstManyRanges(t *testing.T) {
 // for the whole iteration, and cut to 100,200,300 instead, handing
 // nothing on: a cache never learnt that 1, 3 and 5 were expunged.
 func TestFetchVanishedCutToTheSetAsCalled(t *testing.T) {
-	c := hostileClient(t, fakeServer{caps: "IMAP4rev1 ENABLE CONDSTORE QRESYNC", exists: 3, on: handlers{
-		"ENABLE":    answer("* ENABLED QRESYNC"),
-		"UID FETCH": answer(`* 2 FETCH (UID 3 FLAGS () MODSEQ (9))`, "* VANISHED (EARLIER) 1:5"),
-	}}.serve)
-	ctx := dvCtx(t)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := qresyncSelected(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", "UID FETCH", `* 2 FETCH (UID 3 FLAGS () MODSEQ (9))`, "* VANISHED (EARLIER) 1:5")
 	set := commands.UIDs(1, 3, 5)
 	var got codec.SeqSet
 	items := &commands.FetchItems{Flags: true, ChangedSince: 5, Vanished: true,

@@ -234,17 +234,7 @@ func TestStoreModifiedNamesUIDsNotAsked(t *testing.T) {
 // are still on the server. OnVanished must get only UIDs of the set (or
 // the Fetch end with a typed error).
 func TestFetchVanishedEarlierOutsideSet(t *testing.T) {
-	c := hostileClient(t, fakeServer{caps: "IMAP4rev1 ENABLE CONDSTORE QRESYNC", exists: 3, on: handlers{
-		"ENABLE":    answer("* ENABLED QRESYNC"),
-		"UID FETCH": answer(`* VANISHED (EARLIER) 1:100`, `* 3 FETCH (UID 6 FLAGS () MODSEQ (9))`),
-	}}.serve)
-	ctx := dvCtx(t)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := qresyncSelected(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", "UID FETCH", `* VANISHED (EARLIER) 1:100`, `* 3 FETCH (UID 6 FLAGS () MODSEQ (9))`)
 	var vanished codec.SeqSet
 	items := &commands.FetchItems{Flags: true, ChangedSince: 5, Vanished: true,
 		OnVanished: func(uids codec.SeqSet, _ bool) { vanished.AddRanges(uids.Ranges()...) }}

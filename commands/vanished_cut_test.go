@@ -18,17 +18,7 @@ import (
 // never learns that UIDs its cache holds are gone. A set holding "*" is
 // not a set of known UIDs: the cut should leave it whole (as for "$").
 func TestFetchVanishedEarlierStarSetNotCut(t *testing.T) {
-	c := hostileClient(t, fakeServer{caps: "IMAP4rev1 ENABLE CONDSTORE QRESYNC", exists: 3, on: handlers{
-		"ENABLE":    answer("* ENABLED QRESYNC"),
-		"UID FETCH": answer(`* VANISHED (EARLIER) 95:100`, `* 3 FETCH (UID 94 FLAGS () MODSEQ (9))`),
-	}}.serve)
-	ctx := dvCtx(t)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	c, ctx := qresyncSelected(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", "UID FETCH", `* VANISHED (EARLIER) 95:100`, `* 3 FETCH (UID 94 FLAGS () MODSEQ (9))`)
 	var vanished codec.SeqSet
 	set := commands.Set{UID: true}
 	set.Nums.AddRange(101, 0) // 101:*
