@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -61,4 +62,54 @@ func TestHighestModSeqCodes(t *testing.T) {
 	want("after an untagged OK and a tagged NO", 8, true)
 	run("CLOSE", nil)
 	want("after CLOSE", 0, false)
+}
+
+// TestHighestModSeqClosedBoundaryOnce: the first [CLOSED] of a SELECT's
+// answer is the boundary between the mailbox closed and the one selected
+// (RFC 7162 section 3.2.11): the HIGHESTMODSEQ before it (3) was the
+// closed mailbox's. Another [CLOSED] of the answer, and one in a NOOP's
+// answer, are a hostile server's: they change nothing (5 stays), and go
+// to no command: the SELECT's result holds one [CLOSED], the boundary,
+// which the layer above resets at (commands' selectReader).
+func TestHighestModSeqClosedBoundaryOnce(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 CONDSTORE] hi\r\n")
+		for {
+			l := readLine(r)
+			if l == "" {
+				return
+			}
+			tag, rest, _ := strings.Cut(l, " ")
+			switch {
+			case strings.HasPrefix(rest, "SELECT"):
+				io.WriteString(w, "* OK [HIGHESTMODSEQ 3] A's\r\n* OK [CLOSED] A closed\r\n* 3 EXISTS\r\n* OK [HIGHESTMODSEQ 5] x\r\n* OK [CLOSED] again\r\n"+tag+" OK [READ-WRITE] done\r\n")
+			case rest == "NOOP":
+				io.WriteString(w, "* OK [CLOSED] stray\r\n"+tag+" OK done\r\n")
+			default:
+				io.WriteString(w, tag+" OK done\r\n")
+			}
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	defer s.Close()
+	ctx := hangCtx(t)
+	res, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("B") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := 0
+	for _, r := range res.Data {
+		if st, ok := r.(*codec.Status); ok && st.Code != nil && st.Code.Kind == codec.CodeClosed {
+			closed++
+		}
+	}
+	if got, ok := s.HighestModSeq(); got != 5 || !ok || closed != 1 {
+		t.Fatalf("SELECT answered [CLOSED], HIGHESTMODSEQ 5, [CLOSED]: HighestModSeq %d, %v, %d [CLOSED] in its result; want 5, true and 1, the boundary", got, ok, closed)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := s.HighestModSeq(); got != 5 || !ok {
+		t.Fatalf("a [CLOSED] in a NOOP's answer: HighestModSeq %d, %v; want 5, true", got, ok)
+	}
 }
