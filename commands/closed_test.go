@@ -77,6 +77,21 @@ func TestSelectClosedCodeAgainHighestModSeqAgrees(t *testing.T) {
 	}
 }
 
+// TestSelectNoCodeHighestModSeqAgrees: a SELECT's answer with B's
+// [HIGHESTMODSEQ 500] then "* NO [HIGHESTMODSEQ 99]" and "* BAD
+// [NOMODSEQ]" (a NO's or BAD's code is a warning, no state: the session
+// leaves it out). The select's MailboxState took them (99, then
+// NoModSeq) where Client.HighestModSeq kept 500.
+func TestSelectNoCodeHighestModSeqAgrees(t *testing.T) {
+	st, c := selectBAfterAThen(t, []string{"* OK [CLOSED] A closed", "* 20 EXISTS", "* OK [UIDVALIDITY 5] x",
+		"* OK [HIGHESTMODSEQ 500] x", "* NO [HIGHESTMODSEQ 99] not so", "* BAD [NOMODSEQ] nor so"})
+	ms, ok := c.HighestModSeq()
+	if st.HighestModSeq != 500 || st.NoModSeq || ms != 500 || !ok {
+		t.Fatalf("B answered HIGHESTMODSEQ 500, then a NO's HIGHESTMODSEQ 99 and a BAD's NOMODSEQ: MailboxState.HighestModSeq %d (NoModSeq %v), Client.HighestModSeq %d, %v; want 500 for both",
+			st.HighestModSeq, st.NoModSeq, ms, ok)
+	}
+}
+
 // selectBAfterA selects A, then B with QRESYNC (UIDVALIDITY 5, MODSEQ
 // 400, known UIDs 1:20), and returns B's state: the server answers the
 // SELECT of B with b and a tagged OK.

@@ -82,7 +82,9 @@ type MailboxState struct {
 	FirstUnseen uint32
 	// HighestModSeq (CONDSTORE/QRESYNC) is 0 when not sent; NoModSeq is
 	// [NOMODSEQ]: the mailbox has no mod-sequences. A server that sends
-	// both has the last one taken: they are never both set.
+	// both has the last one taken: they are never both set. As for
+	// Client.HighestModSeq, a NO's or BAD's code is not taken, nor one
+	// before the answer's [CLOSED] (the mailbox closed's).
 	HighestModSeq uint64
 	NoModSeq      bool
 	MailboxID     string // OBJECTID ([MAILBOXID (id)]); "" when not sent
@@ -474,6 +476,11 @@ func (sr *selectReader) take(r codec.Response) {
 			// and a wide line after each would cost every known
 			// range again.
 			sr.reset()
+			return
+		}
+		if d.Kind != codec.StatusOK && d.Code != nil && (d.Code.Kind == codec.CodeHighestModSeq || d.Code.Kind == codec.CodeNoModSeq) {
+			// A NO's or BAD's is a warning, no state: left out, as
+			// the session leaves it out of its HighestModSeq.
 			return
 		}
 		st.code(d.Code)
