@@ -72,26 +72,15 @@ func TestHighestModSeqCodes(t *testing.T) {
 // to no command: the SELECT's result holds one [CLOSED], the boundary,
 // which the layer above resets at (commands' selectReader).
 func TestHighestModSeqClosedBoundaryOnce(t *testing.T) {
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 CONDSTORE] hi\r\n")
-		for {
-			l := readLine(r)
-			if l == "" {
-				return
-			}
-			tag, rest, _ := strings.Cut(l, " ")
-			switch {
-			case strings.HasPrefix(rest, "SELECT"):
-				io.WriteString(w, "* OK [HIGHESTMODSEQ 3] A's\r\n* OK [CLOSED] A closed\r\n* 3 EXISTS\r\n* OK [HIGHESTMODSEQ 5] x\r\n* OK [CLOSED] again\r\n"+tag+" OK [READ-WRITE] done\r\n")
-			case rest == "NOOP":
-				io.WriteString(w, "* OK [CLOSED] stray\r\n"+tag+" OK done\r\n")
-			default:
-				io.WriteString(w, tag+" OK done\r\n")
-			}
+	s := lmOpen(t, &session.Options{}, func(tag, line string) string {
+		switch _, rest, _ := strings.Cut(line, " "); {
+		case strings.HasPrefix(rest, "SELECT"):
+			return "* OK [HIGHESTMODSEQ 3] A's\r\n* OK [CLOSED] A closed\r\n* 3 EXISTS\r\n* OK [HIGHESTMODSEQ 5] x\r\n* OK [CLOSED] again\r\n" + tag + " OK [READ-WRITE] done\r\n"
+		case rest == "NOOP":
+			return "* OK [CLOSED] stray\r\n" + tag + " OK done\r\n"
 		}
+		return tag + " OK done\r\n"
 	})
-	s := openDefaults(t, conn, nil)
-	defer s.Close()
 	ctx := hangCtx(t)
 	res, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("B") }})
 	if err != nil {
