@@ -1,6 +1,9 @@
 package session_test
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestRedactEchoAcrossLiteralBody: a server echoes the password across a
 // literal's body in a line: its first part just before the literal's
@@ -42,5 +45,38 @@ func TestRedactEchoAcrossTracedLiteralHeader(t *testing.T) {
 		"TAG NO bad password\r\nxx"
 	for _, traced := range []bool{false, true} {
 		echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "rrect-horse", "-co", "rrect"}, traced, true)
+	}
+}
+
+// TestRedactEchoFromLiteralBodyOverLineEnd: a server echoes the password
+// from a literal's body through the text after it, which lies wholly
+// inside the password, and on over the line end: the next line opens
+// with its rest ("* XECHO {17}" CR LF "you sent hunter2-" "co" CR LF
+// "rrect-horse BAD you sent that"). The text after the body is neither a
+// start nor an end of the password; the carry to the next line must
+// still take that line's start for the rest (the proxy showed it,
+// TestProxyEchoFromBodyOverLineEndRedacted in cmd/imapkit). With 2 and 5
+// bytes after the body, and with a long password whose text after the
+// body is longer than the 32 bytes the tracer keeps of a line as
+// received. With the trace writer and the logger set and with the
+// history alone, literals traced and not (defaults otherwise).
+func TestRedactEchoFromLiteralBodyOverLineEnd(t *testing.T) {
+	const long = "hunter2-correct-horse-battery-staple-and-more-words-again"
+	for _, c := range []struct {
+		name, pw, body, after, rest string
+	}{
+		{"two bytes after the body", "hunter2-correct-horse", "you sent hunter2-", "co", "rrect-horse"},
+		{"five bytes after the body", "hunter2-correct-horse", "you sent hunter2-co", "rrect", "-horse"},
+		{"40 bytes after the body", long, "you sent hunter2-", long[8:48], long[48:]},
+	} {
+		echo := fmt.Sprintf("* XECHO {%d}\r\n%s%s\r\n%s BAD you sent that\r\nTAG NO bad password\r\nxx",
+			len(c.body), c.body, c.after, c.rest)
+		for _, traced := range []bool{false, true} {
+			for _, literals := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s, traced %v, literals %v", c.name, traced, literals), func(t *testing.T) {
+					echoAtLoginHiddenLiterals(t, echo, c.pw, []string{c.rest}, traced, literals)
+				})
+			}
+		}
 	}
 }

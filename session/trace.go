@@ -308,9 +308,19 @@ func (t *tracer) server(b []byte) {
 		if t.cut || t.lit && t.afterLit < tailLen {
 			// The line's end as traced is not as received: a cut
 			// line's, or one whose last tailLen bytes hold a literal's
-			// body (after tailLen bytes of text the line's own carry,
-			// of up to the longest secret's length, is the better).
+			// body (after tailLen bytes of text, the text after the
+			// last body is carried whole, below).
 			t.carryRawLocked(t.raw)
+		} else if t.lit && !t.literals {
+			// A literal's body shown as "<N bytes>" inside the line,
+			// then tailLen bytes of text or more: that text may lie
+			// wholly inside a secret begun in the body, its rest
+			// opening the next line, which is taken for that rest too
+			// (carryPart of the text after the last body, as the
+			// proxy's printer does): the rest was shown
+			// (TestRedactEchoFromLiteralBodyOverLineEnd).
+			after := line[min(t.part, len(line)):]
+			t.secrets.carryPart(&t.carry, after, lineEnd)
 		}
 		clear(t.raw)
 		t.raw, t.lit = t.raw[:0], false

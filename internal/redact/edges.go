@@ -129,7 +129,9 @@ func (x *Set) CarryCut(c *Carry, last, end []byte) {
 // literal's body the trace shows as "<N bytes>", of which it keeps the
 // last 32 bytes as received: a credential's first part longer than
 // that, sent back as such a literal, had its rest shown at the next
-// line's start.
+// line's start. It calls it too with the text after a line's last such
+// body, when over 32 bytes (which may lie wholly inside a credential
+// begun in the body), as the proxy's printer does.
 func (x *Set) CarryPart(c *Carry, last, end []byte) {
 	x.CarryCut(c, last, end)
 	if x.Any() {
