@@ -478,6 +478,26 @@ func (r *clientRelay) oweRefused(size int64) {
 	}
 }
 
+// oweUntokenized records that a line that does not tokenize, refused
+// (refuseUntokenized), ended at a synchronizing literal's header, which
+// the refusal replaced (RefuseLineWaits' waits): a body of a size not
+// known is owed (the next line, whatever its length: owedBodyLine) when
+// the line may be a credential's: a LOGIN or AUTHENTICATE, a line taken
+// for a body (owed), or one whose command is not known (the error came
+// before it). Which of its literals the header was is not known either:
+// the password may follow the body on the same line (owedRest). Before,
+// nothing was owed: "a1 LOGIN alice {99999999999999999999}" (a header of
+// more than 18 digits does not tokenize), then the password of a client
+// that did not wait, "x2 XLIST secret", was relayed as a command and
+// printed whole.
+func (r *clientRelay) oweUntokenized() {
+	if !r.owed && r.ev.Command != "" && !redactedCommand(r.ev.Command) && credentialCommand(r.line) == "" {
+		return
+	}
+	r.owedRest = !r.owed
+	r.oweBody(-1)
+}
+
 // oweBody records that the synchronizing literal of size bytes that
 // ends the current piece, one oweRefused owes, was refused at its
 // header, the tokenizer just past that header: its body may follow
@@ -550,6 +570,9 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 	// (oweRefused says which literals owe one).
 	if waits && tokenized {
 		r.oweRefused(syncLiteralSize(r.line))
+	}
+	if waits && !tokenized {
+		r.oweUntokenized()
 	}
 	if r.ev.MaybeSASL && tag == "" && spacedLine(r.line) {
 		// A command (two words: no SASL response) whose answer could

@@ -401,3 +401,50 @@ func TestProxyExtensionCommandAfterRefusedEmptyPasswordLiteral(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyBodyAfterUntokenizedLiteralHeaderNotRelayed: a LOGIN or
+// AUTHENTICATE whose synchronizing literal's header does not tokenize
+// (more than 18 digits, or a size over the 1 GiB MaxLiteral) is refused
+// by the proxy ("cannot be tokenized"), its client waiting for a "+"
+// that never comes; a client that did not wait sends the body all the
+// same, here a password with a space in it, "x2 XLIST secret", read as a
+// tag and an extension's command. Nothing was owed after such a line:
+// the body was relayed to the server as a command and printed whole in
+// the trace ("C: x2 XLIST secret"). The line after it is owed now, as
+// after a literal of a size not known
+// (TestProxyLineAfterRefusedLiteralOfUnknownSizeOwed): the proxy's BAD,
+// never relayed or printed; the client's next command is relayed.
+// Defaults.
+func TestProxyBodyAfterUntokenizedLiteralHeaderNotRelayed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, line string }{
+		{"20 digits", "a1 LOGIN alice {99999999999999999999}"},
+		{"over 1 GiB after a byte that does not tokenize", "a1 LOGIN al\x01ice {1073741825}"},
+		{"a known size after a byte that does not tokenize", "a1 LOGIN al\x01ice {15}"},
+		{"a user name's", "a1 LOGIN {99999999999999999999}"},
+		{"AUTHENTICATE", "a1 AUTHENTICATE PLAIN {99999999999999999999}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up := startLiteralRefuser(t)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, tc.line+"\r\nx2 XLIST secret\r\n")
+			readClientTo(t, r, "a1 BAD imapkit proxy: ", out)
+			if l, err := r.ReadString('\n'); !strings.Contains(l, " BAD imapkit proxy: ") {
+				t.Fatalf("the client got %q (%v) for the body; want the proxy's BAD; trace:\n%s", l, err, shortLines(out.String()))
+			}
+			io.WriteString(c, "a3 NOOP\r\n")
+			if l, err := r.ReadString('\n'); !strings.HasPrefix(l, "a3 OK NOOP completed") {
+				t.Fatalf("the client got %q (%v); want the server's \"a3 OK NOOP completed\"; trace:\n%s", l, err, shortLines(out.String()))
+			}
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, r)
+			if rec := up.received(); strings.Contains(rec, "secret") || !strings.HasSuffix(rec, "a3 NOOP\r\n") {
+				t.Errorf("the server got %q; want only \"a3 NOOP\\r\\n\"", rec)
+			}
+			if trace := out.String(); strings.Contains(trace, "secret") || strings.Contains(trace, "XLIST") {
+				t.Errorf("the trace shows the body:\n%s", shortLines(trace))
+			}
+		})
+	}
+}
