@@ -90,7 +90,7 @@ func SeqSetOf(rs ...wire.SeqRange) SeqSet {
 		}
 	}
 	if !sorted {
-		r = compactRanges(r)
+		r, _ = compactRanges(r)
 	}
 	return SeqSet{r: r}
 }
@@ -241,7 +241,7 @@ func (s *SeqSet) addSorting(rs []wire.SeqRange) {
 	for i := range rs {
 		rs[i] = normRange(rs[i].Start, rs[i].Stop)
 	}
-	s.r = compactRanges(append(s.r, rs...))
+	s.r, _ = compactRanges(append(s.r, rs...))
 	s.unsorted = false
 }
 
@@ -302,22 +302,93 @@ func (s *SeqSet) AddRange(start, stop uint32) {
 
 // Compact sorts and merges the ranges of s in place, making it canonical:
 // ascending, with overlapping and adjacent ranges merged. It costs
-// O(r log r) for r ranges (O(r) if s is already canonical) and does not
-// allocate.
+// O(r log r) for r ranges (O(1) if s is known canonical, O(r) if it is
+// canonical without being known so: see Canonical) and does not
+// allocate. Its comparisons, when it makes any, are reported to
+// workhook.RangesCompared (b is 0; in a build with the tag
+// imapkit_workhook, nothing otherwise).
 func (s *SeqSet) Compact() {
 	if !s.unsorted {
 		return
 	}
-	s.unsorted = false
-	s.r = compactRanges(s.r)
+	workhook.RangesCompared.Report(len(s.r), 0, s.compact())
 }
 
-// compactRanges sorts and merges r in place and returns the result.
-func compactRanges(r []wire.SeqRange) []wire.SeqRange {
+// compact is Compact for a set not known canonical; it returns the
+// number of comparisons it made.
+func (s *SeqSet) compact() (steps int) {
+	s.unsorted = false
+	ok, steps := inOrder(s.r)
+	if !ok {
+		var c int
+		s.r, c = compactRanges(s.r)
+		steps += c
+	}
+	return steps
+}
+
+// Canonical returns the numbers of s as a set known to be canonical (see
+// SeqSet), leaving s as it is: the one way to get a canonical set from a
+// set that may not be, such as one the caller gave or a peer sent.
+//
+// A set known canonical (built by AddNum, AddRange, SeqSetOf, Remove,
+// Intersect, or by Append or ParseSeqSet in ascending order) is returned
+// as it is, in O(1). A set not known canonical has its order checked
+// once, O(r) for r ranges: when its ranges are in canonical order after
+// all, c is s itself, marked known canonical, so that Contains, Overlaps,
+// Remove, Intersect, Len and String on c neither check nor sort again;
+// otherwise c is a sorted copy, one allocation of r ranges, O(r log r).
+// copied reports which: when it is false c shares s's storage (as a
+// SeqSet copied by value does), and a caller that keeps c while s's
+// owner may change s, or changes c, takes c.Clone(), the only copy then.
+// Its comparisons, when s is not known canonical, are reported to
+// workhook.RangesCompared (b is 0; in a build with the tag
+// imapkit_workhook, nothing otherwise).
+func (s SeqSet) Canonical() (c SeqSet, copied bool) {
+	if !s.unsorted {
+		return s, false
+	}
+	r, copied, steps := canonicalRanges(s.r)
+	workhook.RangesCompared.Report(len(s.r), 0, steps)
+	return SeqSet{r: r}, copied
+}
+
+// canonicalRanges returns r, in canonical order, when it is, else a
+// sorted and merged copy (copied), and the number of comparisons it made
+// (the check of order, the sort's and the merge's). r is not modified.
+func canonicalRanges(r []wire.SeqRange) (out []wire.SeqRange, copied bool, steps int) {
+	ok, steps := inOrder(r)
+	if ok {
+		return r, false, steps
+	}
+	out, c := compactRanges(slices.Clone(r))
+	return out, true, steps + c
+}
+
+// inOrder reports whether the ranges r are canonical: each after the one
+// before it with a gap. steps is the number of pairs it compared: up to
+// the first out of order, len(r)-1 at most.
+func inOrder(r []wire.SeqRange) (ok bool, steps int) {
+	for i := 1; i < len(r); i++ {
+		steps++
+		if seqrange.Key(r[i].Start) <= seqrange.Key(r[i-1].Stop)+1 {
+			return false, steps
+		}
+	}
+	return true, steps
+}
+
+// compactRanges sorts and merges r in place and returns the result and
+// the number of comparisons it made (the sort's, counted only in a build
+// with the tag imapkit_workhook, and the merge's).
+func compactRanges(r []wire.SeqRange) (out []wire.SeqRange, steps int) {
 	if len(r) < 2 {
-		return r
+		return r, 0
 	}
 	slices.SortFunc(r, func(a, b wire.SeqRange) int {
+		if workhook.Enabled {
+			steps++
+		}
 		ka, kb := seqrange.Key(a.Start), seqrange.Key(b.Start)
 		switch {
 		case ka < kb:
@@ -327,8 +398,9 @@ func compactRanges(r []wire.SeqRange) []wire.SeqRange {
 		}
 		return 0
 	})
-	out := r[:1]
+	out = r[:1]
 	for _, x := range r[1:] {
+		steps++
 		last := &out[len(out)-1]
 		if seqrange.Key(x.Start) <= seqrange.Key(last.Stop)+1 {
 			if seqrange.Key(x.Stop) > seqrange.Key(last.Stop) {
@@ -339,16 +411,17 @@ func compactRanges(r []wire.SeqRange) []wire.SeqRange {
 		out = append(out, x)
 	}
 	clear(r[len(out):])
-	return out
+	return out, steps
 }
 
-// canonical returns the ranges of s in canonical form, copying them if s is
-// not canonical.
-func (s SeqSet) canonical() []wire.SeqRange {
+// canonical returns the ranges of s in canonical form, copying them only
+// if s is not canonical (see Canonical), and the comparisons that took.
+func (s SeqSet) canonical() ([]wire.SeqRange, int) {
 	if !s.unsorted {
-		return s.r
+		return s.r, 0
 	}
-	return compactRanges(slices.Clone(s.r))
+	r, _, steps := canonicalRanges(s.r)
+	return r, steps
 }
 
 // Contains reports whether n is in s. Contains(0) reports whether s holds
@@ -394,8 +467,9 @@ func (s SeqSet) contains(n uint32) (ok bool, c int) {
 // parsed from a server keeps the server's order, so its size never
 // multiplies the other's.
 //
-// Each call reports the ranges it compared to workhook.RangesCompared
-// (in a build with the tag imapkit_workhook; nothing otherwise).
+// Each call reports the ranges it compared, with the comparisons of the
+// sort of that copy, to workhook.RangesCompared (in a build with the tag
+// imapkit_workhook; nothing otherwise).
 func (s SeqSet) Overlaps(t SeqSet) bool {
 	ok, n := s.overlaps(t)
 	workhook.RangesCompared.Report(len(s.r), len(t.r), n)
@@ -423,7 +497,9 @@ func (s SeqSet) overlaps(t SeqSet) (ok bool, n int) {
 			}
 			return false, n
 		}
-		return overlapsSorted(compactRanges(slices.Clone(s.r)), t.r)
+		sorted, c := s.canonical()
+		ok, n := overlapsSorted(sorted, t.r)
+		return ok, c + n
 	case s.unsorted:
 		return overlapsSorted(t.r, s.r)
 	case t.unsorted:
@@ -481,21 +557,28 @@ func overlapsSorted(sorted, rs []wire.SeqRange) (ok bool, n int) {
 // set of one UID checked against the 4,000 ranges a MOVE sent compares
 // a few dozen ranges, not up to 8,000, as Intersect), and allocates the
 // result once, at its size (and a sorted copy of t when t is not
-// canonical). The steps of its walks are reported to
-// workhook.RangesCompared (in a build with the tag imapkit_workhook;
-// nothing otherwise).
+// canonical: see Canonical). The steps of its walks, and the comparisons
+// of the sorts of s and of a copy of t when they are not canonical, are
+// reported to workhook.RangesCompared (in a build with the tag
+// imapkit_workhook; nothing otherwise).
 func (s *SeqSet) Remove(t SeqSet) {
-	s.Compact()
+	steps := 0
+	if s.unsorted {
+		steps = s.compact()
+	}
 	if len(s.r) == 0 || len(t.r) == 0 {
+		if steps > 0 {
+			workhook.RangesCompared.Report(len(s.r), len(t.r), steps)
+		}
 		return
 	}
-	tr := t.canonical()
+	tr, c := t.canonical()
+	steps += c
 	// Few ranges of s against many of t (a server's COPYUID source set
 	// checked against the many ranges a MOVE sent, once a COPYUID) skip,
 	// by search (seqrange.Gallop), the ranges of t before each range of s, as
 	// Intersect does: walked one by one, they cost t's ranges a call.
 	skip := len(s.r)*bits.Len(uint(len(tr))) < len(tr)
-	steps := 0
 	// Two passes over the same walk: the first counts the ranges, so that
 	// the result is allocated once and no larger than it is (t may hold a
 	// million ranges that touch s nowhere).
@@ -572,14 +655,17 @@ func (s *SeqSet) Remove(t SeqSet) {
 // yields, and costs, all 100,000), and allocates at most once, the
 // result at its size (none when it is empty); a set that is not
 // canonical (a parsed one, in the peer's order) is first sorted into a
-// copy, O(r log r), as for Remove.
-// The steps of its merge walks are reported to workhook.RangesCompared
-// (in a build with the tag imapkit_workhook; nothing otherwise).
+// copy, O(r log r), as for Remove (see Canonical). The steps of its merge
+// walks, and the comparisons of those sorts, are reported to
+// workhook.RangesCompared (in a build with the tag imapkit_workhook;
+// nothing otherwise).
 func (s SeqSet) Intersect(t SeqSet) SeqSet {
 	if len(s.r) == 0 || len(t.r) == 0 {
 		return SeqSet{}
 	}
-	a, b := s.canonical(), t.canonical()
+	a, sa := s.canonical()
+	b, sb := t.canonical()
+	steps := sa + sb
 	// A set of few ranges against one of many (a VANISHED (EARLIER) of
 	// one UID against the UIDs a client knows) skips, by search, the
 	// ranges of the larger that meet none of the smaller: walked one by
@@ -590,7 +676,7 @@ func (s SeqSet) Intersect(t SeqSet) SeqSet {
 	// Two passes over the same walk, as in Remove: the first counts the
 	// ranges, so that the result is allocated once, at its size.
 	n := 0
-	steps := meetRanges(a, b, skip, func(wire.SeqRange) { n++ })
+	steps += meetRanges(a, b, skip, func(wire.SeqRange) { n++ })
 	if n == 0 {
 		workhook.RangesCompared.Report(len(s.r), len(t.r), steps)
 		return SeqSet{}
@@ -664,7 +750,7 @@ func (s SeqSet) Len() (n uint64, ok bool) {
 	}
 	rs := s.r
 	if s.unsorted && !monotoneApart(rs) {
-		rs = s.canonical()
+		rs, _ = s.canonical()
 	}
 	for _, r := range rs {
 		n += uint64(r.Stop) - uint64(r.Start) + 1
@@ -765,7 +851,8 @@ func (s SeqSet) String() string {
 // returns the extended slice. It does not allocate beyond growing dst when
 // s is canonical.
 func (s SeqSet) AppendTo(dst []byte) []byte {
-	return wire.AppendSeqSet(dst, s.canonical())
+	rs, _ := s.canonical()
+	return wire.AppendSeqSet(dst, rs)
 }
 
 // Equal reports whether s and t hold the same numbers (and both or neither
@@ -778,8 +865,10 @@ func (s SeqSet) AppendTo(dst []byte) []byte {
 // and "*" alone is not 4294967295. The canonical form keeps them apart
 // (see seqrange.Key), so String tells them apart; Equal does not.
 func (s SeqSet) Equal(t SeqSet) bool {
-	a, as, aStar := starTail(s.canonical())
-	b, bs, bStar := starTail(t.canonical())
+	sr, _ := s.canonical()
+	tr, _ := t.canonical()
+	a, as, aStar := starTail(sr)
+	b, bs, bStar := starTail(tr)
 	return aStar == bStar && as == bs && slices.Equal(a, b)
 }
 

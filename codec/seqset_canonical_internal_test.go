@@ -1,0 +1,183 @@
+package codec
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/workhook"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// shuffledSingles returns the set of the n even numbers 2 to 2n, one
+// range each, appended in a random order (not canonical), and the same
+// appended in ascending order.
+func shuffledSingles(n int) (shuffled, ascending SeqSet) {
+	for _, i := range rand.New(rand.NewPCG(1, 2)).Perm(n) {
+		shuffled.Append(wire.SeqRange{Start: uint32(2*i + 2), Stop: uint32(2*i + 2)})
+	}
+	for i := range n {
+		ascending.Append(wire.SeqRange{Start: uint32(2*i + 2), Stop: uint32(2*i + 2)})
+	}
+	return shuffled, ascending
+}
+
+// counted returns what f reports to workhook.RangesCompared.
+func counted(t *testing.T, f func()) int {
+	t.Helper()
+	n := 0
+	restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n += k })
+	defer restore()
+	f()
+	return n
+}
+
+// TestCanonicalCopiesOnlyOutOfOrder: Canonical returns a set known
+// canonical in one allocation when it must sort, none otherwise, and
+// never changes the set it was given. A set in ascending order, known so
+// (SeqSetOf, or Append of ranges in order, as joining the COPYUIDs of
+// parts does) or not (checked once), is returned as it is, sharing its
+// storage; one in no order gives a sorted copy, the set given left in
+// the order it had.
+func TestCanonicalCopiesOnlyOutOfOrder(t *testing.T) {
+	const n = 1000
+	shuffled, ascending := shuffledSingles(n)
+	want := SeqSetOf(ascending.Ranges()...)
+	notKnown := SeqSet{r: slices.Clone(want.r), unsorted: true} // in order, not known to be
+	for _, c := range []struct {
+		name        string
+		set         SeqSet
+		copied      bool
+		steps       int // comparisons reported
+		allocations float64
+	}{
+		{"known canonical", want, false, 0, 0},
+		{"appended in order", ascending, false, 0, 0},
+		{"in order, not known to be", notKnown, false, n - 1, 0},
+		{"in no order", shuffled, true, -1, 1},
+	} {
+		before := slices.Clone(c.set.r)
+		var got SeqSet
+		var copied bool
+		steps := counted(t, func() { got, copied = c.set.Canonical() })
+		if copied != c.copied || got.unsorted || !slices.Equal(got.r, want.r) {
+			t.Errorf("%s: Canonical() = %v (known canonical %v), copied %v; want %v, known canonical, copied %v", c.name, got.r[:3], !got.unsorted, copied, want.r[:3], c.copied)
+		}
+		if !copied && &got.r[0] != &c.set.r[0] {
+			t.Errorf("%s: Canonical() did not copy but does not share the set's storage", c.name)
+		}
+		if !slices.Equal(c.set.r, before) {
+			t.Errorf("%s: Canonical() changed the set it was given", c.name)
+		}
+		if c.steps >= 0 && steps != c.steps {
+			t.Errorf("%s: Canonical() reported %d comparisons; want %d", c.name, steps, c.steps)
+		}
+		if a := testing.AllocsPerRun(20, func() { c.set.Canonical() }); a != c.allocations {
+			t.Errorf("%s: Canonical() made %v allocations; want %v", c.name, a, c.allocations)
+		}
+	}
+}
+
+// TestCanonicalSetNotSortedAgain: a set in ascending order, built with
+// Append (known canonical) or made canonical once by Canonical (checked
+// once: in order, not known to be), costs each use what a set built by
+// SeqSetOf costs: Remove, Intersect, Overlaps and Contains against it
+// compare the same ranges and allocate the same. Sorted or checked again
+// at each use, it cost its 1,000 ranges each time, and a copy of them.
+func TestCanonicalSetNotSortedAgain(t *testing.T) {
+	const n, uses = 1000, 50
+	_, ascending := shuffledSingles(n)
+	canonical := SeqSetOf(ascending.Ranges()...)
+	verified, _ := SeqSet{r: slices.Clone(canonical.r), unsorted: true}.Canonical()
+	one := SeqSetOf(wire.SeqRange{Start: 7, Stop: 7})
+	use := func(s SeqSet) func() {
+		return func() {
+			for range uses {
+				x := one
+				x.Remove(s)
+				one.Intersect(s)
+				s.Overlaps(ascending)
+				s.Contains(1000)
+			}
+		}
+	}
+	want := counted(t, use(canonical))
+	wantAllocs := testing.AllocsPerRun(5, use(canonical))
+	for _, c := range []struct {
+		name string
+		set  SeqSet
+	}{{"appended in order", ascending}, {"made canonical by Canonical", verified}} {
+		if got := counted(t, use(c.set)); got != want {
+			t.Errorf("%s: %d uses compared %d ranges; want %d, as a set built by SeqSetOf", c.name, uses, got, want)
+		}
+		if got := testing.AllocsPerRun(5, use(c.set)); got != wantAllocs {
+			t.Errorf("%s: %d uses made %v allocations; want %v, as a set built by SeqSetOf", c.name, uses, got, wantAllocs)
+		}
+	}
+}
+
+// TestSortOfNotCanonicalCounted: Remove, Intersect and Overlaps sort a
+// copy of a set not canonical (Overlaps when neither is, past 8 ranges);
+// that sort's comparisons are reported to workhook.RangesCompared with
+// the rest of their work: a sort of n ranges compares at least n-1
+// pairs. Left out, a set of one UID against a million ranges in no order
+// counted a few dozen steps for an O(n log n) call.
+func TestSortOfNotCanonicalCounted(t *testing.T) {
+	const n = 1000
+	shuffled, _ := shuffledSingles(n)
+	other, _ := shuffledSingles(n / 2)
+	one := SeqSetOf(wire.SeqRange{Start: 7, Stop: 7})
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"one.Remove(shuffled)", func() { x := one; x.Remove(shuffled) }},
+		{"shuffled.Remove(one)", func() { x := shuffled.Clone(); x.Remove(one) }},
+		{"one.Intersect(shuffled)", func() { one.Intersect(shuffled) }},
+		{"shuffled.Intersect(one)", func() { shuffled.Intersect(one) }},
+		{"shuffled.Overlaps(other)", func() { shuffled.Overlaps(other) }},
+		{"shuffled.Canonical()", func() { shuffled.Canonical() }},
+		{"shuffled.Compact()", func() { x := shuffled.Clone(); x.Compact() }},
+	} {
+		least := n - 1
+		if c.name == "shuffled.Overlaps(other)" {
+			least = n/2 - 1 // the smaller is sorted
+		}
+		if got := counted(t, c.f); got < least {
+			t.Errorf("%s (%d ranges in no order): %d comparisons reported; want at least %d (its sort's)", c.name, n, got, least)
+		}
+	}
+}
+
+// BenchmarkSeqSetOpsNotCanonical measures Remove, Intersect and Overlaps
+// against a set of 1,000 ranges in no order (built with Append, as a
+// peer may write it), and against the same set in ascending order built
+// with Append: what a set not known canonical costs each use.
+func BenchmarkSeqSetOpsNotCanonical(b *testing.B) {
+	shuffled, ascending := shuffledSingles(1000)
+	one := SeqSetOf(wire.SeqRange{Start: 5, Stop: 5})
+	for _, c := range []struct {
+		name string
+		set  SeqSet
+	}{{"Shuffled", shuffled}, {"Ascending", ascending}} {
+		b.Run("Remove/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s := one
+				s.Remove(c.set)
+			}
+		})
+		b.Run("Intersect/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				one.Intersect(c.set)
+			}
+		})
+		b.Run("Overlaps/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.set.Overlaps(shuffled)
+			}
+		})
+	}
+}
