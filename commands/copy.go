@@ -396,12 +396,14 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 			// sent is the part's set for the checks of its untagged
 			// COPYUIDs (join), canonical: a set the caller gave in
 			// no order, sent whole as the one part, was sorted into a
-			// copy again by each check (codec.SeqSet.Remove and Len),
-			// and a MOVE takes COPYUIDs without end. The parts of a
-			// set cut in parts are canonical already.
+			// copy again by each check (withinSet), and a MOVE takes
+			// COPYUIDs without end. codec.SeqSet.Canonical copies
+			// only such a set; a canonical one (the parts of a set
+			// cut in parts, most sets a caller gives) is the part's
+			// own, read only.
 			sent := set
-			if len(run.parts) == 1 && !set.Saved {
-				sent.Nums = codec.SeqSetOf(set.Nums.Ranges()...)
+			if !set.Saved {
+				sent.Nums, _ = set.Nums.Canonical()
 			}
 			cmd.Want = moveWants
 			cmd.OnData = func(r codec.Response) {

@@ -1231,6 +1231,49 @@ func TestMoveCopyUIDFloodAgainstUnsortedSet(t *testing.T) {
 	}
 }
 
+// TestMoveCopyUIDFloodAgainstAppendedSet: as
+// TestMoveCopyUIDFloodAgainstManyRanges, the caller's set of 1,000
+// ranges built with Append (as joining the COPYUIDs of earlier commands
+// does), in ascending order and in no order, sent whole as one part.
+// Each COPYUID's check against the part's set (withinSet) takes the set
+// canonical: the Move makes it so once (codec.SeqSet.Canonical: no copy
+// for the set in order, known canonical as Append built it; one sorted
+// copy for the other, its sort counted), not once a COPYUID, where the
+// 5,000 COPYUIDs sorted the set in no order 5,000 times (about 5*10^7
+// comparisons). What the Move compares (workhook.RangesCompared, the
+// sorts and checks of order included) is bounded as for a set built by
+// AddNum, plus one sort.
+func TestMoveCopyUIDFloodAgainstAppendedSet(t *testing.T) {
+	const ranges, lines = 1000, 5000
+	for _, order := range []string{"ascending", "no order"} {
+		c, ctx := copyUIDFlood(t, lines)
+		set := commands.Set{UID: true}
+		perm := rand.New(rand.NewPCG(1, 2)).Perm(ranges)
+		if order == "ascending" {
+			slices.Sort(perm)
+		}
+		for _, i := range perm {
+			set.Nums.Append(wire.SeqRange{Start: uint32(2*i + 2), Stop: uint32(2*i + 2)})
+		}
+		var n atomic.Int64
+		restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
+		res, err := c.Move(ctx, set, "Trash")
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res == nil || !res.Src.Contains(2000) {
+			t.Fatalf("%s: Move: %+v; want the COPYUID of 2000 kept", order, res)
+		}
+		compared := n.Load()
+		t.Logf("%d COPYUIDs against a UID MOVE of %d ranges appended in %s: %d range comparisons", lines, ranges, order, compared)
+		sort := ranges * (bits.Len(ranges) + 1) * 2
+		if limit := int64(lines*8*(bits.Len(ranges)+1) + 4*ranges + sort); compared > limit {
+			t.Errorf("%d untagged COPYUID 2000 against a UID MOVE of %d ranges appended in %s: %d range comparisons; want at most %d", lines, ranges, order, compared, limit)
+		}
+	}
+}
+
 // copyUIDFlood returns a Client with INBOX selected on a server that
 // answers its UID MOVE with lines untagged "* OK [COPYUID 7 2000 5]"
 // before the OK, and the context (a minute) for its commands.

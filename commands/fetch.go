@@ -567,10 +567,14 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 	// Copied (and sorted, once): a Set shares its memory when copied,
 	// and the loop body may reuse the caller's for other UIDs before a
 	// VANISHED (EARLIER) comes (TestFetchVanishedCutToTheSetAsCalled).
-	// One copy a command, only for an OnVanished, which alone reads it.
+	// One copy a command, only for an OnVanished, which alone reads it:
+	// the sorted copy of a set not canonical, else a Clone.
 	if set.UID && !set.Saved && !set.Nums.Dynamic() && fi.onVanished != nil {
-		fi.asked, fi.cut = set.Nums.Clone(), true
-		fi.asked.Compact()
+		asked, copied := set.Nums.Canonical()
+		if !copied {
+			asked = asked.Clone()
+		}
+		fi.asked, fi.cut = asked, true
 	}
 	// By sequence numbers, an EXPUNGE read during the answer (RFC 9051
 	// section 5.5 forbids it) makes the numbers after it name other

@@ -416,25 +416,6 @@ func (c *Client) newSelectReader(mailbox, cmd string, known *codec.SeqSet) *sele
 	return sr
 }
 
-// canonicalUIDs returns s when its ranges are canonical (ascending and
-// apart, as codec.SeqSet's additions keep them), else a canonical copy
-// (s is the caller's: not modified). The VANISHED (EARLIER) responses of
-// an answer are cut to a set of UIDs (vanishedCut) sorted so once, not
-// once a line (as codec.SeqSet.Intersect sorts a copy of a set that is
-// not canonical, built with Append or parsed in another order, at every
-// call).
-func canonicalUIDs(s *codec.SeqSet) *codec.SeqSet {
-	rs := s.Ranges()
-	for i := 1; i < len(rs); i++ {
-		if seqrange.Key(rs[i].Start) <= seqrange.Key(rs[i-1].Stop)+1 {
-			c := s.Clone()
-			c.Compact()
-			return &c
-		}
-	}
-	return s
-}
-
 // reset forgets what was read: at the start, and at the answer's first
 // [CLOSED], before which what came was the previous mailbox's (RFC 7162
 // section 3.2.11: its VANISHED and FETCH during the SELECT of another;

@@ -174,7 +174,8 @@ type vanishedCut struct {
 // its ranges must not change while v cuts (Fetch gives it a copy of its
 // own, fetchPart; a Select cuts to QResync.KnownUIDs during the call).
 func (v *vanishedCut) init(s codec.SeqSet) {
-	v.set = canonicalUIDs(&s).Ranges()
+	c, _ := s.Canonical()
+	v.set = c.Ranges()
 	v.given = nil
 }
 

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
@@ -59,6 +60,43 @@ func TestVanishedCutMatchesIntersect(t *testing.T) {
 			if n > 1 {
 				t.Fatalf("round %d: set %s: range %v given whole %d times", round, set, r, n)
 			}
+		}
+	}
+}
+
+// TestVanishedCutInitCopiesOnlyOutOfOrder: vanishedCut.init takes the set
+// to cut to canonical (codec.SeqSet.Canonical) without changing the
+// caller's: a set in ascending order (built by AddNum, or by Append as
+// joining COPYUIDs does) is cut to in place, without an allocation; one
+// in no order is sorted into a copy, once, the caller's left in its
+// order.
+func TestVanishedCutInitCopiesOnlyOutOfOrder(t *testing.T) {
+	var added, appended, shuffled codec.SeqSet
+	perm := rand.New(rand.NewPCG(1, 2)).Perm(1000)
+	for i := range 1000 {
+		added.AddNum(uint32(2*i + 2))
+		appended.Append(wire.SeqRange{Start: uint32(2*i + 2), Stop: uint32(2*i + 2)})
+		shuffled.Append(wire.SeqRange{Start: uint32(2*perm[i] + 2), Stop: uint32(2*perm[i] + 2)})
+	}
+	for _, c := range []struct {
+		name   string
+		set    codec.SeqSet
+		allocs float64
+	}{{"added", added, 0}, {"appended in order", appended, 0}, {"appended in no order", shuffled, 1}} {
+		before := slices.Clone(c.set.Ranges())
+		var v vanishedCut
+		v.init(c.set)
+		if !slices.Equal(v.set, added.Ranges()) {
+			t.Fatalf("%s: init cuts to %v...; want %v...", c.name, v.set[:3], added.Ranges()[:3])
+		}
+		if !slices.Equal(c.set.Ranges(), before) {
+			t.Errorf("%s: init changed the caller's set", c.name)
+		}
+		if c.allocs == 0 && &v.set[0] != &c.set.Ranges()[0] {
+			t.Errorf("%s: init copied a set in order", c.name)
+		}
+		if a := testing.AllocsPerRun(20, func() { v.init(c.set) }); a != c.allocs {
+			t.Errorf("%s: init made %v allocations; want %v", c.name, a, c.allocs)
 		}
 	}
 }

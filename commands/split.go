@@ -160,7 +160,8 @@ func (c *Client) parts(set Set) []Set {
 	if set.Saved || c.fits(setLength(set.Nums.Ranges())) {
 		return []Set{set}
 	}
-	rs := codec.SeqSetOf(set.Nums.Ranges()...).Ranges() // canonical, our own
+	cs, _ := set.Nums.Canonical() // read only: the parts are copies (SeqSetOf)
+	rs := cs.Ranges()
 	var out []Set
 	start, n := 0, int64(0)
 	for i, r := range rs {
@@ -190,7 +191,8 @@ func (c *Client) lineSet(s codec.SeqSet) (rs []wire.SeqRange, whole bool) {
 	if rs = s.Ranges(); c.fits(setLength(rs)) {
 		return rs, true
 	}
-	rs = codec.SeqSetOf(rs...).Ranges()
+	cs, _ := s.Canonical()
+	rs = cs.Ranges()
 	return []wire.SeqRange{{Start: rs[0].Start, Stop: rs[len(rs)-1].Stop}}, false
 }
 
