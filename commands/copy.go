@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/seqrange"
+	"github.com/imapkit/imapkit/internal/workhook"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -625,7 +627,8 @@ func (e *CopyUIDError) note(src codec.SeqSet, sent Set, i int) *CopyUIDError {
 // one (withinSet). For a set of sequence numbers
 // without "*", src may hold no more UIDs than the set numbers (which
 // messages they are is not known here); one with "*", and "$", are not
-// checked. It costs O(r+q) for sets of r and q ranges.
+// checked. It costs O(r log q) for sets of r and q ranges, and allocates
+// nothing when sent's set is canonical (as copyOrMove makes a MOVE's).
 func copyUIDWithin(src codec.SeqSet, sent Set) bool {
 	switch {
 	case sent.Saved:
@@ -643,22 +646,81 @@ func copyUIDWithin(src codec.SeqSet, sent Set) bool {
 // every other of its range (x:* is *:x when the mailbox's last number is
 // below x), unknown to the client: then that number is the mailbox's
 // last, and got holds none above it.
+//
+// got is a server's (a COPYUID's source set, a [MODIFIED] set), checked
+// for each response, of which a MOVE takes COPYUIDs without end: it is
+// walked in place, each of its ranges by a search in set, stopping at
+// the second number outside, O(r log q) for r ranges of got and q of
+// set, without allocating when set is canonical (a MOVE makes the sets
+// its checks use so, copyOrMove; one that is not is sorted into a copy,
+// codec.SeqSet.Canonical). got minus set, a copy of got, cost the size
+// of what the server sent, for each response. Its steps (the ranges of
+// set compared) are reported to workhook.RangesCompared.
 func withinSet(got, set codec.SeqSet) bool {
-	out := got.Clone()
-	out.Remove(set)
-	n, ok := out.Len() // not ok: got holds "*", never within
-	if !ok || n > 1 || n == 1 && !set.Dynamic() {
-		return false
-	}
-	if n == 1 {
-		last := out.Ranges()[0].Start
-		for _, r := range got.Ranges() {
-			if r.Stop > last {
-				return false
+	cs, _ := set.Canonical()
+	ok, steps := within(got, cs)
+	workhook.RangesCompared.Report(len(got.Ranges()), len(set.Ranges()), steps)
+	return ok
+}
+
+// within is withinSet for a canonical set; steps is the number of ranges
+// of set it compared.
+func within(got, set codec.SeqSet) (ok bool, steps int) {
+	rs := set.Ranges()
+	// out is the key (seqrange.Key) of the one number of got not in
+	// set, 0 while none is found.
+	var out uint64
+	for _, r := range got.Ranges() {
+		lo, hi := seqrange.Key(r.Start), seqrange.Key(r.Stop) // lo <= hi
+		i, c := seqrange.SearchStop(rs, lo)
+		steps += c
+		for lo <= hi {
+			steps++
+			// rs[i] is the first range of set not ending before lo.
+			if i < len(rs) && seqrange.Key(rs[i].Start) <= lo {
+				lo = seqrange.Key(rs[i].Stop) + 1 // lo..its end is in set
+				i++
+				continue
 			}
+			end := hi // lo..end is not in set
+			if i < len(rs) {
+				end = min(hi, seqrange.Key(rs[i].Start)-1)
+			}
+			// The key 2^32, between 4294967295 and "*", is no
+			// number.
+			a, b := lo, end
+			if a == 1<<32 {
+				a++
+			}
+			if b == 1<<32 {
+				b--
+			}
+			switch {
+			case a > b:
+			case b == seqrange.Key(0):
+				return false, steps // "*" outside set: never within
+			case a != b || out != 0 && out != a:
+				return false, steps // two numbers outside set
+			default:
+				out = a
+			}
+			lo = end + 1
 		}
 	}
-	return true
+	if out == 0 {
+		return true, steps
+	}
+	if !set.Dynamic() {
+		return false, steps
+	}
+	last := seqrange.Unkey(out)
+	for _, r := range got.Ranges() {
+		steps++
+		if r.Stop > last {
+			return false, steps
+		}
+	}
+	return true, steps
 }
 
 // joinCopyUID adds the COPYUID of a part (nil when the server sent none)

@@ -197,7 +197,8 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 // is *:x when the mailbox's last message is below x; a lone "*" is the
 // last message, which the client may not know), when mod names none
 // above it (withinSet); otherwise none outside is kept; "$" is not checked: all of mod is kept.
-// It costs O(r+q) for sets of r and q ranges.
+// It costs O(r log q) for sets of r and q ranges when mod is within sent
+// (O(r+q) when not: the Intersect).
 func modifiedOf(mod codec.SeqSet, sent Set) codec.SeqSet {
 	if sent.Saved || withinSet(mod, sent.Nums) {
 		return mod

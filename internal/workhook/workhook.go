@@ -66,11 +66,13 @@ func (h *Hook) Report(a, b, n int) {
 // RangesCompared is given, by each codec.SeqSet.Overlaps, Intersect and
 // Remove of sets of a and b ranges, each Contains in a set of a ranges
 // (b is 1), each Canonical or Compact of a set of a ranges not known
-// canonical (b is 0), and each cut of a VANISHED (EARLIER) of b ranges to
-// a set of a ranges in package commands, the number n of range
-// comparisons it made (a step of a binary search, of a merge, of a loop,
-// of a check of order or of a sort, the sort of a copy of a set not
-// canonical included), whatever the answer.
+// canonical (b is 0), and in package commands each cut of a VANISHED
+// (EARLIER) of b ranges to a set of a ranges and each check of a
+// COPYUID's or [MODIFIED]'s set of a ranges against a command's set of
+// b ranges (withinSet), the number n of range comparisons it made (a
+// step of a binary search, of a merge, of a loop, of a check of order
+// or of a sort, the sort of a copy of a set not canonical included),
+// whatever the answer.
 var RangesCompared Hook
 
 // RangesShifted is given, by each codec.SeqSet.AddRange that inserts
