@@ -87,6 +87,9 @@ type proxyHooks struct {
 	// serverRead, when set, is called after each read of the server's
 	// bytes was counted (clientOut.serverRead).
 	serverRead func()
+	// dial, when set, connects to the upstream server in place of a TCP
+	// dial of addr (a test's in-memory server, in a synctest bubble).
+	dial func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // proxyHooksKey is the context key of a run's *proxyHooks.
@@ -108,6 +111,16 @@ func (h *proxyHooks) setReadDeadline(c net.Conn, at time.Time) {
 		at = time.Now().Add(at.Sub(h.now()))
 	}
 	c.SetReadDeadline(at)
+}
+
+// dialUpstream connects to the upstream server at addr: a TCP dial,
+// unless a test set h.dial. h may be nil.
+func (h *proxyHooks) dialUpstream(ctx context.Context, addr string) (net.Conn, error) {
+	if h != nil && h.dial != nil {
+		return h.dial(ctx, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // acceptWait is the wait after a passing error of Accept: time.After,
@@ -194,7 +207,7 @@ func newProxyFlags(stderr io.Writer) (*flag.FlagSet, *proxyFlags) {
 	fs.StringVar(&f.certOut, "cert-out", "", "with --self-signed, write the generated certificate (PEM) to this `file`, for the client to trust")
 	fs.BoolVar(&f.implicitTLS, "tls", false, "clients connect with TLS (imaps); otherwise in the clear, with STARTTLS when there is a certificate")
 	fs.BoolVar(&f.once, "once", false, "stop after the first client's connection ends")
-	fs.Var(positiveDuration{&f.timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes, on each write to the client or the server without progress, on the wait of the proxy's own answers for a server's line stopped in its middle, and on the server's silence once the client has ended its side and is owed no answer (a `duration` more than 0)")
+	fs.Var(positiveDuration{&f.timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes, on each write to the client or the server without progress, on the wait of the proxy's own answers for a server's line stopped in its middle, on the server's silence once the client has ended its side and is owed no answer, and on the server's close after its BYE (a `duration` more than 0)")
 	fs.IntVar(&f.maxConns, "max-connections", defaultMaxProxyConns, "relay at most `n` clients at once (more than 0); a client past it gets \"* BYE\" (with --tls: the connection's end) and no upstream connection")
 	fs.BoolVar(&f.insecurePlain, "insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
 	fs.Usage = func() { proxyUsage(fs) }

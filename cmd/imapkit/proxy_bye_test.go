@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -609,5 +610,91 @@ func TestProxyTaggedTextLiteral(t *testing.T) {
 	}
 	if !strings.Contains(trace, "did not relay as one") || !strings.Contains(trace, "closing") {
 		t.Fatalf("the proxy did not close on the bare line; the client read %q\ntrace:\n%s", got, trace)
+	}
+}
+
+// TestProxyServerByeAtLiteralBounded: a server that answers a
+// synchronizing literal's header ("a1 APPEND INBOX {6}") with "* BYE" is
+// going away; when it then keeps the connection open and silent, it gets
+// the --timeout (30 s, the default) from its BYE to close, after which the
+// proxy closes both sides, whether the client stays (waiting for a "+" that
+// never comes) or leaves. Before, a client that left made the server's
+// silence bounded by the 15 minutes of a command awaiting its answer
+// (proxyOwedAnswerWait), and one that stayed was held for as long as the
+// server kept the connection open. In a synctest bubble, with the proxy's
+// defaults, in memory (halfPipe): the bubble's clock measures the bound,
+// and the bubble's end finds any goroutine left.
+func TestProxyServerByeAtLiteralBounded(t *testing.T) {
+	for _, leave := range []bool{false, true} {
+		name := "the client stays"
+		if leave {
+			name = "the client leaves"
+		}
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				release := make(chan struct{})
+				defer close(release)
+				var got bytes.Buffer
+				client, trace, done := pipeProxySession(t, func(c net.Conn) {
+					io.WriteString(c, "* OK ready\r\n")
+					br := bufio.NewReader(io.TeeReader(c, &got))
+					if _, err := br.ReadString('\n'); err != nil {
+						return
+					}
+					io.WriteString(c, "* BYE going\r\n")
+					io.Copy(io.Discard, br) // until the proxy's end (half-close or close)
+					<-release               // the connection open and silent till then
+				})
+				br := bufio.NewReader(client)
+				if l, err := br.ReadString('\n'); err != nil || l != "* OK ready\r\n" {
+					t.Fatalf("greeting %q (%v)", l, err)
+				}
+				io.WriteString(client, "a1 APPEND INBOX {6}\r\n")
+				if l, err := br.ReadString('\n'); err != nil || l != "* BYE going\r\n" {
+					t.Fatalf("read %q (%v); want the server's BYE", l, err)
+				}
+				bye := time.Now()
+				// The client's end of the session: its close, or its
+				// read of the proxy's end (the half-close; the drain
+				// after it waits on the client, proxyCloseQuiet).
+				type end struct {
+					rest string
+					at   time.Time
+				}
+				read := make(chan end, 1)
+				if leave {
+					client.Close()
+				} else {
+					go func() {
+						b, _ := io.ReadAll(br)
+						read <- end{string(b), time.Now()}
+					}()
+				}
+				select {
+				case <-done:
+				case <-time.After(proxyOwedAnswerWait + time.Hour): // the bubble's clock: a hang detector
+					t.Fatalf("the session was still open %v after the server's BYE; trace:\n%s", proxyOwedAnswerWait+time.Hour, trace.String())
+				}
+				ended := time.Now()
+				if !leave {
+					e := <-read
+					if e.rest != "" {
+						t.Errorf("after the BYE the client read %q; want its end alone", e.rest)
+					}
+					ended = e.at
+				}
+				if took, bound := ended.Sub(bye), 30*time.Second; took > bound {
+					t.Errorf("the session ended %v after the server's BYE; want the --timeout (%v) at most; trace:\n%s", took, bound, trace.String())
+				}
+				const why = "* server side: the server said BYE and did not close the connection within 30s (--timeout): closing"
+				if s := trace.String(); !strings.Contains(s, why) || !strings.Contains(s, "[1] * connection closed") {
+					t.Errorf("the trace lacks %q or the connection's close:\n%s", why, s)
+				}
+				synctest.Wait() // the server has read all it was sent
+				if got.String() != "a1 APPEND INBOX {6}\r\n" {
+					t.Errorf("the server read %q; want the header alone", got.String())
+				}
+			})
+		})
 	}
 }

@@ -166,6 +166,10 @@ var errServerSilent = errors.New("the client ended its side, and the server sent
 // side ended.
 var errServerLineUnended = errors.New("the client ended its side, and the server's line did not end")
 
+// errServerByeOpen: the server sent an untagged BYE and kept the
+// connection open for the --timeout after it.
+var errServerByeOpen = errors.New("the server said BYE and did not close the connection")
+
 // proxyOwedAnswerWait bounds how long the server may send nothing once
 // the client's side has ended while a command the client sent awaits
 // its completion (wire.Dialog.Outstanding): the library's
@@ -207,16 +211,27 @@ func (r *upstreamReader) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		var at time.Time
 		if done {
 			partial = read
-			r.ps.cfg.hooks.setReadDeadline(r.c, since.Add(r.ps.silenceBound()))
+			at = since.Add(r.ps.silenceBound())
 		}
+		// After the server's BYE, it has the --timeout from it to
+		// close, whether or not the client is there.
+		r.ps.deadlineMu.Lock()
+		at = r.ps.serverDeadline(at)
+		if !at.IsZero() {
+			r.ps.cfg.hooks.setReadDeadline(r.c, at)
+		}
+		r.ps.deadlineMu.Unlock()
 	}
 	n, err := r.c.Read(p)
 	if n > 0 {
 		r.ps.toClient.serverRead(n)
 	}
-	if errors.Is(err, os.ErrDeadlineExceeded) && (done || r.ps.clientDone.Load()) {
+	if errors.Is(err, os.ErrDeadlineExceeded) && r.ps.byeBoundPassed() {
+		err = fmt.Errorf("%w within %v (--timeout): closing", errServerByeOpen, r.ps.cfg.dialTimeout)
+	} else if errors.Is(err, os.ErrDeadlineExceeded) && (done || r.ps.clientDone.Load()) {
 		e := errServerSilent
 		if partial {
 			e = errServerLineUnended

@@ -7,6 +7,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -209,4 +210,76 @@ func proxyTLSClient(t *testing.T, raw net.Conn, certOut string, out *syncBuffer)
 		t.Fatalf("the client's handshake: %v\ntrace:\n%s", err, out.String())
 	}
 	return c
+}
+
+// halfConn is one end of halfPipe's in-memory connection: it reads r and
+// writes w, two net.Pipe ends, so that unlike net.Pipe's it half-closes
+// (CloseWrite: the other end reads its end and may still write). Its
+// deadlines are net.Pipe's: in a synctest bubble they run on the
+// bubble's clock.
+type halfConn struct{ r, w net.Conn }
+
+// halfPipe returns the two ends of an in-memory connection that
+// half-closes (halfConn).
+func halfPipe() (a, b *halfConn) {
+	aw, br := net.Pipe() // a to b
+	bw, ar := net.Pipe() // b to a
+	return &halfConn{r: ar, w: aw}, &halfConn{r: br, w: bw}
+}
+
+func (c *halfConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c *halfConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c *halfConn) CloseWrite() error           { return c.w.Close() }
+func (c *halfConn) Close() error {
+	c.w.Close()
+	return c.r.Close()
+}
+func (c *halfConn) LocalAddr() net.Addr                { return c.r.LocalAddr() }
+func (c *halfConn) RemoteAddr() net.Addr               { return c.r.RemoteAddr() }
+func (c *halfConn) SetReadDeadline(t time.Time) error  { return c.r.SetReadDeadline(t) }
+func (c *halfConn) SetWriteDeadline(t time.Time) error { return c.w.SetWriteDeadline(t) }
+func (c *halfConn) SetDeadline(t time.Time) error {
+	c.r.SetReadDeadline(t)
+	return c.w.SetWriteDeadline(t)
+}
+
+// pipeProxySession relays one client's connection, in memory (halfPipe),
+// to an upstream that runs serve on its end of another (closed when serve
+// returns), with the proxy's defaults (--timeout as newProxyFlags sets
+// it) and no certificate; for a test in a synctest bubble, in which it
+// must be called. It returns the client's end (closed at the test's
+// end), the trace, and a channel closed once the session has ended. At
+// the test's end the proxy's shutdown ends the session, if it has not
+// ended, and it is waited for.
+func pipeProxySession(t *testing.T, serve func(c net.Conn)) (client net.Conn, trace *syncBuffer, done <-chan struct{}) {
+	t.Helper()
+	_, f := newProxyFlags(io.Discard)
+	up, err := parseURL("imap://upstream.test:143")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace = &syncBuffer{}
+	dial := func(ctx context.Context, addr string) (net.Conn, error) {
+		proxyEnd, serverEnd := halfPipe()
+		go func() {
+			defer serverEnd.Close()
+			serve(serverEnd)
+		}()
+		return proxyEnd, nil
+	}
+	cfg := &proxyConfig{upstream: up, out: trace, dialTimeout: f.timeout, maxConns: f.maxConns, hooks: &proxyHooks{dial: dial}}
+	clientEnd, proxyEnd := halfPipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan struct{})
+	t.Cleanup(func() {
+		clientEnd.Close()
+		cancel()
+		<-ended
+	})
+	go func() {
+		defer close(ended)
+		ps := &proxySession{id: 1, cfg: cfg, out: &lockedWriter{w: trace}}
+		ps.serve(ctx, proxyEnd)
+	}()
+	return clientEnd, trace, ended
 }

@@ -41,6 +41,9 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		if r.start {
 			r.ev = ps.dialog.Server(r.line)
+			if isByeLine(r.ev, r.line) {
+				ps.serverSaidBye()
+			}
 			r.p.begin(r.ev.Kind == wire.LineSASL, "")
 			r.start = false
 		}
@@ -145,6 +148,9 @@ func (r *serverRelay) untokenized(ctx context.Context) (goOn bool, err error) {
 		if len(r.line) > 0 {
 			r.ev = ps.dialog.Server(r.line)
 			sasl = r.ev.Kind == wire.LineSASL
+			if isByeLine(r.ev, r.line) {
+				ps.serverSaidBye()
+			}
 		}
 		p.begin(sasl, "")
 		if r.ev.Stray {

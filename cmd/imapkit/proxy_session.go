@@ -54,6 +54,15 @@ type proxySession struct {
 	// an error): from then on the server must bring something the relay
 	// writes to the client within silenceBound (upstreamReader).
 	clientDone atomic.Bool
+	// byeAt is when the server's first untagged BYE began (on the
+	// proxy's clock; nil: none yet): the server is going away, and from
+	// then it has the --timeout to close its connection (upstreamReader).
+	byeAt atomic.Pointer[time.Time]
+	// deadlineMu orders the two setters of the server connection's read
+	// deadline (upstreamReader.Read before a read, clientEnding at the
+	// client's end), so that a BYE's bound set by one is not overwritten
+	// by a later one that the other computed before the BYE.
+	deadlineMu sync.Mutex
 	// closeBye is the text of the proxy's own "* BYE" that closeClient
 	// sends the client before it closes ("" for none). Set by the
 	// server's direction only, at a server line's start; a constant of
@@ -86,8 +95,7 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 		}
 		client = tc
 	}
-	var d net.Dialer
-	server, err := d.DialContext(hctx, "tcp", ps.cfg.upstream.addr)
+	server, err := ps.cfg.hooks.dialUpstream(hctx, ps.cfg.upstream.addr)
 	if err == nil {
 		// Below any TLS layer (imaps, a later STARTTLS), so that every
 		// write to the server is bounded, a TLS record's too.
@@ -292,7 +300,49 @@ func (ps *proxySession) clientEnding() {
 	// bounded (upstreamReader), that one too.
 	ps.toClient.clientEnded() // first: a read that sees clientDone finds wrote set
 	ps.clientDone.Store(true)
-	ps.cfg.hooks.setReadDeadline(s, ps.cfg.hooks.clock()().Add(ps.silenceBound()))
+	ps.deadlineMu.Lock()
+	defer ps.deadlineMu.Unlock()
+	at := ps.serverDeadline(ps.cfg.hooks.clock()().Add(ps.silenceBound()))
+	ps.cfg.hooks.setReadDeadline(s, at)
+}
+
+// serverSaidBye records that the server's line just begun is an
+// untagged BYE (the first counts): the server is going away, and must
+// close within the --timeout from now (upstreamReader).
+func (ps *proxySession) serverSaidBye() {
+	now := ps.cfg.hooks.clock()()
+	ps.byeAt.CompareAndSwap(nil, &now)
+}
+
+// serverDeadline returns the read deadline of the server's connection
+// (on the proxy's clock): at (zero: none), or, after the server's BYE,
+// the BYE's time plus the --timeout when that comes first. Called with
+// deadlineMu held.
+func (ps *proxySession) serverDeadline(at time.Time) time.Time {
+	b := ps.byeAt.Load()
+	if b == nil {
+		return at
+	}
+	if end := b.Add(ps.writeBound()); at.IsZero() || end.Before(at) {
+		return end
+	}
+	return at
+}
+
+// byeBoundPassed reports whether the server said BYE the --timeout ago or
+// more: a read deadline that passed is the BYE's (the read's deadline may
+// have been set by clientEnding since the read began, so it is told by
+// the clock).
+func (ps *proxySession) byeBoundPassed() bool {
+	b := ps.byeAt.Load()
+	return b != nil && !ps.cfg.hooks.clock()().Before(b.Add(ps.writeBound()))
+}
+
+// isByeLine reports whether line, the first piece of a server's line of
+// kind ev, is an untagged BYE ("* BYE ...", the name in any case).
+func isByeLine(ev wire.Event, line []wire.Token) bool {
+	return ev.Kind == wire.LineUntagged && len(line) >= 3 && line[0].Kind == wire.KindStar &&
+		line[1].Kind == wire.KindSP && line[2].Kind == wire.KindAtom && bytes.EqualFold(line[2].Bytes(), []byte("BYE"))
 }
 
 // closeUpstreamWrite half-closes the current upstream connection, as the
