@@ -901,6 +901,12 @@ func (r *clientRelay) secretLiteral() bool {
 func (r *clientRelay) lastPiece() (wait, ok bool) {
 	ps, tk, w, p, ev := r.ps, r.tk, r.w, &r.p, r.ev
 	wait = ev.Kind == wire.LineCommand && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
+	if wait && ev.Command == "STARTTLS" {
+		if n := tk.Buffered() + r.in.buffered(); n > 0 {
+			r.startTLSPipelined(n)
+			return false, false
+		}
+	}
 	if wait {
 		ps.mu.Lock()
 		ps.awaiting = ev.Tag
@@ -923,6 +929,32 @@ func (r *clientRelay) lastPiece() (wait, ok bool) {
 		}
 	}
 	return wait, true
+}
+
+// startTLSPipelined refuses a STARTTLS line, read to its end, behind
+// which the client sent n bytes more before its completion (read ahead
+// with the line: the tokenizer's buffer, clientIn's): a TLS ClientHello
+// sent at once, or commands in the clear. Such bytes are dropped at the
+// switch (switchStreams), lest bytes sent in the clear, by the client or
+// by anyone on the path, pass for ones sent over TLS (the command
+// injection of CVE-2011-0411); so the STARTTLS is not relayed, the client
+// gets a tagged BAD (its first piece: nothing of the line went upstream),
+// then a BYE, and the connection closes. Before, the STARTTLS went
+// upstream all the same and the proxy's handshake waited for a
+// ClientHello it had dropped: the client hung for the --timeout with no
+// word of why (TestProxyStartTLSPipelinedRefused).
+func (r *clientRelay) startTLSPipelined(n int) {
+	ps, p := r.ps, &r.p
+	ps.out.line(p.refused())
+	ps.logf("* client side: %d bytes sent after STARTTLS before its completion (a TLS handshake begun early, or commands): not relayed; closing", n)
+	if r.firstPiece {
+		if err := ps.injectAnswer(r.ev.Tag, "BAD imapkit proxy: bytes sent after STARTTLS before its completion are not relayed; closing", false); err != nil {
+			ps.closeAll()
+			return
+		}
+	}
+	ps.bye("imapkit proxy: bytes sent after STARTTLS before its completion: closing")
+	ps.closeAll()
 }
 
 // switchStreams waits for the server's answer to a STARTTLS or COMPRESS

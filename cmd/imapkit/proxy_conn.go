@@ -573,6 +573,10 @@ func (in *clientIn) Read(p []byte) (int, error) {
 	return in.c.Read(p)
 }
 
+// buffered returns how many bytes watch read ahead that Read has not
+// returned yet.
+func (in *clientIn) buffered() int { return len(in.ahead) }
+
 // reset reads c from now on; what was read ahead is dropped (a new TLS
 // layer: nothing read before its handshake is relayed).
 func (in *clientIn) reset(c net.Conn) {

@@ -246,12 +246,12 @@ func (c *halfConn) SetDeadline(t time.Time) error {
 // pipeProxySession relays one client's connection, in memory (halfPipe),
 // to an upstream that runs serve on its end of another (closed when serve
 // returns), with the proxy's defaults (--timeout as newProxyFlags sets
-// it) and no certificate; for a test in a synctest bubble, in which it
+// it) and no certificate, unless opts change the configuration; for a test in a synctest bubble, in which it
 // must be called. It returns the client's end (closed at the test's
 // end), the trace, and a channel closed once the session has ended. At
 // the test's end the proxy's shutdown ends the session, if it has not
 // ended, and it is waited for.
-func pipeProxySession(t *testing.T, serve func(c net.Conn)) (client net.Conn, trace *syncBuffer, done <-chan struct{}) {
+func pipeProxySession(t *testing.T, serve func(c net.Conn), opts ...func(*proxyConfig)) (client net.Conn, trace *syncBuffer, done <-chan struct{}) {
 	t.Helper()
 	_, f := newProxyFlags(io.Discard)
 	up, err := parseURL("imap://upstream.test:143")
@@ -268,6 +268,9 @@ func pipeProxySession(t *testing.T, serve func(c net.Conn)) (client net.Conn, tr
 		return proxyEnd, nil
 	}
 	cfg := &proxyConfig{upstream: up, out: trace, dialTimeout: f.timeout, maxConns: f.maxConns, hooks: &proxyHooks{dial: dial}}
+	for _, o := range opts {
+		o(cfg)
+	}
 	clientEnd, proxyEnd := halfPipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	ended := make(chan struct{})

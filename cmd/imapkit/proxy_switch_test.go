@@ -1,9 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -222,5 +229,138 @@ func TestProxyUnspacedOverLongOK(t *testing.T) {
 		if !strings.Contains(out.String(), "over the line bound") {
 			t.Errorf("%.20q...: the proxy did not say why it closed: %.300q", ans, out.String())
 		}
+	}
+}
+
+// eagerStartTLSConn is a client that pipelines STARTTLS: its first Write
+// (a TLS ClientHello) goes in one write behind prefix ("a1 STARTTLS\r\n"
+// and what else it pipelines), and its first Read takes the tagged answer
+// to STARTTLS, a line in the clear (answer), before the TLS records.
+type eagerStartTLSConn struct {
+	net.Conn
+	br     *bufio.Reader
+	prefix string
+	wrote  bool
+	answer string
+}
+
+func (c *eagerStartTLSConn) Write(p []byte) (int, error) {
+	if c.wrote {
+		return c.Conn.Write(p)
+	}
+	c.wrote = true
+	if _, err := c.Conn.Write(append([]byte(c.prefix), p...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (c *eagerStartTLSConn) Read(p []byte) (int, error) {
+	if c.answer == "" {
+		l, err := c.br.ReadString('\n')
+		c.answer = l
+		if err != nil {
+			return 0, err
+		}
+	}
+	return c.br.Read(p)
+}
+
+// TestProxyStartTLSPipelinedRefused: a client that sends bytes behind
+// its STARTTLS before the tagged OK (its TLS ClientHello at once, or
+// commands in the clear: the command injection of CVE-2011-0411) has
+// them read ahead with the STARTTLS line; they are dropped at the switch,
+// lest bytes sent in the clear pass for ones sent over TLS. Before, the
+// STARTTLS went upstream all the same and the proxy's handshake waited
+// for the ClientHello it had dropped: the client, waiting for the
+// server's hello, hung for the --timeout and got no word of why. Now the
+// STARTTLS is not relayed: the client gets a tagged BAD, then a BYE, and
+// the connection's end at once, and the trace says why; the server gets
+// neither the STARTTLS nor what followed it. In a synctest bubble, in
+// memory, with the defaults: the bubble's clock shows the wait, its end
+// any goroutine left.
+func TestProxyStartTLSPipelinedRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, prefix string
+		hello        bool // the client's TLS ClientHello follows prefix
+	}{
+		{"a ClientHello", "a1 STARTTLS\r\n", true},
+		{"a command", "a1 STARTTLS\r\na2 NOOP\r\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cert, der, err := selfSignedCert("localhost")
+				if err != nil {
+					t.Fatal(err)
+				}
+				pool := x509.NewCertPool()
+				leaf, err := x509.ParseCertificate(der)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pool.AddCert(leaf)
+				tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+				var got bytes.Buffer
+				client, trace, done := pipeProxySession(t, func(c net.Conn) {
+					io.WriteString(c, "* OK ready\r\n")
+					br := bufio.NewReader(io.TeeReader(c, &got))
+					l, err := br.ReadString('\n')
+					if err != nil || !strings.HasPrefix(l, "a1 STARTTLS") {
+						io.Copy(io.Discard, br)
+						return
+					}
+					io.WriteString(c, "a1 OK begin TLS\r\n")
+					tc := tls.Server(c, tlsCfg)
+					tc.Handshake()
+					io.Copy(io.Discard, tc)
+				}, func(cfg *proxyConfig) {
+					cfg.downTLS = tlsCfg
+					cfg.upstreamTLS = &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+				})
+				br := bufio.NewReader(client)
+				if l, err := br.ReadString('\n'); err != nil || l != "* OK ready\r\n" {
+					t.Fatalf("greeting %q (%v)", l, err)
+				}
+				start := time.Now()
+				var answer, rest string
+				if tc.hello {
+					ec := &eagerStartTLSConn{Conn: client, br: br, prefix: tc.prefix}
+					c := tls.Client(ec, &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+					if err := c.Handshake(); err == nil {
+						t.Errorf("the client's TLS handshake went through")
+					}
+					answer = ec.answer
+					b, _ := io.ReadAll(br)
+					rest = string(b)
+				} else {
+					io.WriteString(client, tc.prefix)
+					answer, _ = br.ReadString('\n')
+					b, _ := io.ReadAll(br)
+					rest = string(b)
+				}
+				<-done
+				const bad = "a1 BAD imapkit proxy: bytes sent after STARTTLS before its completion are not relayed; closing\r\n"
+				if answer != bad {
+					t.Errorf("the client's answer to STARTTLS: %q; want %q; trace:\n%s", answer, bad, trace.String())
+				}
+				if tc.hello {
+					rest = "" // (the TLS client read the BYE as a record)
+				}
+				if want := "* BYE imapkit proxy: bytes sent after STARTTLS before its completion: closing\r\n"; !tc.hello && rest != want {
+					t.Errorf("after the answer the client read %q; want %q", rest, want)
+				}
+				if took := time.Since(start); took >= 30*time.Second {
+					t.Errorf("the client's STARTTLS ended %v after it was sent; want at once, not at the --timeout", took)
+				}
+				const why = "bytes sent after STARTTLS before its completion (a TLS handshake begun early, or commands): not relayed; closing"
+				if s := trace.String(); !strings.Contains(s, why) {
+					t.Errorf("the trace lacks %q:\n%s", why, s)
+				}
+				synctest.Wait()
+				if got.Len() > 0 {
+					t.Errorf("the server read %q; want nothing", got.String())
+				}
+			})
+		})
 	}
 }
