@@ -498,9 +498,9 @@ func (x *Set) RedactEdges(b []byte, head, tail int, cut bool) []byte {
 	return x.redactEdgesLocked(b, head, tail, cut, nil)
 }
 
-// redactEdgesLocked is RedactEdges (under mu), with also the spans of b
-// covered.
-func (x *Set) redactEdgesLocked(b []byte, head, tail int, cut bool, spans []Gap) []byte {
+// redactEdgesLocked is RedactEdges (under mu), with also the parts of a
+// credential at the sides of gaps covered (markGapsLocked).
+func (x *Set) redactEdgesLocked(b []byte, head, tail int, cut bool, gaps []Gap) []byte {
 	n := len(b)
 	if cut {
 		n = x.cutStartLocked(b)
@@ -511,8 +511,9 @@ func (x *Set) redactEdgesLocked(b []byte, head, tail int, cut bool, spans []Gap)
 	defer x.letGoCover()
 	setBits(x.covered, 0, head)
 	setBits(x.covered, len(b)-tail, len(b))
-	for _, s := range spans {
-		setBits(x.covered, s.From, s.To)
+	if len(gaps) > 0 {
+		x.markGapsLocked(b, gaps)
+		x.letGoTable()
 	}
 	return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
 }
@@ -534,7 +535,11 @@ type Gap struct{ From, To int }
 // overlap; the caller's own text in them is left as it is. Text between
 // two gaps that lies wholly inside a form, neither side a start or an
 // end of it, is not looked for. The cost is each side's length a form
-// (partialSuffix, endPiece), as Edges'.
+// (partialSuffix, endPiece), as Edges'. It allocates only the line it
+// returns when that differs from b (and the cover and table it keeps,
+// when a longer line than before grows them): the sides are marked in
+// the cover as they are found, not gathered first (a hostile line of
+// 64 KiB of gaps made 0.3 to 2.3 MB of garbage a line until stop 62).
 func (x *Set) RedactEdgesGaps(b []byte, head, tail int, cut bool, gaps []Gap) []byte {
 	if len(gaps) == 0 || !x.Any() {
 		return x.RedactEdges(b, head, tail, cut)
@@ -542,43 +547,52 @@ func (x *Set) RedactEdgesGaps(b []byte, head, tail int, cut bool, gaps []Gap) []
 	head, tail = min(max(head, 0), len(b)), min(max(tail, 0), len(b))
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var spans []Gap // the parts at the gaps' sides
-	lo := 0
-	for i, g := range gaps {
-		from := min(max(g.From, lo), len(b))
-		to := min(max(g.To, from), len(b))
-		hi := len(b)
-		if i+1 < len(gaps) {
-			hi = min(max(gaps[i+1].From, to), len(b))
-		}
-		if f, t := x.gapTailLocked(b[lo:from]); t > f {
-			spans = append(spans, Gap{lo + f, lo + t})
-		}
-		if k := x.startHeadLocked(b[to:hi], false); k > 0 {
-			spans = append(spans, Gap{to, to + k})
-		}
-		lo = to
-	}
-	x.letGoTable()
-	// With no span, head or tail, this is Redact (RedactCut when cut):
-	// nothing is covered but the whole forms, and b itself is returned
-	// when there are none.
-	return x.redactEdgesLocked(b, head, tail, cut, spans)
+	// With nothing at a gap's side, head or tail, this is Redact
+	// (RedactCut when cut): nothing is covered but the whole forms, and
+	// b itself is returned when there are none.
+	return x.redactEdgesLocked(b, head, tail, cut, gaps)
 }
 
-// gapTailLocked returns seg[from:to], the longest start of a form that
-// seg ends with, or seg less one space it ends with, minEdge bytes or
-// more (under mu); from == to for none.
-func (x *Set) gapTailLocked(seg []byte) (from, to int) {
+// markGapsLocked marks in the cover (set for b) the parts of a credential
+// at the sides of gaps, RedactEdgesGaps' (under mu; the table is the
+// caller's to let go).
+func (x *Set) markGapsLocked(b []byte, gaps []Gap) {
+	for s := range x.forms {
+		if len(s) < 2 {
+			continue
+		}
+		lo := 0
+		for i, g := range gaps {
+			from := min(max(g.From, lo), len(b))
+			to := min(max(g.To, from), len(b))
+			hi := len(b)
+			if i+1 < len(gaps) {
+				hi = min(max(gaps[i+1].From, to), len(b))
+			}
+			if f, t := x.gapTail(b[lo:from], s); t > f {
+				setBits(x.covered, lo+f, lo+t)
+			}
+			if after := b[to:hi]; len(after) >= minEdge {
+				if k := x.endPiece(after, s); k >= minEdge {
+					setBits(x.covered, to, to+k)
+				}
+			}
+			lo = to
+		}
+	}
+}
+
+// gapTail returns seg[from:to], the longest start of s that seg ends
+// with, or seg less one space it ends with, minEdge bytes or more (under
+// mu); from == to for none.
+func (x *Set) gapTail(seg, s []byte) (from, to int) {
 	ws, n := [2][]byte{seg, bytes.TrimSuffix(seg, []byte{' '})}, 1
 	if len(ws[1]) < len(seg) {
 		n = 2
 	}
-	for s := range x.forms {
-		for _, w := range ws[:n] {
-			if k := x.partialSuffixLocked(w, s); k >= minEdge && k > to-from {
-				from, to = len(w)-k, len(w)
-			}
+	for _, w := range ws[:n] {
+		if k := x.partialSuffixLocked(w, s); k >= minEdge && k > to-from {
+			from, to = len(w)-k, len(w)
 		}
 	}
 	return from, to
@@ -659,8 +673,8 @@ func (x *Set) startHeadLocked(b []byte, inside bool) int {
 
 // endPiece returns the length of the longest start of b that is an end
 // of s but not all of it (under mu): its candidates compared one by one
-// within a budget linear in b's part, then partialSuffix of the two
-// reversed (copies, zeroed), as partialSuffix's scan and automaton.
+// within a budget linear in b's part, then the automaton of partialSuffix
+// run on the two read backwards (endPieceKMP).
 func (x *Set) endPiece(b, s []byte) int {
 	if len(s) < 2 {
 		return 0
@@ -691,15 +705,44 @@ func (x *Set) endPiece(b, s []byte) int {
 	if budget >= 0 {
 		return 0
 	}
-	rb, rs := make([]byte, n), make([]byte, n+1)
-	for i := range n {
-		rb[i] = b[n-1-i]
+	return x.endPieceKMP(b[:n], s)
+}
+
+// endPieceKMP is endPiece's automaton: partialSuffix of b and s, each
+// read from its end (b's first bytes backwards, s's last len(b)+1), in
+// time linear in len(b), with x's table and no copy of either (the two
+// reversed were copied, a line's part and a credential's, and zeroed:
+// two arrays a gap and a form on a hostile line, 2 MB a line of 64 KiB).
+func (x *Set) endPieceKMP(b, s []byte) int {
+	n, last := len(b), len(s)-1
+	// The pattern is s's last n+1 bytes reversed (r[i] = s[last-i]),
+	// the text b's n bytes reversed (b[n-1-i]).
+	if cap(x.fail) < n+1 {
+		clear(x.fail[:cap(x.fail)])
+		x.fail = make([]int32, n+1)
 	}
-	for i := range n + 1 {
-		rs[i] = s[len(s)-1-i]
+	fail := x.fail[:n+1]
+	fail[0] = 0
+	for i, k := 1, int32(0); i <= n; i++ {
+		c := s[last-i]
+		for k > 0 && c != s[last-int(k)] {
+			k = fail[k-1]
+		}
+		if c == s[last-int(k)] {
+			k++
+		}
+		fail[i] = k
 	}
-	k := x.partialSuffixLocked(rb, rs)
-	clear(rb)
-	clear(rs)
-	return k
+	q := int32(0)
+	for i := n - 1; i >= 0; i-- { // q <= n-1-i < n+1: never all of r
+		c := b[i]
+		for q > 0 && c != s[last-int(q)] {
+			q = fail[q-1]
+		}
+		if c == s[last-int(q)] {
+			q++
+		}
+	}
+	x.work += 4*n + 2
+	return int(q)
 }

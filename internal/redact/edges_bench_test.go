@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -87,4 +88,20 @@ func BenchmarkEdgesLine(b *testing.B) {
 			x.RedactEdges(line, head, tail, false)
 		}
 	})
+}
+
+// BenchmarkRedactEdgesGapsHostile measures RedactEdgesGaps of a hostile
+// line of 64 KiB of gaps (hostileGapLine), 1 to 1,000 bytes of near
+// matches of 16 credentials of 4 KB between them: its time and, with
+// -benchmem, what it allocates (the line it returns).
+func BenchmarkRedactEdgesGapsHostile(b *testing.B) {
+	for _, seg := range []int{1, 9, 100, 1000} {
+		x, line, gaps := hostileGapLine(seg)
+		b.Run(strconv.Itoa(seg), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				x.RedactEdgesGaps(line, 0, 0, false, gaps)
+			}
+		})
+	}
 }

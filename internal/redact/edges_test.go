@@ -597,12 +597,22 @@ func TestEndPieceAgainstBrute(t *testing.T) {
 	for range 20000 {
 		cases = append(cases, [2]string{string(randWord(r, "ab", r.IntN(12))), string(randWord(r, "ab", 1+r.IntN(12)))})
 	}
+	// Long words of near matches. The automaton (endPieceKMP, reading
+	// both backwards with no copy) is checked on every case, whether or
+	// not endPiece's budget runs out before it.
+	for range 300 {
+		cases = append(cases, [2]string{string(randWord(r, "aaaaaaab", 40+r.IntN(200))), string(randWord(r, "aaaaaaab", 41+r.IntN(200)))})
+	}
 	for _, c := range cases {
 		b, s := []byte(c[0]), []byte(c[1])
 		if len(b) == 0 {
 			continue
 		}
 		var x Set
+		if n := min(len(b), len(s)-1); n > 0 && x.endPieceKMP(b[:n], s) != brute(b, s) {
+			t.Fatalf("endPieceKMP(%.40q, %.40q) = %d; want %d", b[:n], s, x.endPieceKMP(b[:n], s), brute(b, s))
+		}
+		x.work = 0
 		if got, want := x.endPiece(b, s), brute(b, s); got != want {
 			t.Fatalf("endPiece(%.40q, %.40q) = %d; want %d", b, s, got, want)
 		}

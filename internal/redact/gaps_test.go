@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -129,6 +130,53 @@ func TestRedactEdgesGapsWorkBounded(t *testing.T) {
 		x.RedactEdgesGaps(line, 0, 0, false, gaps)
 		if bound := 40 * len(line) * forms; x.work > bound {
 			t.Errorf("%d bytes between gaps: looked at %d bytes of a %d-byte line with %d gaps, more than %d (%d forms)", seg, x.work, len(line), len(gaps), bound, forms)
+		}
+	}
+}
+
+// hostileGapLine returns a line of up to 64 KiB (the session trace's
+// capture) of gaps, "{0 bytes}", each after seg bytes of "a", and 16 credentials
+// of 4 KB of "a" but for their last byte: every side of every gap is a
+// part of each (TestRedactEdgesGapsWorkBounded's line).
+func hostileGapLine(seg int) (*Set, []byte, []Gap) {
+	x := new(Set)
+	for i := range 16 {
+		x.Add(append(bytes.Repeat([]byte("a"), 4000+i), 'b'))
+	}
+	gap := []byte("{0 bytes}")
+	var line []byte
+	var gaps []Gap
+	for len(line)+seg+len(gap) <= capture {
+		line = append(line, bytes.Repeat([]byte("a"), seg)...)
+		gaps = append(gaps, Gap{len(line), len(line) + len(gap)})
+		line = append(line, gap...)
+	}
+	return x, line, gaps
+}
+
+// TestRedactEdgesGapsAllocations: RedactEdgesGaps of a hostile line of
+// 64 KiB of gaps allocates the line it returns and nothing a gap or a
+// form: the sides found were gathered in a slice grown a gap at a time,
+// and each side compared backwards past its budget copied both the
+// line's part and the credential (0.3 to 2.3 MB and up to 19,000
+// allocations a line, all garbage at once).
+func TestRedactEdgesGapsAllocations(t *testing.T) {
+	for _, seg := range []int{1, 9, 100, 1000} {
+		x, line, gaps := hostileGapLine(seg)
+		x.RedactEdgesGaps(line, 0, 0, false, gaps) // the cover and table grown once
+		if a := testing.AllocsPerRun(5, func() { x.RedactEdgesGaps(line, 0, 0, false, gaps) }); a > 1 {
+			t.Errorf("%d bytes between %d gaps: %v allocations a line; want at most 1 (the line returned)", seg, len(gaps), a)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const runs = 5
+		for range runs {
+			x.RedactEdgesGaps(line, 0, 0, false, gaps)
+		}
+		runtime.ReadMemStats(&after)
+		// The line returned, rounded up to the allocator's pages (8 KiB).
+		if got, bound := (after.TotalAlloc-before.TotalAlloc)/runs, uint64(len(line)+8<<10); got > bound {
+			t.Errorf("%d bytes between %d gaps: %d bytes allocated a line of %d; want at most %d (the line returned)", seg, len(gaps), got, len(line), bound)
 		}
 	}
 }
