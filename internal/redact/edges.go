@@ -529,8 +529,8 @@ type Gap struct{ From, To int }
 // each gap's two sides covered, as at the end of a line cut short and
 // the start of the line after it: before the gap (b[:From], from the
 // gap before's To), an end that is a start of a form, with or without
-// one space that ends it (the separator before a literal, itself left
-// shown); after the gap (to the next gap), a start that is an end of a
+// the spaces that end it (the separator before a literal's header, up to
+// maxGapSep, itself left shown); after the gap (to the next gap), a start that is an end of a
 // form; each minEdge bytes or more. gaps are in order and do not
 // overlap; the caller's own text in them is left as it is. Text between
 // two gaps that lies wholly inside a form, neither side a start or an
@@ -557,45 +557,81 @@ func (x *Set) RedactEdgesGaps(b []byte, head, tail int, cut bool, gaps []Gap) []
 // at the sides of gaps, RedactEdgesGaps' (under mu; the table is the
 // caller's to let go).
 func (x *Set) markGapsLocked(b []byte, gaps []Gap) {
-	for s := range x.forms {
-		if len(s) < 2 {
-			continue
-		}
-		lo := 0
-		for i, g := range gaps {
-			from := min(max(g.From, lo), len(b))
-			to := min(max(g.To, from), len(b))
-			hi := len(b)
-			if i+1 < len(gaps) {
-				hi = min(max(gaps[i+1].From, to), len(b))
-			}
-			if f, t := x.gapTail(b[lo:from], s); t > f {
-				setBits(x.covered, lo+f, lo+t)
-			}
-			if after := b[to:hi]; len(after) >= minEdge {
-				if k := x.endPiece(after, s); k >= minEdge {
-					setBits(x.covered, to, to+k)
-				}
-			}
-			lo = to
+	for _, sec := range x.list {
+		for fi, s := range sec.forms {
+			x.markGapsForm(b, gaps, s, sec.in[fi])
 		}
 	}
 }
 
-// gapTail returns seg[from:to], the longest start of s that seg ends
-// with, or seg less one space it ends with, minEdge bytes or more (under
-// mu); from == to for none.
-func (x *Set) gapTail(seg, s []byte) (from, to int) {
-	ws, n := [2][]byte{seg, bytes.TrimSuffix(seg, []byte{' '})}, 1
-	if len(ws[1]) < len(seg) {
-		n = 2
+// markGapsForm is markGapsLocked for one form s, which holds the bytes
+// in in.
+func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64) {
+	if len(s) < 2 {
+		return
 	}
-	for _, w := range ws[:n] {
-		if k := x.partialSuffixLocked(w, s); k >= minEdge && k > to-from {
-			from, to = len(w)-k, len(w)
+	lo := 0
+	for i, g := range gaps {
+		from := min(max(g.From, lo), len(b))
+		to := min(max(g.To, from), len(b))
+		hi := len(b)
+		if i+1 < len(gaps) {
+			hi = min(max(gaps[i+1].From, to), len(b))
+		}
+		if f, t := x.gapTail(b[lo:from], s); t > f {
+			setBits(x.covered, lo+f, lo+t)
+		}
+		if after := b[to:hi]; len(after) >= minEdge {
+			if k := x.endPiece(after, s); k >= minEdge {
+				setBits(x.covered, to, to+k)
+			}
+		}
+		lo = to
+	}
+}
+
+// gapTail returns seg[from:to], the longest start of s that seg ends
+// with less the spaces it ends with (the separator before a literal's
+// header, at most maxGapSep of them: sepLen), with as many of those
+// spaces as s goes on with after it (the credential's own spaces that
+// end its part, before the separator's); minEdge bytes or more (under
+// mu); from == to for none. It costs one search (partialSuffix), as for
+// one space. A shorter start at the same place that s would go on from
+// with more of the spaces is not looked for (a credential whose start
+// repeats in it, and spaces in it there): at most those spaces of it
+// show, never its other bytes.
+func (x *Set) gapTail(seg, s []byte) (from, to int) {
+	r := sepLen(seg)
+	w := seg[:len(seg)-r]
+	if k := x.partialSuffixLocked(w, s); k > 0 {
+		t := 0
+		for t < r && k+t < len(s)-1 && s[k+t] == ' ' {
+			t++
+		}
+		if k+t >= minEdge {
+			from, to = len(w)-k, len(w)+t
 		}
 	}
 	return from, to
+}
+
+// maxGapSep is the most spaces before a gap taken for the separator
+// before a literal's header (RedactEdgesGaps): IMAP puts one SP there; a
+// server that pads its lines may put a few. A longer run is not trimmed
+// past its last maxGapSep: a start of a credential before more spaces
+// than that is not looked for but in a form that holds spaces (a server
+// that wants to show a credential can, whatever the rule; this one is
+// for an echo a literal happens to cut). Until stop 62 the separator was
+// one space, and a first part before two ("hunter2-co  {21}") showed.
+const maxGapSep = 8
+
+// sepLen is how many spaces seg ends with, at most maxGapSep.
+func sepLen(seg []byte) int {
+	r := 0
+	for r < min(len(seg), maxGapSep) && seg[len(seg)-1-r] == ' ' {
+		r++
+	}
+	return r
 }
 
 // minTextEdge is minEdge for the end of a text RedactLineEnd redacts

@@ -180,3 +180,66 @@ func TestRedactEdgesGapsAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactEdgesGapsSpacesBeforeHeader: a credential's first part before
+// a literal's header is redacted with more than one space between them
+// (a server that pads its lines), up to maxGapSep, the spaces left shown;
+// and a credential that holds spaces has its part redacted with its own
+// spaces, the separator's after them shown. Until stop 62 only one space
+// was allowed for: "hunter2-co  {21 bytes}" showed its first part.
+func TestRedactEdgesGapsSpacesBeforeHeader(t *testing.T) {
+	gap := "{21 bytes}"
+	for _, c := range []struct {
+		name, pw, before, want string
+	}{
+		{"two spaces", "hunter2-correct-horse", "* 1 FETCH (X hunter2-co  ", "* 1 FETCH (X ***  {21 bytes})"},
+		{"three spaces", "hunter2-correct-horse", "* 1 FETCH (X hunter2-co   ", "* 1 FETCH (X ***   {21 bytes})"},
+		{"maxGapSep spaces", "hunter2-correct-horse", "* 1 FETCH (X hunter2-co" + strings.Repeat(" ", maxGapSep), "* 1 FETCH (X ***" + strings.Repeat(" ", maxGapSep) + "{21 bytes})"},
+		// Past the bound, not looked for (documented: maxGapSep).
+		{"more than maxGapSep spaces", "hunter2-correct-horse", "* 1 FETCH (X hunter2-co" + strings.Repeat(" ", maxGapSep+1), "* 1 FETCH (X hunter2-co" + strings.Repeat(" ", maxGapSep+1) + "{21 bytes})"},
+		// The credential's space ends its part; two of the separator's.
+		{"a credential's own space", "correct horse battery", "* 1 FETCH (X correct   ", "* 1 FETCH (X ***  {21 bytes})"},
+		{"a credential's own two spaces", "correct  horse battery", "* 1 FETCH (X correct    ", "* 1 FETCH (X ***  {21 bytes})"},
+		{"spaces, no part", "hunter2-correct-horse", "* 1 FETCH (BODY[]   ", "* 1 FETCH (BODY[]   {21 bytes})"},
+	} {
+		var x Set
+		x.AddString(c.pw)
+		line := []byte(c.before + gap + ")")
+		g := []Gap{{len(c.before), len(c.before) + len(gap)}}
+		if got := string(x.RedactEdgesGaps(line, 0, 0, false, g)); got != c.want {
+			t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", c.name, line, got, c.want)
+		}
+	}
+}
+
+// TestRedactEdgesGapsWorkBoundedSpaces: TestRedactEdgesGapsWorkBounded's
+// hostile line with each gap after maxGapSep spaces, and 16 credentials
+// of 4 KB that hold spaces (every count of the spaces is tried for a
+// start of each, a side's search each): still a few bytes looked at a
+// byte of the line a form.
+func TestRedactEdgesGapsWorkBoundedSpaces(t *testing.T) {
+	var x Set
+	for i := range 16 {
+		x.Add(append(bytes.Repeat([]byte("a "), 2000+i), 'b'))
+	}
+	forms := 0
+	x.Forms(func([]byte, bool) { forms++ })
+	gap := []byte("{0 bytes}")
+	for _, seg := range []int{1, 9, 16, 40, 100, 1000} {
+		var line []byte
+		var gaps []Gap
+		for len(line)+seg+maxGapSep+len(gap) <= capture {
+			line = append(line, bytes.Repeat([]byte("a "), seg/2+1)[:seg]...)
+			line = append(line, bytes.Repeat([]byte(" "), maxGapSep)...)
+			gaps = append(gaps, Gap{len(line), len(line) + len(gap)})
+			line = append(line, gap...)
+		}
+		x.work = 0
+		x.RedactEdgesGaps(line, 0, 0, false, gaps)
+		if bound := 40 * len(line) * forms; x.work > bound {
+			t.Errorf("%d bytes and %d spaces between gaps: looked at %d bytes of a %d-byte line with %d gaps, more than %d (%d forms)", seg, maxGapSep, x.work, len(line), len(gaps), bound, forms)
+		} else {
+			t.Logf("%d bytes and %d spaces between gaps: %d a byte a form", seg, maxGapSep, x.work/len(line)/forms)
+		}
+	}
+}
