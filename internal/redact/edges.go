@@ -532,10 +532,16 @@ type Gap struct{ From, To int }
 // the spaces that end it (the separator before a literal's header, up to
 // maxGapSep, itself left shown); after the gap (to the next gap), a start that is an end of a
 // form; each minEdge bytes or more. gaps are in order and do not
-// overlap; the caller's own text in them is left as it is. Text between
-// two gaps that lies wholly inside a form, neither side a start or an
-// end of it, is not looked for. The cost is each side's length a form
-// (partialSuffix, endPiece), as Edges'. It allocates only the line it
+// overlap; the caller's own text in them is left as it is. Text with a
+// gap on one side or both (between two gaps, or between a gap and the
+// line's start or end) that lies wholly inside a form, minMiddle bytes
+// or more, is covered too (a credential echoed with literals inside it:
+// its middle pieces; less the spaces before a header, as at a side). The
+// cost is each side's length a form (partialSuffix, endPiece), as
+// Edges', and for the pieces inside a form the form's length each, within
+// a budget of 4 bytes looked at a byte of the line and twice the form's
+// length (past it a piece of the form's bytes is covered unsearched: a
+// hostile line has more redacted, not less). It allocates only the line it
 // returns when that differs from b (and the cover and table it keeps,
 // when a longer line than before grows them): the sides are marked in
 // the cover as they are found, not gathered first (a hostile line of
@@ -565,10 +571,16 @@ func (x *Set) markGapsLocked(b []byte, gaps []Gap) {
 }
 
 // markGapsForm is markGapsLocked for one form s, which holds the bytes
-// in in.
+// in in: at each gap, the sides (gapTail, endPiece), and each piece of
+// text with a gap on one side or both that lies wholly inside s
+// (middle).
 func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64) {
 	if len(s) < 2 {
 		return
+	}
+	m := middle{budget: 4*len(b) + 2*len(s) + 256}
+	if testMiddleBudget >= 0 {
+		m.budget = testMiddleBudget
 	}
 	lo := 0
 	for i, g := range gaps {
@@ -581,6 +593,7 @@ func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64) {
 		if f, t := x.gapTail(b[lo:from], s); t > f {
 			setBits(x.covered, lo+f, lo+t)
 		}
+		x.markMiddle(&m, b[lo:from], lo, s, in, true)
 		if after := b[to:hi]; len(after) >= minEdge {
 			if k := x.endPiece(after, s); k >= minEdge {
 				setBits(x.covered, to, to+k)
@@ -588,6 +601,84 @@ func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64) {
 		}
 		lo = to
 	}
+	x.markMiddle(&m, b[lo:], lo, s, in, false)
+}
+
+// minMiddle is the fewest bytes of text beside a gap that lies wholly
+// inside a credential, neither a start nor an end of it, that are taken
+// for a piece of it (RedactEdgesGaps' middle): a server that echoes a
+// credential with literals inside it ("hunter2-co {3}", "XXXrrect-h {2}",
+// "YYorse") had its middle piece shown until stop 62, its first and last
+// redacted. Measured as minEdge was (stop 62): over the 1,414 server
+// lines of the codec's, session's and commands' transcripts, with five
+// passwords each with its PLAIN response, no line holds two literals;
+// taken as the text between two literals, of their runs of one to three
+// words (with the space before them or not, 25,000 to 28,000 of them
+// a password), those of 2 bytes lie inside a credential for one password
+// in five ("hi" and "in" for "sunshine2024", 24 of 2,910: a greeting's
+// "hi"), of 3 bytes or more for none; of every 2 bytes of those lines,
+// 0.5 to 2.3% lie inside one, of every 3, 0 to 0.17%, of every 5 or more,
+// none. At 3 a hostile server can show 2 bytes of a credential a piece
+// (it can show it anyway, a byte at a time, between gaps or lines); the
+// trace shows "hi" between two literals as it is.
+const minMiddle = 3
+
+// middle is markGapsForm's budget for the middle pieces' searches of a
+// form: each costs the form's length (occurrences of the piece in it),
+// and a hostile line of many gaps would have them cost the line's length
+// times the form's. Past budget bytes looked at, a piece whose bytes
+// are all bytes of the form is taken for a piece of it unsearched: a
+// line that hostile has more redacted, never less.
+type middle struct{ budget, spent int }
+
+// testMiddleBudget, set by tests (0 or more), replaces middle's budget.
+var testMiddleBudget = -1
+
+// markMiddle marks seg (at b[lo:]) in the cover where it lies wholly
+// inside s, minMiddle bytes or more and shorter than s, less the spaces
+// it ends with when sep (the separator before a literal's header, as
+// gapTail's; its own spaces too when s holds a space and seg lies inside
+// it with them).
+func (x *Set) markMiddle(m *middle, seg []byte, lo int, s []byte, in [4]uint64, sep bool) {
+	r := 0
+	if sep {
+		r = sepLen(seg)
+	}
+	w := seg[:len(seg)-r]
+	if !x.insideForm(m, w, s, in) {
+		return
+	}
+	if r > 0 && holds(in, ' ') && x.insideForm(m, seg, s, in) {
+		w = seg
+	}
+	setBits(x.covered, lo, lo+len(w))
+}
+
+// insideForm reports whether p lies wholly inside s, minMiddle bytes or more
+// and shorter than s (under mu): every byte of p one of s's (in), then
+// p looked for in s, at the cost of s's length, within m's budget; past
+// it, unsearched (middle).
+func (x *Set) insideForm(m *middle, p, s []byte, in [4]uint64) bool {
+	if len(p) < minMiddle || len(p) >= len(s) {
+		return false
+	}
+	x.work += len(p)
+	for _, c := range p {
+		if !holds(in, c) {
+			return false
+		}
+	}
+	if m.spent > m.budget {
+		return true
+	}
+	w := x.work
+	found := false
+	x.occurrences(s, p, func(int, int) bool {
+		found = true
+		return false
+	})
+	m.spent += x.work - w
+	return found
 }
 
 // gapTail returns seg[from:to], the longest start of s that seg ends

@@ -266,6 +266,10 @@ func FuzzEdges(f *testing.F) {
 	f.Add("hunter2-correct-horse", "* 1 FETCH (X hunter2-co \x1drrect-horse UID 7)\r\n", 1)
 	f.Add("hunter2-correct-horse", "* 1 FETCH (A \x1d-horse B hunter \x1d hunter2-correct-horse \x1d)\r\n", 1)
 	f.Add("hunter2-correct-horse\x1eab c", "\x1dhu\x1d\x1dse ab \x1drrect\x1d\r\n", 1)
+	// Middle pieces between gaps, and beside a gap at a line's edge;
+	// spaces before a gap, a credential's own among them.
+	f.Add("hunter2-correct-horse", "* 1 FETCH (X hunter2-co \x1drrect-h  \x1dorse)\r\n", 1)
+	f.Add("hunter2-correct-horse\x1ecorrect  horse", "ect-h\x1d* X correct    \x1dorrect \x1d\r\nrrect  \x1d hunter2-c\r\n", 2)
 	f.Fuzz(func(t *testing.T, secrets, stream string, budget int) {
 		if len(stream) > 2048 || len(secrets) > 256 {
 			return
@@ -326,15 +330,21 @@ const gapText = "{7 bytes}"
 
 // checkGaps checks RedactEdgesGaps of body with each byte 0x1d in it a
 // gap (gapText shown there) against brute force: the line with each run
-// of bytes that a whole form covers, or that is a form's start of
-// minEdge bytes or more that a gap's side before it ends with (as is,
-// and less one space it ends with), or a form's end of minEdge bytes or
-// more that its side after it opens with (each side to the next gap),
-// replaced by "***". Where the longest start before a gap is found both
-// ways at once, of the same length, RedactEdgesGaps covers one of them
-// alone (the first one found): the line is not checked.
+// of bytes replaced by "***" that a whole form covers; that is, for a
+// form, the longest start of it that a gap's side before it ends with
+// less the spaces it ends with (at most maxGapSep), with as many of
+// those spaces as the form goes on with after it, minEdge bytes or more;
+// the longest end of a form, minEdge bytes or more, that its side after
+// it opens with (each side to the next gap); or a piece of text with a
+// gap on one side or both (to the line's start or end on the other)
+// that lies wholly inside a form, minMiddle bytes or more, less those
+// spaces before a gap (with them, when the form holds a space and the
+// piece with them lies inside it). The middle pieces' budget is lifted
+// (testMiddleBudget): past it, RedactEdgesGaps covers more than this.
 func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
 	t.Helper()
+	defer func() { testMiddleBudget = -1 }()
+	testMiddleBudget = 1 << 40
 	var shown []byte
 	var gaps []Gap
 	for i, part := range strings.Split(body, "\x1d") {
@@ -357,6 +367,24 @@ func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
 			}
 		}
 	}
+	inside := func(p, f []byte) bool {
+		return len(p) >= minMiddle && len(p) < len(f) && bytes.Contains(f, p)
+	}
+	middle := func(at int, seg []byte, sep bool) {
+		r := 0
+		for sep && r < min(len(seg), maxGapSep) && seg[len(seg)-1-r] == ' ' {
+			r++
+		}
+		for _, f := range forms {
+			if !inside(seg[:len(seg)-r], f) {
+				continue
+			}
+			set(at, at+len(seg)-r)
+			if r > 0 && bytes.IndexByte(f, ' ') >= 0 && inside(seg, f) {
+				set(at, at+len(seg))
+			}
+		}
+	}
 	lo := 0
 	for i, g := range gaps {
 		hi := len(shown)
@@ -364,28 +392,26 @@ func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
 			hi = gaps[i+1].From
 		}
 		seg := shown[lo:g.From]
-		best, at, tie := 0, 0, false
-		for j, w := range [][]byte{seg, bytes.TrimSuffix(seg, []byte(" "))} {
-			if j == 1 && len(w) == len(seg) {
-				break
-			}
-			for _, f := range forms {
-				for k := min(len(w), len(f)-1); k >= minEdge; k-- {
-					if bytes.HasSuffix(w, f[:k]) {
-						if k > best {
-							best, at, tie = k, lo+len(w)-k, false
-						} else if k == best && lo+len(w)-k != at {
-							tie = true
-						}
-						break
+		r := 0
+		for r < min(len(seg), maxGapSep) && seg[len(seg)-1-r] == ' ' {
+			r++
+		}
+		w := seg[:len(seg)-r]
+		for _, f := range forms {
+			for k := min(len(w), len(f)-1); k >= 1; k-- {
+				if bytes.HasSuffix(w, f[:k]) {
+					e := 0
+					for e < r && k+e < len(f)-1 && f[k+e] == ' ' {
+						e++
 					}
+					if k+e >= minEdge {
+						set(lo+len(w)-k, lo+len(w)+e)
+					}
+					break
 				}
 			}
 		}
-		if tie {
-			return
-		}
-		set(at, at+best)
+		middle(lo, seg, true)
 		after := shown[g.To:hi]
 		for _, f := range forms {
 			for k := min(len(after), len(f)-1); k >= minEdge; k-- {
@@ -397,6 +423,7 @@ func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
 		}
 		lo = g.To
 	}
+	middle(lo, shown[lo:], false)
 	var want []byte
 	for i := 0; i < len(shown); i++ {
 		if !mask[i] {

@@ -243,3 +243,96 @@ func TestRedactEdgesGapsWorkBoundedSpaces(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactEdgesGapsMiddlePieces: a credential echoed with literals
+// inside it has its middle pieces redacted, each a piece of text between
+// two gaps (or between a gap and the line's start or end) that lies
+// wholly inside it, neither a start nor an end of it, minMiddle bytes or
+// more: as the proxy shows the literals ("{N bytes}"), as the session's
+// trace does ("{N} <N bytes>"), and with literals traced (the header
+// "{N} " a gap, the body shown). Until stop 62 the first and last pieces
+// were redacted and the middle ones shown ("rrect-h"). A piece shorter
+// than minMiddle, and ordinary text between literals, are left as they
+// are.
+func TestRedactEdgesGapsMiddlePieces(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	for _, c := range []struct {
+		name  string
+		parts []string // text, then gap, text, gap, ..., text
+		want  string
+	}{
+		{"proxy", []string{"* 1 FETCH (X hunter2-co", "{3 bytes}", "rrect-h", "{2 bytes}", "orse)"},
+			"* 1 FETCH (X ***{3 bytes}***{2 bytes}***)"},
+		{"session", []string{"* 1 FETCH (X hunter2-co", "{3} <3 bytes>", "rrect-h", "{2} <2 bytes>", "orse)"},
+			"* 1 FETCH (X ***{3} <3 bytes>***{2} <2 bytes>***)"},
+		{"session, literals traced", []string{"* 1 FETCH (X hunter2-co ", "{7} ", "rrect-h ", "{4} ", "orse)"},
+			"* 1 FETCH (X *** {7} *** {4} ***)"},
+		{"separator spaces", []string{"* 1 FETCH (X ", "{3 bytes}", "r2-corr   ", "{2 bytes}", ")"},
+			"* 1 FETCH (X {3 bytes}***   {2 bytes})"},
+		{"three pieces between", []string{"* X ", "{1 bytes}", "ter", "{1 bytes}", "-co", "{1 bytes}", "rec", "{1 bytes}", " Y"},
+			"* X {1 bytes}***{1 bytes}***{1 bytes}***{1 bytes} Y"},
+		// Beside a gap at the line's end, and at its start: the
+		// credential goes on past the line end, or began before it.
+		{"piece at the line's end", []string{"* 1 FETCH (X ", "{3 bytes}", "rrect-h"},
+			"* 1 FETCH (X {3 bytes}***"},
+		{"piece at the line's start", []string{"rrect-h", "{3 bytes}", " UID 7)"},
+			"***{3 bytes} UID 7)"},
+		{"two bytes between", []string{"* X ", "{3 bytes}", "te", "{3 bytes}", " Y"},
+			"* X {3 bytes}te{3 bytes} Y"},
+		{"ordinary text between", []string{"* 1 FETCH (BODY[1] ", "{3 bytes}", " BODY[2] ", "{3 bytes}", " UID 7)"},
+			"* 1 FETCH (BODY[1] {3 bytes} BODY[2] {3 bytes} UID 7)"},
+	} {
+		var x Set
+		x.AddString(pw)
+		var line []byte
+		var gaps []Gap
+		for i, p := range c.parts {
+			if i%2 == 1 {
+				gaps = append(gaps, Gap{len(line), len(line) + len(p)})
+			}
+			line = append(line, p...)
+		}
+		if got := string(x.RedactEdgesGaps(line, 0, 0, false, gaps)); got != c.want {
+			t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", c.name, line, got, c.want)
+		}
+	}
+}
+
+// TestRedactEdgesGapsMiddleBudget: a hostile line of 64 KiB of gaps with
+// a piece between each two that is made of a credential's bytes but lies
+// nowhere in it (each searched for at the cost of the credential's
+// length) costs a few bytes looked at a byte of the line a form: past
+// the budget, such pieces are redacted unsearched (the line has more
+// redacted, never less), and a piece of the credential late in the line
+// is redacted still. Ordinary text past the budget, bytes no credential
+// holds, is shown.
+func TestRedactEdgesGapsMiddleBudget(t *testing.T) {
+	var x Set
+	for i := range 16 {
+		x.Add(append(bytes.Repeat([]byte("ab"), 2000+i), 'c', 'd', 'e'))
+	}
+	forms := 0
+	x.Forms(func([]byte, bool) { forms++ })
+	gap := []byte("{0 bytes}")
+	var line []byte
+	var gaps []Gap
+	add := func(piece string) {
+		line = append(line, piece...)
+		gaps = append(gaps, Gap{len(line), len(line) + len(gap)})
+		line = append(line, gap...)
+	}
+	add("* 1 FETCH (")
+	for len(line) < capture-64 {
+		add("aab") // "aa" is in no credential
+	}
+	add(" UID ")
+	add("babcd") // a piece of every credential, late in the line
+	x.work = 0
+	got := x.RedactEdgesGaps(line, 0, 0, false, gaps)
+	if bound := 40 * len(line) * forms; x.work > bound {
+		t.Errorf("looked at %d bytes of a %d-byte line with %d gaps, more than %d (%d forms)", x.work, len(line), len(gaps), bound, forms)
+	}
+	if !bytes.HasSuffix(got, []byte("{0 bytes} UID {0 bytes}***{0 bytes}")) {
+		t.Errorf("RedactEdgesGaps of the hostile line ends %q; want the credential's piece redacted, \" UID \" shown", got[max(0, len(got)-60):])
+	}
+}
