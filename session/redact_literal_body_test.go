@@ -48,6 +48,33 @@ func TestRedactEchoAcrossTracedLiteralHeader(t *testing.T) {
 	}
 }
 
+// TestRedactEchoMiddlePieceBetweenLiterals: a server echoes the password
+// with literals inside it, a middle piece of it between two of them,
+// neither a start nor an end of it: with literals shown as "<N bytes>",
+// their bodies junk ("hunter2-co {3}" CR LF "XXXrrect-h {2}" CR LF
+// "YYorse"); with literals traced, the pieces in the bodies ("{7}" CR LF
+// "rrect-h {4}" CR LF "orse"), each header a gap. The trace, the slog
+// records and the history showed the middle piece ("rrect-h") until
+// stop 62, its first and last redacted. With the trace writer and the
+// logger set and with the history alone.
+func TestRedactEchoMiddlePieceBetweenLiterals(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	for _, c := range []struct {
+		name, echo string
+		literals   bool
+	}{
+		{"bodies shown as <N bytes>", "* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h {2}\r\nYYorse)\r\n", false},
+		{"literals traced", "* 1 FETCH (X hunter2-co {7}\r\nrrect-h {4}\r\norse)\r\n", true},
+	} {
+		echo := c.echo + "TAG NO bad password\r\nxx"
+		for _, traced := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, traced %v", c.name, traced), func(t *testing.T) {
+				echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "rrect-h", "orse"}, traced, c.literals)
+			})
+		}
+	}
+}
+
 // TestRedactEchoFromLiteralBodyOverLineEnd: a server echoes the password
 // from a literal's body through the text after it, which lies wholly
 // inside the password, and on over the line end: the next line opens

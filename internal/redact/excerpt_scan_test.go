@@ -114,3 +114,61 @@ func excerptAt(line string, p int) string {
 	}
 	return got
 }
+
+// TestRedactExcerptLiteralGaps: a server echoes a credential with
+// literals inside it, its pieces in the text between them (the bodies
+// junk) or in the bodies: an excerpt of 16 bytes of the echo shows no 6
+// bytes of a piece, where the excerpt holds the header of the literal
+// before the piece (a body's bounds are known from its header alone: an
+// excerpt that opens in a junk body, "YYorse)", shows what it shows), and
+// the middle piece of a syntax error's excerpt ("{3}\r\nXXXrrect-h ", the
+// session's slog record of the undecodable FETCH) is redacted, as the
+// trace's line is (RedactEdgesGaps). Until stop 62 that excerpt showed
+// "rrect-h". Ordinary text beside a literal, and a piece of 2 bytes, are
+// left as they are.
+func TestRedactExcerptLiteralGaps(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	var x Set
+	x.AddString(pw)
+	for _, c := range []struct{ raw, want string }{
+		{"{3}\r\nXXXrrect-h ", `"{3}\r\nXXX*** "`},
+		{"{7}\r\nrrect-h {4}", `"{7}\r\n*** {4}"`},
+		{"7}\r\nrrect-h {4}\r", `"7}\r\n*** {4}\r"`},
+		{"X hunter2-co {11}", `"X *** {11}"`},
+		{"-co  {2+}\r\nYYor", `"***  {2+}\r\nYYor"`},
+		{"BODY[] {5}\r\nhello", `"BODY[] {5}\r\nhello"`},
+		{"{3}\r\nabc UID 7)", `"{3}\r\nabc UID 7)"`},
+		{"{3}\r\nXXXte {2}", `"{3}\r\nXXXte {2}"`},
+	} {
+		if got := x.RedactExcerpt(strconv.Quote(c.raw)); got != c.want {
+			t.Errorf("RedactExcerpt(%q) = %s; want %s", c.raw, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		line string
+		junk bool // the bodies are junk: a piece is known from its header
+	}{
+		{"* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h {2}\r\nYYorse)", true},
+		{"* 1 FETCH (X hunter2-co {7}\r\nrrect-h {4}\r\norse)", false},
+	} {
+		line := c.line
+		for p := 0; p < len(line); p++ {
+			got := excerptAt(line, p)
+			red := x.RedactExcerpt(got)
+			unq, err := strconv.Unquote(strings.TrimSuffix(red, "..."))
+			if err != nil {
+				t.Fatalf("excerpt %s redacted to %s: %v", got, red, err)
+			}
+			for _, piece := range []string{"hunter2-co", "rrect-h", "orse"} {
+				if at := strings.Index(line, piece); c.junk && at > strings.Index(line, "{") && p > strings.LastIndex(line[:at], "{") {
+					continue // the excerpt opens past the header before it
+				}
+				for i := 0; i+min(6, len(piece)) <= len(piece); i++ {
+					if s := piece[i : i+min(6, len(piece))]; strings.Contains(unq, s) {
+						t.Errorf("line %q: excerpt %s redacted to %s shows %q", line, got, red, s)
+					}
+				}
+			}
+		}
+	}
+}

@@ -872,8 +872,9 @@ func (x *Set) RedactExcerpt(got string) string {
 // (TestRedactExcerptQuotedEcho). The bytes covered by a whole form, by a
 // start of one (minEdge bytes or more) that the excerpt ends with, an end
 // of one it opens with, or by all of it when it lies inside one, and the
-// like at the edges of the lines inside it (markLineEdges), are replaced
-// by "***", what is left quoted again. ok is false when got is
+// like at the edges of the lines inside it (markLineEdges) and of the
+// literals inside it (markLiteralGaps), are replaced by "***", what is
+// left quoted again. ok is false when got is
 // not such an excerpt (EOF, one quoted character).
 func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
 	body, dots := strings.CutSuffix(got, "...")
@@ -914,6 +915,7 @@ func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
 			}
 		}
 		markLineEdges(raw, fs, mark)
+		markLiteralGaps(raw, fs, mark)
 	}
 	if cover == 0 {
 		return got, true
@@ -990,6 +992,138 @@ func markLineEdges(raw, f string, mark func(from, to int)) {
 		}
 		a = e + 1
 	}
+}
+
+// markLiteralGaps marks, for form f, the parts of a credential beside the
+// literals an excerpt (raw) holds, as RedactEdgesGaps does beside the
+// gaps of a traced line: each literal's header ("{N}" or "{N+}" and its
+// CR LF; one the excerpt's end cuts, or its start: "7}" CR LF) is a gap,
+// and so is the header with its body (the N bytes after it, as far as
+// the excerpt goes), the trace's "{N} <N bytes>"; so is a line end (a
+// line inside a response follows a literal's header, its body opening
+// it) and the excerpt's end (the server's bytes after it unseen: a
+// header may follow; wire's excerpt of 16 bytes that ends a line is not
+// marked cut). Beside each gap: a start of f (minEdge
+// bytes or more) that the text before it ends with, less the spaces that
+// end it (at most maxGapSep); an end of f that the text after it opens
+// with; and a piece of text between two gaps, or between one and the
+// excerpt's start (the excerpt inside f whole, as redactExcerptRaw's own
+// rule), that lies wholly inside f, minMiddle bytes or more,
+// less those spaces. A server that echoed a credential with literals
+// inside it had the trace's line redacted and a syntax error's excerpt
+// of it show the middle piece (`"{3}\r\nXXXrrect-h "`) until stop 62.
+// A body's bounds are known only from its header: an excerpt that opens
+// inside a body ("YYorse)") shows what it shows. The excerpt is at most
+// 64 bytes: its cost is a few times its length a form.
+func markLiteralGaps(raw, f string, mark func(from, to int)) {
+	for _, withBody := range [2]bool{false, true} {
+		lo := 0 // the end of the gap before
+		if end, size, ok := literalHeaderTail(raw); ok {
+			lo = end
+			if withBody {
+				lo = min(len(raw), end+size)
+			}
+		}
+		for i := lo; i <= len(raw); {
+			// The next gap, from to to; the excerpt's end for none.
+			from, to := len(raw), len(raw)
+			for j := i; j < len(raw); j++ {
+				if raw[j] == '\n' {
+					from, to = j, j+1
+					if j > 0 && raw[j-1] == '\r' && j-1 >= i {
+						from = j - 1
+					}
+					break
+				}
+				if raw[j] != '{' {
+					continue
+				}
+				if end, size, ok := literalHeader(raw, j); ok {
+					from, to = j, end
+					if withBody {
+						to = min(len(raw), end+size)
+					}
+					break
+				}
+			}
+			piece := raw[lo:from]
+			r := 0
+			for r < min(len(piece), maxGapSep) && piece[len(piece)-1-r] == ' ' {
+				r++
+			}
+			w := piece[:len(piece)-r]
+			if len(w) >= minMiddle && len(w) < len(f) && strings.Contains(f, w) {
+				mark(lo, lo+len(w))
+			}
+			for k := min(len(f)-1, len(w)); k >= minEdge; k-- {
+				if w[len(w)-k:] == f[:k] {
+					mark(lo+len(w)-k, lo+len(w))
+					break
+				}
+			}
+			if lo > 0 {
+				for k := min(len(f)-1, len(piece)); k >= minEdge; k-- {
+					if piece[:k] == f[len(f)-k:] {
+						mark(lo, lo+k)
+						break
+					}
+				}
+			}
+			if from == len(raw) {
+				break
+			}
+			lo, i = to, max(to, from+1)
+		}
+	}
+}
+
+// literalHeaderTail reports whether raw opens with the end of a literal's
+// header the excerpt's start cut ("7}" or "+}", CR LF): end is where it
+// ends, size its N as far as it shows (its last digits).
+func literalHeaderTail(raw string) (end, size int, ok bool) {
+	k := 0
+	for k < len(raw) && k < 8 && raw[k] >= '0' && raw[k] <= '9' {
+		size = size*10 + int(raw[k]-'0')
+		k++
+	}
+	if k < len(raw) && raw[k] == '+' {
+		k++
+	}
+	if k == 0 || !strings.HasPrefix(raw[k:], "}\r\n") {
+		return 0, 0, false
+	}
+	return k + 3, size, true
+}
+
+// literalHeader reports whether raw holds a literal's header at j ("{",
+// digits, an optional "+", "}", CR LF), or the start of one that the
+// excerpt's end cuts: end is where it ends (its CR LF's end), size its
+// N (0 when cut).
+func literalHeader(raw string, j int) (end, size int, ok bool) {
+	k := j + 1
+	for k < len(raw) && raw[k] >= '0' && raw[k] <= '9' {
+		if size < 1<<20 {
+			size = size*10 + int(raw[k]-'0')
+		}
+		k++
+	}
+	if k < len(raw) && raw[k] == '+' {
+		k++
+	}
+	if k == len(raw) {
+		return len(raw), 0, true
+	}
+	if k == j+1 || raw[k] != '}' {
+		return 0, 0, false
+	}
+	k++
+	switch {
+	case k == len(raw) || k+1 == len(raw) && raw[k] == '\r':
+		return len(raw), 0, true
+	case strings.HasPrefix(raw[k:], "\r\n"):
+		return k + 2, size, true
+	}
+	return 0, 0, false
 }
 
 // replaceBytes returns s with every occurrence of form replaced by "***",
