@@ -62,16 +62,16 @@ func parseAccounts(name string) ([]account, error) {
 			case isOpt && k == "dst-password-file" && v != "":
 				a.dstPasswordFile = v
 			default:
-				return nil, usagef("%s line %d: %q is neither an imap[s]:// URL nor password-file=FILE or dst-password-file=FILE", name, n, redactURL(f))
+				return nil, usagef("%s line %d: %q is neither an imap[s]:// URL nor password-file=FILE or dst-password-file=FILE", printable(name), n, redactURL(f))
 			}
 		}
 		if a.src == "" {
-			return nil, usagef("%s line %d: no imap[s]:// URL", name, n)
+			return nil, usagef("%s line %d: no imap[s]:// URL", printable(name), n)
 		}
 		out = append(out, a)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", printable(name), err)
 	}
 	return out, nil
 }
@@ -134,8 +134,8 @@ func runAccounts(ctx context.Context, file, shard string, _ []string, o *output,
 		if errors.As(err, &ue) || ctx.Err() != nil {
 			return err
 		}
-		err = fmt.Errorf("%s line %d (%s): %w", file, a.line, printable(redactURL(a.src)), err)
-		fmt.Fprintf(o.stderr, "imapkit: %s\n", firstLine(err.Error()))
+		err = fmt.Errorf("%s line %d (%s): %w", printable(file), a.line, printable(redactURL(a.src)), err)
+		fmt.Fprintf(o.stderr, "imapkit: %s\n", errorLine(err))
 		if first == nil {
 			first = err
 		}
@@ -159,8 +159,3 @@ func (e *accountsError) Error() string {
 }
 
 func (e *accountsError) Unwrap() error { return e.first }
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
-}

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -279,7 +280,7 @@ func (f *connFlags) tlsConfig(host string) (*tls.Config, error) {
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", f.caFile)
+			return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", printable(f.caFile))
 		}
 		cfg.RootCAs = pool
 	}
@@ -699,10 +700,7 @@ func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := err.Error()
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
+	msg := errorLine(err)
 	if env.ctx().Err() != nil {
 		// Before the message: a second Ctrl-C the user presses on
 		// seeing it must end the process, and main's goroutine may not
@@ -745,6 +743,46 @@ func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 		return exitNo
 	}
 	return exitConnFail
+}
+
+// errorLine returns err's message as the one line exitCode prints: its
+// first line, shown by printable. The paths of the file system's errors in
+// it (*fs.PathError's, *os.LinkError's, wherever they are wrapped) are
+// made printable before the line is cut: a file name holding a newline
+// cut the message there (what came after it lost), and one holding an
+// escape drove the terminal. imapkit's own messages print their paths by
+// printable already; this is for the errors of package os they wrap.
+func errorLine(err error) string {
+	msg := err.Error()
+	for _, p := range errorPaths(err, nil) {
+		if q := printable(p); q != p {
+			msg = strings.ReplaceAll(msg, p, q)
+		}
+	}
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return printable(msg)
+}
+
+// errorPaths appends to paths the paths of the file system's errors in
+// err's tree (errors.Unwrap's, and errors.Join's), at most a few dozen.
+func errorPaths(err error, paths []string) []string {
+	for depth := 0; err != nil && len(paths) < 64 && depth < 64; depth++ {
+		switch e := err.(type) {
+		case *fs.PathError:
+			paths = append(paths, e.Path)
+		case *os.LinkError:
+			paths = append(paths, e.Old, e.New)
+		case interface{ Unwrap() []error }:
+			for _, w := range e.Unwrap() {
+				paths = errorPaths(w, paths)
+			}
+			return paths
+		}
+		err = errors.Unwrap(err)
+	}
+	return paths
 }
 
 // ownSeqError is the error of a command by sequence numbers that imapkit

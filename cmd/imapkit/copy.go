@@ -398,7 +398,7 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 		}
 		return exitCode(env, stderr, "copy", runAccounts(env.ctx(), o.accounts, o.shard, pos, out, func(ctx context.Context, a account) error {
 			if a.dst == "" {
-				return usagef("%s line %d: copy needs SRC-URL DST-URL", o.accounts, a.line)
+				return usagef("%s line %d: copy needs SRC-URL DST-URL", printable(o.accounts), a.line)
 			}
 			ao := *o
 			ao.src.passwordFile, ao.dst.passwordFile = a.srcPasswordFile, a.dstPasswordFile

@@ -1908,7 +1908,7 @@ func writeFileAtomic(path string, b []byte) error {
 		return err
 	}
 	if err := syncDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("syncing the directory of %s: %w", path, err)
+		return fmt.Errorf("syncing the directory of %s: %w", printable(path), err)
 	}
 	if testSynced != nil {
 		testSynced(path)
@@ -1962,7 +1962,7 @@ func loadJSONMax(path string, v any, limit int64) (bool, error) {
 		return false, err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("%s: %v", path, err)
+		return false, fmt.Errorf("%s: %v", printable(path), err)
 	}
 	return true, nil
 }

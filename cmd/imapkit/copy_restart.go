@@ -260,7 +260,7 @@ func restartMailbox(ctx context.Context, name, dname string, state *copyState, p
 		others[k] = state.Mailboxes[k]
 	}
 	if err := state.dropBox(ctx, path, name); err != nil {
-		return fmt.Errorf("removing its entry from %s: %w", path, err)
+		return fmt.Errorf("removing its entry from %s: %w", printable(path), err)
 	}
 	also := ""
 	for _, k := range slices.Sorted(maps.Keys(others)) {

@@ -257,7 +257,7 @@ func loadCopyState(path string, st *copyState) error {
 		}
 		var r mapRecord
 		if err := json.Unmarshal(l, &r); err != nil {
-			return fmt.Errorf("%s: line %d: %v", jpath, n, err)
+			return fmt.Errorf("%s: line %d: %v", printable(jpath), n, err)
 		}
 		box := st.Mailboxes[r.Box]
 		if box == nil {
@@ -269,7 +269,7 @@ func loadCopyState(path string, st *copyState) error {
 		if r.Set {
 			for k := 1; k < len(r.Map); k++ {
 				if uint64(r.Map[k].Src) < r.Map[k-1].srcEnd() {
-					return fmt.Errorf("%s: line %d: the UID map of %q is not in order", jpath, n, r.Box)
+					return fmt.Errorf("%s: line %d: the UID map of %q is not in order", printable(jpath), n, r.Box)
 				}
 			}
 			box.UIDMap, box.DstUIDValidity = r.Map, r.V

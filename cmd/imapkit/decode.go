@@ -64,7 +64,7 @@ func runDecode(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 		if name != "-" {
 			f, err := os.Open(name)
 			if err != nil {
-				fmt.Fprintf(stderr, "imapkit decode: %v\n", err)
+				fmt.Fprintf(stderr, "imapkit decode: %s\n", errorLine(err))
 				status = 1
 				continue
 			}
@@ -89,11 +89,11 @@ func runDecode(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 			if c, ok := file.(io.Closer); ok && name != "-" {
 				c.Close()
 			}
-			fmt.Fprintf(stderr, "imapkit decode: %v\n", dec.werr)
+			fmt.Fprintf(stderr, "imapkit decode: %s\n", errorLine(dec.werr))
 			return 1
 		}
 		if ts != nil && ts.bad > 0 {
-			fmt.Fprintf(stderr, "imapkit decode: %s: line %d: not a trace line (%d such lines skipped)\n", name, ts.firstBad, ts.bad)
+			fmt.Fprintf(stderr, "imapkit decode: %s: line %d: not a trace line (%d such lines skipped)\n", printable(name), ts.firstBad, ts.bad)
 			status = 1
 		}
 		if c, ok := file.(io.Closer); ok && name != "-" {
@@ -101,7 +101,7 @@ func runDecode(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err := out.Flush(); err != nil {
-		fmt.Fprintf(stderr, "imapkit decode: %v\n", err)
+		fmt.Fprintf(stderr, "imapkit decode: %s\n", errorLine(err))
 		return 1
 	}
 	return status
@@ -179,7 +179,7 @@ func (dr *decodeRun) stream(r io.Reader) bool {
 						name += fmt.Sprintf(" (UID %d)", de.UID)
 					}
 				}
-				fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: cannot decode %s: %v\n", dr.name, dr.pos(de.Offset), name, de.Err)
+				fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: cannot decode %s: %v\n", printable(dr.name), dr.pos(de.Offset), name, de.Err)
 				if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 					rw.err != nil && errors.Is(err, rw.err) {
 					// The stream ended (or the reader failed) inside
@@ -229,9 +229,9 @@ func (dr *decodeRun) readCut(de *codec.DecodeError, readErr error) error {
 // inside the response at off.
 func (dr *decodeRun) readFailed(off int64, err error) {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: the stream ends inside a response\n", dr.name, dr.pos(off))
+		fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: the stream ends inside a response\n", printable(dr.name), dr.pos(off))
 	} else {
-		fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: %v\n", dr.name, dr.pos(off), err)
+		fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: %s\n", printable(dr.name), dr.pos(off), errorLine(err))
 	}
 }
 

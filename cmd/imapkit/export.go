@@ -155,7 +155,7 @@ func loadState(spath string) (*exportState, error) {
 	}
 	var st exportState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("%s: %v", spath, err)
+		return nil, fmt.Errorf("%s: %v", printable(spath), err)
 	}
 	slices.Sort(st.Retry)
 	st.Retry = slices.Compact(st.Retry)
@@ -282,9 +282,9 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	case fresh:
 		st = &exportState{Version: 1, Mailbox: mailbox, Format: e.format, UIDValidity: ms.UIDValidity}
 	case st.Mailbox != mailbox || st.Format != e.format:
-		return usagef("export: %s holds an export of %s as %s, not of %s as %s", spath, st.Mailbox, st.Format, mailbox, e.format)
+		return usagef("export: %s holds an export of %s as %s, not of %s as %s", printable(spath), printable(st.Mailbox), printable(st.Format), printable(mailbox), e.format)
 	case st.UIDValidity != ms.UIDValidity:
-		return fmt.Errorf("export: the UIDVALIDITY of %s changed (%d, now %d): the UIDs exported before no longer name the same messages; export to a new PATH", mailbox, st.UIDValidity, ms.UIDValidity)
+		return fmt.Errorf("export: the UIDVALIDITY of %s changed (%d, now %d): the UIDs exported before no longer name the same messages; export to a new PATH", printable(mailbox), st.UIDValidity, ms.UIDValidity)
 	}
 
 	if fresh {
@@ -292,7 +292,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		// is recorded before anything is written, so that an
 		// interrupted first run resumes.
 		if fi, err := os.Stat(e.to); err == nil && e.format == "mbox" && fi.Size() > 0 {
-			return fmt.Errorf("export: %s exists and is not from an export (no %s): refusing to change it", e.to, filepath.Base(spath))
+			return fmt.Errorf("export: %s exists and is not from an export (no %s): refusing to change it", printable(e.to), printable(filepath.Base(spath)))
 		} else if err == nil && e.format == "mbox" {
 			// Another name of the file (a hard link) may have a
 			// state of its own: two would cut the mbox back through
@@ -469,7 +469,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}
 		for _, u := range slices.Sorted(maps.Keys(notExported)) {
 			err := notExported[u]
-			fmt.Fprintf(o.stderr, "imapkit export: UID %d not exported (the next run tries it again): %v\n", u, err)
+			fmt.Fprintf(o.stderr, "imapkit export: UID %d not exported (the next run tries it again): %s\n", u, errorLine(err))
 			st.Retry = append(st.Retry, u)
 			failed = append(failed, u)
 			if failedErr == nil {
@@ -503,7 +503,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		cerr = herr // a test's planted failure
 	}
 	if cerr != nil {
-		return fmt.Errorf("export: closing %s after the last message: %w", e.to, cerr)
+		return fmt.Errorf("export: closing %s after the last message: %w", printable(e.to), cerr)
 	}
 	if o.json {
 		// The messages left out still fail the run (exit 3), after
@@ -987,7 +987,7 @@ func openMbox(path, state string, size int64, held *os.File) (*mboxSink, error) 
 	}
 	if fi.Size() < size {
 		closeLocked(f)
-		return nil, fmt.Errorf("%s is shorter (%d bytes) than its export state says (%d): was it changed?", path, fi.Size(), size)
+		return nil, fmt.Errorf("%s is shorter (%d bytes) than its export state says (%d): was it changed?", printable(path), fi.Size(), size)
 	}
 	if fi.Size() > size {
 		if err := f.Truncate(size); err != nil {
@@ -1129,7 +1129,7 @@ func (s *mboxSink) abandon() error {
 	err := s.f.Truncate(s.committed)
 	closeLocked(s.f)
 	if err != nil {
-		return fmt.Errorf("%s could not be cut back to its last commit (%d bytes), and may end in a part of a message until the next export to it: %w", s.path, s.committed, err)
+		return fmt.Errorf("%s could not be cut back to its last commit (%d bytes), and may end in a part of a message until the next export to it: %w", printable(s.path), s.committed, err)
 	}
 	return nil
 }

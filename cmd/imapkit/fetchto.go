@@ -180,7 +180,7 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 		return fmt.Errorf("no message of %s in %s: %w", args[1], args[0], errNotFound)
 	}
 	if !o.json {
-		_, err = fmt.Fprintf(o.stdout, "fetched %d messages (%d bytes) to %s\n", n, bytes, dir)
+		_, err = fmt.Fprintf(o.stdout, "fetched %d messages (%d bytes) to %s\n", n, bytes, printable(dir))
 	}
 	return err
 }
@@ -394,7 +394,7 @@ func createFetchTemp(dir string) (*os.File, error) {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
-			return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+			return nil, fmt.Errorf("locking %s: %w", printable(f.Name()), err)
 		}
 		if busy {
 			// A sweep holds it, and removes it: not removed here
@@ -413,7 +413,7 @@ func createFetchTemp(dir string) (*os.File, error) {
 		}
 		f.Close() // removed by a sweep before it was locked
 	}
-	return nil, fmt.Errorf("creating a temporary file in %s: %d created were taken by other runs' removal of stale %s files", dir, fetchTempTries, fetchTempPattern)
+	return nil, fmt.Errorf("creating a temporary file in %s: %d created were taken by other runs' removal of stale %s files", printable(dir), fetchTempTries, fetchTempPattern)
 }
 
 // fetchTempTries bounds the files createFetchTemp creates for one

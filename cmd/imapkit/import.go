@@ -486,7 +486,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		ent = &importEntry{Format: format}
 		state.Dests[key] = ent
 	} else if ent.Format != format {
-		return usagef("import: %s records an import of %s as %s, not %s", spath, path, ent.Format, format)
+		return usagef("import: %s records an import of %s as %s, not %s", printable(spath), printable(path), printable(ent.Format), format)
 	}
 
 	// The mailbox, created when missing.
@@ -555,7 +555,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}
 		defer f.Close()
 		if msgs, err = scanMbox(f, ent.Offset); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", printable(path), err)
 		}
 		// Skipped before (an import of the whole mbox again: the
 		// mailbox deleted since): not sent again.
@@ -579,7 +579,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	// what names a message in an error.
 	what := func(m *importMsg) string {
 		if format == "mbox" {
-			return fmt.Sprintf("the message ending at offset %d of %s", m.end, path)
+			return fmt.Sprintf("the message ending at offset %d of %s", m.end, printable(path))
 		}
 		return m.name
 	}
@@ -782,7 +782,7 @@ func detectFormat(path string) (string, error) {
 		if st, err := os.Stat(filepath.Join(path, "cur")); err == nil && st.IsDir() {
 			return "maildir", nil
 		}
-		return "", usagef("import: %s is a directory without cur/: not a Maildir", path)
+		return "", usagef("import: %s is a directory without cur/: not a Maildir", printable(path))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -791,7 +791,7 @@ func detectFormat(path string) (string, error) {
 	defer f.Close()
 	head := make([]byte, 5)
 	if _, err := io.ReadFull(f, head); err != nil || string(head) != "From " {
-		return "", usagef("import: %s does not start with \"From \": not an mbox (give --format)", path)
+		return "", usagef("import: %s does not start with \"From \": not an mbox (give --format)", printable(path))
 	}
 	return "mbox", nil
 }

@@ -152,7 +152,7 @@ func runProxy(env *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "imapkit proxy: %v\n", err)
+		fmt.Fprintf(stderr, "imapkit proxy: %s\n", errorLine(err))
 		var ue *usageError
 		if errors.As(err, &ue) {
 			return 2

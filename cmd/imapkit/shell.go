@@ -104,7 +104,7 @@ func openHistory(rl historySaver, name string) (*os.File, error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		if err := f.Chmod(fi.Mode().Perm() &^ 0o077); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("--history: %s is readable by others (mode %v) and cannot be made private: %w", name, fi.Mode().Perm(), err)
+			return nil, fmt.Errorf("--history: %s is readable by others (mode %v) and cannot be made private: %w", printable(name), fi.Mode().Perm(), err)
 		}
 	}
 	b, err := io.ReadAll(f)
@@ -148,7 +148,7 @@ func openHistory(rl historySaver, name string) (*os.File, error) {
 	if dropped {
 		if err := rewriteHistory(f, keep); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("--history: dropping the lines with credentials from %s: %w", name, err)
+			return nil, fmt.Errorf("--history: dropping the lines with credentials from %s: %w", printable(name), err)
 		}
 	}
 	if len(lines) > maxHistory {
@@ -338,7 +338,7 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 			fmt.Fprintf(o.stdout, "> %s\n", printable(line))
 		}
 		if err != nil {
-			fmt.Fprintf(o.stderr, "imapkit shell: %v\n", err)
+			fmt.Fprintf(o.stderr, "imapkit shell: %s\n", errorLine(err))
 			failed++
 			continue
 		}
@@ -371,7 +371,7 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 		var ue *usageError
 		switch {
 		case errors.As(err, &ue):
-			fmt.Fprintf(o.stderr, "imapkit shell: %v\n", err)
+			fmt.Fprintf(o.stderr, "imapkit shell: %s\n", errorLine(err))
 			failed++
 		case isNo(err):
 			failed++ // the status is printed

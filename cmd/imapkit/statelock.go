@@ -407,7 +407,7 @@ type stateBusyError struct {
 }
 
 func (e *stateBusyError) Error() string {
-	return fmt.Sprintf("%s: another imapkit is using it (a run of the same job is under way): nothing done", e.path)
+	return fmt.Sprintf("%s: another imapkit is using it (a run of the same job is under way): nothing done", printable(e.path))
 }
 
 // lockState takes the lock of the state file path, creating its directory
@@ -520,7 +520,7 @@ func flockOrClose(f *os.File, path string) error {
 	busy, err := flockExclusive(f)
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("locking %s: %w", path, err)
+		return fmt.Errorf("locking %s: %w", printable(path), err)
 	}
 	if busy {
 		f.Close()
