@@ -443,16 +443,17 @@ func removeFetchTemps(dir string) {
 			continue // the pattern's form, not ours: a user's file
 		}
 		if li, err := os.Lstat(name); err != nil || !li.Mode().IsRegular() {
-			continue // not one of ours (a FIFO would block the open)
+			continue // not one of ours (a symbolic link, a FIFO)
 		}
-		f, err := os.OpenFile(name, os.O_RDWR, 0)
+		// Opened without waiting and checked by its descriptor
+		// (openLockFile): a FIFO renamed in since the Lstat is
+		// passed over, not waited on.
+		f, err := openLockFile(name, os.O_RDWR)
 		if err != nil {
 			continue
 		}
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			if busy, err := flockExclusive(f); err == nil && !busy {
-				os.Remove(name)
-			}
+		if busy, err := flockExclusive(f); err == nil && !busy {
+			os.Remove(name)
 		}
 		f.Close()
 	}

@@ -133,13 +133,18 @@ var errHardLinked = errors.New("it is a hard link")
 // runs, one sees the other's. A lock file that cannot be opened for
 // writing could not have been locked by a run (lockState opens it so):
 // it is passed over, and so is l's own lock file by another name (a
-// symbolic link to a directory on the path).
+// symbolic link to a directory on the path). One that is not a regular
+// file (a named pipe) stops the run, as lockState's own does
+// (openLockFile).
 func (l *stateLock) lockOthers(paths ...string) error {
 	for _, p := range paths {
 		if l.f == nil || p == l.path {
 			continue
 		}
-		f, err := os.OpenFile(p+".lock", os.O_RDWR, 0)
+		f, err := openLockFile(p+".lock", os.O_RDWR)
+		if errors.Is(err, errStateUnusable) {
+			return err
+		}
 		if err != nil {
 			continue
 		}
@@ -159,7 +164,8 @@ func (l *stateLock) lockOthers(paths ...string) error {
 // the same flock(2) (busy: a *stateBusyError naming it): a lock held
 // however the file is named, a hard link included. Nothing where l does
 // not lock (no flock) or the file is not there (yet) or not a regular
-// file (a Maildir).
+// file (a Maildir), also when it turned into one between the check and
+// the open (openLockFile opens it without waiting, then checks).
 func (l *stateLock) lockFile(path string) error {
 	if l.f == nil {
 		return nil
@@ -170,12 +176,11 @@ func (l *stateLock) lockFile(path string) error {
 	// Open for writing: over NFS, flock(2) is a byte-range lock of the
 	// whole file, and an exclusive one of a file open read-only fails
 	// (EBADF). The export writes the file anyway.
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
+	f, err := openLockFile(path, os.O_RDWR)
+	if errors.Is(err, errStateUnusable) {
+		return nil // replaced meanwhile: not a regular file any more
 	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close() // replaced meanwhile (a FIFO's open would have waited: Stat first)
+	if err != nil {
 		return err
 	}
 	if err := flockOrClose(f, path); err != nil {
@@ -307,23 +312,56 @@ func readStateFile(path string, limit int64) ([]byte, error) {
 // than limit bytes (limit > 0); else nil.
 func stateFileUsable(path string, fi os.FileInfo, limit int64) error {
 	if !fi.Mode().IsRegular() {
-		kind := "not a regular file"
-		switch t := fi.Mode().Type(); {
-		case t&fs.ModeNamedPipe != 0:
-			kind = "a named pipe (FIFO), not a regular file"
-		case t&fs.ModeDir != 0:
-			kind = "a directory, not a regular file"
-		case t&fs.ModeDevice != 0:
-			kind = "a device, not a regular file"
-		case t&fs.ModeSocket != 0:
-			kind = "a socket, not a regular file"
-		}
-		return fmt.Errorf("%w: %s is %s: imapkit writes its states as regular files; move it away", errStateUnusable, printable(path), kind)
+		return fmt.Errorf("%w: %s is %s: imapkit writes its states as regular files; move it away", errStateUnusable, printable(path), notRegular(fi))
 	}
 	if limit > 0 && fi.Size() > limit {
 		return stateTooBig(path, fi.Size(), limit)
 	}
 	return nil
+}
+
+// notRegular says what kind of file fi is, one that is not a regular
+// file: "a named pipe (FIFO), not a regular file".
+func notRegular(fi os.FileInfo) string {
+	switch t := fi.Mode().Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO), not a regular file"
+	case t&fs.ModeDir != 0:
+		return "a directory, not a regular file"
+	case t&fs.ModeDevice != 0:
+		return "a device, not a regular file"
+	case t&fs.ModeSocket != 0:
+		return "a socket, not a regular file"
+	}
+	return "not a regular file"
+}
+
+// openLockFile opens the lock file path (flag: os.O_RDWR, with
+// os.O_CREATE for the run's own) for its flock(2), or returns why not:
+// one that is not a regular file is refused, an error wrapping
+// errStateUnusable that names it and says to move it away. It is opened
+// without waiting (openNonblock), checked by its descriptor, and only
+// then put back to blocking: a named pipe planted at the lock's path
+// (POSIX leaves an O_RDWR open of one unspecified; an O_RDONLY or
+// O_WRONLY one waits for the other end) was opened blocking before, and
+// on Linux locked as if it were the lock, and the run went on.
+func openLockFile(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|openNonblock, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%w: %s is %s: imapkit keeps its locks as regular files (empty ones); move it away", errStateUnusable, printable(path), notRegular(fi))
+	}
+	if err == nil {
+		err = clearNonblock(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // stateTooBig is the error of the state file path of size bytes, more
@@ -423,7 +461,7 @@ func lockState(path string) (*stateLock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLockFile(path+".lock", os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}

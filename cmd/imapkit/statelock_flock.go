@@ -15,6 +15,20 @@ const stateLocking = true
 // at once, not wait for a writer (readStateFile).
 const openNonblock = syscall.O_NONBLOCK
 
+// clearNonblock puts f's descriptor, opened with openNonblock, back to
+// blocking (openLockFile, once it knows f is a regular file).
+func clearNonblock(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = syscall.SetNonblock(int(fd), false) }); err != nil {
+		return err
+	}
+	return serr
+}
+
 // flockExclusive takes an exclusive flock on f without waiting; busy when
 // another open file holds it.
 func flockExclusive(f *os.File) (busy bool, err error) {

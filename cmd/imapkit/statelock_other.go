@@ -12,6 +12,9 @@ const stateLocking = false
 // a named pipe.
 const openNonblock = 0
 
+// clearNonblock does nothing: openNonblock is 0 here.
+func clearNonblock(*os.File) error { return nil }
+
 // flockExclusive is never called where stateLocking is false.
 func flockExclusive(*os.File) (busy bool, err error) { return false, nil }
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -319,6 +320,58 @@ func TestStateFileFIFORefused(t *testing.T) {
 			}
 			<-done
 			t.Errorf("%s of a FIFO hung (waited for a writer)", c.name)
+		}
+	}
+}
+
+// TestStateLockFIFORefused: a named pipe (FIFO) at a lock file's path
+// (the run's own, STATE.lock; an older imapkit's beside a link's name,
+// which lockOthers takes too) is refused at once, an error wrapping
+// errStateUnusable (exit 1) that names it, not opened blocking: the open
+// of a FIFO for reading and writing is left open by POSIX, and on Linux
+// the FIFO was locked as if it were the lock and the run went on. The
+// hang detector's bound is generous: an open that returns does so at
+// once.
+func TestStateLockFIFORefused(t *testing.T) {
+	dir := t.TempDir()
+	mbox := filepath.Join(dir, "m.mbox")
+	link := filepath.Join(dir, "link.mbox")
+	if err := os.Symlink("m.mbox", link); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, fifo, by string
+	}{
+		{"the run's own lock", statePath(mbox) + ".lock", mbox},
+		{"the lock beside the link's name", legacyStatePath(link) + ".lock", link},
+	} {
+		if err := syscall.Mkfifo(c.fifo, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			l, err := lockExport(c.by)
+			l.unlock()
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, errStateUnusable) || !strings.Contains(err.Error(), "named pipe") || !strings.Contains(err.Error(), c.fifo) {
+				t.Errorf("%s a FIFO: %v; want errStateUnusable naming it a named pipe", c.name, err)
+			}
+			if code := exitCode(nil, io.Discard, "export", err); code != exitNo {
+				t.Errorf("%s a FIFO: exit %d; want %d (a retry finds the same file)", c.name, code, exitNo)
+			}
+		case <-time.After(leakcheck.Hang):
+			// Let the hung open go: the other end's open.
+			if w, err := os.OpenFile(c.fifo, os.O_RDWR|syscall.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+			<-done
+			t.Errorf("%s a FIFO: the lock hung", c.name)
+		}
+		if err := os.Remove(c.fifo); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
