@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -44,6 +45,10 @@ func (run *copyRun) loadState(st, dt *target) (unlock func(), err error) {
 	run.state = &copyState{Version: 1, Src: accountKey(st, srcUser), Dst: accountKey(dt, dstUser), Mailboxes: map[string]*copyBox{}}
 	run.path = copyStatePath(o.stateDir, run.state.Src, run.state.Dst)
 	l, err := lockState(run.path)
+	var ue *stateUnwritableError
+	if errors.As(err, &ue) {
+		ue.advice += fmt.Sprintf("; or give --state-dir a writable directory (with a copy of %s in it, to go on where the last run stopped)", printable(filepath.Base(run.path)))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -194,7 +194,14 @@ func (st *exportState) save(spath string) error {
 // own length. (A hard link, a second name of the file itself, has no
 // state beside it: a first export by it refuses to start,
 // refuseHardLink.)
-var exportJob = &stateJob{name: "export", suffix: ".imapkit-export.json", lockFile: true, max: maxExportState, merge: exportStatesTwice}
+var exportJob = &stateJob{name: "export", suffix: ".imapkit-export.json", lockFile: true, max: maxExportState, merge: exportStatesTwice, unwritable: exportUnwritable}
+
+// exportUnwritable is the advice of an export whose state spath cannot be
+// locked where it is (stateUnwritableError): the export writes the mbox
+// or Maildir there too.
+func exportUnwritable(advice, target, _ string) string {
+	return fmt.Sprintf("%s (the export writes %s there too); or export to a PATH on a writable file system", advice, printable(target))
+}
 
 // maxExportState bounds an export's state file (readStateFile): a few
 // fields and at most maxExportRetry UIDs, some 15 KB; 1 MiB leaves room

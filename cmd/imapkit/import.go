@@ -170,7 +170,19 @@ func importDstChangedHint(to, path string) string {
 // held for the whole import would hold up (an MDA that takes flock(2) on
 // the spool). A hard link to it has no state of its own: a first import
 // by any name of a file with others refuses to start (refuseHardLink).
-var importJob = &stateJob{name: "import", suffix: ".imapkit-import.json", max: maxImportState, merge: mergeImportStates}
+var importJob = &stateJob{name: "import", suffix: ".imapkit-import.json", max: maxImportState, merge: mergeImportStates, unwritable: importUnwritable}
+
+// importUnwritable is the advice of an import whose state spath cannot
+// be locked where it is (stateUnwritableError): a source on a file system
+// mounted read-only, with a state an earlier run wrote there, is imported
+// by a copy, its state beside it (the state is read beside the file, and
+// records offsets and names, not the file's path).
+func importUnwritable(advice, target, spath string) string {
+	if _, err := os.Lstat(spath); err != nil {
+		return fmt.Sprintf("%s; or copy %s into a writable directory and import the copy", advice, printable(target))
+	}
+	return fmt.Sprintf("%s; or copy %s and its state %s into one writable directory and import the copy: it goes on where this state stopped", advice, printable(target), printable(filepath.Base(spath)))
+}
 
 // maxImportState bounds an import's state file (readStateFile): a
 // Maildir's entry lists the unique name of every file imported, some 80

@@ -52,6 +52,10 @@ type stateJob struct {
 	// merge is moveLegacyState's merge of two states of the file path:
 	// legacy's and st's.
 	merge func(path, legacy, st string) func(legacy, st []byte) ([]byte, error)
+	// unwritable returns the advice of a *stateUnwritableError of the
+	// state spath of the file target (its links resolved): advice is
+	// lockState's (make the directory writable), which it adds to.
+	unwritable func(advice, target, spath string) string
 }
 
 // statePath is where the state of the job on path is kept (stateBeside):
@@ -80,6 +84,10 @@ func (j *stateJob) legacy(path string) string { return filepath.Clean(path) + j.
 func lockJob(j *stateJob, path string) (*stateLock, error) {
 	target, legacy := exportTarget(path), j.legacy(path)
 	l, err := lockState(j.statePath(path))
+	var ue *stateUnwritableError
+	if errors.As(err, &ue) && j.unwritable != nil {
+		ue.advice = j.unwritable(ue.advice, target, ue.path)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -448,9 +456,46 @@ func (e *stateBusyError) Error() string {
 	return fmt.Sprintf("%s: another imapkit is using it (a run of the same job is under way): nothing done", printable(e.path))
 }
 
+// stateUnwritableError reports that the lock of the state file path
+// cannot be made or opened for writing (a read-only file system, a
+// directory the user cannot write: unwritable): exit 1, nothing done, the
+// same at every run until the user acts, which advice says how. It wraps
+// errStateUnwritable and the file system's error. Before, the run stopped
+// at "open PATH.lock: read-only file system" (exit 3, as if a retry could
+// help), and a state an older imapkit left on what is now a read-only
+// file system stopped every run with no word of what to do.
+type stateUnwritableError struct {
+	path   string // the state file
+	err    error  // the file system's (of its directory or its lock)
+	advice string // what to do
+}
+
+func (e *stateUnwritableError) Error() string {
+	why := e.err.Error()
+	var pe *fs.PathError
+	if errors.As(e.err, &pe) {
+		why = pe.Err.Error() // its path is printed below, by printable
+	}
+	return fmt.Sprintf("%s: %s: its lock %s cannot be created or opened for writing (%s): a run locks its state and records in it, as it goes, what it did, and cannot where it cannot write: nothing done; %s",
+		errStateUnwritable, printable(e.path), printable(filepath.Base(e.path)+".lock"), why, e.advice)
+}
+
+func (e *stateUnwritableError) Unwrap() []error { return []error{errStateUnwritable, e.err} }
+
+// errStateUnwritable is the error of a state whose lock cannot be made
+// or opened for writing (stateUnwritableError).
+var errStateUnwritable = errors.New("the state cannot be written")
+
+// openLock opens a state's lock file for lockState (openLockFile). Tests
+// replace it: a file system cannot be made read-only, nor a directory
+// unwritable for root, without privileges.
+var openLock = openLockFile
+
 // lockState takes the lock of the state file path, creating its directory
 // and lock file when missing, or returns a *stateBusyError at once when
-// another run holds it. Once held, temporary files of earlier runs
+// another run holds it, or a *stateUnwritableError when the lock cannot
+// be made or opened for writing there (its advice: make the directory
+// writable; lockJob's and copy's say more). Once held, temporary files of earlier runs
 // (saveJSON's, left by a kill between its write and its rename) are
 // removed. Where the system has no flock (Windows, Plan 9, ...) it does
 // nothing: runs of the same job must not overlap there.
@@ -458,10 +503,15 @@ func lockState(path string) (*stateLock, error) {
 	if !stateLocking {
 		return &stateLock{path: path}, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
+	err := os.MkdirAll(filepath.Dir(path), 0o700)
+	var f *os.File
+	if err == nil {
+		f, err = openLock(path+".lock", os.O_RDWR|os.O_CREATE)
 	}
-	f, err := openLockFile(path+".lock", os.O_RDWR|os.O_CREATE)
+	if unwritable(err) {
+		return nil, &stateUnwritableError{path: path, err: err,
+			advice: fmt.Sprintf("make %s writable (a file system mounted read-only: remount it read-write)", printable(filepath.Dir(path)))}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -372,6 +373,74 @@ func TestStateLockFIFORefused(t *testing.T) {
 		}
 		if err := os.Remove(c.fifo); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// readOnlyLocks makes lockState's open of a lock file under dir fail as
+// on a file system mounted read-only (EROFS) for the rest of the test
+// (openLock): one cannot be mounted without privileges. A test that calls
+// it is serial.
+func readOnlyLocks(t *testing.T, dir string) {
+	t.Helper()
+	orig := openLock
+	openLock = func(path string, flag int) (*os.File, error) {
+		if strings.HasPrefix(path, dir+string(filepath.Separator)) {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EROFS}
+		}
+		return orig(path, flag)
+	}
+	t.Cleanup(func() { openLock = orig })
+}
+
+// TestStateLockReadOnlyAdvises: a state on a read-only file system (an
+// older run's, beside an mbox on a disk now mounted read-only; copy's
+// --state-dir there) stops the run before it connects, exit 1 (a retry
+// finds the same file system), with a message that names the state and
+// says what to do: make the directory writable, or, for an import, copy
+// the source and its state to a writable directory; for a copy, another
+// --state-dir; for an export, a PATH elsewhere. Before, it stopped every
+// run at "open PATH.lock: read-only file system", exit 3, and said
+// nothing of what to do.
+func TestStateLockReadOnlyAdvises(t *testing.T) {
+	dir := t.TempDir()
+	readOnlyLocks(t, dir)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
+	// No server: the run stops before it connects.
+	url := "imap://alice@127.0.0.1:1"
+	mbox := filepath.Join(dir, "spool.mbox")
+	if err := os.WriteFile(mbox, []byte("From x Thu Jan  1 00:00:00 2024\n\nhi\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(importStatePath(mbox), []byte(`{"version":1,"destinations":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stateDir := filepath.Join(dir, "state")
+	for _, c := range []struct {
+		name  string
+		args  []string
+		state string
+		want  []string
+	}{
+		{"import", []string{"import", url, mbox, "--to", "X"}, importStatePath(mbox),
+			[]string{"read-only file system", "remount it read-write", "copy " + mbox + " and its state spool.mbox.imapkit-import.json into one writable directory"}},
+		{"export", []string{"export", url, "INBOX", "--to", filepath.Join(dir, "out.mbox")}, statePath(filepath.Join(dir, "out.mbox")),
+			[]string{"read-only file system", "remount it read-write", "export to a PATH on a writable file system"}},
+		{"copy", []string{"copy", url, url, "--state-dir", stateDir}, stateDir,
+			[]string{"read-only file system", "remount it read-write", "give --state-dir a writable directory"}},
+	} {
+		code, _, stderr := runCLI(t, "", append(c.args, "--quiet")...)
+		if code != exitNo {
+			t.Errorf("%s: exit %d; want %d", c.name, code, exitNo)
+		}
+		if !strings.Contains(stderr, c.state) {
+			t.Errorf("%s: %q; want the state (%s) named", c.name, stderr, c.state)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: %q; want %q", c.name, stderr, w)
+			}
 		}
 	}
 }
