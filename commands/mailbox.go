@@ -84,7 +84,9 @@ type MailboxState struct {
 	// [NOMODSEQ]: the mailbox has no mod-sequences. A server that sends
 	// both has the last one taken: they are never both set. As for
 	// Client.HighestModSeq, a NO's or BAD's code is not taken, nor one
-	// before the answer's [CLOSED] (the mailbox closed's).
+	// before the answer's [CLOSED] (the mailbox closed's). So for every
+	// field taken from a response code: a NO's or BAD's (a warning)
+	// gives none, the untagged OKs and the tagged OK do.
 	HighestModSeq uint64
 	NoModSeq      bool
 	MailboxID     string // OBJECTID ([MAILBOXID (id)]); "" when not sent
@@ -459,9 +461,15 @@ func (sr *selectReader) take(r codec.Response) {
 			sr.reset()
 			return
 		}
-		if d.Kind != codec.StatusOK && d.Code != nil && (d.Code.Kind == codec.CodeHighestModSeq || d.Code.Kind == codec.CodeNoModSeq) {
-			// A NO's or BAD's is a warning, no state: left out, as
-			// the session leaves it out of its HighestModSeq.
+		if d.Kind != codec.StatusOK {
+			// A NO's or BAD's code is a warning, no state: none is
+			// taken ([UIDVALIDITY], [UIDNEXT], [UNSEEN],
+			// [PERMANENTFLAGS], [READ-ONLY], [READ-WRITE],
+			// [MAILBOXID], [HIGHESTMODSEQ], [NOMODSEQ]), as the
+			// session takes its UIDVALIDITY and HIGHESTMODSEQ from an
+			// OK only: a "* NO [UIDVALIDITY 9]" after "* OK
+			// [UIDVALIDITY 5]" made the state say 9 where
+			// SelectedUIDValidity said 5.
 			return
 		}
 		st.code(d.Code)
@@ -518,7 +526,10 @@ func (sr *selectReader) end(status *codec.Status) (*MailboxState, error) {
 	defer sr.mu.Unlock()
 	st := sr.st
 	st.Status = status
-	if status != nil {
+	if status != nil && status.Kind == codec.StatusOK {
+		// The tagged OK's code ([READ-ONLY], [READ-WRITE]). A NO or
+		// BAD ends Select with its *session.StatusError before end
+		// (no mailbox is selected): its code would describe nothing.
 		st.code(status.Code)
 	}
 	st.Vanished, st.VanishedIncomplete = sr.vanished.done()

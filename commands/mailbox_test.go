@@ -45,6 +45,43 @@ func TestSelectCodePast32Bits(t *testing.T) {
 	}
 }
 
+// TestSelectNoBadCodesNoState: the state of a SELECT comes from its
+// untagged OKs and its tagged OK; the codes of an untagged NO or BAD are
+// warnings and change none of it, as the session takes UIDVALIDITY from
+// an OK only (SelectedUIDValidity) and the read-only state from the
+// tagged OK (Mailbox): the two agree. A SELECT refused with a tagged NO
+// that carries [UIDVALIDITY] returns no state and leaves no UIDVALIDITY
+// in the session.
+func TestSelectNoBadCodesNoState(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/select_no_bad_codes")
+	st, err := c.Select(ctx, "A", nil)
+	if st == nil {
+		t.Fatalf("Select A: %v", err)
+	}
+	if err != nil {
+		t.Errorf("Select A: %v; want no error (the untagged NO's [READ-ONLY] is no state)", err)
+	}
+	if st.UIDValidity != 5 || st.UIDNext != 10 || st.FirstUnseen != 2 || st.MailboxID != "m1" ||
+		!slices.Equal(st.PermanentFlags, []string{`\Seen`, `\Deleted`}) || st.ReadOnly {
+		t.Fatalf("Select A: UIDValidity %d, UIDNext %d, FirstUnseen %d, MailboxID %q, PermanentFlags %q, ReadOnly %v; want the OKs' 5, 10, 2, m1, [\\Seen \\Deleted], read-write (a NO's or BAD's code is no state)",
+			st.UIDValidity, st.UIDNext, st.FirstUnseen, st.MailboxID, st.PermanentFlags, st.ReadOnly)
+	}
+	if _, v, _, ok := c.Session().SelectedUIDValidity(); !ok || v != st.UIDValidity {
+		t.Fatalf("session's SelectedUIDValidity %d, %v; MailboxState's %d: they disagree", v, ok, st.UIDValidity)
+	}
+	if _, ro := c.Session().Mailbox(); ro != st.ReadOnly {
+		t.Fatalf("session's read-only %v, MailboxState's %v: they disagree", ro, st.ReadOnly)
+	}
+	st, err = c.Select(ctx, "B", nil)
+	var se *session.StatusError
+	if st != nil || !errors.As(err, &se) {
+		t.Fatalf("Select B answered NO [UIDVALIDITY 8]: state %+v, error %v; want no state and a *session.StatusError", st, err)
+	}
+	if _, v, _, ok := c.Session().SelectedUIDValidity(); ok {
+		t.Fatalf("after a refused SELECT, the session's SelectedUIDValidity is %d; want none", v)
+	}
+}
+
 // TestBadSelectCyrus: Cyrus answers a SELECT with a bad argument
 // BAD and keeps the mailbox selected before it (a FETCH sent anyway is
 // answered from it), where Dovecot, and RFC 9051 for a NO, leave no
