@@ -82,6 +82,38 @@ func TestSelectNoBadCodesNoState(t *testing.T) {
 	}
 }
 
+// TestSelectUntaggedReadOnlyHeld: a SELECT answered "* OK [READ-ONLY]"
+// and a tagged OK without a code is read-only for Select (a
+// *ReadOnlyError with the state) and for the session alike, so a Store is
+// refused before it is sent (ErrMailboxReadOnly: a server may answer a
+// STORE to a read-only mailbox OK and store nothing). The session took
+// [READ-ONLY] from the tagged OK only and held the mailbox writable. A
+// tagged OK's [READ-WRITE] decides over an untagged [READ-ONLY], for both.
+func TestSelectUntaggedReadOnlyHeld(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/select_untagged_read_only")
+	st, err := c.Select(ctx, "A", nil)
+	var roe *commands.ReadOnlyError
+	if st == nil || !st.ReadOnly || !errors.As(err, &roe) {
+		t.Fatalf("Select A answered * OK [READ-ONLY]: state %+v, error %v; want the state read-only and a *commands.ReadOnlyError", st, err)
+	}
+	if _, ro := c.Session().Mailbox(); !ro {
+		t.Errorf("Select A said read-only; the session holds the mailbox writable")
+	}
+	if _, err := c.Store(ctx, commands.SeqNums(1), commands.AddFlags, []string{`\Seen`}, nil); !errors.Is(err, commands.ErrMailboxReadOnly) {
+		t.Fatalf("Store in read-only A: %v; want ErrMailboxReadOnly, nothing sent", err)
+	}
+	st, err = c.Select(ctx, "B", nil)
+	if err != nil || st.ReadOnly {
+		t.Fatalf("Select B answered * OK [READ-ONLY] then OK [READ-WRITE]: ReadOnly %v, error %v; want writable", st != nil && st.ReadOnly, err)
+	}
+	if _, ro := c.Session().Mailbox(); ro {
+		t.Fatalf("Select B: the tagged OK said [READ-WRITE]; the session holds the mailbox read-only")
+	}
+	if _, err := c.Store(ctx, commands.SeqNums(1), commands.AddFlags, []string{`\Seen`}, nil); err != nil {
+		t.Fatalf("Store in B: %v", err)
+	}
+}
+
 // TestBadSelectCyrus: Cyrus answers a SELECT with a bad argument
 // BAD and keeps the mailbox selected before it (a FETCH sent anyway is
 // answered from it), where Dovecot, and RFC 9051 for a NO, leave no

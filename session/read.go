@@ -1042,16 +1042,29 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 				s.uidValidityCodeLocked(uint32(c.Num)) // 32 bits, never 0 (codec)
 				s.mu.Unlock()
 			}
-		case codec.CodeReadOnly:
+		case codec.CodeReadOnly, codec.CodeReadWrite:
 			// The selected mailbox became read-only: mailbox state
 			// (Mailbox) and an unsolicited response, never an error
-			// handed to whichever command comes next.
+			// handed to whichever command comes next. In a SELECT's
+			// or EXAMINE's answer, an OK's says how the mailbox is
+			// opened, with the tagged OK's (answerRO).
 			s.mu.Lock()
-			selecting := false
+			var selecting *Pending
 			for _, p := range s.inflight {
-				selecting = selecting || p.info.transition == ToSelected
+				if p.info.transition == ToSelected {
+					selecting = p
+					break
+				}
 			}
-			if s.state == StateSelected && !selecting {
+			switch {
+			case selecting != nil:
+				if r.Kind == codec.StatusOK {
+					selecting.answerRO = accessReadWrite
+					if c.Kind == codec.CodeReadOnly {
+						selecting.answerRO = accessReadOnly
+					}
+				}
+			case s.state == StateSelected && c.Kind == codec.CodeReadOnly:
 				s.readOnly = true
 			}
 			s.mu.Unlock()
@@ -1079,6 +1092,7 @@ func (s *Session) closedBoundaryLocked() bool {
 				return false
 			}
 			p.closed = true
+			p.answerRO = accessUnsaid // the closed mailbox's
 			s.count.modseq, s.count.hasModSeq = 0, false
 			return true
 		}
@@ -1269,7 +1283,7 @@ func (s *Session) complete(st *codec.Status) error {
 		// whose own answer announced them before its end
 		// (announcedLate). Session.Unannounced counts them.
 		s.log.Debug("imap FETCH for messages not yet announced", "command", p.name, "count", p.unannounced, "seq", p.unannouncedSeq, "max", p.unannouncedMax)
-	} else if p.info.transition == ToSelected && !p.info.readOnly && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
+	} else if p.info.transition == ToSelected && !p.info.readOnly && openedReadOnly(p, st) {
 		// imaplib's readonly: writing was asked and the server opened
 		// the mailbox read-only. It is selected; the error goes to this
 		// command alone, with its result.
@@ -1348,6 +1362,20 @@ func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 		Reason: "tagged OK for " + p.name + " after the client cancelled the exchange"}
 }
 
+// openedReadOnly reports whether the answer of p, a SELECT or EXAMINE
+// ended by the OK st, opened the mailbox read-only: the tagged OK's
+// [READ-ONLY] or [READ-WRITE], or else the last of them an untagged OK
+// gave after the answer's boundary (answerRO), as commands' MailboxState
+// reads them. An untagged OK [READ-ONLY] was taken for nothing: the
+// session held writable a mailbox whose Select said read-only
+// (TestSelectUntaggedReadOnlyHeld).
+func openedReadOnly(p *Pending, st *codec.Status) bool {
+	if c := st.Code; c != nil && (c.Kind == codec.CodeReadOnly || c.Kind == codec.CodeReadWrite) {
+		return c.Kind == codec.CodeReadOnly
+	}
+	return p.answerRO == accessReadOnly
+}
+
 // testHookTransitioned, set by tests, runs on the reader goroutine once
 // a tagged answer's state change is made, before its command ends.
 var testHookTransitioned atomic.Pointer[func(p *Pending)]
@@ -1381,7 +1409,7 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 		if ok {
 			s.state = StateSelected
 			s.selected = p.mailbox
-			s.readOnly = p.info.readOnly || (st.Code != nil && st.Code.Kind == codec.CodeReadOnly)
+			s.readOnly = p.info.readOnly || openedReadOnly(p, st)
 		} else {
 			// Any failure leaves no mailbox selected, and ends the
 			// selection before it (Selections). RFC 9051 says so of a

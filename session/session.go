@@ -422,6 +422,13 @@ type Pending struct {
 	// command refused, turns nothing on (RFC 5161 section 3.2). In the
 	// bytes the bools leave before onBlock (Pending's size class).
 	enableAsked, enableGot enabledExt
+	// answerRO: for a SELECT or EXAMINE, the last of [READ-ONLY] and
+	// [READ-WRITE] its answer gave in an untagged OK after the
+	// boundary ([CLOSED], closedBoundaryLocked), 0 for none (readOnlyCode,
+	// reader goroutine, under s.mu): the tagged OK's code, when it has
+	// one, decides (transition), as commands' MailboxState takes them.
+	// In the bytes the bools leave before onBlock.
+	answerRO answerAccess
 
 	onBlock *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
 	result  *Result
@@ -1181,6 +1188,16 @@ func (s *Session) utf8Locked() bool {
 // above act on.
 type enabledExt uint8
 
+// answerAccess is what the untagged OKs of a SELECT's answer said of the
+// mailbox's access (Pending.answerRO).
+type answerAccess uint8
+
+const (
+	accessUnsaid answerAccess = iota
+	accessReadOnly
+	accessReadWrite
+)
+
 const (
 	enabledUTF8      enabledExt = 1 << iota // UTF8=ACCEPT, or IMAP4rev2
 	enabledIMAP4rev2                        // IMAP4rev2
@@ -1361,7 +1378,11 @@ func (s *Session) Logout(ctx context.Context) error {
 
 // Mailbox returns the selected mailbox and whether it is read-only (opened
 // with EXAMINE, or reported READ-ONLY by the server), or "" outside the
-// SELECTED state.
+// SELECTED state. The SELECT's answer says it as commands' MailboxState
+// reads it: its tagged OK's [READ-ONLY] or [READ-WRITE], or else the last
+// of them in its untagged OKs (after its [CLOSED]); a NO's or BAD's says
+// nothing. An untagged [READ-ONLY] read later, while the mailbox is
+// selected, makes it read-only (a NO's too: the side that writes nothing).
 func (s *Session) Mailbox() (name string, readOnly bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
