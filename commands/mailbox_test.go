@@ -114,6 +114,21 @@ func TestSelectUntaggedReadOnlyHeld(t *testing.T) {
 	}
 }
 
+// TestSelectTaggedUIDValidityAgrees: a SELECT whose tagged OK alone
+// carries [UIDVALIDITY] gives it to the MailboxState and to the session's
+// SelectedUIDValidity alike (which an APPENDUID to the selected mailbox
+// is checked against). The session knew none.
+func TestSelectTaggedUIDValidityAgrees(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/select_tagged_uidvalidity")
+	st, err := c.Select(ctx, "A", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, v, _, ok := c.Session().SelectedUIDValidity(); !ok || v != st.UIDValidity || v != 7 {
+		t.Fatalf("tagged OK [UIDVALIDITY 7]: MailboxState.UIDValidity %d, session's SelectedUIDValidity %d, %v; want 7 for both", st.UIDValidity, v, ok)
+	}
+}
+
 // TestBadSelectCyrus: Cyrus answers a SELECT with a bad argument
 // BAD and keeps the mailbox selected before it (a FETCH sent anyway is
 // answered from it), where Dovecot, and RFC 9051 for a NO, leave no

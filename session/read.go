@@ -1410,6 +1410,13 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 			s.state = StateSelected
 			s.selected = p.mailbox
 			s.readOnly = p.info.readOnly || openedReadOnly(p, st)
+			if c := st.Code; c != nil && c.Kind == codec.CodeUIDValidity {
+				// Its tagged OK's, the answer's last word, as
+				// commands' MailboxState takes it (RFC 9051 puts it
+				// in an untagged OK; a server that puts it here
+				// still says it of this mailbox).
+				s.uidValidity = uint32(c.Num) // 32 bits, never 0 (codec)
+			}
 		} else {
 			// Any failure leaves no mailbox selected, and ends the
 			// selection before it (Selections). RFC 9051 says so of a
