@@ -68,15 +68,17 @@ type AppendOptions struct {
 // rename is not seen: a correct APPENDUID to a new mailbox by the
 // selected one's old name is then dropped (a zero result, as from a
 // server without UIDPLUS; the message was appended, nothing is lost).
-// Names are compared as the session keeps them, decoded from modified
-// UTF-7 (leniently; in UTF-8 mode too, where "a&AOk-" is sent as it is
-// and kept as "aé"), and the delimiter comes from a LIST response whose
-// name decodes to the selected one's or a parent's: two mailboxes whose
-// names decode alike ("R&D" listed raw and "R&-D"; in UTF-8 mode "a&AOk-"
-// and "aé") are one to the check. An APPEND to the other is then checked
-// against the selected one's UIDVALIDITY (a correct APPENDUID dropped),
-// and a RENAME or DELETE of the other turns the check off until the next
-// SELECT (the APPENDUID returned as sent: compare its UIDValidity).
+// Names are compared as the session keeps them: in UTF-8 mode as sent
+// ("R&D" and "R&-D", "aé" and "a&AOk-" are two mailboxes each), else
+// decoded from modified UTF-7 (leniently), and the delimiter comes from a
+// LIST response whose name is the selected one's or a parent's so
+// compared. Without UTF-8 mode, two mailboxes whose names decode alike (a
+// "R&D" listed raw, which a server writing names in modified UTF-7 never
+// sends, and "R&-D") are one Name to the Client and one to the check: an
+// APPEND to the other is checked against the selected one's UIDVALIDITY
+// (a correct APPENDUID dropped), and a RENAME or DELETE of the other
+// turns the check off until the next SELECT (the APPENDUID returned as
+// sent: compare its UIDValidity).
 type AppendResult struct {
 	UIDValidity uint32
 	UID         uint32
@@ -703,9 +705,8 @@ func (c *Client) staleAppendUID(v, sel uint32, mailbox string) bool {
 	if !ok || v == 0 || now != sel {
 		return false
 	}
-	// The session's name is the one the SELECT gave it (sessionName):
-	// compared as is, in UTF-8 mode "a&AOk-" was not the selected
-	// "a&AOk-" (kept as "aé").
+	// The session's name is the one the SELECT gave it (sessionName),
+	// kept as is.
 	return sameMailbox(name, c.sessionName(mailbox)) && v != cur
 }
 

@@ -269,14 +269,11 @@ func (c *Client) target(cmd *session.Command, set *Set, mailbox string) *session
 
 // sessionName is mailbox as the session keeps and compares it
 // (session.Command.Mailbox, the name SelectedUIDValidity returns): as
-// given, or in UTF-8 mode, where it is sent as is, decoded leniently as the
-// session decodes the names of responses. A name the Client compares with
-// the session's ("a&AOk-" in UTF-8 mode, kept as "aé") goes through it
-// too (staleAppendUID).
+// given. In UTF-8 mode it is sent as is and the session keeps names as
+// sent; else it is the decoded name, as the session decodes the names it
+// reads from modified UTF-7. A name the Client compares with the
+// session's goes through it too (staleAppendUID).
 func (c *Client) sessionName(mailbox string) string {
-	if c.utf8() {
-		return codec.DecodeMailboxLenient([]byte(mailbox))
-	}
 	return mailbox
 }
 

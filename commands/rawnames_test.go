@@ -403,3 +403,35 @@ func TestListedNameControlBytesNotSent(t *testing.T) {
 		}
 	}
 }
+
+// TestUTF8NamesDecodingAlikeTwoMailboxes: in UTF-8 mode (UTF8=ACCEPT) "&"
+// is a character of a name, and "R&D" and "R&-D" are two mailboxes, as
+// the Client sends them. The session decoded the names it kept from
+// modified UTF-7 in UTF-8 mode too, which made the two one: with "R&D"
+// selected, the APPENDUID of an APPEND to "R&-D" was checked against
+// "R&D"'s UIDVALIDITY and dropped (a zero result), and a DELETE of "R&-D"
+// took the selected name (SelectedUIDValidity none), so that a stale
+// APPENDUID to "R&D" itself was then returned as sent.
+func TestUTF8NamesDecodingAlikeTwoMailboxes(t *testing.T) {
+	c, ctx := scripted(t, "utf8/names_decoding_alike")
+	if _, err := c.Enable(ctx, "UTF8=ACCEPT"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "R&D", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.AppendBytes(ctx, "R&-D", []byte("x\r\n"), nil)
+	if err != nil || *res != (commands.AppendResult{UIDValidity: 9, UID: 1}) {
+		t.Errorf("APPEND to R&-D (another mailbox than the selected R&D) answered APPENDUID 9 1: %v, %+v; want it returned", err, res)
+	}
+	if err := c.Delete(ctx, "R&-D"); err != nil {
+		t.Fatal(err)
+	}
+	if name, v, _, ok := c.Session().SelectedUIDValidity(); !ok || name != "R&D" || v != 5 {
+		t.Errorf("after a DELETE of R&-D, SelectedUIDValidity %q %d %v; want R&D 5 (its name was not taken)", name, v, ok)
+	}
+	res, err = c.AppendBytes(ctx, "R&D", []byte("x\r\n"), nil)
+	if err != nil || *res != (commands.AppendResult{}) {
+		t.Errorf("APPEND to the selected R&D (UIDVALIDITY 5) answered APPENDUID 8 2: %v, %+v; want the stale APPENDUID dropped", err, res)
+	}
+}

@@ -356,13 +356,14 @@ func inboxLead(name string, d byte) bool {
 // with any of them); nor does one read while no mailbox is selected or
 // a SELECT or EXAMINE is in flight (the next mailbox's name is not yet
 // s.selected). A new selection forgets it (reselectedLocked). Names are
-// compared decoded (DecodeMailboxLenient, as the selected name is kept):
-// another mailbox whose name decodes alike ("R&-D" and a raw "R&D"; in
-// UTF-8 mode a literal "a&AOk-" and "aé") counts as the selected one, and
-// a RENAME or DELETE of it as taking the selected name (nameGoneLocked):
+// compared as the session keeps them (mailboxNameLocked): in UTF-8 mode
+// as sent, so "R&-D" and "R&D" are two mailboxes, as they are to the
+// server; else decoded from modified UTF-7, where another mailbox whose
+// name decodes alike ("R&-D" and a raw "R&D", which a server writing
+// names in modified UTF-7 never lists) counts as the selected one, and a
+// RENAME or DELETE of it as taking the selected name (nameGoneLocked):
 // SelectedUIDValidity then reports no value, and the caller's check (an
-// APPENDUID's) is off until the next selection. No server is known to
-// list such pairs.
+// APPENDUID's) is off until the next selection.
 func (s *Session) listDelim(r codec.Response) {
 	l, ok := r.(*codec.List)
 	if !ok || l.Delim == 0 || s.state != StateSelected {
@@ -371,7 +372,7 @@ func (s *Session) listDelim(r codec.Response) {
 	// The selected name is kept decoded (noteTarget), as STATUS routing
 	// compares: decode the response's the same way, or a non-ASCII
 	// mailbox ("Entw&APw-rfe") never matched and never had a delimiter.
-	name, sel := codec.DecodeMailboxLenient(l.Mailbox), s.selected
+	name, sel := s.mailboxNameLocked(l.Mailbox), s.selected
 	if !(len(name) == len(sel) && hasMailboxPrefix(sel, name, l.Delim)) && !isParentOf(name, sel, l.Delim) {
 		return
 	}
@@ -381,6 +382,24 @@ func (s *Session) listDelim(r codec.Response) {
 		}
 	}
 	s.rl.listDelim = l.Delim
+}
+
+// mailboxNameLocked returns b, a mailbox name as a command sent it or a
+// response gave it, as the session keeps and compares names (a command's
+// mailbox, the selected one, a STATUS's or LIST's): in UTF-8 mode
+// (UTF8=ACCEPT enabled, or an IMAP4rev2-only server: utf8Locked) as it
+// is, since RFC 6855 names are UTF-8 there and "&" is a character ("R&-D"
+// and "R&D" are two mailboxes, as commands' Client names them); else
+// decoded from modified UTF-7, leniently (a name that does not decode is
+// kept as sent). Decoding in UTF-8 mode too made the two one: an APPEND
+// to "R&-D" while "R&D" was selected had its APPENDUID checked against
+// "R&D"'s UIDVALIDITY and dropped, and a DELETE of "R&-D" took the
+// selected name (TestUTF8NamesDecodingAlikeTwoMailboxes). Under mu.
+func (s *Session) mailboxNameLocked(b []byte) string {
+	if s.utf8Locked() {
+		return string(b)
+	}
+	return codec.DecodeMailboxLenient(b)
 }
 
 // uidValidityCodeLocked takes an untagged OK [UIDVALIDITY v] (under mu):

@@ -782,7 +782,7 @@ func (s *Session) routeLocked(r codec.Response) (target *Pending, byWant bool) {
 		// answers them out of order.
 		// Two STATUS for the same mailbox: the oldest that has no answer
 		// yet gets it.
-		name := codec.DecodeMailboxLenient(st.Mailbox)
+		name := s.mailboxNameLocked(st.Mailbox)
 		isStatus = true
 		var answered *Pending
 		for _, p := range s.inflight {

@@ -789,7 +789,9 @@ type Command struct {
 	// Mailbox is the mailbox the command targets (SELECT, EXAMINE,
 	// STATUS), as a Go string: pipelined STATUS responses are routed by
 	// it. Empty means the session reads it back from the encoded
-	// arguments.
+	// arguments. It is the name as the session keeps names: decoded from
+	// modified UTF-7, or in UTF-8 mode (Session.UTF8Enabled) as sent,
+	// "&" and all.
 	Mailbox string
 	// Pull delivers the command's responses, and its FETCH body sections
 	// as they stream, through Pending.Next on the caller's goroutine,

@@ -1292,7 +1292,7 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 				continue
 			}
 			if c == '"' {
-				p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(b), true
+				p.mailbox, p.hasMailbox = p.s.mailboxNameLocked(b), true
 				return
 			}
 			b = append(b, c)
@@ -1314,12 +1314,12 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 			body = wc.Parts[1].Data
 		}
 		if len(body) >= n {
-			p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(body[:n]), true
+			p.mailbox, p.hasMailbox = p.s.mailboxNameLocked(body[:n]), true
 		}
 	default:
 		end := bytes.IndexAny(rest, " \r")
 		if end > 0 {
-			p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(rest[:end]), true
+			p.mailbox, p.hasMailbox = p.s.mailboxNameLocked(rest[:end]), true
 		}
 	}
 }
