@@ -42,6 +42,10 @@ func TestPullQueuedBodyAfterDrive(t *testing.T) {
 	t.Cleanup(func() { testHookBodyQueued.Store(nil) })
 	for round := range 20 {
 		cc, sc := net.Pipe()
+		// A round that fails ends its session and server with the test:
+		// left running, they held the test binary in leakcheck's wait
+		// (a minute) before it reported the failure.
+		t.Cleanup(func() { cc.Close() })
 		go func() {
 			defer sc.Close()
 			r := bufio.NewReader(sc)
@@ -58,10 +62,12 @@ func TestPullQueuedBodyAfterDrive(t *testing.T) {
 			io.Copy(io.Discard, r)
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), internalHang)
+		t.Cleanup(cancel)
 		s, err := Open(ctx, cc, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { s.Close() })
 		p, err := s.Start(ctx, &Command{Name: "FETCH", AnyState: true, Pull: true,
 			Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Raw("(UID BODY.PEEK[])") }})
 		if err != nil {
