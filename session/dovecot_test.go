@@ -1105,15 +1105,53 @@ func TestDovecotUnsolicited(t *testing.T) {
 	ev.waitFor(t, dvHang, func(l []codec.Response) bool { return lastExists(l) == 6 })
 }
 
+// dvDeadlineConn records the read deadline the session last gave the
+// connection.
+type dvDeadlineConn struct {
+	net.Conn
+	mu   sync.Mutex
+	read time.Time
+	set  int // SetReadDeadline calls
+}
+
+func (c *dvDeadlineConn) SetReadDeadline(d time.Time) error {
+	c.mu.Lock()
+	c.read, c.set = d, c.set+1
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(d)
+}
+
+// readDeadline returns the read deadline the connection holds, and how
+// many times one was set.
+func (c *dvDeadlineConn) readDeadline() (time.Time, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.read, c.set
+}
+
+// TestDovecotIdle: IDLE against Dovecot, a message appended by another
+// session announced during it, a NOOP held until DONE. IDLE is exempt
+// from the stall timeout from its "+" until DONE: the connection holds
+// no read deadline meanwhile, so no stall timeout can pass (checked on
+// the deadline the session gives the connection, where this test slept
+// 4.5 s past a 4 s StallTimeout before; that the exemption holds over
+// time is TestStallIdleAfterDone's, on the bubble's clock).
 func TestDovecotIdle(t *testing.T) {
 	ev := newDvEvents()
 	mbox := dvNewMailbox(t, testserver.Alice, testserver.SampleMessages(2))
-	// A short stall timeout, to show that IDLE is exempt; not so short that
-	// a loaded machine's LOGIN trips it.
-	a := dvDialUser(t, testserver.Alice, &session.Options{OnUnsolicited: ev.add, StallTimeout: 4 * time.Second})
+	raw, err := transport.Dial(dvCtx(t), dvServer(t).PlainAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := &dvDeadlineConn{Conn: raw}
+	a := dvOpen(t, dc, &session.Options{OnUnsolicited: ev.add})
+	dvLogin(t, a, testserver.Alice, testserver.Password)
 	b := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	dvRun(t, a, dvMailboxCmd("SELECT", mbox))
+	if d, n := dc.readDeadline(); n == 0 || !d.IsZero() {
+		t.Fatalf("after SELECT: read deadline %v after %d settings; want the stall timeout set and cleared", d, n)
+	}
 	ev.take()
 	p, err := a.Start(ctx, &session.Command{Name: "IDLE"})
 	if err != nil {
@@ -1130,11 +1168,14 @@ func TestDovecotIdle(t *testing.T) {
 		_, err := a.Run(ctx, &session.Command{Name: "NOOP"})
 		noop <- err
 	}()
-	// Longer than StallTimeout: IDLE is exempt.
-	time.Sleep(4500 * time.Millisecond)
 	dvRun(t, b, appendCmd(mbox, dvMessage("while idling", 500)))
 	got := ev.waitFor(t, dvHang, func(l []codec.Response) bool { return lastExists(l) == 3 })
 	t.Logf("during IDLE: %s", dvDescribe(got))
+	// The "+" and the EXISTS were read and handled: the read for what
+	// comes next waits with no deadline (a stall timeout would cut it).
+	if d, _ := dc.readDeadline(); !d.IsZero() {
+		t.Fatalf("during IDLE, after its \"+\": the connection's read deadline is %v (%v ahead); want none: IDLE is exempt from the stall timeout", d.Format(time.RFC3339Nano), time.Until(d).Round(time.Millisecond))
+	}
 	select {
 	case err := <-noop:
 		t.Fatalf("NOOP ran during IDLE: %v", err)
