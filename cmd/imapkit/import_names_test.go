@@ -79,16 +79,11 @@ func TestImportLockOneSourceTwoNames(t *testing.T) {
 // link had a state of its own: the run by it appended every message a
 // second time.
 func TestImportBySymlinkResumes(t *testing.T) {
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func(what, path, to string) {
 		t.Helper()
-		code, out, errs := runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
+		code, out, errs := runCLI(t, "", "import", d.url, path, "--to", to, "--ca-file", d.ca, "--timeout", "20s", "--quiet")
 		if code != exitOK {
 			t.Fatalf("%s: exit %d; want 0\nstdout: %s\nstderr: %s", what, code, out, errs)
 		}
@@ -100,7 +95,7 @@ func TestImportBySymlinkResumes(t *testing.T) {
 	}
 	run("import by the file", real, "Names")
 	run("import by the symlink", sym, "Names")
-	if got := subjectsOf(t, c, "Names"); got != "m1,m2" {
+	if got := subjectsOf(t, d.c, "Names"); got != "m1,m2" {
 		t.Errorf("after an import by the file then by a symlink, the mailbox holds %q; want m1,m2 (each once)", got)
 	}
 
@@ -117,7 +112,7 @@ func TestImportBySymlinkResumes(t *testing.T) {
 		}
 	}
 	run("import by a link whose state is beside the link", oldLink, "Legacy")
-	if got := subjectsOf(t, c, "Legacy"); got != "m1,m2" {
+	if got := subjectsOf(t, d.c, "Legacy"); got != "m1,m2" {
 		t.Errorf("after an import by a link whose state an older imapkit kept beside it, the mailbox holds %q; want m1,m2 (each once)", got)
 	}
 	if _, err := os.Lstat(legacy); !errors.Is(err, os.ErrNotExist) && importStatePath(oldLink) != legacy {
@@ -320,25 +315,20 @@ func TestStateBesideLinkWhenFileDirUnwritable(t *testing.T) {
 // link to an mbox in a directory the user cannot write runs, and a
 // second run appends nothing again: the state is kept beside the link.
 func TestImportByLinkIntoUnwritableSpoolResumes(t *testing.T) {
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	link := filepath.Join(t.TempDir(), "in.mbox")
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
 	unwritableDir(t, filepath.Dir(real))
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	for _, what := range []string{"first import", "second import"} {
-		code, out, errs := runCLI(t, "", "import", bURL, link, "--to", "Spool", "--ca-file", ca, "--timeout", "20s", "--quiet")
+		code, out, errs := runCLI(t, "", "import", d.url, link, "--to", "Spool", "--ca-file", d.ca, "--timeout", "20s", "--quiet")
 		if code != exitOK {
 			t.Fatalf("%s by a link into an unwritable directory: exit %d; want 0\nstdout: %s\nstderr: %s", what, code, out, errs)
 		}
 	}
-	if got := subjectsOf(t, c, "Spool"); got != "m1,m2" {
+	if got := subjectsOf(t, d.c, "Spool"); got != "m1,m2" {
 		t.Errorf("after two imports by a link into an unwritable directory, the mailbox holds %q; want m1,m2 (each once)", got)
 	}
 	if _, err := os.Stat(link + ".imapkit-import.json"); err != nil {
@@ -418,15 +408,10 @@ func TestStateLockHeldWhenSpoolTurns(t *testing.T) {
 // whenever the file had one: the run appended again everything it
 // recorded.
 func TestImportStatesBesideLinkAndFile(t *testing.T) {
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func(path, to string) (int, string, string) {
-		return runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
+		return runCLI(t, "", "import", d.url, path, "--to", to, "--ca-file", d.ca, "--timeout", "20s", "--quiet")
 	}
 	link := filepath.Join(filepath.Dir(real), "link.mbox")
 	if err := os.Symlink(filepath.Base(real), link); err != nil {
@@ -447,7 +432,7 @@ func TestImportStatesBesideLinkAndFile(t *testing.T) {
 	if code, out, errs := run(link, "Old"); code != exitOK {
 		t.Errorf("import to Old by the link, a state beside the link and one beside the file: exit %d %q %q; want 0", code, out, errs)
 	}
-	if got := subjectsOf(t, c, "Old"); got != "m1,m2" {
+	if got := subjectsOf(t, d.c, "Old"); got != "m1,m2" {
 		t.Errorf("Old holds %q; want m1,m2 (each once: the older state records them imported)", got)
 	}
 	data, err := os.ReadFile(st)
@@ -476,7 +461,7 @@ func TestImportStatesBesideLinkAndFile(t *testing.T) {
 	if got, _ := os.ReadFile(st); string(got) != string(data) {
 		t.Errorf("the file's state was changed: %q; want %q", got, data)
 	}
-	if got := subjectsOf(t, c, "New"); got != "m1,m2" {
+	if got := subjectsOf(t, d.c, "New"); got != "m1,m2" {
 		t.Errorf("New holds %q; want m1,m2 (nothing appended by the refused run)", got)
 	}
 }
@@ -489,15 +474,10 @@ func TestImportStatesBesideLinkAndFile(t *testing.T) {
 // name whose state it has imports on. Before, a run by the hard link
 // appended every message again.
 func TestImportByHardLinkRefused(t *testing.T) {
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func(path string) (int, string, string) {
-		return runCLI(t, "", "import", bURL, path, "--to", "Hard", "--ca-file", ca, "--timeout", "20s", "--quiet")
+		return runCLI(t, "", "import", d.url, path, "--to", "Hard", "--ca-file", d.ca, "--timeout", "20s", "--quiet")
 	}
 	if code, out, errs := run(real); code != exitOK {
 		t.Fatalf("import by the file: exit %d %q %q", code, out, errs)
@@ -515,7 +495,7 @@ func TestImportByHardLinkRefused(t *testing.T) {
 	if code, out, errs := run(real); code != exitOK || !strings.Contains(out, "imported 0 messages") {
 		t.Errorf("import by the file, which has the state: exit %d %q %q; want 0, nothing again", code, out, errs)
 	}
-	if got := subjectsOf(t, c, "Hard"); got != "m1,m2" {
+	if got := subjectsOf(t, d.c, "Hard"); got != "m1,m2" {
 		t.Errorf("the mailbox holds %q; want m1,m2 (each once)", got)
 	}
 }
@@ -528,19 +508,14 @@ func TestImportByHardLinkRefused(t *testing.T) {
 // the next run by it, without the flag, imports nothing again. Before,
 // there was no way through but a copy of the file.
 func TestImportByHardLinkAllowed(t *testing.T) {
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	snap0, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	snap1 := filepath.Join(t.TempDir(), "daily.1.mbox")
 	if err := os.Link(snap0, snap1); err != nil {
 		t.Fatal(err)
 	}
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func(extra ...string) (int, string, string) {
-		return runCLI(t, "", append([]string{"import", bURL, snap0, "--to", "Snap", "--ca-file", ca, "--timeout", "20s", "--quiet"}, extra...)...)
+		return runCLI(t, "", append([]string{"import", d.url, snap0, "--to", "Snap", "--ca-file", d.ca, "--timeout", "20s", "--quiet"}, extra...)...)
 	}
 	if code, out, errs := run(); code != exitNo || !strings.Contains(errs, "has other names (it is a hard link)") || !strings.Contains(errs, "--allow-hard-link") {
 		t.Errorf("first import by a hard-linked file: exit %d %q %q; want %d, refused naming the hard link and --allow-hard-link", code, out, errs, exitNo)
@@ -554,7 +529,7 @@ func TestImportByHardLinkAllowed(t *testing.T) {
 	if code, out, errs := run(); code != exitOK || !strings.Contains(out, "imported 0 messages") {
 		t.Errorf("import again by the same name: exit %d %q %q; want 0, nothing again", code, out, errs)
 	}
-	if got := subjectsOf(t, c, "Snap"); got != "m1,m2" {
+	if got := subjectsOf(t, d.c, "Snap"); got != "m1,m2" {
 		t.Errorf("the mailbox holds %q; want m1,m2 (each once)", got)
 	}
 }

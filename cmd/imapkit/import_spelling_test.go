@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // TestImportSpellingChildLeavesInbox: a state holding an older
@@ -19,16 +17,11 @@ import (
 // branch for it, unreachable, removed; with coverage, this and the other
 // spelling tests never reached it).
 func TestImportSpellingChildLeavesInbox(t *testing.T) {
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func(n int) {
 		t.Helper()
-		code, out, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX/Sub", "--ca-file", ca, "--timeout", "20s", "--quiet")
+		code, out, errs := runCLI(t, "", "import", d.url, path, "--to", "INBOX/Sub", "--ca-file", d.ca, "--timeout", "20s", "--quiet")
 		if code != exitOK {
 			t.Fatalf("run %d: exit %d; want 0\nstdout: %s\nstderr: %s", n, code, out, errs)
 		}
@@ -60,7 +53,7 @@ func TestImportSpellingChildLeavesInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(2)
-	if got := subjectsOf(t, c, "INBOX/Sub"); got != "m1" {
+	if got := subjectsOf(t, d.c, "INBOX/Sub"); got != "m1" {
 		t.Errorf("INBOX/Sub holds %q; want m1 (once)", got)
 	}
 	st = importState{}

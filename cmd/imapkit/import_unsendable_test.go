@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -28,6 +29,28 @@ func importSourceMsg(i int, kind string) string {
 		subject = fmt.Sprintf("m\x00%d", i)
 	}
 	return fmt.Sprintf("From: a@example.com\r\nSubject: %s\r\nMessage-ID: <m%d@r44>\r\n\r\n%s\r\n", subject, i, body)
+}
+
+// importDst is a Dovecot of the test's own for an import (or a copy) to
+// write to, and what a run needs to reach it.
+type importDst struct {
+	srv *testserver.Server
+	url string           // imaps:// URL of alice (urls)
+	c   *commands.Client // logged in as alice, for the test's checks
+	ca  string           // the server's CA certificate, for --ca-file
+}
+
+// startImportDst starts a Dovecot for the test, logs a client in as
+// alice, writes its CA certificate, and gives the test's runs alice's
+// password (IMAPKIT_PASSWORD) and no IMAPKIT_URL (setEnv).
+func startImportDst(t *testing.T) importDst {
+	t.Helper()
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	d := importDst{srv: b, url: bURL, c: client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), ca: writeCA(t, b)}
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	return d
 }
 
 // importSource writes msgs as a Maildir (files 1.r44.host to n.r44.host

@@ -32,16 +32,11 @@ import (
 // time only: not found, everything was imported again.
 func TestImportOldStateKeyOtherSpelling(t *testing.T) {
 	t.Parallel()
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func(n int, to string) {
 		t.Helper()
-		code, out, errs := runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
+		code, out, errs := runCLI(t, "", "import", d.url, path, "--to", to, "--ca-file", d.ca, "--timeout", "20s", "--quiet")
 		if code != exitOK {
 			t.Fatalf("run %d: exit %d; want 0\nstdout: %s\nstderr: %s", n, code, out, errs)
 		}
@@ -62,7 +57,7 @@ func TestImportOldStateKeyOtherSpelling(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(2, "INBOX/Sub")
-	if got := subjectsOf(t, c, "INBOX/Sub"); got != "m1" {
+	if got := subjectsOf(t, d.c, "INBOX/Sub"); got != "m1" {
 		t.Errorf("INBOX/Sub holds %q after --to INBOX/Sub on a state an older imapkit keyed Inbox/Sub; want m1 (once)", got)
 	}
 	data, err = os.ReadFile(spath)
@@ -82,16 +77,11 @@ func TestImportOldStateKeyOtherSpelling(t *testing.T) {
 // says which to remove, rather than leave the group unresolved.
 func TestImportStateKeyBothSpellings(t *testing.T) {
 	t.Parallel()
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func(to string) (int, string) {
 		t.Helper()
-		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
+		code, _, errs := runCLI(t, "", "import", d.url, path, "--to", to, "--ca-file", d.ca, "--timeout", "20s", "--quiet")
 		return code, errs
 	}
 	if code, errs := run("INBOX/Sub"); code != exitOK {
@@ -145,7 +135,7 @@ func TestImportStateKeyBothSpellings(t *testing.T) {
 	if code != exitOK || !strings.Contains(errs, "warning") {
 		t.Errorf("exit %d; want 0 with a warning\n%s", code, errs)
 	}
-	if got := subjectsOf(t, c, "INBOX/Sub"); got != "m1,m2" {
+	if got := subjectsOf(t, d.c, "INBOX/Sub"); got != "m1,m2" {
 		t.Errorf("INBOX/Sub holds %q; want m1,m2 (once each)", got)
 	}
 	data, err = os.ReadFile(spath)
@@ -198,15 +188,10 @@ func oddDatesMbox(t *testing.T) string {
 // MULTIAPPEND of the three, interrupted after the server's OK.
 func TestImportPendingDateNotKept(t *testing.T) {
 	t.Parallel()
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	path := oddDatesMbox(t)
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
-		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--timeout", "20s", "--quiet")
+		code, _, errs := runCLI(t, "", "import", d.url, path, "--to", "INBOX", "--ca-file", d.ca, "--timeout", "20s", "--quiet")
 		return code, errs
 	}
 	setTestHook(t, func(step string) error {
@@ -221,7 +206,7 @@ func TestImportPendingDateNotKept(t *testing.T) {
 	}
 	setTestHook(t, nil)
 	code, errs := run()
-	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
+	if got := subjectsOf(t, d.c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,m2,m3 (the group landed, nobody else wrote)\nstderr: %s", code, got, errs)
 	}
 }
@@ -325,15 +310,10 @@ const otherDelivery = "From: b@example.com\r\nSubject: delivered\r\nMessage-ID: 
 // (appender.confirm): m2 is not among them, and is sent.
 func TestImportPendingDeliveryConfirmed(t *testing.T) {
 	t.Parallel()
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
-		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--no-multiappend",
+		code, _, errs := runCLI(t, "", "import", d.url, path, "--to", "INBOX", "--ca-file", d.ca, "--no-multiappend",
 			"--timeout", "20s", "--quiet")
 		return code, errs
 	}
@@ -344,7 +324,7 @@ func TestImportPendingDeliveryConfirmed(t *testing.T) {
 			if pendings == 2 {
 				// After the STATUS m2 is recorded with, before
 				// its APPEND.
-				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
+				if err := deliverOther(d.c, "INBOX", otherDelivery); err != nil {
 					return err
 				}
 				return fmt.Errorf("stopped by the test")
@@ -358,7 +338,7 @@ func TestImportPendingDeliveryConfirmed(t *testing.T) {
 	}
 	setTestHook(t, nil)
 	code, errs := run()
-	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,delivered,m2" {
+	if got := subjectsOf(t, d.c, "INBOX"); code != exitOK || got != "m1,delivered,m2" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,delivered,m2 (m2 taken for landed when another client's delivery moved UIDNEXT: lost)\nstderr: %s", code, got, errs)
 	}
 }
@@ -372,16 +352,11 @@ func TestImportPendingDeliveryConfirmed(t *testing.T) {
 // and appended twice.
 func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 	t.Parallel()
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 	path, _ := importSource(t, "maildir", []string{lf(importSourceMsg(1, "")), lf(importSourceMsg(2, ""))})
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
-		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--no-multiappend",
+		code, _, errs := runCLI(t, "", "import", d.url, path, "--to", "INBOX", "--ca-file", d.ca, "--no-multiappend",
 			"--timeout", "20s", "--quiet")
 		return code, errs
 	}
@@ -390,7 +365,7 @@ func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 		if step == "appended" {
 			appended++
 			if appended == 2 {
-				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
+				if err := deliverOther(d.c, "INBOX", otherDelivery); err != nil {
 					return err
 				}
 				return fmt.Errorf("stopped by the test")
@@ -404,7 +379,7 @@ func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 	}
 	setTestHook(t, nil)
 	code, errs := run()
-	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,delivered" {
+	if got := subjectsOf(t, d.c, "INBOX"); code != exitOK || got != "m1,m2,delivered" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,m2,delivered (m2 landed: not to be sent again)\nstderr: %s", code, got, errs)
 	}
 }
@@ -532,23 +507,18 @@ func TestCopyNoStatusWhileSelected(t *testing.T) {
 // entry; and a state an earlier run keyed by "Inbox/Sub" is taken for it.
 func TestImportInboxChildNamed(t *testing.T) {
 	t.Parallel()
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	ca := writeCA(t, b)
+	d := startImportDst(t)
 	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
 	run := func(n int, to string) {
 		t.Helper()
-		code, out, errs := runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
+		code, out, errs := runCLI(t, "", "import", d.url, path, "--to", to, "--ca-file", d.ca, "--timeout", "20s", "--quiet")
 		if code != exitOK {
 			t.Fatalf("run %d: exit %d; want 0\nstdout: %s\nstderr: %s", n, code, out, errs)
 		}
 	}
 	run(1, "Inbox/Sub")
 	run(2, "INBOX/Sub")
-	if got := subjectsOf(t, c, "INBOX/Sub"); got != "m1" {
+	if got := subjectsOf(t, d.c, "INBOX/Sub"); got != "m1" {
 		t.Fatalf("INBOX/Sub holds %q after --to Inbox/Sub, then --to INBOX/Sub; want m1 (once)", got)
 	}
 	// A state of a run before the fix: keyed by the name as given.
@@ -565,7 +535,7 @@ func TestImportInboxChildNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(3, "Inbox/Sub")
-	if got := subjectsOf(t, c, "INBOX/Sub"); got != "m1" {
+	if got := subjectsOf(t, d.c, "INBOX/Sub"); got != "m1" {
 		t.Errorf("INBOX/Sub holds %q after a run on a state keyed Inbox/Sub; want m1 (once)", got)
 	}
 }
