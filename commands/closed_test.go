@@ -132,12 +132,7 @@ func selectBAfterAThen(t *testing.T, b []string, after ...string) (*commands.Mai
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "A", nil); err != nil {
-		t.Fatal(err)
-	}
+	enableQResyncSelect(t, ctx, c, "A")
 	st, err := c.Select(ctx, "B", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 5, ModSeq: 400, KnownUIDs: commands.UIDRange(1, 20).Nums}})
 	if err != nil {
 		t.Fatal(err)

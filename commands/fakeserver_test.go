@@ -168,6 +168,22 @@ func answer(lines ...string) func(c *hostile.Conn, cmd *hostile.Command) error {
 	}
 }
 
+// enableQResyncSelect enables QRESYNC on c and selects mailbox (with
+// no QRESYNC parameters: a first sync), failing the test on an error,
+// and returns the select's state: the set-up of the tests of QRESYNC and
+// VANISHED.
+func enableQResyncSelect(t *testing.T, ctx context.Context, c *commands.Client, mailbox string) *commands.MailboxState {
+	t.Helper()
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatalf("ENABLE QRESYNC: %v", err)
+	}
+	st, err := c.Select(ctx, mailbox, nil)
+	if err != nil {
+		t.Fatalf("SELECT %s after ENABLE QRESYNC: %v", mailbox, err)
+	}
+	return st
+}
+
 // qresyncSelected opens a Client, with the defaults, on a fakeServer with
 // caps and 3 messages that answers the command cmd with lines (and a
 // tagged OK), and returns it with QRESYNC enabled and INBOX selected,
@@ -179,12 +195,7 @@ func qresyncSelected(t *testing.T, caps, cmd string, lines ...string) (*commands
 		cmd:      answer(lines...),
 	}}.serve)
 	ctx := dvCtx(t)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	enableQResyncSelect(t, ctx, c, "INBOX")
 	return c, ctx
 }
 

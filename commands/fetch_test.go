@@ -341,12 +341,7 @@ func TestExpungeVanishedDuringUIDFetch(t *testing.T) {
 		return c.Serve()
 	})
 	ctx := resCtx(t)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	enableQResyncSelect(t, ctx, c, "INBOX")
 	var res *commands.ExpungeResult
 	var eerr error
 	n := 0
@@ -480,14 +475,8 @@ func TestNewMailFetchLeavesFlagChange(t *testing.T) {
 	other := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 6)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
 	// First sync: remember UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT.
-	st, err := c.Select(ctx, mb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := enableQResyncSelect(t, ctx, c, mb)
 	saved := *st
 	if err := c.Unselect(ctx); err != nil {
 		t.Fatal(err)
@@ -499,7 +488,7 @@ func TestNewMailFetchLeavesFlagChange(t *testing.T) {
 	}
 	var known codec.SeqSet
 	known.AddRange(1, 6)
-	st, err = c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{
+	st, err := c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{
 		UIDValidity: saved.UIDValidity, ModSeq: saved.HighestModSeq, KnownUIDs: known}})
 	if err != nil {
 		t.Fatal(err)

@@ -115,12 +115,7 @@ func TestStoreUnchangedSinceZero(t *testing.T) {
 // count).
 func TestFetchVanishedEarlier(t *testing.T) {
 	c, ctx := scripted(t, "fetch/vanished")
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	enableQResyncSelect(t, ctx, c, "INBOX")
 	var got []string
 	var uids []uint32
 	for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Flags: true, ChangedSince: 10, Vanished: true,

@@ -30,13 +30,7 @@ func TestHighestModSeqFromTaggedOK(t *testing.T) {
 	other := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 6)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Select(ctx, mb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := enableQResyncSelect(t, ctx, c, mb)
 	base := st.HighestModSeq
 	if _, err := other.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
@@ -94,13 +88,7 @@ func TestHighestModSeqAfterExpunge(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 3)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Select(ctx, mb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := enableQResyncSelect(t, ctx, c, mb)
 	if _, err := c.Store(ctx, commands.UIDs(2), commands.AddFlags, []string{`\Deleted`}, &commands.StoreOptions{Silent: true}); err != nil {
 		t.Fatal(err)
 	}

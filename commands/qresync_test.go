@@ -32,12 +32,9 @@ func TestQResyncDovecot(t *testing.T) {
 	other := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 6)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Select(ctx, mb, nil)
-	if err != nil || st.HighestModSeq == 0 {
-		t.Fatalf("SELECT: %v %+v", err, st)
+	st := enableQResyncSelect(t, ctx, c, mb)
+	if st.HighestModSeq == 0 {
+		t.Fatalf("SELECT: no HIGHESTMODSEQ in %+v", st)
 	}
 	known := st.HighestModSeq
 	if err := c.Unselect(ctx); err != nil {
@@ -58,7 +55,7 @@ func TestQResyncDovecot(t *testing.T) {
 	}
 	var uids codec.SeqSet
 	uids.AddRange(1, 6)
-	st, err = c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: st.UIDValidity, ModSeq: known, KnownUIDs: uids}})
+	st, err := c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: st.UIDValidity, ModSeq: known, KnownUIDs: uids}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,13 +181,7 @@ func TestQResyncUIDValidityChange(t *testing.T) {
 	other := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 6)
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Select(ctx, mb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := enableQResyncSelect(t, ctx, c, mb)
 	saved := *st
 	cache := map[uint32]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true}
 	if err := c.Unselect(ctx); err != nil {
@@ -211,7 +202,7 @@ func TestQResyncUIDValidityChange(t *testing.T) {
 	}
 	var known codec.SeqSet
 	known.AddRange(1, 6)
-	st, err = c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{
+	st, err := c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{
 		UIDValidity: saved.UIDValidity, ModSeq: saved.HighestModSeq, KnownUIDs: known}})
 	if err != nil {
 		t.Fatalf("Select: %v", err)

@@ -377,13 +377,7 @@ func TestModSeqPast63BitsNotSent(t *testing.T) {
 	}}.serve)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Select(ctx, "INBOX", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := enableQResyncSelect(t, ctx, c, "INBOX")
 	if st.HighestModSeq != 0 {
 		t.Errorf("Select: HighestModSeq %d from [HIGHESTMODSEQ 18446744073709551615]; want 0 (none readable)", st.HighestModSeq)
 	}
@@ -397,7 +391,7 @@ func TestModSeqPast63BitsNotSent(t *testing.T) {
 			t.Errorf("%s of 2^63: %v; want an error wrapping ErrModSeq", what, err)
 		}
 	}
-	_, err = c.Select(ctx, "INBOX", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 1, ModSeq: past}})
+	_, err := c.Select(ctx, "INBOX", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 1, ModSeq: past}})
 	check("Select QResync.ModSeq", err)
 	for _, err = range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{Flags: true, ChangedSince: past}) {
 		break
