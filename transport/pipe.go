@@ -93,11 +93,32 @@ type pipeBuffer struct {
 	// for each waiting call, sent to once by a wake, which empties the
 	// list. A wait that ends gives its channel to spare for the next
 	// one, so that waking allocates nothing once a Pipe has had as many
-	// waits at once as it ever will (a channel made for each wake was
-	// most of the allocations of a fetch over a Pipe, in a number that
-	// depended on the scheduling).
-	readers, writers, spare []chan struct{}
+	// waits at once as it ever will, up to pipeSpareMax (a channel made
+	// for each wake was most of the allocations of a fetch over a Pipe,
+	// in a number that depended on the scheduling). spare holds at most
+	// pipeSpareMax: a burst of waits (many Reads at once, their
+	// deadlines passing) does not keep a channel for each for the
+	// Pipe's life.
+	readers, writers, spare []*pipeWaiter
 }
+
+// pipeSpareMax bounds the wake channels a pipeBuffer keeps for reuse:
+// more than the waits a Pipe has at once in use (a Read and a Write at
+// each end, and those of a test's few concurrent callers).
+const pipeSpareMax = 8
+
+// pipeWaiter is the wake channel of a waiting call, listed at index i of
+// its pipeBuffer's readers or writers, or not listed (i is -1): a wait
+// whose deadline passes leaves the list in O(1) by its index, where a
+// walk to find it cost k waits leaving k^2.
+type pipeWaiter struct {
+	ch chan struct{} // room for the one token a wake sends
+	i  int
+}
+
+// testHookPipeLeave, when set (tests only), is given the number of list
+// entries a wait that was not woken moved or compared to leave its list.
+var testHookPipeLeave func(steps int)
 
 func newPipeBuffer() *pipeBuffer {
 	return &pipeBuffer{}
@@ -106,49 +127,57 @@ func newPipeBuffer() *pipeBuffer {
 // wait waits, listed in *list, until a wake sends to it or expired or
 // done is closed. The caller must hold p.mu; wait releases it while it
 // waits and returns without it.
-func (p *pipeBuffer) wait(list *[]chan struct{}, expired, done <-chan struct{}) {
-	var ch chan struct{}
+func (p *pipeBuffer) wait(list *[]*pipeWaiter, expired, done <-chan struct{}) {
+	var w *pipeWaiter
 	if n := len(p.spare); n > 0 {
-		ch = p.spare[n-1]
+		w = p.spare[n-1]
 		p.spare[n-1] = nil
 		p.spare = p.spare[:n-1]
 	} else {
-		ch = make(chan struct{}, 1)
+		w = &pipeWaiter{ch: make(chan struct{}, 1)}
 	}
-	*list = append(*list, ch)
+	w.i = len(*list)
+	*list = append(*list, w)
 	p.mu.Unlock()
 	select {
-	case <-ch:
+	case <-w.ch:
 	case <-expired:
 	case <-done:
 	}
 	p.mu.Lock()
-	// Not woken (expired or done): out of the list. Woken, or woken as
-	// well: its token is taken, so that the channel goes back empty.
-	l := *list
-	for i, c := range l {
-		if c == ch {
-			copy(l[i:], l[i+1:])
-			l[len(l)-1] = nil
-			*list = l[:len(l)-1]
-			break
+	// Not woken (expired or done): out of the list, the last waiter
+	// listed taking its place (the order of a list does not matter: a
+	// wake wakes all). Woken, or woken as well: its token is taken, so
+	// that the channel goes back empty.
+	if w.i >= 0 {
+		l := *list
+		last := l[len(l)-1]
+		l[w.i], last.i = last, w.i
+		l[len(l)-1] = nil
+		*list = l[:len(l)-1]
+		w.i = -1
+		if h := testHookPipeLeave; h != nil {
+			h(1)
 		}
 	}
 	select {
-	case <-ch:
+	case <-w.ch:
 	default:
 	}
-	p.spare = append(p.spare, ch)
+	if len(p.spare) < pipeSpareMax {
+		p.spare = append(p.spare, w)
+	}
 	p.mu.Unlock()
 }
 
 // wake wakes the calls waiting in *list: each channel there gets the one
 // token it has room for (a channel is listed once per wait, and a wake
 // empties the list). The caller must hold p.mu.
-func wake(list *[]chan struct{}) {
+func wake(list *[]*pipeWaiter) {
 	l := *list
-	for i, ch := range l {
-		ch <- struct{}{}
+	for i, w := range l {
+		w.ch <- struct{}{}
+		w.i = -1
 		l[i] = nil
 	}
 	*list = l[:0]

@@ -20,7 +20,7 @@ func pipeWaits(t *testing.T, p *pipeBuffer) (readers, writers, spare int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, ch := range p.spare {
-		if len(ch) != 0 {
+		if len(ch.ch) != 0 {
 			t.Errorf("a spare wake channel holds a token")
 		}
 	}
@@ -123,5 +123,85 @@ func TestPipeWaitsEndUnlisted(t *testing.T) {
 			client.Close()
 		}
 		wg.Wait()
+	})
+}
+
+// TestPipeManyWaitsLeaveBounded: 64 Reads wait at once and their deadline
+// passes. Each leaves the buffer's list of waiters by its index, moving
+// one entry (the list's last, into its place): a walk to find it, and
+// the shift of the entries after it, cost the 64 about 64^2/2 steps. The
+// channels kept for reuse are at most pipeSpareMax, not one for each of
+// the burst's waits for the Pipe's life; the next Reads still find the
+// list right (a write wakes each, a Close ends them).
+func TestPipeManyWaitsLeaveBounded(t *testing.T) {
+	const waiters = 64
+	synctest.Test(t, func(t *testing.T) {
+		client, server := Pipe()
+		defer client.Close()
+		defer server.Close()
+		p := server.(*pipeConn).rx
+		var mu sync.Mutex
+		steps := 0
+		testHookPipeLeave = func(n int) { mu.Lock(); steps += n; mu.Unlock() }
+		defer func() { testHookPipeLeave = nil }()
+		server.SetReadDeadline(time.Now().Add(time.Second))
+		var wg sync.WaitGroup
+		errs := make(chan error, waiters)
+		for range waiters {
+			wg.Go(func() {
+				_, err := server.Read(make([]byte, 1))
+				errs <- err
+			})
+		}
+		synctest.Wait()
+		if r, _, _ := pipeWaits(t, p); r != waiters {
+			t.Fatalf("%d Reads listed as waiting; want %d", r, waiters)
+		}
+		wg.Wait() // the deadline passes on the bubble's clock
+		for range waiters {
+			if err := <-errs; !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("a Read whose deadline passed: %v", err)
+			}
+		}
+		r, w, s := pipeWaits(t, p)
+		if r != 0 || w != 0 || s > pipeSpareMax {
+			t.Errorf("after the deadline: %d readers and %d writers listed, %d spare channels; want none listed and at most %d spare", r, w, s, pipeSpareMax)
+		}
+		if limit := 2 * waiters; steps > limit {
+			t.Errorf("%d Reads leaving the list of waiters at their deadline moved or compared %d entries; want at most %d", waiters, steps, limit)
+		}
+
+		// The list is right after the leaves: Reads listed again, one
+		// takes a byte a write sends, the rest are ended by the Close.
+		server.SetReadDeadline(time.Time{})
+		for range waiters {
+			wg.Go(func() {
+				b := make([]byte, 1)
+				for {
+					if _, err := server.Read(b); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		synctest.Wait()
+		if _, err := client.Write([]byte{'x'}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if r, _, _ := pipeWaits(t, p); r != waiters {
+			t.Fatalf("after a write: %d Reads listed; want %d", r, waiters)
+		}
+		client.Close()
+		wg.Wait()
+		for range waiters {
+			if err := <-errs; err != io.EOF {
+				t.Fatalf("a Read after the peer's Close: %v", err)
+			}
+		}
+		if r, w, s := pipeWaits(t, p); r != 0 || w != 0 || s > pipeSpareMax {
+			t.Errorf("after the peer's Close: %d readers and %d writers listed, %d spare channels; want none listed and at most %d spare", r, w, s, pipeSpareMax)
+		}
 	})
 }
