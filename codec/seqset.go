@@ -33,7 +33,9 @@ import (
 // COPYUID, where the n-th source UID maps to the n-th destination UID
 // (RFC 4315 section 3), so Ranges, Nums and All keep it; String, AppendTo
 // and Equal always work on the canonical form (Equal taking x:* and
-// x:4294967295,* as the same set, which they are).
+// x:4294967295,* as the same set, which they are). Canonical gives a set
+// known canonical, copying only one out of order, for a caller that uses
+// a set it was given many times.
 //
 // The zero value is an empty set ready to use. A SeqSet shares its storage
 // when copied by value; use Clone for an independent copy.
@@ -346,8 +348,13 @@ func (s *SeqSet) compact() (steps int) {
 // imapkit_workhook, nothing otherwise).
 func (s SeqSet) Canonical() (c SeqSet, copied bool) {
 	if !s.unsorted {
-		return s, false
+		return s, false // inlined: a set known canonical costs a test
 	}
+	return s.canonicalCheck()
+}
+
+// canonicalCheck is Canonical for a set not known canonical.
+func (s SeqSet) canonicalCheck() (c SeqSet, copied bool) {
 	r, copied, steps := canonicalRanges(s.r)
 	workhook.RangesCompared.Report(len(s.r), 0, steps)
 	return SeqSet{r: r}, copied
