@@ -351,6 +351,27 @@ func TestProxyEchoAcrossMidLineLiteralRedacted(t *testing.T) {
 	}
 }
 
+// TestProxyEchoMiddlePieceBetweenLiteralsRedacted: a server echoes the
+// password with literals inside it, a middle piece of it between two of
+// them ("X hunter2-co {3}" CR LF "XXXrrect-h {2}" CR LF "YYorse)", the
+// bodies relayed unprinted): the proxy printed "X ***{3
+// bytes}rrect-h{2 bytes}***)" until stop 62, the middle piece neither a
+// start nor an end of the text around it. Defaults.
+func TestProxyEchoMiddlePieceBetweenLiteralsRedacted(t *testing.T) {
+	t.Parallel()
+	const pw = "hunter2-correct-horse"
+	echo := "* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h {2}\r\nYYorse)"
+	trace := proxyLoginLiteralEcho(t, pw, []string{echo}, "A1 NO wrong password")
+	if !strings.Contains(trace, "{2 bytes}") {
+		t.Fatalf("the server's line with two literals is not in the trace:\n%s", trace)
+	}
+	for _, p := range []string{"hunter2-co", "rrect-h", "orse"} {
+		if strings.Contains(trace, p) {
+			t.Errorf("the trace shows %q of the password:\n%s", p, trace)
+		}
+	}
+}
+
 // TestProxyEchoFromBodyOverLineEndRedacted: a credential the server
 // echoes from a literal's body (relayed unprinted) through the text after
 // it, which lies wholly inside the credential, and on over the line end:
