@@ -24,8 +24,9 @@
 // line before (a Carry) and the line's own end; RedactEdges redacts them
 // with the rest, RedactEdgesGaps also the parts at the sides of each
 // place the line shows text of the caller's in place of bytes relayed
-// unshown (a Gap: a literal's body), RedactLineEnd and RedactLineStart a
-// status's text and a line's first word.
+// unshown (a Gap: a literal's body) and the pieces between two such
+// places that lie wholly inside a credential, RedactLineEnd and
+// RedactLineStart a status's text and a line's first word.
 //
 // Cost: a line is searched once for each form (at most MaxSecrets times
 // six), each search linear in the line's length whatever its bytes, so a
