@@ -530,8 +530,8 @@ type Gap struct{ From, To int }
 // the start of the line after it: before the gap (b[:From], from the
 // gap before's To), an end that is a start of a form, with or without
 // the spaces that end it (the separator before a literal's header, up to
-// maxGapSep, itself left shown); after the gap (to the next gap), a start that is an end of a
-// form; each minEdge bytes or more. gaps are in order and do not
+// maxGapSep, itself left shown); after the gap (to the next gap), a
+// start that is an end of a form; each minEdge bytes or more. gaps are in order and do not
 // overlap; the caller's own text in them is left as it is. Text with a
 // gap on one side or both (between two gaps, or between a gap and the
 // line's start or end) that lies wholly inside a form, minMiddle bytes
@@ -541,8 +541,8 @@ type Gap struct{ From, To int }
 // Edges', and for the pieces inside a form the form's length each, within
 // a budget of 4 bytes looked at a byte of the line and twice the form's
 // length (past it a piece of the form's bytes is covered unsearched: a
-// hostile line has more redacted, not less). It allocates only the line it
-// returns when that differs from b (and the cover and table it keeps,
+// hostile line has more redacted, not less). It allocates only the line
+// it returns when that differs from b (and the cover and table it keeps,
 // when a longer line than before grows them): the sides are marked in
 // the cover as they are found, not gathered first (a hostile line of
 // 64 KiB of gaps made 0.3 to 2.3 MB of garbage a line until stop 62).
@@ -654,9 +654,9 @@ func (x *Set) markMiddle(m *middle, seg []byte, lo int, s []byte, in [4]uint64, 
 	setBits(x.covered, lo, lo+len(w))
 }
 
-// insideForm reports whether p lies wholly inside s, minMiddle bytes or more
-// and shorter than s (under mu): every byte of p one of s's (in), then
-// p looked for in s, at the cost of s's length, within m's budget; past
+// insideForm reports whether p lies wholly inside s, minMiddle bytes or
+// more and shorter than s (under mu): every byte of p one of s's (in),
+// then p looked for in s, at the cost of s's length, within m's budget; past
 // it, unsearched (middle).
 func (x *Set) insideForm(m *middle, p, s []byte, in [4]uint64) bool {
 	if len(p) < minMiddle || len(p) >= len(s) {
