@@ -3,12 +3,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // noCopyUIDServer is a scripted server (PREAUTH, capabilities caps)
@@ -109,5 +112,37 @@ func TestCpAllPartsUnmappedJSON(t *testing.T) {
 	code, out, _ = runCLI(t, "", "cp", "imap://alice@"+plain, "INBOX", "4:7", "Archive", "--insecure-plaintext", "--timeout", "20s")
 	if code != 0 || out != "copied INBOX 4:7 to Archive\n" {
 		t.Errorf("cp to a server without UIDPLUS: exit %d, %q; want the plain line", code, out)
+	}
+}
+
+// TestMvInPartsDovecotNamesNoneNotMoved: against Dovecot (UIDPLUS,
+// MOVE), an mv of a long set (several parts) of which only the first
+// part's UIDs are in the mailbox: the moved part's COPYUID names what
+// moved, the others are answered "OK No messages found." with no COPYUID.
+// It prints the moved UIDs and their destination UIDs, exit 0, and no
+// "not moved" line: that line names the parts of a move whose every
+// answer lacked a COPYUID (a server without UIDPLUS, or one that left it
+// out), where nothing else names what moved; a COPYUID does.
+func TestMvInPartsDovecotNamesNoneNotMoved(t *testing.T) {
+	t.Parallel()
+	srv, cf := dovecot(t, 5)
+	_, url := urls(srv)
+	c := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Create(ctx, "Archive", nil); err != nil {
+		t.Fatal(err)
+	}
+	uids := []string{"1:5"}
+	for i := 11; i < 40000; i += 2 {
+		uids = append(uids, fmt.Sprint(i))
+	}
+	args := append([]string{"mv", url, "INBOX", strings.Join(uids, ","), "Archive"}, cf...)
+	out, errs := cli(t, "", 0, args...)
+	if !strings.HasPrefix(out, "moved INBOX UID 1:5 to Archive UID ") || strings.Count(out, "\n") != 1 || strings.Contains(out, "not moved") {
+		t.Errorf("mv in parts, the first part's UIDs there: stdout %.300q, stderr %q; want one line: the 5 moved, mapped", out, errs)
+	}
+	if got := mailOf(t, c, "Archive"); len(got) != 5 {
+		t.Errorf("Archive holds %d messages after the mv; want 5", len(got))
 	}
 }

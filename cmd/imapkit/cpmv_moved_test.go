@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/imapkit/imapkit/codec"
 )
 
 // moveAnswerServer is a scripted server (PREAUTH, 5 messages in INBOX)
@@ -101,7 +103,10 @@ func TestMvOKWithNothingNotMoved(t *testing.T) {
 // TestMvWithoutUIDPLUSSaysSo: an mv to a server without UIDPLUS, which
 // never sends COPYUID, says what happened in those words: moved, the
 // destination UIDs unknown because the server lacks UIDPLUS, exit 0 (and
-// --json lists the UIDs moved as "unmapped"); refused after moving some,
+// --json lists the UIDs moved as "unmapped"); the parts answered OK with
+// nothing to say they moved (no EXPUNGE) are named on a line of their own
+// ("not moved", --json "not_moved": with "unmapped", the whole set; until
+// stop 62 they were named nowhere, as if never asked for); refused after moving some,
 // exit 1, how many moved and why which is unknown. Before, it said "the
 // server's COPYUID for them was missing or unusable" and "it sent no
 // COPYUID", as if the server had left out what it never sends. (Scripted:
@@ -115,8 +120,9 @@ func TestMvWithoutUIDPLUSSaysSo(t *testing.T) {
 		uids = append(uids, fmt.Sprint(i))
 	}
 	long := strings.Join(uids, ",") // two parts or more
-	// The first part moved (an EXPUNGE), the others nothing.
-	partsServer := func(caps string) string {
+	// The first part moved (an EXPUNGE), the others nothing; the part
+	// refuse (from 1; 0: none) answered NO.
+	partsServer := func(caps string, refuse int) string {
 		return preauthServer(t, caps, func() scriptAnswer {
 			n := 0
 			return func(tag, cmd string, f []string) string {
@@ -126,6 +132,8 @@ func TestMvWithoutUIDPLUSSaysSo(t *testing.T) {
 				case "UID MOVE":
 					if n++; n == 1 {
 						return "* 1 EXPUNGE\r\n" + tag + " OK done\r\n"
+					} else if n == refuse {
+						return tag + " NO refused\r\n"
 					}
 				}
 				return tag + " OK done\r\n"
@@ -133,19 +141,62 @@ func TestMvWithoutUIDPLUSSaysSo(t *testing.T) {
 		})
 	}
 	const lacks = "destination UID unknown (the server lacks UIDPLUS, whose COPYUID would name them)\n"
-	args := []string{"mv", "imap://alice@" + partsServer("IMAP4rev1 MOVE"), "INBOX", long, "Archive", "--insecure-plaintext"}
+	args := []string{"mv", "imap://alice@" + partsServer("IMAP4rev1 MOVE", 0), "INBOX", long, "Archive", "--insecure-plaintext"}
+	const notMoved = " (the server answered their parts OK with no EXPUNGE or VANISHED (and no COPYUID: the server lacks UIDPLUS): they are not in INBOX)\n"
 	code, out, errs := runCLI(t, "", args...)
-	if code != exitOK || !strings.HasPrefix(out, "moved INBOX UID 1,3,") || !strings.HasSuffix(out, " to Archive, "+lacks) || strings.Count(out, "\n") != 1 || strings.Contains(out, "missing") {
-		t.Errorf("mv in parts without UIDPLUS: exit %d, stdout %.80q...%q, stderr %q; want %d and one line: moved, %q", code, out, out[max(0, len(out)-120):], errs, exitOK, lacks)
+	moved, rest, _ := strings.Cut(out, "\n")
+	if code != exitOK || !strings.HasPrefix(moved, "moved INBOX UID 1,3,") || !strings.HasSuffix(moved+"\n", " to Archive, "+lacks) || strings.Contains(out, "missing") {
+		t.Errorf("mv in parts without UIDPLUS: exit %d, stdout %.80q...%q, stderr %q; want %d and first: moved, %q", code, out, out[max(0, len(out)-120):], errs, exitOK, lacks)
+	}
+	if !strings.HasPrefix(rest, "not moved: INBOX UID ") || !strings.HasSuffix(rest, notMoved) || strings.Count(rest, "\n") != 1 {
+		t.Errorf("mv in parts without UIDPLUS, parts that moved nothing: stdout after the first line %.80q...%q; want one line naming them: \"not moved: INBOX UID ...%s\"", rest, rest[max(0, len(rest)-160):], notMoved)
 	}
 	code, out, errs = runCLI(t, "", append(args, "--json")...)
-	var j struct{ Unmapped string }
+	var j struct {
+		Unmapped string
+		NotMoved string `json:"not_moved"`
+	}
 	if err := json.Unmarshal([]byte(out), &j); err != nil || code != exitOK || !strings.HasPrefix(j.Unmapped, "1,3,") {
 		t.Errorf("mv --json in parts without UIDPLUS: exit %d, stdout %.200q (%v), stderr %q; want %d and the UIDs moved as \"unmapped\"", code, out, err, errs, exitOK)
 	}
-	args[1] = "imap://alice@" + partsServer("IMAP4rev1 MOVE UIDPLUS")
-	if code, out, errs := runCLI(t, "", args...); code != exitOK || !strings.HasSuffix(out, "destination UID unknown (the server's COPYUID for them was missing or unusable)\n") {
-		t.Errorf("mv in parts with UIDPLUS, no COPYUID: exit %d, stdout ...%q, stderr %q; want %d, the COPYUID said missing", code, out[max(0, len(out)-120):], errs, exitOK)
+	if set, err := codec.ParseSeqSet([]byte(j.NotMoved)); err != nil || set.IsEmpty() || !strings.Contains(rest, " UID "+j.NotMoved+" ") {
+		t.Errorf("mv --json in parts without UIDPLUS: \"not_moved\" %.80q (%v); want the UIDs of the parts that moved nothing, as the line names them", j.NotMoved, err)
+	} else {
+		all, _ := codec.ParseSeqSet([]byte(j.Unmapped))
+		if set.Overlaps(all) {
+			t.Errorf("mv --json in parts without UIDPLUS: \"not_moved\" and \"unmapped\" share UIDs")
+		}
+		all.AddRanges(set.Ranges()...)
+		if all.String() != long {
+			t.Errorf("mv --json in parts without UIDPLUS: \"unmapped\" and \"not_moved\" together %.80q...; want the set", all.String())
+		}
+	}
+	// Stopped at the third part: the second, answered OK with no
+	// EXPUNGE, moved nothing; the rest was not sent (the error says so).
+	stopped := append([]string{}, args...)
+	stopped[1] = "imap://alice@" + partsServer("IMAP4rev1 MOVE", 3)
+	code, out, errs = runCLI(t, "", append(stopped, "--json")...)
+	j.Unmapped, j.NotMoved = "", ""
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code == exitOK || !strings.HasPrefix(j.Unmapped, "1,3,") {
+		t.Errorf("mv --json in parts without UIDPLUS, stopped at the third: exit %d, stdout %.200q (%v), stderr %q; want an error and the UIDs moved as \"unmapped\"", code, out, err, errs)
+	} else {
+		// The parts are sent one after the other, each answered:
+		// the third's refused (neither moved nor "not moved"),
+		// the others' OK with nothing moved ("not_moved").
+		moved, _ := codec.ParseSeqSet([]byte(j.Unmapped))
+		not, err := codec.ParseSeqSet([]byte(j.NotMoved))
+		all, _ := codec.ParseSeqSet([]byte(long))
+		refused := all.Clone()
+		refused.Remove(moved)
+		refused.Remove(not)
+		nr, _ := refused.Len()
+		if err != nil || not.IsEmpty() || not.Overlaps(moved) || nr == 0 || refused.Ranges()[0].Start <= moved.Ranges()[len(moved.Ranges())-1].Stop {
+			t.Errorf("mv --json in parts without UIDPLUS, stopped at the third: \"not_moved\" %.80q (%v), \"unmapped\" %.80q; want the parts answered OK with nothing moved, the refused part in neither (%d UIDs left: %.80q)", j.NotMoved, err, j.Unmapped, nr, refused.String())
+		}
+	}
+	args[1] = "imap://alice@" + partsServer("IMAP4rev1 MOVE UIDPLUS", 0)
+	if code, out, errs := runCLI(t, "", args...); code != exitOK || !strings.Contains(out, "destination UID unknown (the server's COPYUID for them was missing or unusable)\nnot moved: INBOX UID ") || !strings.HasSuffix(out, " (the server answered their parts OK with no COPYUID, EXPUNGE or VANISHED: they are not in INBOX)\n") {
+		t.Errorf("mv in parts with UIDPLUS, no COPYUID: exit %d, stdout ...%q, stderr %q; want %d, the COPYUID said missing, the parts that moved nothing named", code, out[max(0, len(out)-240):], errs, exitOK)
 	}
 
 	addr := moveAnswerServer(t, "IMAP4rev1 MOVE", "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n", "NO [OVERQUOTA] quota exceeded")

@@ -302,6 +302,9 @@ func copyMove(name, verb string, move bool) serverCmd {
 				if !res.Unmapped.IsEmpty() {
 					j.Unmapped = res.Unmapped.String()
 				}
+				if move {
+					j.NotMoved = movedNothing(set, res, err)
+				}
 			} else if err == nil && set.UID && !set.Saved && uidplus {
 				// No part had a usable COPYUID (the library's
 				// nil result), from a server that sends them:
@@ -377,6 +380,19 @@ func copyMove(name, verb string, move bool) serverCmd {
 					}
 					fmt.Fprintf(o.stdout, "%s %d messages of %s %s to %s before the server refused the rest (which ones is unknown: %s)\n", did, j.RemovedCount, printable(args[0]), setLabel(set), printable(args[2]), why)
 				}
+				if j.NotMoved != "" {
+					// The parts of a long set answered OK
+					// with nothing to say they moved (no
+					// COPYUID, EXPUNGE or VANISHED): named, as
+					// those that moved are above. Before, the
+					// lines read as if the rest of the set
+					// had never been asked for.
+					what := "no COPYUID, EXPUNGE or VANISHED"
+					if !uidplus {
+						what = "no EXPUNGE or VANISHED (and no COPYUID: the server lacks UIDPLUS)"
+					}
+					fmt.Fprintf(o.stdout, "not moved: %s UID %s (the server answered their parts OK with %s: they are not in %s)\n", printable(args[0]), j.NotMoved, what, printable(args[0]))
+				}
 				printMoveRest(o.stdout, did, args[0], j)
 			} else if errors.Is(err, errNotFound) {
 				// Nothing copied: the error says so.
@@ -386,6 +402,28 @@ func copyMove(name, verb string, move bool) serverCmd {
 			return err
 		},
 	}
+}
+
+// movedNothing returns the UIDs of the parts of an mv of set (res, err:
+// Move's) that the server answered OK with no COPYUID, EXPUNGE or
+// VANISHED, which moved nothing (commands.CopyResult: a result with an
+// empty Src whose Unmapped holds the UIDs of the parts that moved): those
+// of the parts answered OK (the whole set, or a *commands.SplitError's
+// Done when it stopped part-way) that Unmapped does not hold. "" for any
+// other result (a COPYUID kept: its Src names what moved, and a UID of
+// the set it leaves out is one the mailbox did not have).
+func movedNothing(set commands.Set, res *commands.CopyResult, err error) string {
+	if res == nil || !res.Src.IsEmpty() || res.Unmapped.IsEmpty() || !set.UID || set.Saved || set.Nums.Dynamic() {
+		return ""
+	}
+	answered := set.Nums
+	var se *commands.SplitError
+	if errors.As(err, &se) {
+		answered = se.Done.Nums
+	}
+	rest := answered.Clone()
+	rest.Remove(res.Unmapped)
+	return rest.String()
 }
 
 // copiedUnmapped returns the UIDs of set that a cp or mv whose COPYUID
@@ -445,6 +483,11 @@ type jsonCopy struct {
 	// messages with no COPYUID naming them (commands.PartlyMovedError):
 	// how many its EXPUNGE and VANISHED responses said left the source.
 	RemovedCount uint64 `json:"removed_count,omitempty"`
+	// NotMoved are the source UIDs of an mv in parts whose parts the
+	// server answered OK with no COPYUID, EXPUNGE or VANISHED: they
+	// moved nothing (not in the source), where other parts moved
+	// theirs (Unmapped) (movedNothing).
+	NotMoved string `json:"not_moved,omitempty"`
 }
 
 // setLabel is set as mv's lines name it: "UID 1:4", or "1:4" for
