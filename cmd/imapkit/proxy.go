@@ -23,7 +23,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -525,7 +524,7 @@ func refuseOverLimit(ctx context.Context, c net.Conn, cfg *proxyConfig, id, limi
 // descriptor or buffer memory left for the moment, or a connection aborted
 // by its client before it was accepted.
 func temporaryAccept(err error) bool {
-	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+	for _, e := range temporaryAcceptErrors {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -3,13 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,12 +25,17 @@ type flakyWriter struct {
 	b    strings.Builder
 }
 
+// errTraceNoSpace is a full disk's error as the trace's writers show it:
+// syscall.ENOSPC's text (Plan 9's package syscall has no ENOSPC, and the
+// proxy matches none: it prints the error).
+var errTraceNoSpace = errors.New("no space left on device")
+
 func (w *flakyWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.n++
 	if w.fail[w.n] {
-		return 0, fmt.Errorf("write /trace: %w", syscall.ENOSPC)
+		return 0, fmt.Errorf("write /trace: %w", errTraceNoSpace)
 	}
 	return w.b.Write(p)
 }
@@ -241,7 +246,7 @@ func (w *partialWriter) Write(p []byte) (int, error) {
 	w.n++
 	if w.fail[w.n] {
 		w.b.Write(p[:len(p)/2])
-		return len(p) / 2, fmt.Errorf("write /trace: %w", syscall.ENOSPC)
+		return len(p) / 2, fmt.Errorf("write /trace: %w", errTraceNoSpace)
 	}
 	return w.b.Write(p)
 }

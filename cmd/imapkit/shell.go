@@ -13,8 +13,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/chzyer/readline"
-
 	"github.com/imapkit/imapkit/codec"
 )
 
@@ -64,30 +62,12 @@ func (s *scriptLines) out() io.Writer              { return s.w }
 func (s *scriptLines) remember(string)             {}
 func (s *scriptLines) close()                      {}
 
-// terminalLines reads lines with editing and history. readline saves
-// nothing by itself: remember keeps a command line in memory and, with
-// --history, appends it to hist, unless it carries a credential.
-type terminalLines struct {
-	rl *readline.Instance
-	// in is the terminal as readline reads it: closing it ends the
-	// reading (end).
-	in   *readline.CancelableStdin
-	hist *os.File // nil: the history is in memory only
-}
-
-// end ends the reading of lines, for SIGTERM: readline's read of the
-// terminal, which waits for a key, returns io.EOF, so the Readline that
-// waits (or the next one) returns, with the terminal restored, and
-// readline's Close does not wait for a key. A line typed so far comes back
-// as if Enter had been typed: the shell does not run it (runShell checks
-// its context).
-func (t *terminalLines) end() { t.in.Close() }
-
 // maxHistory is how many lines of the history file are loaded.
 const maxHistory = 500
 
 // historySaver is what openHistory loads the lines into: a
-// *readline.Instance.
+// *readline.Instance (a terminalLines' own history where there is no
+// readline: shell_plain.go).
 type historySaver interface{ SaveHistory(string) error }
 
 // openHistory opens (or creates) the history file, readable by its owner
@@ -207,37 +187,6 @@ func holdsCredential(line string) bool {
 	return false
 }
 
-func (t *terminalLines) remember(line string) {
-	if strings.TrimSpace(line) == "" || holdsCredential(line) {
-		return
-	}
-	t.rl.SaveHistory(line)
-	if t.hist != nil {
-		fmt.Fprintln(t.hist, line)
-	}
-}
-
-func (t *terminalLines) next(prompt string) (string, error) {
-	t.rl.SetPrompt(prompt)
-	for {
-		l, err := t.rl.Readline()
-		if errors.Is(err, readline.ErrInterrupt) {
-			if l == "" {
-				return "", errLineInterrupt
-			}
-			continue // Ctrl-C drops the line
-		}
-		return l, err
-	}
-}
-func (t *terminalLines) out() io.Writer { return t.rl.Stdout() }
-func (t *terminalLines) close() {
-	t.rl.Close()
-	if t.hist != nil {
-		t.hist.Close()
-	}
-}
-
 // bothTerminal reports whether r and w are both a terminal.
 func bothTerminal(r io.Reader, w io.Writer) bool {
 	return isTerminal(r) && isTerminal(w)
@@ -273,25 +222,9 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 		var stop context.CancelFunc
 		ctx, stop = signal.NotifyContext(context.WithoutCancel(ctx), syscall.SIGTERM)
 		defer stop()
-		in := readline.NewCancelableStdin(o.stdin)
-		rl, err := readline.NewEx(&readline.Config{
-			Prompt:                 "imap> ",
-			DisableAutoSaveHistory: true, // remember, after the credential check
-			HistorySearchFold:      true,
-			InterruptPrompt:        "^C",
-			Stdin:                  in,
-			Stdout:                 o.stdout,
-			Stderr:                 o.stderr,
-		})
+		tl, err := newTerminalLines(o, *own.(*string))
 		if err != nil {
 			return err
-		}
-		tl := &terminalLines{rl: rl, in: in}
-		if name := *own.(*string); name != "" {
-			if tl.hist, err = openHistory(rl, name); err != nil {
-				rl.Close()
-				return err
-			}
 		}
 		src = tl
 		// SIGTERM: the shell's handler and main's go first (a second

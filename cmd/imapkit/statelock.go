@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 )
 
 // A stateLock is held on a state file (copy's, import's, export's) for the
@@ -428,7 +427,7 @@ func stateBeside(resolved, given, suffix string) string {
 // that the directory cannot take a file: a permission error or a
 // read-only file system. A missing directory can be made (lockState).
 func unwritable(err error) bool {
-	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, errReadOnlyFS)
 }
 
 // probeStateDir creates and removes a file in dir, named as a temporary

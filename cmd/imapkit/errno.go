@@ -1,0 +1,17 @@
+//go:build !plan9
+
+package main
+
+import "syscall"
+
+// The error numbers of package syscall the CLI matches errors against:
+// Plan 9's package syscall has none (errno_plan9.go).
+
+// temporaryAcceptErrors are the errors of Accept that pass
+// (temporaryAccept): no file descriptor or buffer memory left for the
+// moment, or a connection aborted by its client before it was accepted.
+var temporaryAcceptErrors = []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED}
+
+// errReadOnlyFS is the error of a write to a file system mounted
+// read-only (unwritable).
+var errReadOnlyFS error = syscall.EROFS
