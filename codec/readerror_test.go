@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"syscall"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
@@ -54,7 +53,7 @@ func TestNextReadErrorAfterMalformed(t *testing.T) {
 		"number overflow": "* 1 FETCH (RFC822.SIZE 99999999999999999999999 ",
 		"bad tag":         "A%1 OK over quota {5",
 	} {
-		for ename, rerr := range map[string]error{"deadline": os.ErrDeadlineExceeded, "reset": syscall.ECONNRESET, "EOF": io.EOF} {
+		for ename, rerr := range map[string]error{"deadline": os.ErrDeadlineExceeded, "reset": errConnReset, "EOF": io.EOF} {
 			t.Run(name+"/"+ename, func(t *testing.T) {
 				r := &resumingReader{data: data, err: rerr, more: "\r\n* 2 EXISTS\r\n"}
 				d := codec.NewDecoder(wire.NewTokenizer(r, nil), nil)
@@ -95,7 +94,7 @@ func TestNextReadErrorMidToken(t *testing.T) {
 		`* ESEARCH (TAG "A1") ALL 1:`, "* 1 FETCH (UID 1", "* OK [UIDNEXT 1", "* LIST (", "+",
 		"* 1 FETCH (RFC822.SIZE 99999999999999999999999", `* 1 FETCH (UID 1 FLAGS (\Seen) x`,
 	} {
-		for ename, rerr := range map[string]error{"deadline": os.ErrDeadlineExceeded, "reset": syscall.ECONNRESET, "EOF": io.EOF} {
+		for ename, rerr := range map[string]error{"deadline": os.ErrDeadlineExceeded, "reset": errConnReset, "EOF": io.EOF} {
 			t.Run(data+"/"+ename, func(t *testing.T) {
 				r := &resumingReader{data: data, err: rerr}
 				d := codec.NewDecoder(wire.NewTokenizer(r, nil), nil)

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -393,7 +392,7 @@ func TestWantPanicInSectionHandler(t *testing.T) {
 	case err = <-done:
 	case <-time.After(3 * time.Minute):
 		// Its goroutines' stacks show where it is stuck.
-		cmd.Process.Signal(syscall.SIGQUIT)
+		cmd.Process.Signal(quitSignal)
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
