@@ -61,7 +61,8 @@ type AppendOptions struct {
 // compares UIDValidity with it. Nor is one made after a RENAME or DELETE
 // on this session took the selected mailbox's name (of it, or a RENAME of
 // its parent, by the delimiter a LIST naming it or a parent of it gave
-// during this selection; not a RENAME of INBOX, which
+// during this selection, which Rename asks for when none did; not a
+// RENAME of INBOX, which
 // stays; however sent: Rename, Delete, Do, another Client) until the next
 // SELECT (session.Session.SelectedUIDValidity): the name may be a new
 // mailbox's (CREATE), with a UIDVALIDITY of its own. Another client's

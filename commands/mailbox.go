@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/imapkit/imapkit/codec"
@@ -768,9 +769,46 @@ func (c *Client) Delete(ctx context.Context, mailbox string) error {
 	return c.simpleTo(ctx, "DELETE", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox) })
 }
 
-// Rename renames a mailbox.
+// Rename renames a mailbox. When from may be a parent of the selected
+// mailbox (the selected name begins with it) and the session does not
+// know the selected mailbox's hierarchy delimiter
+// (session.Session.SelectedDelimiter: no LIST named it or a parent of it
+// since its SELECT), Rename first asks LIST "" with the selected name, so
+// that a RENAME of its parent is known to take its name
+// (session.Session.SelectedUIDValidity, the APPENDUID check of Append);
+// that LIST's failure is ignored, and the RENAME goes as before.
 func (c *Client) Rename(ctx context.Context, from, to string) error {
+	c.learnSelectedDelim(ctx, from)
 	return c.simpleTo(ctx, "RENAME", from, func(e *wire.Encoder) { c.mailbox(c.mailbox(e, from), to) })
+}
+
+// learnSelectedDelim asks the server the selected mailbox's hierarchy
+// delimiter (LIST "" with its name, which the session reads: listDelim)
+// when from may be a parent of it and the session does not know it. A RENAME of
+// "Work" while "Work/Inbox" was selected, never listed since its SELECT,
+// left the session taking the name for the selected mailbox's still: the
+// APPENDUID of an APPEND to a new "Work/Inbox" was checked against the
+// renamed mailbox's UIDVALIDITY and dropped, and SelectedUIDValidity gave
+// the renamed mailbox's UIDVALIDITY for the name
+// (TestRenameParentOfSelectedNeverListed). A selected name with a
+// wildcard (% or *) is not asked: its LIST could list many mailboxes.
+func (c *Client) learnSelectedDelim(ctx context.Context, from string) {
+	sel, _, known := c.s.SelectedDelimiter()
+	from = c.sessionName(from)
+	if known || sel == "" || len(sel) <= len(from) || strings.ContainsAny(sel, "%*") || !mayBeParent(from, sel) {
+		return
+	}
+	_, _ = c.List(ctx, sel, nil)
+}
+
+// mayBeParent reports whether name begins with parent, a leading INBOX in
+// any case: parent may be a parent of name, whatever the delimiter.
+func mayBeParent(parent, name string) bool {
+	if strings.HasPrefix(name, parent) {
+		return true
+	}
+	return len(parent) >= 5 && strings.EqualFold(parent[:5], "INBOX") && strings.EqualFold(name[:5], "INBOX") &&
+		name[5:len(parent)] == parent[5:]
 }
 
 // Subscribe adds a mailbox to the subscriptions.

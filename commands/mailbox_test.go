@@ -690,3 +690,64 @@ func TestBoundRecentAfterReselect(t *testing.T) {
 		t.Errorf("Recent bound to A, again: %v, nil; want ErrReselected", n)
 	}
 }
+
+// TestRenameParentOfSelectedNeverListed: "Work/Inbox" selected, and never
+// listed since its SELECT, so the session knew no delimiter for it: a
+// RENAME of "Work" was not taken for one of its parent, the session held
+// "Work/Inbox" as the selected mailbox's name with the renamed mailbox's
+// UIDVALIDITY (SelectedUIDValidity), and the APPENDUID of an APPEND to a
+// new "Work/Inbox" was checked against it and dropped. Rename now asks
+// LIST "" Work/Inbox first.
+func TestRenameParentOfSelectedNeverListed(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/rename_parent_never_listed")
+	if _, err := c.Select(ctx, "Work/Inbox", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename(ctx, "Work", "Old"); err != nil {
+		t.Fatal(err)
+	}
+	if name, v, _, ok := c.Session().SelectedUIDValidity(); ok {
+		t.Errorf("after a RENAME of Work, SelectedUIDValidity %q %d; want none (the name may be a new mailbox's)", name, v)
+	}
+	if err := c.Create(ctx, "Work/Inbox", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.AppendBytes(ctx, "Work/Inbox", []byte("x\r\n"), nil)
+	if err != nil || *res != (commands.AppendResult{UIDValidity: 9, UID: 1}) {
+		t.Errorf("APPEND to the new Work/Inbox answered APPENDUID 9 1: %v, %+v; want it returned", err, res)
+	}
+}
+
+// TestRenameParentOfSelectedAppendUIDKept is
+// TestRenameParentOfSelectedNeverListed on a server that answers any
+// command in any order: what a user gets from the calls, the wire aside.
+func TestRenameParentOfSelectedAppendUIDKept(t *testing.T) {
+	c, ctx, _ := rawClient(t, "IMAP4rev1 LITERAL+ UIDPLUS", func(cmd rawCmd) string {
+		raw := string(cmd.Raw)
+		switch {
+		case strings.Contains(raw, " SELECT "):
+			return "* 1 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(raw, " LIST "):
+			return "* LIST (\\HasNoChildren) \"/\" Work/Inbox\r\n" + cmd.Tag + " OK done\r\n"
+		case strings.Contains(raw, " APPEND "):
+			return cmd.Tag + " OK [APPENDUID 9 1] done\r\n"
+		}
+		return cmd.Tag + " OK done\r\n"
+	})
+	if _, err := c.Select(ctx, "Work/Inbox", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename(ctx, "Work", "Old"); err != nil {
+		t.Fatal(err)
+	}
+	if name, v, _, ok := c.Session().SelectedUIDValidity(); ok {
+		t.Errorf("after a RENAME of Work, SelectedUIDValidity %q %d; want none (the name may be a new mailbox's)", name, v)
+	}
+	if err := c.Create(ctx, "Work/Inbox", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.AppendBytes(ctx, "Work/Inbox", []byte("x\r\n"), nil)
+	if err != nil || *res != (commands.AppendResult{UIDValidity: 9, UID: 1}) {
+		t.Errorf("APPEND to the new Work/Inbox answered APPENDUID 9 1: %v, %+v; want it returned", err, res)
+	}
+}

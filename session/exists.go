@@ -402,6 +402,30 @@ func (s *Session) mailboxNameLocked(b []byte) string {
 	return codec.DecodeMailboxLenient(b)
 }
 
+// SelectedDelimiter returns the selected mailbox (as SelectedUIDValidity
+// names it) and its hierarchy delimiter as a LIST or LSUB response read
+// during this selection gave it, one naming the mailbox or one of its
+// parents (listDelim). ok is false outside the SELECTED state, while a
+// SELECT or EXAMINE is in flight, and before such a response (a mailbox
+// in a flat hierarchy, NIL, has none). A RENAME of a parent of the
+// selected mailbox takes its name (SelectedUIDValidity) only once its
+// delimiter is known: a caller about to rename what may be a parent sends
+// LIST "" with the mailbox's name first when ok is false (commands'
+// Client.Rename does so).
+func (s *Session) SelectedDelimiter() (mailbox string, delim byte, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateSelected {
+		return "", 0, false
+	}
+	for _, p := range s.inflight {
+		if p.info.transition == ToSelected {
+			return "", 0, false
+		}
+	}
+	return s.selected, s.rl.listDelim, s.rl.listDelim != 0
+}
+
 // uidValidityCodeLocked takes an untagged OK [UIDVALIDITY v] (under mu):
 // in the answer of a SELECT or EXAMINE it is the mailbox's value; read
 // while a mailbox is selected, outside such an answer, it counts a change
