@@ -6,6 +6,7 @@ import (
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -103,5 +104,43 @@ func TestAppendUIDCheckOffAfterRenameOfSelectedAnyPath(t *testing.T) {
 				t.Errorf("Append to %s after %s of it: %+v; want its APPENDUID 9 1", tc.sel, name, ar)
 			}
 		})
+	}
+}
+
+// TestRenameParentOfSelectedDovecot: against Dovecot, "P/A" selected and
+// never listed since its SELECT, a RENAME of "P" renames the selected
+// mailbox with it (LIST finds it under the new name), and the session
+// takes the name "P/A" as no longer the selected mailbox's
+// (SelectedUIDValidity none: the name may be a new mailbox's, whose
+// APPENDUID is not to be checked against the renamed one's UIDVALIDITY).
+// Rename asks LIST "" "P/A" first: the session knew no delimiter for it,
+// and kept "P/A" with the renamed mailbox's UIDVALIDITY. (Dovecot 2.3
+// answers an APPEND to a "P/A" created anew while the renamed one is
+// still selected "NO [SERVERBUG]", so the APPENDUID is checked on the
+// fake servers: TestRenameParentOfSelectedAppendUIDKept.)
+func TestRenameParentOfSelectedDovecot(t *testing.T) {
+	t.Parallel() // waits on Dovecot; its own mailboxes
+	ctx := dvCtx(t)
+	c := dvClient(t, testserver.Alice, nil)
+	parent := dvMailbox(t, testserver.Alice, 0)
+	child := parent + "/A"
+	if err := c.Create(ctx, child, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, child, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := c.Session().SelectedDelimiter(); ok {
+		t.Fatal("the session knows a delimiter for a mailbox never listed since its SELECT")
+	}
+	if err := c.Rename(ctx, parent, parent+"-old"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.List(ctx, parent+"-old/*", nil)
+	if err != nil || len(l) != 1 || l[0].Name != parent+"-old/A" {
+		t.Fatalf("LIST after RENAME %s: %v %+v; want %s-old/A", parent, err, l, parent)
+	}
+	if name, v, _, ok := c.Session().SelectedUIDValidity(); ok {
+		t.Errorf("after RENAME %s: SelectedUIDValidity %q %d; want none (the name is no longer the selected mailbox's)", parent, name, v)
 	}
 }
