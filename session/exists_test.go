@@ -507,3 +507,46 @@ func TestVanishedWithoutQResyncLeavesCount(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSelectOKAfterCallerGaveUpSelects: the early-OK rules of an
+// AUTHENTICATE (an OK after the client cancelled aborts the session; one
+// that came with a challenge not judged holds the commands behind) are
+// not a SELECT's: a SELECT has no challenge for the client to judge, and
+// its caller's giving up (its context ended after it was sent) changes
+// nothing of what the server did. Its OK, read after, selects the mailbox,
+// and the next command runs in it.
+func TestSelectOKAfterCallerGaveUpSelects(t *testing.T) {
+	got, gaveUp := make(chan struct{}), make(chan struct{})
+	ctx, s := hostileOpen(t, 10*time.Second, func(c *hostile.Conn) error {
+		if err := c.PreAuth("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("SELECT")
+		if err != nil {
+			return err
+		}
+		close(got)
+		<-gaveUp
+		if err := c.Answer(cmd); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	sctx, cancel := context.WithCancel(ctx)
+	p, err := s.Start(sctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("B") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-got
+	cancel()
+	if _, err := p.Wait(sctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait after the caller gave up: %v; want context.Canceled", err)
+	}
+	close(gaveUp)
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatalf("NOOP after the SELECT's OK: %v", err)
+	}
+	if name, ro := s.Mailbox(); name != "B" || ro || s.State() != session.StateSelected {
+		t.Fatalf("after the SELECT's OK read with its caller gone: state %v, mailbox %q (read-only %v); want SELECTED in B", s.State(), name, ro)
+	}
+}

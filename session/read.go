@@ -1338,7 +1338,10 @@ func (s *Session) complete(st *codec.Status) error {
 // failed or panicked (acceptedBeforeCancel), package auth's cancel
 // (abortAccepted). An OK settled so with a challenge not answered
 // (contHeld: sent together) holds the commands behind p until the client's
-// verdict on it (holdLocked). nil otherwise.
+// verdict on it (holdLocked). nil otherwise. Neither rule is for another
+// change of state (SELECT, CLOSE, UNAUTHENTICATE...): those have no
+// challenge for the client to judge, and their state follows the server's
+// answer (docs/session.md, TestSelectOKAfterCallerGaveUpSelects).
 func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 	if st.Kind != codec.StatusOK || p.info.transition != ToAuth {
 		return nil
