@@ -61,7 +61,7 @@ type QResync struct {
 // MailboxState is what SELECT or EXAMINE tells about the selected mailbox.
 type MailboxState struct {
 	Name     string
-	ReadOnly bool     // the server opened it read-only ([READ-ONLY])
+	ReadOnly bool     // the server opened it read-only ([READ-ONLY]), or it was examined (Examine)
 	Flags    []string // FLAGS: the flags defined in the mailbox
 	// PermanentFlags are the flags the client can change permanently;
 	// nil when the server did not say.
@@ -356,6 +356,11 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	// ChangedNotKept.
 	st, big := sr.end(r.Status)
 	st.Selection, st.session = sel, c.s
+	if o.ReadOnly {
+		// An EXAMINE opens read-only whatever its answer says (RFC
+		// 9051 requires [READ-ONLY] of it), as the session holds it.
+		st.ReadOnly = true
+	}
 	if q := o.QResync; q != nil {
 		st.resynced(q)
 	}

@@ -751,3 +751,18 @@ func TestRenameParentOfSelectedAppendUIDKept(t *testing.T) {
 		t.Errorf("APPEND to the new Work/Inbox answered APPENDUID 9 1: %v, %+v; want it returned", err, res)
 	}
 }
+
+// TestExamineWithoutReadOnlyCodeReadOnly: an EXAMINE answered without
+// [READ-ONLY] opened the mailbox read-only all the same (the session holds
+// it so, and refuses a Store); MailboxState.ReadOnly said false.
+func TestExamineWithoutReadOnlyCodeReadOnly(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/examine_without_read_only")
+	st, err := c.Examine(ctx, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ro := c.Session().Mailbox()
+	if !st.ReadOnly || !ro {
+		t.Fatalf("EXAMINE answered without [READ-ONLY]: MailboxState.ReadOnly %v, session's %v; want read-only for both", st.ReadOnly, ro)
+	}
+}
