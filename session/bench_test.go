@@ -211,6 +211,7 @@ func bnRun(b *testing.B, perOp int, f func(i int)) {
 // pipelined UID STOREs get their own FETCH responses, with a Want per UID
 // and with the default routing.
 func TestBenchStoreRouting(t *testing.T) {
+	dvParallel(t)
 	for _, withWant := range []bool{true, false} {
 		t.Run(fmt.Sprintf("Want=%v", withWant), func(t *testing.T) {
 			mbox := dvNewMailbox(t, testserver.Alice, testserver.SampleMessages(50))

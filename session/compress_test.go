@@ -29,6 +29,7 @@ import (
 // and runs commands over the compressed streams: SELECT, a pipelined batch,
 // a FETCH of whole bodies (streamed and kept), two rounds of IDLE, LOGOUT.
 func TestDovecotCompress(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s := dvDialUser(t, testserver.Alice, &session.Options{Trace: &tr})
 	ctx := dvCtx(t)

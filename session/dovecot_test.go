@@ -430,9 +430,23 @@ func dvDialGate(t testing.TB, opts *session.Options) (*session.Session, *dvGateC
 	return dvOpen(t, g, opts), g
 }
 
+// dvParallel marks a test against the shared Dovecot to run beside the
+// others (t.Parallel): it waits on the server most of its time, and shares
+// nothing with them: its mailboxes are its own (dvNewMailbox) or INBOX,
+// which no test changes; it sets no package variable or hook, sleeps to
+// order no events and looks at nothing process-wide (goroutines, the
+// heap). The tests that poll or sleep to order their steps
+// (TestDovecotCloseInFlight, TestDovecotContinuationRouting,
+// TestBugFlushSkippedForFailedWriter) stay serial.
+func dvParallel(t *testing.T) {
+	t.Helper()
+	t.Parallel()
+}
+
 // ---- connecting ----
 
 func TestDovecotGreetingPlain(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s := dvDialPlain(t, &session.Options{Trace: &tr})
 	if got := s.State(); got != session.StateNonAuth {
@@ -467,6 +481,7 @@ func TestDovecotGreetingPlain(t *testing.T) {
 }
 
 func TestDovecotStartTLSLogin(t *testing.T) {
+	dvParallel(t)
 	srv := dvServer(t)
 	var tr dvBuffer
 	s := dvDialPlain(t, &session.Options{Trace: &tr, ServerName: srv.ServerName})
@@ -510,6 +525,7 @@ func TestDovecotStartTLSLogin(t *testing.T) {
 }
 
 func TestDovecotImplicitTLS(t *testing.T) {
+	dvParallel(t)
 	srv := dvServer(t)
 	ctx := dvCtx(t)
 	conn, err := transport.DialTLS(ctx, srv.TLSAddr, srv.TLSConfig(), nil)
@@ -534,6 +550,7 @@ func TestDovecotImplicitTLS(t *testing.T) {
 }
 
 func TestDovecotPreauthStream(t *testing.T) {
+	dvParallel(t)
 	srv := dvServer(t)
 	ctx := dvCtx(t)
 	argv := srv.StreamCommand(testserver.Alice)
@@ -573,6 +590,7 @@ func TestDovecotPreauthStream(t *testing.T) {
 // ---- states ----
 
 func TestDovecotStateTransitions(t *testing.T) {
+	dvParallel(t)
 	s := dvDialPlain(t, nil)
 	ctx := dvCtx(t)
 	check := func(step string, want session.State) {
@@ -622,6 +640,7 @@ func TestDovecotStateTransitions(t *testing.T) {
 }
 
 func TestDovecotStateRefusedLocally(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s := dvDialPlain(t, &session.Options{Trace: &tr})
 	ctx := dvCtx(t)
@@ -680,6 +699,7 @@ func TestDovecotStateRefusedLocally(t *testing.T) {
 }
 
 func TestDovecotBadLogin(t *testing.T) {
+	dvParallel(t)
 	const pw = "Wr0ng-S3cret-pw"
 	var tr, logs dvBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -712,6 +732,7 @@ func TestDovecotBadLogin(t *testing.T) {
 }
 
 func TestDovecotBad(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
@@ -739,6 +760,7 @@ func TestDovecotBad(t *testing.T) {
 // ---- APPEND and literals ----
 
 func TestDovecotAppendLiteralPlus(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s := dvDialUser(t, testserver.Alice, &session.Options{Trace: &tr})
 	mbox := dvNewMailbox(t, testserver.Alice, nil)
@@ -759,6 +781,7 @@ func TestDovecotAppendLiteralPlus(t *testing.T) {
 }
 
 func TestDovecotAppendSynchronizingLiteral(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s := dialLiteralMinus(t, testserver.Alice, &session.Options{Trace: &tr}, &dvRewriteConn{})
 	mbox := dvNewMailbox(t, testserver.Alice, nil)
@@ -805,6 +828,7 @@ func TestDovecotAppendSynchronizingLiteral(t *testing.T) {
 // fit TinyUser's quota: whether Dovecot refuses it before or after the
 // literal, the command ends with NO [OVERQUOTA] and the session goes on.
 func TestDovecotAppendOverQuota(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s := dialLiteralMinus(t, testserver.TinyUser, &session.Options{Trace: &tr}, &dvRewriteConn{})
 	msg := dvMessage("too big for tiny", 64<<10)
@@ -823,6 +847,7 @@ func TestDovecotAppendOverQuota(t *testing.T) {
 // ---- pipelining ----
 
 func TestDovecotPipelining(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
@@ -910,6 +935,7 @@ func uidWant(uid uint32) func(codec.Response) bool {
 // FETCH: Dovecot runs pipelined FETCH commands in parallel and sends their
 // data before the tagged OKs, so only the UID tells whose data it is.
 func TestDovecotPipeliningWant(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
@@ -943,6 +969,7 @@ func TestDovecotPipeliningWant(t *testing.T) {
 
 // TestDovecotConcurrentCommands runs commands from many goroutines at once.
 func TestDovecotConcurrentCommands(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
@@ -979,6 +1006,7 @@ func TestDovecotConcurrentCommands(t *testing.T) {
 // ---- FETCH streaming ----
 
 func TestDovecotFetchSections(t *testing.T) {
+	dvParallel(t)
 	// A string limit far below the message size: only streaming works.
 	s := dvDialUser(t, testserver.Alice, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 8 << 10}})
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
@@ -1027,6 +1055,7 @@ func TestDovecotFetchSections(t *testing.T) {
 // ---- unsolicited data ----
 
 func TestDovecotUnsolicited(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	ev := newDvEvents()
 	mbox := dvNewMailbox(t, testserver.Alice, testserver.SampleMessages(3))
@@ -1137,6 +1166,7 @@ func (c *dvDeadlineConn) readDeadline() (time.Time, int) {
 // 4.5 s past a 4 s StallTimeout before; that the exemption holds over
 // time is TestStallIdleAfterDone's, on the bubble's clock).
 func TestDovecotIdle(t *testing.T) {
+	dvParallel(t)
 	ev := newDvEvents()
 	mbox := dvNewMailbox(t, testserver.Alice, testserver.SampleMessages(2))
 	raw, err := transport.Dial(dvCtx(t), dvServer(t).PlainAddr, nil)
@@ -1201,6 +1231,7 @@ func TestDovecotIdle(t *testing.T) {
 // The server is made slow by holding back its answers (dvGateConn).
 
 func TestDovecotCancelWait(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s, gate := dvDialGate(t, &session.Options{Trace: &tr})
 	gate.shut()
@@ -1308,6 +1339,7 @@ func TestDovecotCloseInFlight(t *testing.T) {
 }
 
 func TestDovecotLogout(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s := dvDialUser(t, testserver.Alice, &session.Options{Trace: &tr})
 	if err := s.Logout(dvCtx(t)); err != nil {
@@ -1331,6 +1363,7 @@ func TestDovecotLogout(t *testing.T) {
 // ---- extensions ----
 
 func TestDovecotID(t *testing.T) {
+	dvParallel(t)
 	s := dvDialPlain(t, nil) // ID works in every state
 	r := dvRun(t, s, &session.Command{Name: "ID", Args: func(e *wire.Encoder) {
 		e.SP().List(func(e *wire.Encoder) { e.String("name").SP().String("imapkit-test") })
@@ -1349,6 +1382,7 @@ func TestDovecotID(t *testing.T) {
 }
 
 func TestDovecotQuota(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.TinyUser, nil)
 	r := dvRun(t, s, dvMailboxCmd("GETQUOTAROOT", "INBOX"))
 	var root *codec.QuotaRoot
@@ -1381,6 +1415,7 @@ func TestDovecotQuota(t *testing.T) {
 }
 
 func TestDovecotMetadata(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	mbox := dvNewMailbox(t, testserver.Alice, nil)
 	const entry, value = "/private/comment", "hello from imapkit\r\nsecond line"
@@ -1414,6 +1449,7 @@ func TestDovecotMetadata(t *testing.T) {
 }
 
 func TestDovecotEnableCondstore(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	r := dvRun(t, s, &session.Command{Name: "ENABLE", Args: dvRaw("CONDSTORE")})
 	if len(r.Data) != 1 {
@@ -1446,6 +1482,7 @@ func TestDovecotEnableCondstore(t *testing.T) {
 // the SELECT itself reports imaplib's readonly, with its result; the
 // mailbox is selected, read-only, and the next command is not affected.
 func TestDovecotReadOnly(t *testing.T) {
+	dvParallel(t)
 	shared := dvNewMailbox(t, testserver.Bob, testserver.SampleMessages(2))
 	bob := dvDialUser(t, testserver.Bob, nil)
 	dvRun(t, bob, &session.Command{Name: "SETACL", Args: func(e *wire.Encoder) {
@@ -1515,6 +1552,7 @@ print(json.dumps(out))
 // TestDovecotImaplib runs one flow with Python's imaplib and with the
 // session against the same Dovecot and compares what they report.
 func TestDovecotImaplib(t *testing.T) {
+	dvParallel(t)
 	srv := dvServer(t)
 	shared := dvNewMailbox(t, testserver.Bob, testserver.SampleMessages(1))
 	bob := dvDialUser(t, testserver.Bob, nil)
@@ -1596,6 +1634,7 @@ func TestDovecotImaplib(t *testing.T) {
 // in parallel and sends "* 1 FETCH" ... "* 4 FETCH" before "A3 OK": routing
 // by order gave the oldest UID FETCH the data of the others.
 func TestDovecotPipelinedFetchRouting(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
@@ -1634,6 +1673,7 @@ func fetchUIDs(l []codec.Response) []uint32 {
 // write deadline, left a deadline in the past on the connection: the next
 // command aborted the session with "i/o timeout".)
 func TestDovecotRunWithCancelledContext(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s := dvDialUser(t, testserver.Alice, &session.Options{Trace: &tr})
 	for i := 0; i < 3; i++ {
@@ -1655,6 +1695,7 @@ func TestDovecotRunWithCancelledContext(t *testing.T) {
 // TestDovecotStartBatchOneWrite: StartBatch writes commands that may be
 // pipelined in one go (it used to flush after every command).
 func TestDovecotStartBatchOneWrite(t *testing.T) {
+	dvParallel(t)
 	raw, err := transport.Dial(dvCtx(t), dvServer(t).PlainAddr, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -1729,6 +1770,7 @@ func TestDovecotContinuationRouting(t *testing.T) {
 // from OnUnsolicited. (It used to wait for the event goroutine, which is
 // the caller: a deadlock.)
 func TestDovecotCloseFromOnUnsolicited(t *testing.T) {
+	dvParallel(t)
 	var sp atomic.Pointer[session.Session]
 	returned := make(chan struct{})
 	var once sync.Once
@@ -1762,6 +1804,7 @@ func TestDovecotCloseFromOnUnsolicited(t *testing.T) {
 // TestDovecotReadOnlyErrorMailbox: ReadOnlyError.Mailbox names the mailbox
 // (it used to be empty: "mailbox  is read-only").
 func TestDovecotReadOnlyErrorMailbox(t *testing.T) {
+	dvParallel(t)
 	shared := dvNewMailbox(t, testserver.Bob, testserver.SampleMessages(1))
 	bob := dvDialUser(t, testserver.Bob, nil)
 	dvRun(t, bob, &session.Command{Name: "SETACL", Args: func(e *wire.Encoder) {
@@ -1785,6 +1828,7 @@ func TestDovecotReadOnlyErrorMailbox(t *testing.T) {
 // before that to vanish silently. Over MaxResultBytes, the command says so
 // and the message's other attributes still arrive.
 func TestDovecotOversizedBodyNotSilent(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 8 << 10}})
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
 	r, err := s.Run(dvCtx(t), &session.Command{Name: "UID FETCH", Args: dvRaw("4:6 (UID BODY.PEEK[])")})
@@ -1812,6 +1856,7 @@ func TestDovecotOversizedBodyNotSilent(t *testing.T) {
 // TestDovecotImaplib), Responses holds no copy of what a command returned:
 // FETCH bodies would pile up otherwise.
 func TestDovecotResponsesSkipsCommandData(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
 	// Message 5 is over the 64 KiB default: not fetched.
@@ -1835,6 +1880,7 @@ func TestDovecotResponsesSkipsCommandData(t *testing.T) {
 // the literals the client sends (an APPENDed message) are traced, and
 // logged, in full.
 func TestBugTraceShowsClientLiterals(t *testing.T) {
+	dvParallel(t)
 	var tr, logs dvBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := dvDialUser(t, testserver.Alice, &session.Options{Trace: &tr, Logger: logger})
@@ -1864,6 +1910,7 @@ func TestBugTraceShowsClientLiterals(t *testing.T) {
 // as *:1000"). It is the usual way to ask for new messages. Routing FETCH
 // responses by message set must not drop it as unsolicited.
 func TestBugUIDFetchStarRange(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
 	for _, set := range []string{"1000:*", "*", "*:1000", "29:*"} {
@@ -1882,6 +1929,7 @@ func TestBugUIDFetchStarRange(t *testing.T) {
 // for the earlier ones (SELECT runs alone) must send them first; otherwise
 // they sit in the write buffer while the batch waits for their answers.
 func TestBugStartBatchWaitsOnUnsent(t *testing.T) {
+	dvParallel(t)
 	s := dvDialUser(t, testserver.Alice, nil)
 	// A bound against the hang of the fault (2 s before: a loaded
 	// machine's Dovecot could take that long to answer).
@@ -1947,6 +1995,7 @@ func TestBugFlushSkippedForFailedWriter(t *testing.T) {
 // another command's line: every message reads back byte for byte, under
 // the UID its APPENDUID gave. With the defaults.
 func TestDovecotConcurrentSyncLiterals(t *testing.T) {
+	dvParallel(t)
 	var tr dvBuffer
 	s := dialLiteralMinus(t, testserver.Alice, &session.Options{Trace: &tr}, &dvRewriteConn{})
 	mbox := dvNewMailbox(t, testserver.Alice, nil)

@@ -168,6 +168,7 @@ func TestTranscriptExists(t *testing.T) {
 // VANISHED; a FETCH of the whole mailbox stays within it, and nothing is
 // unannounced.
 func TestDovecotExists(t *testing.T) {
+	dvParallel(t)
 	for _, qresync := range []bool{false, true} {
 		name := "EXPUNGE"
 		if qresync {
