@@ -137,8 +137,8 @@ func TestUIDCodesRefused(t *testing.T) {
 	}
 }
 
-// TestCodeErrorTextLiteralInStep (a guard; passes; the review's
-// TestZZCodeErrorTextLiteralInStep): a status response whose code fails to
+// TestCodeErrorTextLiteralInStep (a guard; it passed when a review
+// wrote it, 16713fb): a status response whose code fails to
 // decode in a way that is not taken for text (MODIFIED with a wrong set,
 // keptCodeError) is skipped with SkipLine from inside the code. Its code is
 // closed by ']' and the "{5}" at the line's end is in the text. SkipLine's

@@ -783,9 +783,9 @@ func parkedInWait() bool {
 }
 
 // TestRefuseFromOnContinueNextPlusDeterministic: the
-// deterministic form of TestReview46KRefuseFromOnContinueResponse (removed
-// at stop 48: same server, same four checks, and it caught the fault 1
-// run in 4, this one every run), its Wait side (fixed in 5041a7e). OnContinue calls RefuseContinuations and
+// deterministic form of a test removed at stop 48 (4181e96: same server,
+// same four checks, and it caught the fault 1 run in 4, this one every
+// run), its Wait side (fixed in 5041a7e). OnContinue calls RefuseContinuations and
 // returns a response: Wait answers that "+" with the response, and the
 // next "+" is the refusal's ("*"), OnContinue not called again. The fault
 // was Wait going on selecting on the continuation channel after the

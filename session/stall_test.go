@@ -123,7 +123,7 @@ func TestStallWaitingForContinuation(t *testing.T) {
 	})
 }
 
-// TestStallSpeedHook (was TestReview44SStallSpeed): session.StallSpeed,
+// TestStallSpeedHook (named by subject in 58751eb): session.StallSpeed,
 // the test hook that runs a session's stall timeouts faster
 // (TestStallTimeoutWriteDefault, TestPullBodyReadContextFrozen), runs the
 // read side's too, exactly k times faster, and the error reports the

@@ -212,8 +212,8 @@ func wantRecentReselected(t *testing.T, rs []codec.Response, err error) {
 // copy of Recent, bound, to get this right; now Session.Recent binds its
 // NOOP to the selection it read first (Command.Selection, CheckSelection)
 // and an embedder of the session gets it too. The server reads no NOOP.
-// (Replaces commands' TestReview46GBoundRecentNoopBound, which ordered
-// the goroutines through the context's Err calls.)
+// (Replaces a test of commands' (7aa014d) that ordered the goroutines
+// through the context's Err calls.)
 func TestRecentNoopBoundToSelection(t *testing.T) {
 	s, ctx, noops := recentServer(t)
 	session.OnRecent(t, func(afterNoop bool) {
@@ -238,8 +238,8 @@ func TestRecentNoopBoundToSelection(t *testing.T) {
 // before Recent took it, and Recent returned B's count. It now checks the
 // selection after taking the data. Ordered by the test hook OnRecent (the
 // SELECT runs once the NOOP is over, before the data is taken). (Replaces
-// commands' TestReview46GBoundRecentKeptChecked, which held
-// Pending.Wait through the context's Done, found by runtime.Caller.)
+// a test of commands' (7aa014d) that held Pending.Wait through the
+// context's Done, found by runtime.Caller.)
 func TestRecentKeptDataChecksSelection(t *testing.T) {
 	s, ctx, noops := recentServer(t)
 	session.OnRecent(t, func(afterNoop bool) {

@@ -76,8 +76,7 @@ func TestCopyStoredModSeqPastBound(t *testing.T) {
 
 // copyPastModSeqNothingCopied (real Dovecot, the one of
 // TestCopyStoredModSeqPastBound, which runs it: one server start
-// for both; it was TestReview45DCopyPastModSeqNothingCopied, with a
-// Dovecot of its own): the warning for a stored HIGHESTMODSEQ past
+// for both, where it had a Dovecot of its own until d3c1978): the warning for a stored HIGHESTMODSEQ past
 // 2^63-1 said "the flags of the mail copied before are compared in full",
 // also when no mail was copied before (or the source has no CONDSTORE:
 // flagSyncOff). It says what follows from the plan now. url is alice's

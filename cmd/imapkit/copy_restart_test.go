@@ -372,7 +372,7 @@ func TestCopyRestartIntoRenamedDestination(t *testing.T) {
 	code, errs := e.run("Beta", "--map", "Beta=Projects")
 	if code != exitNo || !strings.Contains(errs, "--restart-mailbox Beta --restart-unchanged") {
 		// Exit 1 (errMapChanged): it was 3, an I/O error to scripts
-		// (the review's TestZZChangedMapExitCode, sharing this run).
+		// (found by review, 222f29b: its test shares this run).
 		t.Fatalf("changed --map: exit %d, want %d and the advice naming --restart-mailbox Beta --restart-unchanged\n%s", code, exitNo, errs)
 	}
 	// As advised.
@@ -428,8 +428,7 @@ func TestCopyTypedInboxCaseOneEntry(t *testing.T) {
 // created holds none of the copies earlier runs made (mailboxTry.dstFresh):
 // a restart into it is not refused, and another mailbox's entry that
 // records copies there starts over. One account for both cases (the
-// review's TestZZRestartSharedDestination and
-// TestZZRestartTwoIntoOneDestination).
+// two a review found, 76df157).
 func TestCopyRestartSharedDestination(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
@@ -560,9 +559,8 @@ func TestCopyRestartRerunAfterKill(t *testing.T) {
 // Message-ID searches, or not at all). Now the state file is written
 // first: killed at the step between ("restart-committed"), the files
 // read back hold no Beta, and Alpha's map whole, the pairs not journaled
-// yet included. Without a server. (The review's
-// TestZZRestartKilledBeforeCommitKeepsMap built the files of the old
-// order by hand; this one stops dropBox itself.)
+// yet included. Without a server. (The review's test of d7e9d08 built
+// the files of the old order by hand; this one stops dropBox itself.)
 func TestCopyRestartDropBoxKilled(t *testing.T) {
 	path, st := alphaBetaState(t)
 	if err := st.save(path); err != nil { // Alpha's turn: the run's first save

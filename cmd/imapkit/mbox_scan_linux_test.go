@@ -249,9 +249,8 @@ func TestScanLongFromLine(t *testing.T) {
 	}
 }
 
-// TestGuardScanReaderFuzz (moved from review C's
-// TestReview45cGuardScanReaderFuzz, with long separators after the first
-// and a ">From " after a long From line): random mboxes built of the
+// TestGuardScanReaderFuzz (review 45 C's test, 4b8d918, with long
+// separators after the first and a ">From " after a long From line): random mboxes built of the
 // awkward pieces (">From", ">>From", "From " inside and as separators, CR
 // and LF at both readers' buffer ends, NUL, lines near 32 KiB and 64 KiB,
 // no final line end); the scan's size and NUL must equal mboxReader's for
