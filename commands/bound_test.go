@@ -43,32 +43,37 @@ func TestCollectBounded(t *testing.T) {
 	search := "* SEARCH " + nums + "\r\n"
 	sort := "* SORT " + nums + "\r\n"
 	fetch := fmt.Sprintf("* 1 FETCH (UID 1 PREVIEW {%d}\r\n%s)\r\n", len(long), long)
+	var written atomic.Int64
 	c, _, _ := selectedServerStream(t, nil, "IMAP4rev1 SORT", lines, func(cmd string) io.Reader {
+		var r io.Reader
 		switch {
 		case strings.HasPrefix(cmd, "LIST"):
-			return hostile.Repeat(list, lines)
+			r = hostile.Repeat(list, lines)
 		case strings.HasPrefix(cmd, "SEARCH"):
-			return hostile.Repeat(search, lines)
+			r = hostile.Repeat(search, lines)
 		case strings.HasPrefix(cmd, "SORT"):
-			return hostile.Repeat(sort, lines)
+			r = hostile.Repeat(sort, lines)
 		case strings.HasPrefix(cmd, "FETCH"):
-			return hostile.Repeat(fetch, lines)
+			r = hostile.Repeat(fetch, lines)
+		default:
+			return strings.NewReader("")
 		}
-		return strings.NewReader("")
+		return progressReader{n: &written, r: r}
 	})
 	// Six answers of 72 MB take about 15 s under the race detector alone,
 	// over 20 s (selectedServer's context) beside the other packages'
 	// tests on two cores (CI, stop 28), and over 2 minutes at a load of
-	// 17 (stop 55). A hang detector, not a measure: 6 minutes.
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	t.Cleanup(cancel)
+	// 17 (stop 55). A hang detector, not a measure: it ends once the
+	// server's answers have not moved for a minute (progressCtx), where a
+	// bound of 6 minutes on the whole test kept a hang that long.
+	ctx := progressCtx(t, time.Minute, written.Load)
 	// check checks the error, and that what was kept (kept bytes on the
 	// wire) is something and within the bound.
 	check := func(what string, err error, kept int64) {
 		t.Helper()
 		var rt *session.ResultTooLargeError
 		if !errors.As(err, &rt) || rt.Limit != limit || rt.Dropped == 0 {
-			t.Fatalf("%s: %v, want a ResultTooLargeError with the default bound", what, err)
+			t.Fatalf("%s: %v, want a ResultTooLargeError with the default bound (hang detector: %v)", what, err, context.Cause(ctx))
 		}
 		if kept == 0 || kept > limit {
 			t.Fatalf("%s: kept %d bytes' worth, dropped %d", what, kept, rt.Dropped)
@@ -172,17 +177,18 @@ func TestFetchAllHeapBounded(t *testing.T) {
 	// written (built up front they were 26 MB held and copied twice
 	// more), from a block of them made once, before the heap is measured.
 	block := newMetadataBlock()
+	var written atomic.Int64
 	c, _, _ := selectedServerStream(t, nil, "IMAP4rev1", n, func(cmd string) io.Reader {
 		if strings.HasPrefix(cmd, "FETCH") {
-			return &metadataReader{n: n, block: block}
+			return progressReader{n: &written, r: &metadataReader{n: n, block: block}}
 		}
 		return strings.NewReader("")
 	})
 	// 26 MB of FETCH responses under -race took up to 21 s on a loaded
 	// 2-core machine, past selectedServer's 20 s: a context of their own,
-	// which only guards against a hang.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	// which only guards against a hang: it ends once the answer has not
+	// moved for a minute (progressCtx), not after 2 minutes in all.
+	ctx := progressCtx(t, time.Minute, written.Load)
 	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true, BodyStructure: true, ModSeq: true}
 	var ms runtime.MemStats
 	runtime.GC()
@@ -195,7 +201,7 @@ func TestFetchAllHeapBounded(t *testing.T) {
 	runtime.KeepAlive(got)
 	var rt *session.ResultTooLargeError
 	if !errors.As(err, &rt) || len(got) == 0 || len(got)+rt.Dropped != n {
-		t.Fatalf("FetchAll: %d messages, %v; want some kept and a ResultTooLargeError", len(got), err)
+		t.Fatalf("FetchAll: %d messages, %v; want some kept and a ResultTooLargeError (hang detector: %v)", len(got), err, context.Cause(ctx))
 	}
 	limit := c.Session().MaxResultBytes()
 	t.Logf("%d of %d messages kept, heap +%.1f MiB (bound %d MiB)", len(got), n, float64(held)/(1<<20), limit>>20)
