@@ -3,28 +3,15 @@ package commands_test
 import (
 	"compress/flate"
 	"errors"
-	"net"
-	"sync/atomic"
 	"testing"
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/connkit"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
-
-// countConn counts the bytes the client writes.
-type countConn struct {
-	net.Conn
-	n atomic.Int64
-}
-
-func (c *countConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.n.Add(int64(n))
-	return n, err
-}
 
 // TestCompressLevelDovecot turns COMPRESS=DEFLATE on against Dovecot with
 // two levels and sends the same commands: Huffman coding alone (no
@@ -40,7 +27,7 @@ func TestCompressLevelDovecot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		conn := &countConn{Conn: raw}
+		conn := &connkit.Counting{Conn: raw}
 		c, err := commands.Open(ctx, conn, &auth.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -55,14 +42,14 @@ func TestCompressLevelDovecot(t *testing.T) {
 		if err := c.Compress(ctx, opts); err != nil {
 			t.Fatalf("COMPRESS %+v: %v", opts, err)
 		}
-		before := conn.n.Load()
+		before := conn.WrittenBytes.Load()
 		for i := 0; i < 40; i++ {
 			st, err := c.Status(ctx, "INBOX", commands.StatusMessages|commands.StatusUIDNext|commands.StatusUnseen)
 			if err != nil || st.Messages != dvSeedCount {
 				t.Fatalf("STATUS over COMPRESS: %v %+v", err, st)
 			}
 		}
-		return conn.n.Load() - before
+		return conn.WrittenBytes.Load() - before
 	}
 	huffman := sent(&commands.CompressOptions{Level: flate.HuffmanOnly})
 	best := sent(&commands.CompressOptions{Level: flate.BestCompression})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/connkit"
 	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
@@ -349,26 +350,6 @@ func dialLiteralMinus(t testing.TB, user string, opts *session.Options, conn *dv
 		t.Fatalf("capabilities %v: want LITERAL- and no LITERAL+", s.Caps())
 	}
 	return s
-}
-
-// dvCountConn counts the Write calls on a connection.
-type dvCountConn struct {
-	net.Conn
-	mu     sync.Mutex
-	writes int
-}
-
-func (c *dvCountConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	c.writes++
-	c.mu.Unlock()
-	return c.Conn.Write(p)
-}
-
-func (c *dvCountConn) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.writes
 }
 
 // dvGateConn holds back what the server sends while the gate is shut: a
@@ -1700,14 +1681,14 @@ func TestDovecotStartBatchOneWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := &dvCountConn{Conn: raw}
+	conn := &connkit.Counting{Conn: raw}
 	s := dvOpen(t, conn, nil)
 	dvLogin(t, s, testserver.Alice, testserver.Password)
 	cmds := make([]*session.Command, 50)
 	for i := range cmds {
 		cmds[i] = &session.Command{Name: "NOOP"}
 	}
-	before := conn.count()
+	before := conn.Writes.Load()
 	ps, err := s.StartBatch(dvCtx(t), cmds)
 	if err != nil {
 		t.Fatal(err)
@@ -1717,7 +1698,7 @@ func TestDovecotStartBatchOneWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := conn.count() - before; n > 2 {
+	if n := conn.Writes.Load() - before; n > 2 {
 		t.Errorf("StartBatch of 50 NOOPs (about 500 bytes) took %d writes; want 1", n)
 	}
 }

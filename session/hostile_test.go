@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/connkit"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -97,7 +98,7 @@ func hsRun(t *testing.T, sc hostile.Scenario, bound time.Duration, maxHeap int64
 		srv.Close()
 		t.Fatal(err)
 	}
-	pc := &hsProgressConn{Conn: conn}
+	pc := &connkit.Counting{Conn: conn}
 	mem := hsStartMem()
 	c := &hsCase{t: t}
 	start := time.Now()
@@ -141,30 +142,11 @@ func hsRun(t *testing.T, sc hostile.Scenario, bound time.Duration, maxHeap int64
 	}
 }
 
-// hsProgressConn is a case's connection, counting the bytes it moves for
-// the hang detector (hsWait).
-type hsProgressConn struct {
-	net.Conn
-	moved atomic.Int64
-}
-
-func (c *hsProgressConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.moved.Add(int64(n))
-	return n, err
-}
-
-func (c *hsProgressConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.moved.Add(int64(n))
-	return n, err
-}
-
 // hsWait waits until done is closed, and reports a hang, with why, when
 // pc moved no byte for quiet or the case ran for limit first.
-func hsWait(done <-chan struct{}, pc *hsProgressConn, quiet, limit time.Duration) (hung bool, why string) {
+func hsWait(done <-chan struct{}, pc *connkit.Counting, quiet, limit time.Duration) (hung bool, why string) {
 	start := time.Now()
-	last := pc.moved.Load()
+	last := pc.Moved()
 	t := time.NewTimer(quiet)
 	defer t.Stop()
 	for {
@@ -174,9 +156,9 @@ func hsWait(done <-chan struct{}, pc *hsProgressConn, quiet, limit time.Duration
 		case <-t.C:
 		}
 		if time.Since(start) >= limit {
-			return true, fmt.Sprintf("still running after %v, its connection having moved %d bytes", limit, pc.moved.Load())
+			return true, fmt.Sprintf("still running after %v, its connection having moved %d bytes", limit, pc.Moved())
 		}
-		now := pc.moved.Load()
+		now := pc.Moved()
 		if now == last {
 			return true, fmt.Sprintf("no byte moved for %v, %d in all", quiet, now)
 		}
@@ -1646,7 +1628,7 @@ func TestHostileHangDetector(t *testing.T) {
 				defer a.Close()
 				defer b.Close()
 				go io.Copy(io.Discard, b)
-				pc := &hsProgressConn{Conn: a}
+				pc := &connkit.Counting{Conn: a}
 				done, stop := make(chan struct{}), make(chan struct{})
 				go func() {
 					defer close(done)

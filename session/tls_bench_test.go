@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/internal/connkit"
 	"github.com/imapkit/imapkit/internal/corpus"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
@@ -144,19 +145,6 @@ func bnDial(tb testing.TB, addr string, cfg *tls.Config) net.Conn {
 	return conn
 }
 
-// countConn counts the reads of a connection and their bytes.
-type countConn struct {
-	net.Conn
-	reads, bytes int64
-}
-
-func (c *countConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.reads++
-	c.bytes += int64(n)
-	return n, err
-}
-
 func benchFetchMetadataNet(b *testing.B, useTLS bool, chunk int) {
 	const n = 10000
 	var srv, cli *tls.Config
@@ -164,7 +152,7 @@ func benchFetchMetadataNet(b *testing.B, useTLS bool, chunk int) {
 		srv, cli = bnTLSConfig(b)
 	}
 	addr := bnFetchListener(b, n, chunk, srv)
-	cc := &countConn{Conn: bnDial(b, addr, cli)}
+	cc := &connkit.Counting{Conn: bnDial(b, addr, cli)}
 	s, err := session.Open(context.Background(), cc, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -177,12 +165,13 @@ func benchFetchMetadataNet(b *testing.B, useTLS bool, chunk int) {
 	b.SetBytes(int64(len(corpus.FetchMetadata(n))))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cc.reads, cc.bytes = 0, 0
+	cc.Reads.Store(0)
+	cc.ReadBytes.Store(0)
 	for i := 0; i < b.N; i++ {
 		pullAll(b, s, ctx, cmd, n)
 	}
-	b.ReportMetric(float64(cc.reads)/float64(b.N), "reads/op")
-	b.ReportMetric(float64(cc.bytes)/float64(cc.reads), "B/read")
+	b.ReportMetric(float64(cc.Reads.Load())/float64(b.N), "reads/op")
+	b.ReportMetric(float64(cc.ReadBytes.Load())/float64(cc.Reads.Load()), "B/read")
 }
 
 // benchFetchMetadataRaw drains the same bytes with reads of the
@@ -279,7 +268,7 @@ func benchFetchMetadataDovecot(b *testing.B, useTLS bool) {
 	} else {
 		conn = bnDial(b, srv.PlainAddr, nil)
 	}
-	cc := &countConn{Conn: conn}
+	cc := &connkit.Counting{Conn: conn}
 	s, err := session.Open(context.Background(), cc, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -291,15 +280,16 @@ func benchFetchMetadataDovecot(b *testing.B, useTLS bool) {
 	cmd := &session.Command{Name: "FETCH", Pull: true, Args: dvRaw("1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)")}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cc.reads, cc.bytes = 0, 0
+	cc.Reads.Store(0)
+	cc.ReadBytes.Store(0)
 	cpu0 := bnCPU(b)
 	for i := 0; i < b.N; i++ {
 		pullAll(b, s, ctx, cmd, 2000)
 	}
 	b.ReportMetric(float64(bnCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
-	b.SetBytes(cc.bytes / int64(b.N))
-	b.ReportMetric(float64(cc.reads)/float64(b.N), "reads/op")
-	b.ReportMetric(float64(cc.bytes)/float64(cc.reads), "B/read")
+	b.SetBytes(cc.ReadBytes.Load() / int64(b.N))
+	b.ReportMetric(float64(cc.Reads.Load())/float64(b.N), "reads/op")
+	b.ReportMetric(float64(cc.ReadBytes.Load())/float64(cc.Reads.Load()), "B/read")
 }
 
 // BenchmarkFetchMetadataDovecotTLS: the metadata of 2,000 messages from

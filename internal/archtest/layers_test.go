@@ -43,6 +43,9 @@ var rules = []rule{
 	// A test kit: a TCP relay that cuts, freezes, slows or rewrites a
 	// real server's connection (commands' and the CLI's restart tests).
 	{pkg: "internal/faultrelay", testing: true},
+	// A test kit: a net.Conn that counts its reads, writes and bytes
+	// (session's and commands' tests).
+	{pkg: "internal/connkit"},
 	// A test kit: it runs from TestMain.
 	{pkg: "internal/leakcheck", allowed: []string{"internal/procfs"}, testing: true},
 	{pkg: "internal/testserver", allowed: []string{"internal/procfs"}},
