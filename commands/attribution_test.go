@@ -208,6 +208,8 @@ func TestAttributionDovecot(t *testing.T) {
 }
 
 func TestAttributionCyrus(t *testing.T) {
+	// Waits on a Cyrus of its own (cyAlice).
+	t.Parallel()
 	_, c := cyAlice(t)
 	ctx := dvCtx(t)
 	var names []string

@@ -464,6 +464,8 @@ func inSrcK(inSrc map[uint32]int, k int) bool {
 // TestMailboxChurnDovecot is mailboxChurn against Dovecot, with the
 // library's defaults.
 func TestMailboxChurnDovecot(t *testing.T) {
+	// Waits on Dovecot, in mailboxes of its own (names made unique by the time).
+	t.Parallel()
 	c := dvClient(t, testserver.Alice, nil)
 	mb := fmt.Sprintf("churn%d", time.Now().UnixNano())
 	mailboxChurn(t, c, nil, mb, mb+"-dst")
@@ -472,6 +474,8 @@ func TestMailboxChurnDovecot(t *testing.T) {
 // TestMailboxChurnCompressedDovecot is the churn over STARTTLS and
 // COMPRESS=DEFLATE.
 func TestMailboxChurnCompressedDovecot(t *testing.T) {
+	// Waits on Dovecot, in mailboxes of its own (names made unique by the time).
+	t.Parallel()
 	c := dvCompressed(t)
 	mb := fmt.Sprintf("churnz%d", time.Now().UnixNano())
 	mailboxChurn(t, c, nil, mb, mb+"-dst")
@@ -479,6 +483,8 @@ func TestMailboxChurnCompressedDovecot(t *testing.T) {
 
 // TestMailboxChurnCyrus is mailboxChurn against Cyrus.
 func TestMailboxChurnCyrus(t *testing.T) {
+	// Waits on a Cyrus of its own (cyAlice).
+	t.Parallel()
 	_, c := cyAlice(t)
 	mailboxChurn(t, c, nil, "churn", "churn-dst")
 }
@@ -486,6 +492,8 @@ func TestMailboxChurnCyrus(t *testing.T) {
 // TestMailboxChurnTwoSessionsDovecot: the changes come from a second
 // session, and the first learns of them between its answers.
 func TestMailboxChurnTwoSessionsDovecot(t *testing.T) {
+	// Waits on Dovecot, in mailboxes of its own (names made unique by the time).
+	t.Parallel()
 	mb := fmt.Sprintf("churn2%d", time.Now().UnixNano())
 	mailboxChurn(t, dvClient(t, testserver.Alice, nil), dvClient(t, testserver.Alice, nil), mb, mb+"-dst")
 }
@@ -520,6 +528,8 @@ func TestMailboxChurnUnsolicitedDovecot(t *testing.T) {
 // TestMailboxChurnQResyncDovecot: both sessions have QRESYNC enabled, so
 // that expunges come as VANISHED, which the first session counts too.
 func TestMailboxChurnQResyncDovecot(t *testing.T) {
+	// Waits on Dovecot, in mailboxes of its own (names made unique by the time).
+	t.Parallel()
 	ctx := dvCtx(t)
 	c, w := dvClient(t, testserver.Alice, nil), dvClient(t, testserver.Alice, nil)
 	for _, x := range []*commands.Client{c, w} {
@@ -534,6 +544,8 @@ func TestMailboxChurnQResyncDovecot(t *testing.T) {
 // TestMailboxChurnCompressedCyrus is the two-session churn against Cyrus,
 // the first session with COMPRESS=DEFLATE.
 func TestMailboxChurnCompressedCyrus(t *testing.T) {
+	// Waits on a Cyrus of its own (cyAlice).
+	t.Parallel()
 	addr, c := cyAlice(t)
 	if !c.Session().HasCap("COMPRESS=DEFLATE") {
 		t.Fatalf("Cyrus without COMPRESS=DEFLATE: %v", c.Caps())
@@ -546,6 +558,8 @@ func TestMailboxChurnCompressedCyrus(t *testing.T) {
 
 // TestMailboxChurnQResyncCyrus is the same against Cyrus.
 func TestMailboxChurnQResyncCyrus(t *testing.T) {
+	// Waits on a Cyrus of its own (cyAlice).
+	t.Parallel()
 	ctx := dvCtx(t)
 	addr, c := cyAlice(t)
 	w := cyClient(t, addr, "alice", "pass")
@@ -559,6 +573,8 @@ func TestMailboxChurnQResyncCyrus(t *testing.T) {
 
 // TestMailboxChurnTwoSessionsCyrus is the same against Cyrus.
 func TestMailboxChurnTwoSessionsCyrus(t *testing.T) {
+	// Waits on a Cyrus of its own (cyAlice).
+	t.Parallel()
 	addr, c := cyAlice(t)
 	mailboxChurn(t, c, cyClient(t, addr, "alice", "pass"), "churn", "churn-dst")
 }

@@ -138,6 +138,8 @@ json.dump(out, sys.stdout)
 // Python's email package on the same message, byte for byte, and with the
 // text the message was made of.
 func TestDecodePartsDovecotPython(t *testing.T) {
+	// Waits on Dovecot and python3's imaplib, in mailboxes of its own (dvMailbox).
+	t.Parallel()
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Fatalf("python3 not found (%v): .ci/install-deps installs it", err)

@@ -175,6 +175,8 @@ func TestSelectReadOnlyDovecot(t *testing.T) {
 }
 
 func TestSearchDovecot(t *testing.T) {
+	// Waits on Dovecot, in mailboxes of its own (dvMailbox).
+	t.Parallel()
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 20)

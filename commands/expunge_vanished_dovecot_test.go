@@ -13,6 +13,8 @@ import (
 // enabled" made as each response is read keeps them); without it, the
 // answer is EXPUNGE responses, in SeqNums. Defaults.
 func TestExpungeVanishedQResyncDovecot(t *testing.T) {
+	// Waits on Dovecot, in mailboxes of its own (dvMailbox).
+	t.Parallel()
 	for _, qresync := range []bool{true, false} {
 		for _, uid := range []bool{true, false} {
 			c := dvClient(t, testserver.Alice, nil)

@@ -56,6 +56,8 @@ type imaplibOut struct {
 
 // TestImaplibDifferential runs imaplibDifferential on Dovecot.
 func TestImaplibDifferential(t *testing.T) {
+	// Waits on Dovecot and python3's imaplib, in mailboxes of its own (dvMailbox).
+	t.Parallel()
 	c := dvClient(t, testserver.Alice, nil)
 	imaplibDifferential(t, c, dvServer(t).PlainAddr, testserver.Alice, dvMailbox(t, testserver.Alice, 12), `a "quoted" name`)
 }
@@ -448,6 +450,8 @@ func latin1(b []byte) string {
 // TestImaplibQuotaACL compares QUOTA and ACL values read by imaplib
 // (testdata/imaplib/quota_acl.py) and by imapkit on the same Dovecot.
 func TestImaplibQuotaACL(t *testing.T) {
+	// Waits on Dovecot and python3's imaplib, in mailboxes of its own (dvMailbox).
+	t.Parallel()
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.TinyUser, 2)
 	c := dvClient(t, testserver.TinyUser, nil)
@@ -632,6 +636,8 @@ func derefBytes(b *[]byte) []byte {
 // TestImaplibMetadataDovecot compares METADATA entries read by imaplib and
 // by imapkit on the same Dovecot mailbox.
 func TestImaplibMetadataDovecot(t *testing.T) {
+	// Waits on Dovecot and python3's imaplib, in mailboxes of its own (dvMailbox).
+	t.Parallel()
 	mb := dvMailbox(t, testserver.Alice, 0) + " Grüße"
 	c := dvClient(t, testserver.Alice, nil)
 	if err := c.Create(dvCtx(t), mb, nil); err != nil {

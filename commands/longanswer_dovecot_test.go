@@ -64,6 +64,8 @@ func checkLongAnswers(t *testing.T, ctx context.Context, c *commands.Client, n i
 // decoder read such lines without keeping their bytes, each of these
 // ended the session with wire.ErrLineTooLong.
 func TestLongAnswersDovecot(t *testing.T) {
+	// Waits on Dovecot, in mailboxes of its own (dvMailbox).
+	t.Parallel()
 	const n = 20000
 	msgs := make([][]byte, n)
 	for i := range msgs {
