@@ -561,7 +561,7 @@ func mechanism(name string, cred *auth.Credentials, t *target) (auth.Mechanism, 
 		// or an opaque string).
 		return auth.NewAnonymous(cred.Username), nil
 	}
-	return nil, usagef("--sasl %s: unknown mechanism", name)
+	return nil, usagef("--sasl %s: unknown mechanism", printable(name))
 }
 
 // password returns the password: $IMAPKIT_PASSWORD, --password-file, or a

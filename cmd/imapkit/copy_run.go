@@ -162,7 +162,7 @@ func (run *copyRun) copyMailboxes(ctx context.Context, mailboxes []string, clash
 			continue
 		}
 		if err != nil {
-			err = fmt.Errorf("%s: %w", name, err)
+			err = fmt.Errorf("%s: %w", printable(name), err)
 			if ctx.Err() != nil {
 				return err
 			}
