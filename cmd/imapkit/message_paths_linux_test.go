@@ -154,6 +154,12 @@ func TestMessagePathsPrintable(t *testing.T) {
 		t.Errorf("--ca-file without a certificate: exit 0")
 	}
 	checkOneLine(t, "--ca-file without a certificate", stderr, noPEM, ": no PEM certificate in it")
+	// Not a path, but the user's word, printed so too.
+	code, _, stderr = runCLI(t, "", with("capability", url, "--sasl", oddDir)...)
+	if code != exitUsage {
+		t.Errorf("--sasl of an unknown mechanism: exit %d; want %d", code, exitUsage)
+	}
+	checkOneLine(t, "--sasl of an unknown mechanism", stderr, strings.ToUpper(oddDir), ": unknown mechanism") // (named in upper case)
 }
 
 // TestErrorLinePathsPrintable: errorLine, the line exitCode prints, shows
