@@ -92,6 +92,20 @@ func TestSelectNoCodeHighestModSeqAgrees(t *testing.T) {
 	}
 }
 
+// TestSelectClosedCodeForgetsUIDValidity: a SELECT of B answered with
+// A's "* OK [UIDVALIDITY 1]" before the [CLOSED] boundary, then B's
+// EXISTS and no UIDVALIDITY of B's. What came before the boundary was
+// A's: the select's MailboxState forgets it (UIDValidity 0), and so must
+// the session, whose SelectedUIDValidity an APPENDUID to B is checked
+// against (a correct one dropped as stale when it said A's 1).
+func TestSelectClosedCodeForgetsUIDValidity(t *testing.T) {
+	st, c := selectBAfterAThen(t, []string{"* OK [UIDVALIDITY 1] A's", "* OK [CLOSED] A closed", "* 20 EXISTS"})
+	if _, v, _, ok := c.Session().SelectedUIDValidity(); ok || st.UIDValidity != 0 {
+		t.Fatalf("B answered A's [UIDVALIDITY 1] before [CLOSED] and none of its own: MailboxState.UIDValidity %d, session's SelectedUIDValidity %d, %v; want none for both",
+			st.UIDValidity, v, ok)
+	}
+}
+
 // selectBAfterA selects A, then B with QRESYNC (UIDVALIDITY 5, MODSEQ
 // 400, known UIDs 1:20), and returns B's state: the server answers the
 // SELECT of B with b and a tagged OK.

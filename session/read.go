@@ -1079,8 +1079,8 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 // section 3.2.11), the one rule by which the session and the commands
 // above it (commands' selectReader, which is given only this one) take
 // it: the first of the answer of the SELECT or EXAMINE in flight. Then
-// what came before was the previous mailbox's: its HIGHESTMODSEQ is
-// forgotten. Another [CLOSED] of the answer, or one outside a SELECT's
+// what came before was the previous mailbox's: its HIGHESTMODSEQ,
+// UIDVALIDITY and [READ-ONLY] or [READ-WRITE] are forgotten. Another [CLOSED] of the answer, or one outside a SELECT's
 // answer (a hostile server's: RFC 7162 sends it only when a SELECT or
 // EXAMINE closes a mailbox), changes nothing; forgotten at each, the
 // HIGHESTMODSEQ read between them made Session.HighestModSeq and the
@@ -1094,6 +1094,7 @@ func (s *Session) closedBoundaryLocked() bool {
 			p.closed = true
 			p.answerRO = accessUnsaid // the closed mailbox's
 			s.count.modseq, s.count.hasModSeq = 0, false
+			s.uidValidity = 0 // the closed mailbox's too
 			return true
 		}
 	}
