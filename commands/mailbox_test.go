@@ -129,6 +129,24 @@ func TestSelectTaggedUIDValidityAgrees(t *testing.T) {
 	}
 }
 
+// TestExamineReadOnlyWhateverTheAnswer: an EXAMINE is read-only (RFC
+// 9051 section 6.3.3), and its MailboxState.ReadOnly (imaplib's
+// is_readonly) says so as the session's Mailbox does, whether its answer
+// has no [READ-ONLY] or says [READ-WRITE] (a broken or hostile server):
+// the state said writable where the session refused a Store.
+func TestExamineReadOnlyWhateverTheAnswer(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/examine_read_write_code")
+	for _, m := range []string{"A", "B"} {
+		st, err := c.Examine(ctx, m)
+		if err != nil {
+			t.Fatalf("Examine %s: %v", m, err)
+		}
+		if _, ro := c.Session().Mailbox(); !st.ReadOnly || !ro {
+			t.Errorf("Examine %s (tagged OK without [READ-ONLY]; B's with [READ-WRITE]): MailboxState.ReadOnly %v, the session's %v; want read-only for both", m, st.ReadOnly, ro)
+		}
+	}
+}
+
 // TestBadSelectCyrus: Cyrus answers a SELECT with a bad argument
 // BAD and keeps the mailbox selected before it (a FETCH sent anyway is
 // answered from it), where Dovecot, and RFC 9051 for a NO, leave no
