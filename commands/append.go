@@ -706,9 +706,9 @@ func (c *Client) staleAppendUID(v, sel uint32, mailbox string) bool {
 	if !ok || v == 0 || now != sel {
 		return false
 	}
-	// The session's name is the one the SELECT gave it (sessionName),
-	// kept as is.
-	return sameMailbox(name, c.sessionName(mailbox)) && v != cur
+	// The session's name is the one the SELECT gave it (target: the
+	// Client's name, as the session keeps names), kept as is.
+	return sameMailbox(name, mailbox) && v != cur
 }
 
 // sameMailbox reports whether a and b name the same mailbox: equal, or

@@ -243,8 +243,11 @@ func (c *Client) simpleTo(ctx context.Context, name, mailbox string, args func(e
 // target gives cmd its routing facts and returns it: the message set it
 // targets (session.Command.Messages: set's numbers, when set is not nil
 // and not "$", which only the server can resolve) and the mailbox it
-// targets (session.Command.Mailbox, when mailbox is not "": the name as
-// the session decodes the names in responses, so that they match). The
+// targets (session.Command.Mailbox, when mailbox is not ""). The
+// Client's name is the name as the session keeps and compares names (the
+// name SelectedUIDValidity returns): in UTF-8 mode it is sent as is and
+// the session keeps names as sent; else it is the decoded name, as the
+// session decodes the names it reads from modified UTF-7. The
 // session routes pipelined FETCH and STATUS answers by them instead of
 // reading the encoded arguments back. Every command of this package that
 // has a message set or a mailbox argument goes through here, and so
@@ -262,19 +265,9 @@ func (c *Client) target(cmd *session.Command, set *Set, mailbox string) *session
 		cmd.UIDValidity, cmd.CheckUIDValidity = c.s.UIDValidityChanges(), true
 	}
 	if mailbox != "" {
-		cmd.Mailbox = c.sessionName(mailbox)
+		cmd.Mailbox = mailbox
 	}
 	return cmd
-}
-
-// sessionName is mailbox as the session keeps and compares it
-// (session.Command.Mailbox, the name SelectedUIDValidity returns): as
-// given. In UTF-8 mode it is sent as is and the session keeps names as
-// sent; else it is the decoded name, as the session decodes the names it
-// reads from modified UTF-7. A name the Client compares with the
-// session's goes through it too (staleAppendUID).
-func (c *Client) sessionName(mailbox string) string {
-	return mailbox
 }
 
 // seqChecked marks cmd, whose arguments hold sequence numbers that an

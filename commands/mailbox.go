@@ -799,7 +799,6 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 // wildcard (% or *) is not asked: its LIST could list many mailboxes.
 func (c *Client) learnSelectedDelim(ctx context.Context, from string) {
 	sel, _, known := c.s.SelectedDelimiter()
-	from = c.sessionName(from)
 	if known || sel == "" || len(sel) <= len(from) || strings.ContainsAny(sel, "%*") || !mayBeParent(from, sel) {
 		return
 	}

@@ -423,11 +423,12 @@ type Pending struct {
 	// bytes the bools leave before onBlock (Pending's size class).
 	enableAsked, enableGot enabledExt
 	// answerRO: for a SELECT or EXAMINE, the last of [READ-ONLY] and
-	// [READ-WRITE] its answer gave in an untagged OK after the
-	// boundary ([CLOSED], closedBoundaryLocked), 0 for none (readOnlyCode,
-	// reader goroutine, under s.mu): the tagged OK's code, when it has
-	// one, decides (transition), as commands' MailboxState takes them.
-	// In the bytes the bools leave before onBlock.
+	// [READ-WRITE] its answer gave in an untagged OK after the boundary
+	// ([CLOSED], closedBoundaryLocked), accessUnsaid for none
+	// (untaggedStatus, reader goroutine, under s.mu): the tagged OK's
+	// code, when it has one, decides (transition), as commands'
+	// MailboxState takes them. In the bytes the bools leave before
+	// onBlock.
 	answerRO answerAccess
 
 	onBlock *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
