@@ -114,6 +114,30 @@ func TestSelectUntaggedReadOnlyHeld(t *testing.T) {
 	}
 }
 
+// TestSelectUntaggedReadWriteAfterReadOnly: of a SELECT's untagged
+// [READ-ONLY] and [READ-WRITE], the last holds when the tagged OK has
+// neither, for Select's MailboxState and the session alike: writable
+// after "* OK [READ-ONLY]" then "* OK [READ-WRITE]" (the STORE goes),
+// read-only the other way round (refused before it is sent).
+func TestSelectUntaggedReadWriteAfterReadOnly(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/select_untagged_read_write_last")
+	st, err := c.Select(ctx, "A", nil)
+	if _, ro := c.Session().Mailbox(); err != nil || st.ReadOnly || ro {
+		t.Fatalf("Select A answered [READ-ONLY] then [READ-WRITE]: error %v, MailboxState.ReadOnly %v, session's %v; want writable for both", err, st != nil && st.ReadOnly, ro)
+	}
+	if _, err := c.Store(ctx, commands.SeqNums(1), commands.AddFlags, []string{`\Seen`}, nil); err != nil {
+		t.Fatalf("Store in A: %v", err)
+	}
+	st, err = c.Select(ctx, "B", nil)
+	var roe *commands.ReadOnlyError
+	if _, ro := c.Session().Mailbox(); !errors.As(err, &roe) || !st.ReadOnly || !ro {
+		t.Fatalf("Select B answered [READ-WRITE] then [READ-ONLY]: error %v, MailboxState.ReadOnly %v, session's %v; want read-only for both", err, st != nil && st.ReadOnly, ro)
+	}
+	if _, err := c.Store(ctx, commands.SeqNums(1), commands.AddFlags, []string{`\Seen`}, nil); !errors.Is(err, commands.ErrMailboxReadOnly) {
+		t.Fatalf("Store in read-only B: %v; want ErrMailboxReadOnly, nothing sent", err)
+	}
+}
+
 // TestSelectTaggedUIDValidityAgrees: a SELECT whose tagged OK alone
 // carries [UIDVALIDITY] gives it to the MailboxState and to the session's
 // SelectedUIDValidity alike (which an APPENDUID to the selected mailbox
