@@ -106,6 +106,24 @@ func TestSelectClosedCodeForgetsUIDValidity(t *testing.T) {
 	}
 }
 
+// TestSelectClosedCodeForgetsReadOnly: a SELECT of B answered "* OK
+// [READ-ONLY]" before its [CLOSED] boundary (A's, the mailbox closed) and
+// a tagged OK without a code opens B writable, for the MailboxState and
+// the session alike: a STORE goes.
+func TestSelectClosedCodeForgetsReadOnly(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/select_closed_read_only_before")
+	if _, err := c.Select(ctx, "A", nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(ctx, "B", nil)
+	if _, ro := c.Session().Mailbox(); err != nil || st.ReadOnly || ro {
+		t.Fatalf("B answered A's [READ-ONLY] before [CLOSED]: error %v, MailboxState.ReadOnly %v, session's %v; want writable for both", err, st != nil && st.ReadOnly, ro)
+	}
+	if _, err := c.Store(ctx, commands.SeqNums(1), commands.AddFlags, []string{`\Seen`}, nil); err != nil {
+		t.Fatalf("Store in B: %v", err)
+	}
+}
+
 // selectBAfterA selects A, then B with QRESYNC (UIDVALIDITY 5, MODSEQ
 // 400, known UIDs 1:20), and returns B's state: the server answers the
 // SELECT of B with b and a tagged OK.
