@@ -2,9 +2,11 @@ package session
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -636,6 +638,7 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 	// The next '{' and '<' at or after i (len(line) for none), each
 	// looked for again only once i has passed it.
 	brace, lt := -1, -1
+	ends := false // a traced body's end found (tracedBodyEnd)
 	for i := 0; i < len(line); {
 		if brace < i {
 			brace = indexFrom(line, i, '{')
@@ -653,9 +656,13 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 		to, open := literalShown(line, from)
 		switch {
 		case open && cut:
-			return append(gaps, redact.Gap{From: from, To: len(line)})
+			return bodyEnds(append(gaps, redact.Gap{From: from, To: len(line)}), ends)
 		case to > from:
 			gaps = append(gaps, redact.Gap{From: from, To: to})
+			if e := tracedBodyEnd(line, from, to); e > 0 {
+				gaps = append(gaps, redact.Gap{From: e, To: e})
+				ends = true
+			}
 			i = to
 		default:
 			i = from + 1
@@ -668,7 +675,53 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 		}
 		gaps = append(gaps, redact.Gap{From: from, To: len(line)})
 	}
-	return gaps
+	return bodyEnds(gaps, ends)
+}
+
+// tracedBodyEnd returns where the body of the literal whose header and
+// space line[from:to] are ends, when literals are traced (no "<N bytes>"
+// in the gap) and the line goes on past it: the header's N bytes after
+// to; 0 for none. A server that echoed a credential with literals inside
+// it, their bodies junk, had the piece after a body shown with literals
+// traced ("{3} XXXrrect-h {2} YYorse": "rrect-h", "orse"): no gap
+// parted it from the junk.
+func tracedBodyEnd(line []byte, from, to int) int {
+	if line[to-1] != ' ' || line[to-2] != '}' {
+		return 0 // "<N bytes>": the body not traced
+	}
+	n := 0
+	for p := bytes.IndexByte(line[from:to], '{') + from + 1; p < to && isDigit(line[p]); p++ {
+		if n > len(line) {
+			return 0
+		}
+		n = 10*n + int(line[p]-'0')
+	}
+	if n == 0 || to+n >= len(line) {
+		return 0
+	}
+	return to + n
+}
+
+// bodyEnds puts gaps in order when ends, literalGaps found a traced
+// body's end (tracedBodyEnd: a gap of no width, found at its header,
+// before the gaps a header-like text inside the body makes), and drops
+// such an end that lies inside another gap or repeats one.
+func bodyEnds(gaps []redact.Gap, ends bool) []redact.Gap {
+	if !ends {
+		return gaps
+	}
+	slices.SortFunc(gaps, func(a, b redact.Gap) int {
+		return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
+	})
+	k := 0
+	for _, g := range gaps {
+		if k > 0 && g.From == g.To && (g.From < gaps[k-1].To || g == gaps[k-1]) {
+			continue
+		}
+		gaps[k] = g
+		k++
+	}
+	return gaps[:k]
 }
 
 // indexFrom is the index of the first c in line at or after i, or

@@ -12,7 +12,8 @@ import (
 // writes for a literal's body, with its header and the space before it
 // ("{N}", "{N+}", "~{N}"), each header and its space alone (a body
 // traced after it), and nothing that is not one; in a cut line, its end
-// too, from a header or "<N bytes>" it ends inside of.
+// too, from a header or "<N bytes>" it ends inside of; a traced body's
+// end, where the line goes on past it, as a gap of no width.
 func TestLiteralGapsFound(t *testing.T) {
 	for _, c := range []struct {
 		line string
@@ -27,8 +28,16 @@ func TestLiteralGapsFound(t *testing.T) {
 		{"no gap: 7 bytes> < bytes> <7 bytes", false, nil},
 		{"", false, nil},
 		// Literals traced: the header and its space, the body after.
-		{"* 1 FETCH (X hunter {11} rrect-horse)", false, []redact.Gap{{From: 20, To: 25}}},
-		{"a ~{2+} xy {3} <3 b", false, []redact.Gap{{From: 2, To: 8}, {From: 11, To: 15}}},
+		// The body's end a gap of no width, where the line goes on
+		// (a credential's piece after a junk body), in order among
+		// the gaps a header-like text inside the body makes.
+		{"* 1 FETCH (X hunter {11} rrect-horse)", false, []redact.Gap{{From: 20, To: 25}, {From: 36, To: 36}}},
+		{"a ~{2+} xy {3} <3 b", false, []redact.Gap{{From: 2, To: 8}, {From: 10, To: 10}, {From: 11, To: 15}, {From: 18, To: 18}}},
+		{"X {3} XXXrrect-h {2} YYorse)", false, []redact.Gap{{From: 2, To: 6}, {From: 9, To: 9}, {From: 17, To: 21}, {From: 23, To: 23}}},
+		{"a {9} b {1} cd e", false, []redact.Gap{{From: 2, To: 6}, {From: 8, To: 12}, {From: 13, To: 13}, {From: 15, To: 15}}},
+		{"a {4} {1} <1 bytes>x", false, []redact.Gap{{From: 2, To: 6}, {From: 6, To: 19}}},
+		{"a {5} body", false, []redact.Gap{{From: 2, To: 6}}},
+		{"a {5} bo", true, []redact.Gap{{From: 2, To: 6}, {From: 8, To: 8}}},
 		{"no gap: {} {+} {1 {1}x ~ {1+2} 1} ", false, nil},
 		// Cut: the end, from where a header or a body begins.
 		{"a {5} <5 bytes> b", true, []redact.Gap{{From: 2, To: 15}, {From: 17, To: 17}}},

@@ -53,9 +53,12 @@ func TestRedactEchoAcrossTracedLiteralHeader(t *testing.T) {
 // neither a start nor an end of it: with literals shown as "<N bytes>",
 // their bodies junk ("hunter2-co {3}" CR LF "XXXrrect-h {2}" CR LF
 // "YYorse"); with literals traced, the pieces in the bodies ("{7}" CR LF
-// "rrect-h {4}" CR LF "orse"), each header a gap. The trace, the slog
+// "rrect-h {4}" CR LF "orse"), each header a gap; and with literals
+// traced, the junk bodies shown ("{3} XXXrrect-h {2} YYorse"), each
+// body's end a gap of no width (the piece after it). The trace, the slog
 // records and the history showed the middle piece ("rrect-h") until
-// stop 62, its first and last redacted. With the trace writer and the
+// stop 62, its first and last redacted; with the junk bodies traced,
+// the middle piece and the last ("orse") until the body's end was a gap. With the trace writer and the
 // logger set and with the history alone.
 func TestRedactEchoMiddlePieceBetweenLiterals(t *testing.T) {
 	const pw = "hunter2-correct-horse"
@@ -65,6 +68,7 @@ func TestRedactEchoMiddlePieceBetweenLiterals(t *testing.T) {
 	}{
 		{"bodies shown as <N bytes>", "* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h {2}\r\nYYorse)\r\n", false},
 		{"literals traced", "* 1 FETCH (X hunter2-co {7}\r\nrrect-h {4}\r\norse)\r\n", true},
+		{"junk bodies traced", "* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h {2}\r\nYYorse)\r\n", true},
 	} {
 		echo := c.echo + "TAG NO bad password\r\nxx"
 		for _, traced := range []bool{false, true} {
