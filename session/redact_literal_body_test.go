@@ -58,7 +58,10 @@ func TestRedactEchoAcrossTracedLiteralHeader(t *testing.T) {
 // body's end a gap of no width (the piece after it). The trace, the slog
 // records and the history showed the middle piece ("rrect-h") until
 // stop 62, its first and last redacted; with the junk bodies traced,
-// the middle piece and the last ("orse") until the body's end was a gap. With the trace writer and the
+// the middle piece and the last ("orse") until the body's end was a gap.
+// A middle piece that runs to the line end ("XXXrrect-h" CR LF "orse"):
+// the syntax error's excerpt ("{3}\r\nXXXrrect-h\r", its LF cut off)
+// showed it in the slog records until its CR was taken for a line end. With the trace writer and the
 // logger set and with the history alone.
 func TestRedactEchoMiddlePieceBetweenLiterals(t *testing.T) {
 	const pw = "hunter2-correct-horse"
@@ -69,6 +72,8 @@ func TestRedactEchoMiddlePieceBetweenLiterals(t *testing.T) {
 		{"bodies shown as <N bytes>", "* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h {2}\r\nYYorse)\r\n", false},
 		{"literals traced", "* 1 FETCH (X hunter2-co {7}\r\nrrect-h {4}\r\norse)\r\n", true},
 		{"junk bodies traced", "* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h {2}\r\nYYorse)\r\n", true},
+		{"middle piece to the line end", "* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h\r\norse)\r\n", false},
+		{"middle piece to the line end, traced", "* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h\r\norse)\r\n", true},
 	} {
 		echo := c.echo + "TAG NO bad password\r\nxx"
 		for _, traced := range []bool{false, true} {

@@ -139,6 +139,8 @@ func TestRedactExcerptLiteralGaps(t *testing.T) {
 		{"BODY[] {5}\r\nhello", `"BODY[] {5}\r\nhello"`},
 		{"{3}\r\nabc UID 7)", `"{3}\r\nabc UID 7)"`},
 		{"{3}\r\nXXXte {2}", `"{3}\r\nXXXte {2}"`},
+		{"{3}\r\nXXXrrect-h\r", `"{3}\r\nXXX***\r"`},
+		{"{3}\r\nXXXabc\r", `"{3}\r\nXXXabc\r"`},
 	} {
 		if got := x.RedactExcerpt(strconv.Quote(c.raw)); got != c.want {
 			t.Errorf("RedactExcerpt(%q) = %s; want %s", c.raw, got, c.want)
@@ -150,6 +152,7 @@ func TestRedactExcerptLiteralGaps(t *testing.T) {
 	}{
 		{"* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h {2}\r\nYYorse)", true},
 		{"* 1 FETCH (X hunter2-co {7}\r\nrrect-h {4}\r\norse)", false},
+		{"* 1 FETCH (X hunter2-co {3}\r\nXXXrrect-h\r\norse)", true},
 	} {
 		line := c.line
 		for p := 0; p < len(line); p++ {

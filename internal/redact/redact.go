@@ -1002,7 +1002,7 @@ func markLineEdges(raw, f string, mark func(from, to int)) {
 // and so is the header with its body (the N bytes after it, as far as
 // the excerpt goes), the trace's "{N} <N bytes>"; so is a line end (a
 // line inside a response follows a literal's header, its body opening
-// it) and the excerpt's end (the server's bytes after it unseen: a
+// it; a CR that ends the excerpt, its LF cut off) and the excerpt's end (the server's bytes after it unseen: a
 // header may follow; wire's excerpt of 16 bytes that ends a line is not
 // marked cut). Beside each gap: a start of f (minEdge
 // bytes or more) that the text before it ends with, less the spaces that
@@ -1034,6 +1034,11 @@ func markLiteralGaps(raw, f string, mark func(from, to int)) {
 					if j > 0 && raw[j-1] == '\r' && j-1 >= i {
 						from = j - 1
 					}
+					break
+				}
+				if raw[j] == '\r' && j == len(raw)-1 {
+					// A line end the excerpt's end cuts after its CR.
+					from = j
 					break
 				}
 				if raw[j] != '{' {
