@@ -606,12 +606,14 @@ func (x *secrets) carryPart(c *redact.Carry, last, end []byte) {
 // redactEdges is redact (redactCut when cut) of b, a server line as the
 // trace shows it, with its first head and last tail bytes (edges)
 // redacted too, and a secret's parts at the two sides of each literal
-// the line shows (literalGaps, redact.Set.RedactEdgesGaps).
+// the line shows (literalGaps, redact.Set.RedactEdgesGaps). The gaps of
+// a line with up to four literals (eight with literals traced, their
+// bodies' ends) are gathered on the stack.
 func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {
 	if !x.any() {
 		return b
 	}
-	var buf [4]redact.Gap
+	var buf [8]redact.Gap
 	return x.set.RedactEdgesGaps(b, head, tail, cut, literalGaps(b, cut, buf[:0]))
 }
 

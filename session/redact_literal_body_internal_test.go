@@ -64,13 +64,25 @@ func TestLiteralGapsFound(t *testing.T) {
 // have grown: each gap's side before it is searched with and without
 // the space before the header, and the two were a slice made for each
 // gap.
+//
+// With literals traced (Options.TraceLiterals), each body's end is a gap
+// too (tracedBodyEnd): a line with four literals has eight gaps, and
+// still costs none.
 func TestTraceLiteralLineAllocatesNothing(t *testing.T) {
-	tr := newTracer(io.Discard, false, nil, defaultHistory, DefaultTraceCapture)
-	tr.secrets = new(secrets)
-	tr.secrets.addString("hunter2-correct-horse")
-	stream := []byte("* 12 FETCH (UID 4012 BODY[] {5}\r\nhello FLAGS (\\Seen) X {3}\r\nabc)\r\n")
-	tr.server(stream) // the buffers the trace keeps grow once
-	if got := testing.AllocsPerRun(20, func() { tr.server(stream) }); got != 0 {
-		t.Errorf("a line with two literals' bodies traced costs %v allocations; want none", got)
+	for _, c := range []struct {
+		literals bool
+		stream   string
+	}{
+		{false, "* 12 FETCH (UID 4012 BODY[] {5}\r\nhello FLAGS (\\Seen) X {3}\r\nabc)\r\n"},
+		{true, "* 12 FETCH (UID 4012 BODY[] {5}\r\nhello FLAGS (\\Seen) X {3}\r\nabc Y {2}\r\nde Z {1}\r\nf)\r\n"},
+	} {
+		tr := newTracer(io.Discard, c.literals, nil, defaultHistory, DefaultTraceCapture)
+		tr.secrets = new(secrets)
+		tr.secrets.addString("hunter2-correct-horse")
+		stream := []byte(c.stream)
+		tr.server(stream) // the buffers the trace keeps grow once
+		if got := testing.AllocsPerRun(20, func() { tr.server(stream) }); got != 0 {
+			t.Errorf("literals traced %v: a line with literals' bodies in it costs %v allocations; want none", c.literals, got)
+		}
 	}
 }
