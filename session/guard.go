@@ -2,11 +2,9 @@ package session
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"io"
 	"net"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -640,7 +638,11 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 	// The next '{' and '<' at or after i (len(line) for none), each
 	// looked for again only once i has passed it.
 	brace, lt := -1, -1
-	ends := false // a traced body's end found (tracedBodyEnd)
+	// end is where the last traced body found ends, a gap of no width
+	// put in order among the gaps found after its header (a header-like
+	// text inside the body); 0 for none. One at a time: a body's end
+	// found while one is pending is left out (header-like text in a body).
+	end := 0
 	for i := 0; i < len(line); {
 		if brace < i {
 			brace = indexFrom(line, i, '{')
@@ -658,12 +660,11 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 		to, open := literalShown(line, from)
 		switch {
 		case open && cut:
-			return bodyEnds(append(gaps, redact.Gap{From: from, To: len(line)}), ends)
+			return addGap(gaps, redact.Gap{From: from, To: len(line)}, &end)
 		case to > from:
-			gaps = append(gaps, redact.Gap{From: from, To: to})
-			if e := tracedBodyEnd(line, from, to); e > 0 {
-				gaps = append(gaps, redact.Gap{From: e, To: e})
-				ends = true
+			gaps = addGap(gaps, redact.Gap{From: from, To: to}, &end)
+			if e := tracedBodyEnd(line, from, to); e > 0 && end == 0 {
+				end = e
 			}
 			i = to
 		default:
@@ -675,9 +676,12 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 		if from > 0 && line[from-1] == '~' {
 			from-- // a header's first byte
 		}
-		gaps = append(gaps, redact.Gap{From: from, To: len(line)})
+		return addGap(gaps, redact.Gap{From: from, To: len(line)}, &end)
 	}
-	return bodyEnds(gaps, ends)
+	if end > 0 {
+		gaps = append(gaps, redact.Gap{From: end, To: end})
+	}
+	return gaps
 }
 
 // tracedBodyEnd returns where the body of the literal whose header and
@@ -704,26 +708,17 @@ func tracedBodyEnd(line []byte, from, to int) int {
 	return to + n
 }
 
-// bodyEnds puts gaps in order when ends, literalGaps found a traced
-// body's end (tracedBodyEnd: a gap of no width, found at its header,
-// before the gaps a header-like text inside the body makes), and drops
-// such an end that lies inside another gap or repeats one.
-func bodyEnds(gaps []redact.Gap, ends bool) []redact.Gap {
-	if !ends {
-		return gaps
+// addGap appends g to gaps, after the end of a traced body found before
+// it (*end, 0 for none: tracedBodyEnd's gap of no width) when that is
+// not past g's start; an end strictly inside g is dropped (nothing of
+// the server's shows there).
+func addGap(gaps []redact.Gap, g redact.Gap, end *int) []redact.Gap {
+	if e := *end; e > 0 && e <= g.From {
+		gaps, *end = append(gaps, redact.Gap{From: e, To: e}), 0
+	} else if e > 0 && e < g.To {
+		*end = 0
 	}
-	slices.SortFunc(gaps, func(a, b redact.Gap) int {
-		return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
-	})
-	k := 0
-	for _, g := range gaps {
-		if k > 0 && g.From == g.To && (g.From < gaps[k-1].To || g == gaps[k-1]) {
-			continue
-		}
-		gaps[k] = g
-		k++
-	}
-	return gaps[:k]
+	return append(gaps, g)
 }
 
 // indexFrom is the index of the first c in line at or after i, or
