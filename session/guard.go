@@ -631,6 +631,8 @@ func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {
 // from the start of a header or placeholder it ends inside of: the
 // literal past the cut is unseen, and a first part before it, or before
 // the space before it, showed (TestTracerEchoBeforeCutLiteralHeader).
+// With literals traced, a body's end, where the line goes on past it, is
+// a gap of no width (tracedBodyEnd): a piece after a junk body showed.
 // The line is not told apart from a server's text that reads the same:
 // such text is taken for a gap too, which only redacts more (a secret's
 // part beside it). It costs the line's length.
