@@ -75,6 +75,8 @@ func TestShards(t *testing.T) {
 // TestAccountsDovecot: export and copy over an accounts file in two
 // shards do each account once; a rerun does nothing.
 func TestAccountsDovecot(t *testing.T) {
+	// Waits on a Dovecot of its own and on the runs.
+	t.Parallel()
 	srv, cf := dovecot(t, 5)
 	if err := srv.SeedMailbox(testserver.Bob, "INBOX", testserver.SampleMessages(8)[:3]); err != nil {
 		t.Fatal(err)

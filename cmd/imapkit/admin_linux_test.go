@@ -22,6 +22,8 @@ import (
 // flag could raise the bound: a value over 64 KiB could not be read with
 // imapkit at all.
 func TestMetadataGetMaxValueDovecot(t *testing.T) {
+	// Waits on a Dovecot of its own and on the run.
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)

@@ -17,6 +17,8 @@ import (
 // TestAuthFlagsDovecot: --authzid (a master user acting as alice), and
 // EXTERNAL with a client certificate (--cert, --key).
 func TestAuthFlagsDovecot(t *testing.T) {
+	// Waits on a Dovecot of its own and on the runs.
+	t.Parallel()
 	srv := testserver.StartT(t, &testserver.Options{Seed: 3, ClientCerts: true})
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")

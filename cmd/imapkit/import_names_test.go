@@ -408,6 +408,8 @@ func TestStateLockHeldWhenSpoolTurns(t *testing.T) {
 // whenever the file had one: the run appended again everything it
 // recorded.
 func TestImportStatesBesideLinkAndFile(t *testing.T) {
+	// Waits on a Dovecot of its own (startImportDst) and on the runs.
+	t.Parallel()
 	d := startImportDst(t)
 	real, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	run := func(path, to string) (int, string, string) {

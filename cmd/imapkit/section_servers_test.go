@@ -31,6 +31,8 @@ const nestedMessage = "From: a@example.com\r\nTo: b@example.com\r\nSubject: nest
 // are taken by fetch (stdout and --to), --decode, --text and export:
 // sectionMismatch must refuse no real server's answer.
 func TestSectionsRealServers(t *testing.T) {
+	// Waits on a Dovecot and a Cyrus of its own and on the runs.
+	t.Parallel()
 	sections := []string{"", "header", "text", "1", "1.mime", "2", "2.mime", "2.header", "2.text", "2.1", "2.1.mime", "2.2",
 		"3", "3.MIME", "header.fields (subject from)", "HEADER.FIELDS.NOT (subject)", "2.header.fields (subject)",
 		"2.HEADER.FIELDS.NOT (from)", "2.1.1", "4", "1.1", "1.header", "1.text"}

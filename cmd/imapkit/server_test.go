@@ -374,6 +374,8 @@ func uidValidity(t *testing.T, url string, cf []string) uint32 {
 }
 
 func TestConnectPolicyDovecot(t *testing.T) {
+	// Waits on a Dovecot of its own and on the runs.
+	t.Parallel()
 	srv, cf := dovecot(t, 1)
 	plain, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }

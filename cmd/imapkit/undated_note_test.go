@@ -36,6 +36,8 @@ func TestImportUndatedNote(t *testing.T) {
 // TestCopyUndatedNote: as TestImportUndatedNote for copy, from a source
 // whose message 1 is dated 1960 (message 2, 2024, keeps its date).
 func TestCopyUndatedNote(t *testing.T) {
+	// Waits on a Dovecot and a scripted source of its own and on the run.
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	ca := writeCA(t, b)
