@@ -537,9 +537,10 @@ func (o *clientOut) put(line []byte, last bool) error {
 }
 
 // maxClientReadAhead bounds what clientIn.watch reads ahead of the
-// client's direction while it waits for the server's word on a literal:
-// a client that sent that much there is present (a body sent without
-// waiting for the "+"), and the watch ends.
+// client's direction while it waits for the server's word on a literal
+// (a body sent without waiting for the "+"); past it the watch reads
+// nothing more, but waits for the client's end all the same
+// (waitPeerEnd).
 const maxClientReadAhead = 64 << 10
 
 // clientIn is the client's connection as the client's direction reads it
@@ -586,28 +587,41 @@ func (in *clientIn) reset(c net.Conn) {
 // watch reads ahead of the client's direction, which reads nothing while
 // it waits for the server's word on a synchronizing literal, so that the
 // client's end there is found: ended is called then (on the watch's
-// goroutine), once. It reads up to maxClientReadAhead bytes, kept for
-// Read. stop ends the watch (a read deadline of now, then the deadline
-// it had, none) and waits for it; from then Read may be called again.
-// stopping reports whether the connection is closing (closeAll set a
-// read deadline of now, which stop must not undo).
+// goroutine), once. It reads up to maxClientReadAhead bytes (and less
+// than a read's 4 KiB more), kept for Read; past them it reads nothing
+// more, and waits for the end of the client's TCP connection (its FIN
+// or a reset received, behind bytes not read: waitPeerEnd, on Linux),
+// which calls ended too, the bytes left for Read and then the end. stop
+// ends the watch (a read deadline of now, then the deadline it had,
+// none) and waits for it; from then Read may be called again. stopping
+// reports whether the connection is closing (closeAll set a read
+// deadline of now, which stop must not undo).
 //
 // Before, such a client's end was not seen until the server spoke: a
 // server that answered the header with "* BYE" or "* NO" and then
 // neither "+" nor a completion, nor its close, held the connection, its
 // goroutines and a --max-connections slot for as long as it kept the
 // connection open (TestProxyUntaggedAnswerAtLiteral, its cases where the
-// client leaves).
+// client leaves). Until stop 62, past maxClientReadAhead the watch ended,
+// and a client that had sent that much and left was not seen either
+// (TestClientInWatchSeesEndPastReadAhead). A client's end the kernel
+// does not have is not seen: a close_notify over TLS without the TCP
+// end past the bound, or a FIN behind bytes the proxy's receive buffer
+// has no room for (the client's kernel holds them; its reset, to a
+// keep-alive probe once its socket is gone, is seen).
 func (in *clientIn) watch(ended func(), stopping func() bool) (stop func()) {
-	if in.err != nil || len(in.ahead) >= maxClientReadAhead {
+	if in.err != nil {
 		return func() {}
 	}
 	var quit atomic.Bool
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tmp := make([]byte, 4<<10)
+		var tmp []byte
 		for len(in.ahead) < maxClientReadAhead {
+			if tmp == nil {
+				tmp = make([]byte, 4<<10)
+			}
 			n, err := in.c.Read(tmp)
 			in.ahead = append(in.ahead, tmp[:n]...)
 			if err != nil {
@@ -618,6 +632,10 @@ func (in *clientIn) watch(ended func(), stopping func() bool) (stop func()) {
 				ended()
 				return
 			}
+		}
+		// The bound: no byte more is read, the end is waited for.
+		if waitPeerEnd(in.c) && !quit.Load() {
+			ended()
 		}
 	}()
 	return func() {

@@ -2,10 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -264,4 +269,185 @@ func TestClientInResetDropsReadAhead(t *testing.T) {
 	if got, err := io.ReadAll(in); string(got) != "a4 NOOP\r\n" || err != nil {
 		t.Errorf("after reset, read %q (%v); want the new layer's \"a4 NOOP\\r\\n\" alone", got, err)
 	}
+}
+
+// tlsPairOverTCP returns the two ends of a TLS connection over loopback
+// TCP, its handshake done: the server's (a self-signed certificate, over
+// serverRaw(raw) when given) and the client's (over clientRaw(raw) when
+// given). Both close at the test's end.
+func tlsPairOverTCP(t *testing.T, serverRaw, clientRaw func(net.Conn) net.Conn) (server, client *tls.Conn) {
+	t.Helper()
+	cert, der, err := selfSignedCert("localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	rawC, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawS := <-accepted
+	if rawS == nil {
+		t.Fatal("no connection accepted")
+	}
+	if serverRaw != nil {
+		rawS = serverRaw(rawS)
+	}
+	if clientRaw != nil {
+		rawC = clientRaw(rawC)
+	}
+	server = tls.Server(rawS, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	client = tls.Client(rawC, &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+	t.Cleanup(func() { server.Close(); client.Close() })
+	errc := make(chan error, 1)
+	go func() { errc <- server.Handshake() }()
+	if err := client.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	return server, client
+}
+
+// readCounter is a connection whose reads are counted (read): a test
+// waits until a layer above it has read so much.
+type readCounter struct {
+	net.Conn
+	mu   sync.Mutex
+	cond *sync.Cond
+	read int
+}
+
+func newReadCounter(c net.Conn) *readCounter {
+	r := &readCounter{Conn: c}
+	r.cond = sync.NewCond(&r.mu)
+	return r
+}
+
+func (r *readCounter) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.mu.Lock()
+	r.read += n
+	r.cond.Broadcast()
+	r.mu.Unlock()
+	return n, err
+}
+
+// waitRead waits until n bytes in all were read.
+func (r *readCounter) waitRead(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for r.read < n {
+		r.cond.Wait()
+	}
+}
+
+// splitWriter is a connection whose first write once armed goes in two
+// parts: the first half, then, once release is closed, the rest.
+type splitWriter struct {
+	net.Conn
+	half    chan int // the first half's length, once written
+	release chan struct{}
+	armed   atomic.Bool
+}
+
+func (w *splitWriter) Write(p []byte) (int, error) {
+	if len(p) < 2 || !w.armed.CompareAndSwap(true, false) {
+		return w.Conn.Write(p)
+	}
+	n, err := w.Conn.Write(p[:len(p)/2])
+	if err != nil {
+		return n, err
+	}
+	w.half <- n
+	<-w.release
+	m, err := w.Conn.Write(p[len(p)/2:])
+	return n + m, err
+}
+
+// TestClientInWatchOverTLS: clientIn.watch on a client's connection over
+// TLS (after STARTTLS, or --tls), where its reads are crypto/tls's. The
+// client's end (close_notify and the TCP end) is seen, and what was read
+// ahead is read back whole and in order, then the end; a watch stopped
+// while half a TLS record was read (stop's read deadline cuts the record's
+// read) leaves the connection readable: the record is read back whole
+// once its rest comes, as crypto/tls keeps a record's bytes across a
+// deadline. Defaults (maxClientReadAhead); the waits are bounded only
+// against a hang (proxyHang).
+func TestClientInWatchOverTLS(t *testing.T) {
+	t.Parallel()
+	body := []byte(strings.Repeat("0123456789abcdef", 640)) // 10 KiB: a record
+	t.Run("the client leaves", func(t *testing.T) {
+		t.Parallel()
+		server, client := tlsPairOverTCP(t, nil, nil)
+		in := &clientIn{c: server}
+		ended := make(chan struct{})
+		stop := in.watch(func() { close(ended) }, func() bool { return false })
+		go func() {
+			client.Write(body)
+			client.Close()
+		}()
+		select {
+		case <-ended:
+		case <-time.After(proxyHang):
+			stop()
+			t.Fatalf("the client's end over TLS not seen in %v; read ahead %d bytes (%v)", proxyHang, len(in.ahead), in.err)
+		}
+		stop()
+		got, err := io.ReadAll(in)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Errorf("read back %d bytes (%v), equal to the %d sent: %v", len(got), err, len(body), bytes.Equal(got, body))
+		}
+	})
+	t.Run("stopped inside a record", func(t *testing.T) {
+		t.Parallel()
+		var counter *readCounter
+		split := &splitWriter{half: make(chan int, 1), release: make(chan struct{})}
+		server, client := tlsPairOverTCP(t, func(c net.Conn) net.Conn {
+			counter = newReadCounter(c)
+			return counter
+		}, func(c net.Conn) net.Conn {
+			split.Conn = c
+			return split
+		})
+		// The handshake's writes went whole: the split is the body's.
+		split.armed.Store(true)
+		in := &clientIn{c: server}
+		stop := in.watch(func() { t.Error("the client's end reported") }, func() bool { return false })
+		counter.mu.Lock()
+		before := counter.read
+		counter.mu.Unlock()
+		sent := make(chan error, 1)
+		go func() {
+			_, err := client.Write(body)
+			sent <- err
+		}()
+		half := <-split.half
+		counter.waitRead(before + half) // the watch's TLS read holds half a record
+		stop()
+		close(split.release)
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(body))
+		if _, err := io.ReadFull(in, got); err != nil || !bytes.Equal(got, body) {
+			t.Errorf("read back %q... (%v); want the body whole", got[:min(32, len(got))], err)
+		}
+	})
 }

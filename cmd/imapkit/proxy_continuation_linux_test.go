@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestClientInWatchSeesEndPastReadAhead: a client that sent more than
+// maxClientReadAhead bytes while the proxy waited for the server's word on
+// its literal (a body sent without waiting for the "+"), then left, is
+// seen to leave, in the clear and over TLS, while what the watch keeps
+// stays within the bound: past it the watch reads nothing more but waits
+// for the TCP connection's end (waitPeerEnd). Before, the watch ended at
+// the bound, and such a client's end went unseen until the server spoke:
+// a server silent at the literal held the session. What was sent is read
+// back whole and in order, then the end. Defaults; the wait is bounded
+// only against a hang (proxyHang). Linux: the TCP state is the
+// kernel's (TCP_INFO).
+func TestClientInWatchSeesEndPastReadAhead(t *testing.T) {
+	t.Parallel()
+	body := []byte(strings.Repeat("0123456789abcdef", (maxClientReadAhead+16<<10)/16))
+	for _, useTLS := range []bool{false, true} {
+		name := "in the clear"
+		if useTLS {
+			name = "over TLS"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var server, client net.Conn
+			if useTLS {
+				server, client = tlsPairOverTCP(t, nil, nil)
+			} else {
+				server, client = tcpPair(t)
+			}
+			in := &clientIn{c: server}
+			ended := make(chan struct{})
+			stop := in.watch(func() { close(ended) }, func() bool { return false })
+			go func() {
+				client.Write(body)
+				client.Close()
+			}()
+			select {
+			case <-ended:
+			case <-time.After(proxyHang):
+				stop()
+				t.Fatalf("the client's end not seen in %v after %d bytes were sent; read ahead %d (%v)", proxyHang, len(body), len(in.ahead), in.err)
+			}
+			stop()
+			if max := maxClientReadAhead + 4<<10; len(in.ahead) > max {
+				t.Errorf("the watch kept %d bytes; want %d at most", len(in.ahead), max)
+			}
+			got, err := io.ReadAll(in)
+			if err != nil || !bytes.Equal(got, body) {
+				t.Errorf("read back %d bytes (%v), equal to the %d sent: %v", len(got), err, len(body), bytes.Equal(got, body))
+			}
+		})
+	}
+}
+
+// tcpPair returns the two ends of a loopback TCP connection, closed at
+// the test's end.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("no connection accepted")
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+// TestWaitPeerEnd: waitPeerEnd, the watch's wait past
+// maxClientReadAhead, reads no byte and reports the peer's end: its FIN
+// behind bytes not read, or its reset; not a peer that stays, whose wait
+// a read deadline ends (the watch's stop sets one), nor a connection that
+// is not TCP. The bytes are read afterwards, whole. The waits are bounded
+// only against a hang (proxyHang).
+func TestWaitPeerEnd(t *testing.T) {
+	t.Parallel()
+	unread := []byte(strings.Repeat("x", 16<<10))
+	for _, tc := range []struct {
+		name  string
+		end   func(c *net.TCPConn) // the client's; nil: it stays
+		ended bool
+	}{
+		{"FIN behind unread bytes", func(c *net.TCPConn) { c.Close() }, true},
+		{"a half-close", func(c *net.TCPConn) { c.CloseWrite() }, true},
+		{"a reset", func(c *net.TCPConn) { c.SetLinger(0); c.Close() }, true},
+		{"the client stays, a deadline", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			server, client := tcpPair(t)
+			if _, err := client.Write(unread); err != nil {
+				t.Fatal(err)
+			}
+			if tc.end != nil {
+				tc.end(client.(*net.TCPConn))
+			} else {
+				go server.SetReadDeadline(time.Now()) // before or during the wait
+			}
+			got := make(chan bool, 1)
+			go func() { got <- waitPeerEnd(server) }()
+			select {
+			case ended := <-got:
+				if ended != tc.ended {
+					t.Errorf("waitPeerEnd reported %v; want %v", ended, tc.ended)
+				}
+			case <-time.After(proxyHang):
+				server.SetReadDeadline(time.Now())
+				t.Fatalf("waitPeerEnd did not return in %v", proxyHang)
+			}
+			if tc.name == "a reset" {
+				return // the unread bytes may go with the reset
+			}
+			server.SetReadDeadline(time.Time{})
+			b := make([]byte, len(unread))
+			if _, err := io.ReadFull(server, b); err != nil || !bytes.Equal(b, unread) {
+				t.Errorf("the bytes read after the wait: %d (%v), equal: %v", len(b), err, bytes.Equal(b, unread))
+			}
+		})
+	}
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	if waitPeerEnd(a) {
+		t.Errorf("waitPeerEnd reported the end of a connection that is not TCP")
+	}
+}
