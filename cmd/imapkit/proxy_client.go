@@ -138,6 +138,11 @@ type clientRelay struct {
 	// owedSized: the refused literal's size was known (oweBody), so
 	// where its body and the LOGIN's CRLF would end is too.
 	owedSized bool
+	// owedSent: where the bytes the client sent before it could have
+	// read the server's refusal of the literal end (completedAt, when it
+	// was this command's completion; 0: not known): a line that ends
+	// there or before is (a part of) the body, whatever its shape.
+	owedSent int64
 	// owed: the current line is taken for (a part of) such a body, and
 	// not relayed; owedShape: it has a command's shape (owedCommand) but
 	// is the body's length to the byte (answered with its tag).
@@ -160,7 +165,7 @@ func (ps *proxySession) newClientRelay() *clientRelay {
 	r := &clientRelay{ps: ps, client: client, server: server, start: true}
 	// The client's commands, never read as a server's lines: "a1 OK {5+}"
 	// has a literal, as its server reads it (TokenizerOptions.Commands).
-	r.in = &clientIn{c: client}
+	r.in = &clientIn{c: client, read: &ps.clientRead}
 	r.tk = wire.NewTokenizer(r.in, &wire.TokenizerOptions{Commands: true})
 	r.w = bufio.NewWriterSize(server, 32<<10)
 	r.p.prefix = fmt.Sprintf("[%d] C: ", ps.id)
@@ -361,6 +366,18 @@ func (r *clientRelay) owedBodyLine() {
 		return
 	}
 	command := owedCommand(r.ev)
+	// A line the client had sent (the proxy had read it to the end of
+	// this piece) before it could have read the server's refusal is the
+	// body, whatever its shape: a client that waited for the server's
+	// word sends nothing there. Before, an under-counted password sent
+	// at once ("{12}" for "secret Xmas12") with an x-command's or a
+	// known command's shape was relayed
+	// (TestProxyUnderCountedPasswordLiteralSentAtOnceNotRelayed).
+	if sentEarly := r.owedSent > 0 && r.tk.Offset() <= r.owedSent; sentEarly {
+		r.owed, r.owedShape = true, command
+		r.ev.MaybeSASL, r.ev.LikelySASL = true, true
+		return
+	}
 	// After a user name's body, the rest of the LOGIN runs past it on
 	// the same line, after a space ("alice hunter2", read as a tag and a
 	// command): a line with a space where the body would end is taken
@@ -509,6 +526,7 @@ func (r *clientRelay) oweUntokenized() {
 func (r *clientRelay) oweBody(size int64) {
 	r.owedEnd = r.tk.Offset() + max(size, 1)
 	r.owedSized = size >= 0
+	r.owedSent = 0
 }
 
 // answerRefused sends the proxy's answer to a refused command (why), and
@@ -799,6 +817,9 @@ func (r *clientRelay) dropBody(lit wire.LiteralInfo) bool {
 		// A literal the server refused: a credential's body may
 		// follow (oweRefused).
 		r.oweRefused(lit.Size)
+		if m := ps.completedAt.Load(); r.owedEnd != 0 && m != nil && m.tag == r.ev.Tag && r.ev.Tag != "" {
+			r.owedSent = m.read
+		}
 	}
 	if err != nil {
 		ps.clientErr(err)

@@ -556,6 +556,16 @@ type clientIn struct {
 	c     net.Conn
 	ahead []byte // read by watch, not yet by Read
 	err   error  // the read error that ended watch, after ahead
+	// read counts the bytes read from c (nil: not counted), from 0 at
+	// reset (proxySession.clientRead).
+	read *atomic.Int64
+}
+
+// count adds n bytes read from c.
+func (in *clientIn) count(n int) {
+	if in.read != nil && n > 0 {
+		in.read.Add(int64(n))
+	}
 }
 
 func (in *clientIn) Read(p []byte) (int, error) {
@@ -571,7 +581,9 @@ func (in *clientIn) Read(p []byte) (int, error) {
 		in.err = nil
 		return 0, err
 	}
-	return in.c.Read(p)
+	n, err := in.c.Read(p)
+	in.count(n)
+	return n, err
 }
 
 // buffered returns how many bytes watch read ahead that Read has not
@@ -582,6 +594,9 @@ func (in *clientIn) buffered() int { return len(in.ahead) }
 // layer: nothing read before its handshake is relayed).
 func (in *clientIn) reset(c net.Conn) {
 	in.c, in.ahead, in.err = c, nil, nil
+	if in.read != nil {
+		in.read.Store(0)
+	}
 }
 
 // watch reads ahead of the client's direction, which reads nothing while
@@ -624,6 +639,7 @@ func (in *clientIn) watch(ended func(), stopping func() bool) (stop func()) {
 			}
 			n, err := in.c.Read(tmp)
 			in.ahead = append(in.ahead, tmp[:n]...)
+			in.count(n)
 			if err != nil {
 				if quit.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
 					return // stop's, not the client's

@@ -448,3 +448,42 @@ func TestProxyBodyAfterUntokenizedLiteralHeaderNotRelayed(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyUnderCountedPasswordLiteralSentAtOnceNotRelayed: a LOGIN whose
+// password literal announces fewer bytes than it has (characters counted,
+// or a client's slip) sent with its body at once, without waiting for
+// the "+", which the server refuses at the header ("a1 NO"). The body runs
+// past where its CRLF would be, as the next command of a client that
+// waited does; with a second word that starts with X (an x-command's
+// shape, XLIST) or is a command the library knows, it was relayed as a
+// command and printed. Bytes the proxy had read from the client before it
+// relayed the refusal were sent before the client could have read it: a
+// client that waited sends nothing there, so they are the body, whatever
+// their shape, and are not relayed; an XLIST sent after the refusal still
+// is (TestProxyExtensionCommandAfterRefusedPasswordLiteral). Defaults.
+func TestProxyUnderCountedPasswordLiteralSentAtOnceNotRelayed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, secret string }{
+		{"an x-command's shape", "secret Xmas12"},
+		{"a known command's shape", "secret NOOP"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			up := startLiteralRefuser(t)
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, "a1 LOGIN alice {"+strconv.Itoa(len(tc.secret)-1)+"}\r\n"+tc.secret+"\r\n")
+			readClientTo(t, r, "a1 NO", out)
+			io.WriteString(c, "a3 NOOP\r\n")
+			got := readClientTo(t, r, "a3 OK", out)
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, r)
+			if rec := up.received(); strings.Contains(rec, "secret") {
+				t.Errorf("the server got the password literal's body as a command: %q; the client read %q", rec, got)
+			}
+			if trace := out.String(); strings.Contains(trace, "secret") {
+				t.Errorf("the trace shows the password:\n%s", shortLines(trace))
+			}
+		})
+	}
+}

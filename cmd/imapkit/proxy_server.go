@@ -44,6 +44,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			if isByeLine(r.ev, r.line) {
 				ps.serverSaidBye()
 			}
+			if r.ev.Kind == wire.LineCompletion {
+				// Before any of it is relayed: what the client sent
+				// so far, it sent without having read it.
+				ps.completedAt.Store(&readMark{tag: r.ev.Tag, read: ps.clientRead.Load()})
+			}
 			r.p.begin(r.ev.Kind == wire.LineSASL, "")
 			r.start = false
 		}

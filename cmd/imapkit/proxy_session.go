@@ -58,6 +58,14 @@ type proxySession struct {
 	// proxy's clock; nil: none yet): the server is going away, and from
 	// then it has the --timeout to close its connection (upstreamReader).
 	byeAt atomic.Pointer[time.Time]
+	// clientRead counts the bytes read from the client's current layer
+	// (clientIn: the tokenizer's reads and watch's), in the client's
+	// tokenizer's offsets (both from 0 after STARTTLS).
+	clientRead atomic.Int64
+	// completedAt is clientRead as the server's last completion began,
+	// before it was relayed (nil: none yet): the bytes the client sent
+	// before it could have read that completion.
+	completedAt atomic.Pointer[readMark]
 	// deadlineMu orders the two setters of the server connection's read
 	// deadline (upstreamReader.Read before a read, clientEnding at the
 	// client's end), so that a BYE's bound set by one is not overwritten
@@ -68,6 +76,13 @@ type proxySession struct {
 	// server's direction only, at a server line's start; a constant of
 	// the proxy's, never the server's bytes.
 	closeBye string
+}
+
+// readMark is how many of the client's bytes were read (clientRead) as
+// the server's completion of the command tagged tag began.
+type readMark struct {
+	tag  string
+	read int64
 }
 
 type switchResult struct {
