@@ -12,6 +12,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/connkit"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
@@ -42,7 +43,12 @@ func selectedServerWith(t *testing.T, opts *session.Options, caps string, exists
 // into one []byte with its OK, cost more than the client reading it).
 func selectedServerStream(t *testing.T, opts *session.Options, caps string, exists int, answer func(cmd string) io.Reader) (*commands.Client, context.Context, func() []string) {
 	t.Helper()
-	client, server := transport.Pipe()
+	client, serverEnd := transport.Pipe()
+	// The test's context ends when the connection moved no byte for 20
+	// s, or after 10 minutes: a hang is caught, and a slow machine (under
+	// -race and a load of 20, TestLongAnswers' four answers of 1.4-2.6 MB
+	// once took past the 20 s this context had in all) is no hang.
+	server := &connkit.Counting{Conn: serverEnd}
 	var mu sync.Mutex
 	var got []string
 	done := make(chan struct{})
@@ -70,7 +76,7 @@ func selectedServerStream(t *testing.T, opts *session.Options, caps string, exis
 			w.Flush()
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(progressCtx(t, 20*time.Second, server.Moved), 10*time.Minute)
 	s, err := session.Open(ctx, client, opts)
 	if err != nil {
 		cancel()
