@@ -141,8 +141,8 @@ var errHardLinked = errors.New("it is a hard link")
 // writing could not have been locked by a run (lockState opens it so):
 // it is passed over, and so is l's own lock file by another name (a
 // symbolic link to a directory on the path). One that is not a regular
-// file (a named pipe) stops the run, as lockState's own does
-// (openLockFile).
+// file (a named pipe, a directory) stops the run, as lockState's own
+// does (openLockFile).
 func (l *stateLock) lockOthers(paths ...string) error {
 	for _, p := range paths {
 		if l.f == nil || p == l.path {
@@ -351,15 +351,21 @@ func notRegular(fi os.FileInfo) string {
 // then put back to blocking: a named pipe planted at the lock's path
 // (POSIX leaves an O_RDWR open of one unspecified; an O_RDONLY or
 // O_WRONLY one waits for the other end) was opened blocking before, and
-// on Linux locked as if it were the lock, and the run went on.
+// on Linux locked as if it were the lock, and the run went on. A
+// directory (or a symbolic link to one), whose open for writing fails
+// (EISDIR), is refused the same way: before, the run stopped at "open
+// PATH.lock: is a directory", exit 3, as if a retry could help.
 func openLockFile(path string, flag int) (*os.File, error) {
 	f, err := os.OpenFile(path, flag|openNonblock, 0o600)
 	if err != nil {
+		if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
+			return nil, notRegularLock(path, fi)
+		}
 		return nil, err
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%w: %s is %s: imapkit keeps its locks as regular files (empty ones); move it away", errStateUnusable, printable(path), notRegular(fi))
+		err = notRegularLock(path, fi)
 	}
 	if err == nil {
 		err = clearNonblock(f)
@@ -369,6 +375,12 @@ func openLockFile(path string, flag int) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// notRegularLock is the error (wrapping errStateUnusable) of the lock
+// file path, of info fi, that is not a regular file.
+func notRegularLock(path string, fi os.FileInfo) error {
+	return fmt.Errorf("%w: %s is %s: imapkit keeps its locks as regular files (empty ones); move it away", errStateUnusable, printable(path), notRegular(fi))
 }
 
 // stateTooBig is the error of the state file path of size bytes, more

@@ -377,6 +377,37 @@ func TestStateLockFIFORefused(t *testing.T) {
 	}
 }
 
+// TestStateLockNotRegularRefused: a directory at the run's own lock's
+// path (STATE.lock), or a symbolic link there to a directory, is refused
+// as a named pipe is (TestStateLockFIFORefused): an error wrapping
+// errStateUnusable (exit 1: a retry finds the same file) that names the
+// lock and says what it is. Its open for writing fails (EISDIR) before
+// openLockFile can look at the descriptor.
+func TestStateLockNotRegularRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		make func(lock string) error
+	}{
+		{"a directory", func(lock string) error { return os.Mkdir(lock, 0o700) }},
+		{"a symbolic link to a directory", func(lock string) error { return os.Symlink(dir, lock) }},
+	} {
+		mbox := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".mbox")
+		lock := statePath(mbox) + ".lock"
+		if err := c.make(lock); err != nil {
+			t.Fatal(err)
+		}
+		l, err := lockExport(mbox)
+		l.unlock()
+		if !errors.Is(err, errStateUnusable) || !strings.Contains(err.Error(), "a directory, not a regular file") || !strings.Contains(err.Error(), lock) {
+			t.Errorf("the run's own lock %s: %v; want errStateUnusable naming it a directory", c.name, err)
+		}
+		if code := exitCode(nil, io.Discard, "export", err); code != exitNo {
+			t.Errorf("the run's own lock %s: exit %d; want %d (a retry finds the same file)", c.name, code, exitNo)
+		}
+	}
+}
+
 // readOnlyLocks makes lockState's open of a lock file under dir fail as
 // on a file system mounted read-only (EROFS) for the rest of the test
 // (openLock): one cannot be mounted without privileges. A test that calls
