@@ -156,7 +156,7 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 		if o.json {
 			err = o.emit(j)
 		} else {
-			_, err = fmt.Fprintf(o.stdout, "UID %d: %s (%d bytes)\n", j.UID, j.File, j.Size)
+			_, err = fmt.Fprintf(o.stdout, "UID %d: %s (%d bytes)\n", j.UID, printable(j.File), j.Size)
 		}
 		if err != nil {
 			return err

@@ -184,3 +184,22 @@ func TestErrorLinePathsPrintable(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchToLinesPrintable: fetch --to's line for each message written
+// ("UID N: DIR/N.eml (B bytes)") shows DIR by printable, as its last line
+// ("fetched ... to DIR") does: the path was printed raw, and a directory
+// whose name holds an escape and a newline drove the terminal and broke
+// the line in two.
+func TestFetchToLinesPrintable(t *testing.T) {
+	t.Parallel()
+	addr := unaskedFetchServer(t, []int{1}, []string{"Subject: one\r\n\r\nfirst\r\n"})
+	dir := filepath.Join(t.TempDir(), oddDir)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := cli(t, "", 0, "fetch", "imap://alice@"+addr, "INBOX", "1", "--to", dir, "--insecure-plaintext", "--timeout", "20s")
+	want := "UID 1: " + printable(filepath.Join(dir, "1.eml")) + " (23 bytes)\nfetched 1 messages (23 bytes) to " + printable(dir) + "\n"
+	if out != want {
+		t.Errorf("stdout %q; want %q: each path by printable, one line a message", out, want)
+	}
+}
