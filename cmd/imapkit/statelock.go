@@ -506,7 +506,8 @@ var openLock = openLockFile
 // and lock file when missing, or returns a *stateBusyError at once when
 // another run holds it, or a *stateUnwritableError when the lock cannot
 // be made or opened for writing there (its advice: make the directory
-// writable; lockJob's and copy's say more). Once held, temporary files of earlier runs
+// writable, or the lock when it is there and its mode or owner refuses;
+// lockJob's and copy's say more). Once held, temporary files of earlier runs
 // (saveJSON's, left by a kill between its write and its rename) are
 // removed. Where the system has no flock (Windows, Plan 9, ...) it does
 // nothing: runs of the same job must not overlap there.
@@ -520,8 +521,15 @@ func lockState(path string) (*stateLock, error) {
 		f, err = openLock(path+".lock", os.O_RDWR|os.O_CREATE)
 	}
 	if unwritable(err) {
-		return nil, &stateUnwritableError{path: path, err: err,
-			advice: fmt.Sprintf("make %s writable (a file system mounted read-only: remount it read-write)", printable(filepath.Dir(path)))}
+		advice := fmt.Sprintf("make %s writable (a file system mounted read-only: remount it read-write)", printable(filepath.Dir(path)))
+		if fi, lerr := os.Lstat(path + ".lock"); lerr == nil && fi.Mode().IsRegular() && errors.Is(err, fs.ErrPermission) {
+			// The lock is there and the directory can be searched:
+			// the lock's own mode or owner is what refuses (a run as
+			// another user, root say, made it). Making the directory
+			// writable would not help.
+			advice = fmt.Sprintf("make the lock %s writable for you (another user's, a run as root say, or made read-only)", printable(path+".lock"))
+		}
+		return nil, &stateUnwritableError{path: path, err: err, advice: advice}
 	}
 	if err != nil {
 		return nil, err

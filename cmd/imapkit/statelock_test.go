@@ -476,6 +476,35 @@ func TestStateLockReadOnlyAdvises(t *testing.T) {
 	}
 }
 
+// TestStateLockOtherUsersAdvises: a lock file that is there but cannot
+// be opened for writing (EACCES: another user's, left by a run as root,
+// or made read-only) in a directory the user can write is named in the
+// advice, the lock to make writable. Before, the advice was to make the
+// directory writable (it was) or remount the file system read-write,
+// which changed nothing, and every run stopped at the same message.
+// Serial: openLock is replaced (root opens any file).
+func TestStateLockOtherUsersAdvises(t *testing.T) {
+	dir := t.TempDir()
+	mbox := filepath.Join(dir, "m.mbox")
+	lock := statePath(mbox) + ".lock"
+	if err := os.WriteFile(lock, nil, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	orig := openLock
+	openLock = func(path string, flag int) (*os.File, error) {
+		if path == lock {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EACCES}
+		}
+		return orig(path, flag)
+	}
+	t.Cleanup(func() { openLock = orig })
+	l, err := lockExport(mbox)
+	l.unlock()
+	if !errors.Is(err, errStateUnwritable) || !strings.Contains(err.Error(), "make the lock "+lock+" writable") || strings.Contains(err.Error(), "remount") {
+		t.Errorf("a lock another user made: %v; want errStateUnwritable advising to make the lock writable, not the directory", err)
+	}
+}
+
 // TestStateFileTooLargeRefused: a state file larger than its job's bound
 // (an export's maxExportState, an import's maxImportState; sparse here,
 // nothing written) is refused with an error wrapping errStateUnusable
