@@ -408,6 +408,49 @@ func TestStateLockNotRegularRefused(t *testing.T) {
 	}
 }
 
+// TestStateLockDescriptorsBlocking: the files a run holds locked (its
+// own lock, and an export's mbox, which the export then writes through
+// the same descriptor: takeData) are opened without waiting
+// (openLockFile's O_NONBLOCK, so that a named pipe is not waited on) and
+// put back to blocking once known to be regular files: none is left
+// non-blocking for the run's writes.
+func TestStateLockDescriptorsBlocking(t *testing.T) {
+	mbox := filepath.Join(t.TempDir(), "m.mbox")
+	if err := os.WriteFile(mbox, []byte("From x Thu Jan  1 00:00:00 2024\n\nhi\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockExport(mbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.unlock()
+	for what, f := range map[string]*os.File{"the lock": l.f, "the mbox": l.data} {
+		if f == nil {
+			t.Errorf("%s: not held", what)
+			continue
+		}
+		rc, err := f.SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flags int
+		var ferr error
+		rc.Control(func(fd uintptr) {
+			r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
+			flags = int(r)
+			if errno != 0 {
+				ferr = errno
+			}
+		})
+		if ferr != nil {
+			t.Fatal(ferr)
+		}
+		if flags&syscall.O_NONBLOCK != 0 {
+			t.Errorf("%s: its descriptor is left O_NONBLOCK; want it blocking once it is known to be a regular file", what)
+		}
+	}
+}
+
 // readOnlyLocks makes lockState's open of a lock file under dir fail as
 // on a file system mounted read-only (EROFS) for the rest of the test
 // (openLock): one cannot be mounted without privileges. A test that calls
