@@ -3,8 +3,11 @@ package transport
 import (
 	"errors"
 	"io"
+	"maps"
+	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -203,5 +206,100 @@ func TestPipeManyWaitsLeaveBounded(t *testing.T) {
 		if r, w, s := pipeWaits(t, p); r != 0 || w != 0 || s > pipeSpareMax {
 			t.Errorf("after the peer's Close: %d readers and %d writers listed, %d spare channels; want none listed and at most %d spare", r, w, s, pipeSpareMax)
 		}
+	})
+}
+
+// TestPipeWaitersMatchModel drives a pipeBuffer's list of waiters with
+// random waits, leaves (each wait's own deadline passing, several at
+// once, some at the moment of a wake) and wakes, against a model: the
+// set of waits not yet returned. After each step the list holds exactly
+// those waits, each at the index it knows (a leave by a stale index
+// takes another wait out of the list, leaving its own entry listed: a
+// wake would then send to a channel back in spare, or in another wait's
+// use), a wake returns every wait listed, and the spare channels are
+// empty, unlisted and at most pipeSpareMax; the list's storage past its
+// end keeps no waiter.
+func TestPipeWaitersMatchModel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPipeBuffer()
+		rnd := rand.New(rand.NewPCG(11, 12))
+		expire := map[int]chan struct{}{} // the waits not returned
+		returned := make(chan int, 1024)
+		done := make(chan struct{}) // never closed: leaves are by deadline
+		next := 0
+		check := func(step int, what string) {
+			t.Helper()
+			synctest.Wait()
+			for len(returned) > 0 {
+				id := <-returned
+				if _, ok := expire[id]; ok {
+					t.Fatalf("step %d (%s): wait %d returned while not woken nor expired", step, what, id)
+				}
+			}
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if len(p.readers) != len(expire) {
+				t.Fatalf("step %d (%s): %d waiters listed; want %d (the waits not returned)", step, what, len(p.readers), len(expire))
+			}
+			seen := map[*pipeWaiter]bool{}
+			for i, w := range p.readers {
+				if w == nil || w.i != i || seen[w] {
+					t.Fatalf("step %d (%s): list entry %d is %+v (listed twice: %v); want a waiter knowing index %d", step, what, i, w, seen[w], i)
+				}
+				seen[w] = true
+			}
+			for _, w := range p.readers[len(p.readers):cap(p.readers)] {
+				if w != nil {
+					t.Fatalf("step %d (%s): the list's storage past its end keeps a waiter (index %d); want nil there, nothing kept for a wait that ended", step, what, w.i)
+				}
+			}
+			if len(p.spare) > pipeSpareMax {
+				t.Fatalf("step %d (%s): %d spare waiters; want at most %d", step, what, len(p.spare), pipeSpareMax)
+			}
+			for _, w := range p.spare {
+				if len(w.ch) != 0 || w.i != -1 || seen[w] {
+					t.Fatalf("step %d (%s): a spare waiter holds %d tokens, index %d, listed %v; want empty, unlisted", step, what, len(w.ch), w.i, seen[w])
+				}
+			}
+		}
+		// leave makes up to n waits, chosen at random, expire: those
+		// not woken first leave the list by their index.
+		leave := func(n int) {
+			ids := slices.Sorted(maps.Keys(expire))
+			for _, k := range rnd.Perm(len(ids))[:min(n, len(ids))] {
+				close(expire[ids[k]])
+				delete(expire, ids[k])
+			}
+		}
+		for step := range 3000 {
+			switch op := rnd.IntN(10); {
+			case op < 5:
+				for range rnd.IntN(4) + 1 {
+					id, ch := next, make(chan struct{})
+					next++
+					expire[id] = ch
+					go func() {
+						p.mu.Lock()
+						p.wait(&p.readers, ch, done)
+						returned <- id
+					}()
+				}
+				check(step, "waits")
+			case op < 8:
+				leave(rnd.IntN(4) + 1)
+				check(step, "leaves")
+			default:
+				// A wake, with some waits expiring at the same time:
+				// each of those leaves woken or not, never listed.
+				leave(rnd.IntN(3))
+				p.mu.Lock()
+				wake(&p.readers)
+				p.mu.Unlock()
+				clear(expire)
+				check(step, "wake")
+			}
+		}
+		leave(len(expire))
+		check(3000, "the last leaves")
 	})
 }
