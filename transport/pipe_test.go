@@ -51,8 +51,17 @@ func TestPipeBuffered(t *testing.T) {
 	}
 }
 
+// TestPipeBufferLimit runs in a synctest bubble: the Write blocks once
+// the buffer is full, durably, and the bubble's clock then reaches its
+// deadline, exactly. On the machine's clock its 50 ms could pass before
+// the Write had copied anything (a loaded machine under -race: "Write =
+// 0, ... i/o timeout; want 1048576").
 func TestPipeBufferLimit(t *testing.T) {
 	checkGoroutines(t)
+	synctest.Test(t, pipeBufferLimit)
+}
+
+func pipeBufferLimit(t *testing.T) {
 	client, server := transport.Pipe()
 	defer client.Close()
 	defer server.Close()
