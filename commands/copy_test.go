@@ -1167,10 +1167,11 @@ func TestMoveExpungeNotTakenByPollBeside(t *testing.T) {
 // length) answered by a flood of untagged "* OK [COPYUID 7 2000 5]" (RFC
 // 6851 sends one; a MOVE takes them without end, kept within
 // MaxResultBytes). Each COPYUID's source set is checked against the
-// ranges the part sent (withinSet: the source minus the sent set,
-// codec.SeqSet.Remove), whose walk went through the sent ranges up to the
+// ranges the part sent (withinSet: it was the source minus the sent set,
+// codec.SeqSet.Remove, whose walk went through the sent ranges up to the
 // source's: the sent ranges times the COPYUIDs (a million of them against
-// 4,000 ranges, 8*10^9 steps). What the Move compares
+// 4,000 ranges, 8*10^9 steps; now a search in them for each range of
+// the source). What the Move compares
 // (workhook.RangesCompared) is bounded by a search a COPYUID plus a few
 // steps a range sent. Defaults.
 func TestMoveCopyUIDFloodAgainstManyRanges(t *testing.T) {
@@ -1180,17 +1181,7 @@ func TestMoveCopyUIDFloodAgainstManyRanges(t *testing.T) {
 	for i := 1; i <= ranges; i++ {
 		set.Nums.AddNum(uint32(2 * i))
 	}
-	var n atomic.Int64
-	restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
-	res, err := c.Move(ctx, set, "Trash")
-	restore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res == nil || !res.Src.Contains(2000) {
-		t.Fatalf("Move: %+v; want the COPYUID of 2000 kept", res)
-	}
-	compared := n.Load()
+	compared := moveCompared(ctx, t, c, set, "")
 	t.Logf("%d COPYUIDs against a UID MOVE of %d ranges: %d range comparisons", lines, ranges, compared)
 	if limit := int64(lines*8*(bits.Len(ranges)+1) + 4*ranges); compared > limit {
 		t.Errorf("%d untagged COPYUID 2000 against a UID MOVE of %d ranges: %d range comparisons; want at most %d", lines, ranges, compared, limit)
@@ -1201,8 +1192,8 @@ func TestMoveCopyUIDFloodAgainstManyRanges(t *testing.T) {
 // TestMoveCopyUIDFloodAgainstManyRanges, with the caller's set of 1,000
 // ranges in no order (a set built with Append, or parsed in the order a
 // user wrote it), sent whole as one part. Each COPYUID's check against
-// the part's set (withinSet, codec.SeqSet.Remove) sorted a copy of the
-// set again, as Remove does for a set that is not canonical: the part's
+// the part's set (withinSet, then by codec.SeqSet.Remove) sorted a copy
+// of the set again, as Remove does for a set that is not canonical: the part's
 // ranges sorted, and 8 bytes a range allocated, for each COPYUID of the
 // flood. The Move allocates, a COPYUID, less than a copy of the set.
 // Counts the bytes the whole process allocates (runtime.MemStats): serial.
@@ -1255,23 +1246,31 @@ func TestMoveCopyUIDFloodAgainstAppendedSet(t *testing.T) {
 		for _, i := range perm {
 			set.Nums.Append(wire.SeqRange{Start: uint32(2*i + 2), Stop: uint32(2*i + 2)})
 		}
-		var n atomic.Int64
-		restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
-		res, err := c.Move(ctx, set, "Trash")
-		restore()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res == nil || !res.Src.Contains(2000) {
-			t.Fatalf("%s: Move: %+v; want the COPYUID of 2000 kept", order, res)
-		}
-		compared := n.Load()
+		compared := moveCompared(ctx, t, c, set, order+": ")
 		t.Logf("%d COPYUIDs against a UID MOVE of %d ranges appended in %s: %d range comparisons", lines, ranges, order, compared)
 		sort := ranges * (bits.Len(ranges) + 1) * 2
 		if limit := int64(lines*8*(bits.Len(ranges)+1) + 4*ranges + sort); compared > limit {
 			t.Errorf("%d untagged COPYUID 2000 against a UID MOVE of %d ranges appended in %s: %d range comparisons; want at most %d", lines, ranges, order, compared, limit)
 		}
 	}
+}
+
+// moveCompared moves set to Trash over c (a copyUIDFlood's) and returns
+// the range comparisons the Move reported to workhook.RangesCompared,
+// failing t (its messages after what) unless the COPYUID of 2000 is kept.
+func moveCompared(ctx context.Context, t *testing.T, c *commands.Client, set commands.Set, what string) int64 {
+	t.Helper()
+	var n atomic.Int64
+	restore := workhook.RangesCompared.Set(t, func(_, _, k int) { n.Add(int64(k)) })
+	res, err := c.Move(ctx, set, "Trash")
+	restore()
+	if err != nil {
+		t.Fatal(what, err)
+	}
+	if res == nil || !res.Src.Contains(2000) {
+		t.Fatalf("%sMove: %+v; want the COPYUID of 2000 kept", what, res)
+	}
+	return n.Load()
 }
 
 // copyUIDFlood returns a Client with INBOX selected on a server that

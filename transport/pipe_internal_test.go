@@ -30,6 +30,23 @@ func pipeWaits(t *testing.T, p *pipeBuffer) (readers, writers, spare int) {
 	return len(p.readers), len(p.writers), len(p.spare)
 }
 
+// readsExpire checks, in a synctest bubble, that n Reads wait listed on
+// p, lets their deadline pass on the bubble's clock (wg, the Reads'
+// goroutines, done) and checks that each sent errs a deadline error.
+func readsExpire(t *testing.T, p *pipeBuffer, wg *sync.WaitGroup, errs <-chan error, n int) {
+	t.Helper()
+	synctest.Wait()
+	if r, _, _ := pipeWaits(t, p); r != n {
+		t.Fatalf("%d Reads listed as waiting; want %d", r, n)
+	}
+	wg.Wait()
+	for range n {
+		if err := <-errs; !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("a Read whose deadline passed: %v", err)
+		}
+	}
+}
+
 // TestPipeWaitsEndUnlisted: Reads whose deadline passes while they wait
 // take their wake channels out of the buffer's list and give them back
 // empty; the next waits reuse them, a write wakes each of those once and
@@ -62,16 +79,7 @@ func TestPipeWaitsEndUnlisted(t *testing.T) {
 		for range waiters {
 			read(&wg, errs)
 		}
-		synctest.Wait()
-		if r, _, _ := pipeWaits(t, p); r != waiters {
-			t.Fatalf("%d Reads listed as waiting; want %d", r, waiters)
-		}
-		wg.Wait() // the deadline passes on the bubble's clock
-		for range waiters {
-			if err := <-errs; !errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatalf("a Read whose deadline passed: %v", err)
-			}
-		}
+		readsExpire(t, p, &wg, errs, waiters)
 		if r, w, s := pipeWaits(t, p); r != 0 || w != 0 || s != waiters {
 			t.Fatalf("after the deadline: %d readers and %d writers listed, %d spare channels; want none listed and %d spare", r, w, s, waiters)
 		}
@@ -156,16 +164,7 @@ func TestPipeManyWaitsLeaveBounded(t *testing.T) {
 				errs <- err
 			})
 		}
-		synctest.Wait()
-		if r, _, _ := pipeWaits(t, p); r != waiters {
-			t.Fatalf("%d Reads listed as waiting; want %d", r, waiters)
-		}
-		wg.Wait() // the deadline passes on the bubble's clock
-		for range waiters {
-			if err := <-errs; !errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatalf("a Read whose deadline passed: %v", err)
-			}
-		}
+		readsExpire(t, p, &wg, errs, waiters)
 		r, w, s := pipeWaits(t, p)
 		if r != 0 || w != 0 || s > pipeSpareMax {
 			t.Errorf("after the deadline: %d readers and %d writers listed, %d spare channels; want none listed and at most %d spare", r, w, s, pipeSpareMax)
