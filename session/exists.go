@@ -369,9 +369,10 @@ func (s *Session) listDelim(r codec.Response) {
 	if !ok || l.Delim == 0 || s.state != StateSelected {
 		return
 	}
-	// The selected name is kept decoded (noteTarget), as STATUS routing
-	// compares: decode the response's the same way, or a non-ASCII
-	// mailbox ("Entw&APw-rfe") never matched and never had a delimiter.
+	// The selected name is kept as noteTarget keeps it
+	// (mailboxNameLocked), as STATUS routing compares: take the
+	// response's the same way, or a non-ASCII mailbox ("Entw&APw-rfe")
+	// never matched and never had a delimiter.
 	name, sel := s.mailboxNameLocked(l.Mailbox), s.selected
 	if !(len(name) == len(sel) && hasMailboxPrefix(sel, name, l.Delim)) && !isParentOf(name, sel, l.Delim) {
 		return

@@ -1080,9 +1080,10 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 // above it (commands' selectReader, which is given only this one) take
 // it: the first of the answer of the SELECT or EXAMINE in flight. Then
 // what came before was the previous mailbox's: its HIGHESTMODSEQ,
-// UIDVALIDITY and [READ-ONLY] or [READ-WRITE] are forgotten. Another [CLOSED] of the answer, or one outside a SELECT's
-// answer (a hostile server's: RFC 7162 sends it only when a SELECT or
-// EXAMINE closes a mailbox), changes nothing; forgotten at each, the
+// UIDVALIDITY and [READ-ONLY] or [READ-WRITE] are forgotten. Another
+// [CLOSED] of the answer, or one outside a SELECT's answer (a hostile
+// server's: RFC 7162 sends it only when a SELECT or EXAMINE closes a
+// mailbox), changes nothing; forgotten at each, the
 // HIGHESTMODSEQ read between them made Session.HighestModSeq and the
 // MailboxState of the select disagree (under mu, reader goroutine).
 func (s *Session) closedBoundaryLocked() bool {
