@@ -789,14 +789,14 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 
 // learnSelectedDelim asks the server the selected mailbox's hierarchy
 // delimiter (LIST "" with its name, which the session reads: listDelim)
-// when from may be a parent of it and the session does not know it. A RENAME of
-// "Work" while "Work/Inbox" was selected, never listed since its SELECT,
-// left the session taking the name for the selected mailbox's still: the
-// APPENDUID of an APPEND to a new "Work/Inbox" was checked against the
-// renamed mailbox's UIDVALIDITY and dropped, and SelectedUIDValidity gave
-// the renamed mailbox's UIDVALIDITY for the name
-// (TestRenameParentOfSelectedNeverListed). A selected name with a
-// wildcard (% or *) is not asked: its LIST could list many mailboxes.
+// when from may be a parent of it and the session does not know it. A
+// RENAME of "Work" while "Work/Inbox" was selected, never listed since its
+// SELECT, left the session taking the name for the selected mailbox's
+// still: the APPENDUID of an APPEND to a new "Work/Inbox" was checked
+// against the renamed mailbox's UIDVALIDITY and dropped, and
+// SelectedUIDValidity gave the renamed mailbox's UIDVALIDITY for the name
+// (TestRenameParentOfSelectedNeverListed). A selected name with a wildcard
+// (% or *) is not asked: its LIST could list many mailboxes.
 func (c *Client) learnSelectedDelim(ctx context.Context, from string) {
 	sel, _, known := c.s.SelectedDelimiter()
 	if known || sel == "" || len(sel) <= len(from) || strings.ContainsAny(sel, "%*") || !mayBeParent(from, sel) {

@@ -526,26 +526,26 @@ func (x *Set) redactEdgesLocked(b []byte, head, tail int, cut bool, gaps []Gap) 
 type Gap struct{ From, To int }
 
 // RedactEdgesGaps is RedactEdges with also the parts of a credential at
-// each gap's two sides covered, as at the end of a line cut short and
-// the start of the line after it: before the gap (b[:From], from the
-// gap before's To), an end that is a start of a form, with or without
-// the spaces that end it (the separator before a literal's header, up to
-// maxGapSep, itself left shown); after the gap (to the next gap), a
-// start that is an end of a form; each minEdge bytes or more. gaps are in order and do not
-// overlap; the caller's own text in them is left as it is. Text with a
-// gap on one side or both (between two gaps, or between a gap and the
-// line's start or end) that lies wholly inside a form, minMiddle bytes
+// each gap's two sides covered, as at the end of a line cut short and the
+// start of the line after it: before the gap (b[:From], from the gap
+// before's To), an end that is a start of a form, with or without the
+// spaces that end it (the separator before a literal's header, up to
+// maxGapSep, itself left shown); after the gap (to the next gap), a start
+// that is an end of a form; each minEdge bytes or more. gaps are in order
+// and do not overlap; the caller's own text in them is left as it is. Text
+// with a gap on one side or both (between two gaps, or between a gap and
+// the line's start or end) that lies wholly inside a form, minMiddle bytes
 // or more, is covered too (a credential echoed with literals inside it:
 // its middle pieces; less the spaces before a header, as at a side). The
-// cost is each side's length a form (partialSuffix, endPiece), as
-// Edges', and for the pieces inside a form the form's length each, within
-// a budget of 4 bytes looked at a byte of the line and twice the form's
-// length (past it a piece of the form's bytes is covered unsearched: a
-// hostile line has more redacted, not less). It allocates only the line
-// it returns when that differs from b (and the cover and table it keeps,
-// when a longer line than before grows them): the sides are marked in
-// the cover as they are found, not gathered first (a hostile line of
-// 64 KiB of gaps made 0.3 to 2.3 MB of garbage a line until stop 62).
+// cost is each side's length a form (partialSuffix, endPiece), as Edges',
+// and for the pieces inside a form the form's length each, within a budget
+// of 4 bytes looked at a byte of the line, twice the form's length and 256
+// (past it a piece of the form's bytes is covered unsearched: a hostile
+// line has more redacted, not less). It allocates only the line it returns
+// when that differs from b (and the cover and table it keeps, when a
+// longer line than before grows them): the sides are marked in the cover
+// as they are found, not gathered first (a hostile line of 64 KiB of gaps
+// made 0.3 to 2.3 MB of garbage a line until stop 62).
 func (x *Set) RedactEdgesGaps(b []byte, head, tail int, cut bool, gaps []Gap) []byte {
 	if len(gaps) == 0 || !x.Any() {
 		return x.RedactEdges(b, head, tail, cut)

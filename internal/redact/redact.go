@@ -996,26 +996,26 @@ func markLineEdges(raw, f string, mark func(from, to int)) {
 }
 
 // markLiteralGaps marks, for form f, the parts of a credential beside the
-// literals an excerpt (raw) holds, as RedactEdgesGaps does beside the
-// gaps of a traced line: each literal's header ("{N}" or "{N+}" and its
-// CR LF; one the excerpt's end cuts, or its start: "7}" CR LF) is a gap,
-// and so is the header with its body (the N bytes after it, as far as
-// the excerpt goes), the trace's "{N} <N bytes>"; so is a line end (a
-// line inside a response follows a literal's header, its body opening
-// it; a CR that ends the excerpt, its LF cut off) and the excerpt's end (the server's bytes after it unseen: a
-// header may follow; wire's excerpt of 16 bytes that ends a line is not
-// marked cut). Beside each gap: a start of f (minEdge
+// literals an excerpt (raw) holds, as RedactEdgesGaps does beside the gaps
+// of a traced line: each literal's header ("{N}" or "{N+}" and its CR LF;
+// one the excerpt's end cuts, or its start: "7}" CR LF) is a gap, and so
+// is the header with its body (the N bytes after it, as far as the excerpt
+// goes), the trace's "{N} <N bytes>"; so is a line end (a line inside a
+// response follows a literal's header, its body opening it; a CR that ends
+// the excerpt, its LF cut off) and the excerpt's end (the server's bytes
+// after it unseen: a header may follow; wire's excerpt of 16 bytes that
+// ends a line is not marked cut). Beside each gap: a start of f (minEdge
 // bytes or more) that the text before it ends with, less the spaces that
 // end it (at most maxGapSep); an end of f that the text after it opens
 // with; and a piece of text between two gaps, or between one and the
 // excerpt's start (the excerpt inside f whole, as redactExcerptRaw's own
-// rule), that lies wholly inside f, minMiddle bytes or more,
-// less those spaces. A server that echoed a credential with literals
-// inside it had the trace's line redacted and a syntax error's excerpt
-// of it show the middle piece (`"{3}\r\nXXXrrect-h "`) until stop 62.
-// A body's bounds are known only from its header: an excerpt that opens
-// inside a body ("YYorse)") shows what it shows. The excerpt is at most
-// 64 bytes: its cost is a few times its length a form.
+// rule), that lies wholly inside f, minMiddle bytes or more, less those
+// spaces. A server that echoed a credential with literals inside it had
+// the trace's line redacted and a syntax error's excerpt of it show the
+// middle piece (`"{3}\r\nXXXrrect-h "`) until stop 62. A body's bounds are
+// known only from its header: an excerpt that opens inside a body
+// ("YYorse)") shows what it shows. The excerpt is at most 64 bytes: its
+// cost is a few times its length a form.
 func markLiteralGaps(raw, f string, mark func(from, to int)) {
 	for _, withBody := range [2]bool{false, true} {
 		lo := 0 // the end of the gap before
