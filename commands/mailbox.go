@@ -806,12 +806,13 @@ func (c *Client) learnSelectedDelim(ctx context.Context, from string) {
 }
 
 // mayBeParent reports whether name begins with parent, a leading INBOX in
-// any case: parent may be a parent of name, whatever the delimiter.
+// any case: parent may be a parent of name, whatever the delimiter. A
+// name shorter than parent is no child of it.
 func mayBeParent(parent, name string) bool {
 	if strings.HasPrefix(name, parent) {
 		return true
 	}
-	return len(parent) >= 5 && strings.EqualFold(parent[:5], "INBOX") && strings.EqualFold(name[:5], "INBOX") &&
+	return len(parent) >= 5 && len(name) >= len(parent) && strings.EqualFold(parent[:5], "INBOX") && strings.EqualFold(name[:5], "INBOX") &&
 		name[5:len(parent)] == parent[5:]
 }
 

@@ -273,3 +273,27 @@ func gatherDescendingApart(t *testing.T, n int) *rangeSet {
 	}
 	return a
 }
+
+// TestMayBeParentAnyLengths: mayBeParent answers for names of any
+// lengths, a name shorter than the parent included (it is no child of
+// it), without relying on its caller (learnSelectedDelim) to have
+// checked the lengths first.
+func TestMayBeParentAnyLengths(t *testing.T) {
+	for _, c := range []struct {
+		parent, name string
+		want         bool
+	}{
+		{"Work", "Work/Inbox", true},
+		{"INBOX", "inbox/a", true},
+		{"inbox.a", "INBOX.a.b", true},
+		{"INBOX/a", "inbox", false},
+		{"INBOX/a", "INB", false},
+		{"INBOXES", "inbox", false},
+		{"Work", "Wo", false},
+		{"Other", "Work/Inbox", false},
+	} {
+		if got := mayBeParent(c.parent, c.name); got != c.want {
+			t.Errorf("mayBeParent(%q, %q) = %v; want %v", c.parent, c.name, got, c.want)
+		}
+	}
+}
