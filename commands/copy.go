@@ -400,9 +400,10 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 			// no order, sent whole as the one part, was sorted into a
 			// copy again by each check (withinSet), and a MOVE takes
 			// COPYUIDs without end. codec.SeqSet.Canonical copies
-			// only such a set; a canonical one (the parts of a set
-			// cut in parts, most sets a caller gives) is the part's
-			// own, read only.
+			// only such a set; a canonical one is read in place,
+			// read only: a part's own copy when the set was cut in
+			// parts, else the caller's set itself (not copied since
+			// stop 62).
 			sent := set
 			if !set.Saved {
 				sent.Nums, _ = set.Nums.Canonical()
