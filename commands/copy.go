@@ -399,14 +399,19 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 			// COPYUIDs (join), canonical: a set the caller gave in
 			// no order, sent whole as the one part, was sorted into a
 			// copy again by each check (withinSet), and a MOVE takes
-			// COPYUIDs without end. codec.SeqSet.Canonical copies
-			// only such a set; a canonical one is read in place,
-			// read only: a part's own copy when the set was cut in
-			// parts, else the caller's set itself (not copied since
-			// stop 62).
+			// COPYUIDs without end. codec.SeqSet.Canonical sorts
+			// such a set into a copy once; a canonical one is
+			// cloned, so that sent is the MOVE's own: join may still
+			// read it on the reader goroutine after a cancelled Move
+			// has returned and the caller reuses its set (one copy a
+			// part, never one a COPYUID).
 			sent := set
 			if !set.Saved {
-				sent.Nums, _ = set.Nums.Canonical()
+				nums, copied := set.Nums.Canonical()
+				if !copied {
+					nums = nums.Clone()
+				}
+				sent.Nums = nums
 			}
 			cmd.Want = moveWants
 			cmd.OnData = func(r codec.Response) {
