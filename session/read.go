@@ -755,6 +755,33 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 	return p
 }
 
+// statusByNameLocked finds the STATUS command in flight, for the mailbox
+// name (as the session keeps names: mailboxNameLocked), that r, a STATUS
+// response, answers (under mu): the oldest that wants r and has no answer
+// yet, else the oldest that wants r. named reports whether a STATUS in
+// flight, or a command that wants r, names the mailbox, wanting r or not.
+func (s *Session) statusByNameLocked(r codec.Response, name string) (target *Pending, named bool) {
+	var answered *Pending
+	for _, p := range s.inflight {
+		if p.info.target != TargetMailbox || !p.hasMailbox || !codec.ExactMailbox(p.mailbox, name) {
+			continue
+		}
+		if !p.wants(r) {
+			named = named || p.name == "STATUS"
+			continue
+		}
+		named = true
+		if !p.gotStatus {
+			p.gotStatus = true
+			return p, true
+		}
+		if answered == nil {
+			answered = p
+		}
+	}
+	return answered, named
+}
+
 // routeLocked is targetLocked, and reports whether r goes to its command
 // only because the command's own Want takes what neither its rules nor
 // its message set give it: then the command is not charged with an
@@ -784,20 +811,21 @@ func (s *Session) routeLocked(r codec.Response) (target *Pending, byWant bool) {
 		// yet gets it.
 		name := s.mailboxNameLocked(st.Mailbox)
 		isStatus = true
-		var answered *Pending
-		for _, p := range s.inflight {
-			if p.info.target == TargetMailbox && p.hasMailbox && codec.ExactMailbox(p.mailbox, name) && p.wants(r) {
-				if !p.gotStatus {
-					p.gotStatus = true
-					return p, false
-				}
-				if answered == nil {
-					answered = p
-				}
+		p, named := s.statusByNameLocked(r, name)
+		if p == nil && !named && s.utf8Locked() {
+			// In UTF-8 mode names are kept as sent, yet a server may
+			// still write them in modified UTF-7 ("a&AOk-" for the
+			// "aé" the command sent): its decoded name is taken, but
+			// only when no command in flight names the mailbox as sent
+			// ("R&-D" and "R&D", both pending, stay two mailboxes).
+			// Without it the answer went to the unsolicited stream
+			// (TestTranscriptStatusUTF8ModeAnsweredInUTF7).
+			if dec := codec.DecodeMailboxLenient(st.Mailbox); dec != name {
+				p, _ = s.statusByNameLocked(r, dec)
 			}
 		}
-		if answered != nil {
-			return answered, false
+		if p != nil {
+			return p, false
 		}
 	}
 	f, isFetch := r.(*codec.Fetch)

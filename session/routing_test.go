@@ -166,6 +166,71 @@ func TestRoutingStatusUTF8NamesDecodingAlike(t *testing.T) {
 	}
 }
 
+// TestRoutingStatusUTF8ModeDecodedNameOnlyWhenNoneSentSo: in UTF-8 mode
+// a STATUS response is matched by its name as sent first, and by the name
+// decoded from modified UTF-7 only when no STATUS in flight names it as
+// sent. Here the STATUS of "R&-D" wants UIDNEXT only, and the STATUS of
+// "R&D" MESSAGES: "* STATUS R&-D (MESSAGES 5)", another notice of "R&-D"
+// that its command does not want, is not "R&D"'s answer though "R&-D"
+// decodes to "R&D"; it goes to the unsolicited stream.
+func TestRoutingStatusUTF8ModeDecodedNameOnlyWhenNoneSentSo(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev2] hi\r\n")
+		readCommand(r, w)
+		readCommand(r, w)
+		io.WriteString(w, "* STATUS R&-D (MESSAGES 5)\r\n* STATUS R&D (MESSAGES 1)\r\n* STATUS R&-D (UIDNEXT 7)\r\n")
+		io.WriteString(w, "A1 OK done\r\nA2 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	var mu sync.Mutex
+	var unsolicited []*codec.MailboxStatus
+	s := openDefaultsWith(t, conn, &session.Options{TagPrefix: "A", OnUnsolicited: func(r codec.Response) {
+		if st, ok := r.(*codec.MailboxStatus); ok {
+			mu.Lock()
+			unsolicited = append(unsolicited, st)
+			mu.Unlock()
+		}
+	}})
+	status := func(name, item string, want codec.StatusItem) *session.Command {
+		return &session.Command{Name: "STATUS", Mailbox: name, Args: func(e *wire.Encoder) {
+			e.SP().Mailbox(name).SP().Raw("(" + item + ")")
+		}, Want: func(r codec.Response) bool {
+			st, ok := r.(*codec.MailboxStatus)
+			return ok && st.Items&want != 0
+		}}
+	}
+	ps, err := s.StartBatch(hangCtx(t), []*session.Command{
+		status("R&D", "MESSAGES", codec.StatusMessages),
+		status("R&-D", "UIDNEXT", codec.StatusUIDNext),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"R&D", "R&-D"} {
+		r, err := ps[i].Wait(hangCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range r.Data {
+			if st := d.(*codec.MailboxStatus); string(st.Mailbox) != want {
+				t.Errorf("STATUS %s took the STATUS of %s (MESSAGES %d UIDNEXT %d); want only its own", want, st.Mailbox, st.Messages, st.UIDNext)
+			}
+		}
+		if len(r.Data) != 1 {
+			t.Errorf("STATUS %s got %d STATUS responses; want 1", want, len(r.Data))
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	waitEvents(&mu, func() bool { return len(unsolicited) > 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(unsolicited) != 1 || string(unsolicited[0].Mailbox) != "R&-D" || unsolicited[0].Messages != 5 {
+		t.Errorf("unsolicited STATUS %v; want the one of R&-D, MESSAGES 5", unsolicited)
+	}
+}
+
 // TestRoutingFetchOutOfOrder: two pipelined UID FETCH commands with typed
 // message sets, answered interleaved and out of order.
 func TestRoutingFetchOutOfOrder(t *testing.T) {

@@ -608,6 +608,54 @@ func TestTranscriptStatusOutOfOrderUTF8Names(t *testing.T) {
 	}
 }
 
+// TestTranscriptStatusUTF8ModeAnsweredInUTF7: in UTF-8 mode a server
+// that still writes names in modified UTF-7 answers the STATUS of "aé"
+// with "a&AOk-": the command gets it, by the decoded name, as no command
+// in flight names "a&AOk-" as sent; pipelined beside it, the STATUS of
+// "R&D" and "R&-D" each get their own answer, by the exact name. Kept as
+// sent only, the answer went to the unsolicited stream.
+func TestTranscriptStatusUTF8ModeAnsweredInUTF7(t *testing.T) {
+	conn, wait := script(t, "status_utf8_answered_utf7")
+	var mu sync.Mutex
+	var unsolicited []codec.Response
+	s := transcript.Open(t, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
+		mu.Lock()
+		unsolicited = append(unsolicited, r)
+		mu.Unlock()
+	}})
+	ctx := hangCtx(t)
+	if _, err := s.Run(ctx, &session.Command{Name: "ENABLE", Args: func(e *wire.Encoder) { e.SP().Atom("UTF8=ACCEPT") }}); err != nil {
+		t.Fatal(err)
+	}
+	status := func(mbox string) *session.Command {
+		return &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().Raw("(MESSAGES)") }}
+	}
+	names := []string{"aé", "R&D", "R&-D"}
+	ps, err := s.StartBatch(ctx, []*session.Command{status(names[0]), status(names[1]), status(names[2])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []uint32{1, 2, 3} {
+		r, err := ps[i].Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Data) != 1 || r.Data[0].(*codec.MailboxStatus).Messages != want {
+			t.Errorf("STATUS %s in UTF-8 mode: data %v; want its own MESSAGES %d", names[i], r.Data, want)
+		}
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range unsolicited {
+		if st, ok := r.(*codec.MailboxStatus); ok {
+			t.Errorf("STATUS %s (MESSAGES %d) went to the unsolicited stream; want it its command's", st.Mailbox, st.Messages)
+		}
+	}
+}
+
 func TestTranscriptUndecodableTagged(t *testing.T) {
 	conn, wait := script(t, "bad_tagged")
 	s := transcript.Open(t, conn, nil)
