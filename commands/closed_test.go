@@ -106,6 +106,20 @@ func TestSelectClosedCodeForgetsUIDValidity(t *testing.T) {
 	}
 }
 
+// TestSelectClosedCodeForgetsExists: a SELECT of B answered with A's
+// "* 7 EXISTS" before the [CLOSED] boundary, then B's UIDVALIDITY and no
+// EXISTS of B's (a hostile server's). What came before the boundary was
+// A's: the select's MailboxState has no count of B's (Exists 0), and the
+// session's count (Client.Exists, against which FETCH responses are
+// checked) must not keep A's 7 for B.
+func TestSelectClosedCodeForgetsExists(t *testing.T) {
+	st, c := selectBAfterAThen(t, []string{"* 7 EXISTS", "* OK [CLOSED] A closed", "* OK [UIDVALIDITY 5] x"})
+	if n, known := c.Exists(); n != st.Exists || known {
+		t.Fatalf("B answered A's 7 EXISTS before [CLOSED] and none of its own: MailboxState.Exists %d, Client.Exists %d, %v; want 0 and not known: no count of B's was read",
+			st.Exists, n, known)
+	}
+}
+
 // TestSelectClosedCodeForgetsReadOnly: a SELECT of B answered "* OK
 // [READ-ONLY]" before its [CLOSED] boundary (A's, the mailbox closed) and
 // a tagged OK without a code opens B writable, for the MailboxState and

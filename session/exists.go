@@ -135,7 +135,9 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 // while QRESYNC is enabled (a VANISHED without it, which a server must
 // not send, RFC 7162 section 3.2.10, changes Renumbered, not the count).
 // known is false outside the SELECTED state and while a SELECT or EXAMINE
-// has not yet had its EXISTS; the count is then not checked.
+// has not yet had its EXISTS (one read before the answer's [CLOSED] is
+// the closed mailbox's, forgotten there: closedBoundaryLocked); the
+// count is then not checked.
 func (s *Session) Exists() (n uint32, known bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1108,10 +1108,11 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 // above it (commands' selectReader, which is given only this one) take
 // it: the first of the answer of the SELECT or EXAMINE in flight. Then
 // what came before was the previous mailbox's: its HIGHESTMODSEQ,
-// UIDVALIDITY and [READ-ONLY] or [READ-WRITE] are forgotten. Another
-// [CLOSED] of the answer, or one outside a SELECT's answer (a hostile
-// server's: RFC 7162 sends it only when a SELECT or EXAMINE closes a
-// mailbox), changes nothing; forgotten at each, the
+// UIDVALIDITY, EXISTS (the count: Exists) and [READ-ONLY] or
+// [READ-WRITE] are forgotten. Another [CLOSED] of the answer, or one
+// outside a SELECT's answer (a hostile server's: RFC 7162 sends it only
+// when a SELECT or EXAMINE closes a mailbox), changes nothing; forgotten
+// at each, the
 // HIGHESTMODSEQ read between them made Session.HighestModSeq and the
 // MailboxState of the select disagree (under mu, reader goroutine).
 func (s *Session) closedBoundaryLocked() bool {
@@ -1124,6 +1125,11 @@ func (s *Session) closedBoundaryLocked() bool {
 			p.answerRO = accessUnsaid // the closed mailbox's
 			s.count.modseq, s.count.hasModSeq = 0, false
 			s.uidValidity = 0 // the closed mailbox's too
+			// Its EXISTS too: the new mailbox's sets the count again,
+			// or, if the answer has none (a hostile server's), the
+			// count is not known, as MailboxState.Exists is 0
+			// (TestSelectClosedCodeForgetsExists).
+			s.count.n, s.count.known = 0, false
 			return true
 		}
 	}
