@@ -435,3 +435,26 @@ func TestUTF8NamesDecodingAlikeTwoMailboxes(t *testing.T) {
 		t.Errorf("APPEND to the selected R&D (UIDVALIDITY 5) answered APPENDUID 8 2: %v, %+v; want the stale APPENDUID dropped", err, res)
 	}
 }
+
+// TestUTF8RenameParentOfSelectedListedInUTF7: in UTF-8 mode, a server
+// that still writes names in modified UTF-7 answers the LIST "" Rename
+// asks for the selected "Wörk/Inbox" with "W&APY-rk/Inbox". The session
+// kept names as sent only, so the response named no selected mailbox,
+// its delimiter was not learnt, and the RENAME of the parent "Wörk" was
+// not known to take the selected name: SelectedUIDValidity still gave 5
+// for it, against which an APPENDUID to a new "Wörk/Inbox" is checked.
+func TestUTF8RenameParentOfSelectedListedInUTF7(t *testing.T) {
+	c, ctx := scripted(t, "utf8/rename_parent_listed_in_utf7")
+	if _, err := c.Enable(ctx, "UTF8=ACCEPT"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "Wörk/Inbox", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename(ctx, "Wörk", "Old"); err != nil {
+		t.Fatal(err)
+	}
+	if name, v, _, ok := c.Session().SelectedUIDValidity(); ok {
+		t.Errorf("after a RENAME of Wörk (listed as W&APY-rk), SelectedUIDValidity %q %d; want none (the name may be a new mailbox's)", name, v)
+	}
+}

@@ -360,7 +360,11 @@ func inboxLead(name string, d byte) bool {
 // s.selected). A new selection forgets it (reselectedLocked). Names are
 // compared as the session keeps them (mailboxNameLocked): in UTF-8 mode
 // as sent, so "R&-D" and "R&D" are two mailboxes, as they are to the
-// server; else decoded from modified UTF-7, where another mailbox whose
+// server, and decoded from modified UTF-7 only when the name as sent
+// names neither the selected mailbox nor a parent of it (a server that
+// still writes names so: "W&APY-rk/Inbox" for "Wörk/Inbox"; a LIST of
+// "R&-D" then gives a selected "R&D" the delimiter of its sibling, of
+// the same level and namespace); else decoded from modified UTF-7, where another mailbox whose
 // name decodes alike ("R&-D" and a raw "R&D", which a server writing
 // names in modified UTF-7 never lists) counts as the selected one, and a
 // RENAME or DELETE of it as taking the selected name (nameGoneLocked):
@@ -376,8 +380,23 @@ func (s *Session) listDelim(r codec.Response) {
 	// response's the same way, or a non-ASCII mailbox ("Entw&APw-rfe")
 	// never matched and never had a delimiter.
 	name, sel := s.mailboxNameLocked(l.Mailbox), s.selected
-	if !(len(name) == len(sel) && hasMailboxPrefix(sel, name, l.Delim)) && !isParentOf(name, sel, l.Delim) {
-		return
+	names := func(name string) bool {
+		return len(name) == len(sel) && hasMailboxPrefix(sel, name, l.Delim) || isParentOf(name, sel, l.Delim)
+	}
+	if !names(name) {
+		// In UTF-8 mode names are kept as sent, yet a server may still
+		// list them in modified UTF-7 ("W&APY-rk/Inbox" for the
+		// selected "Wörk/Inbox"): the decoded name is taken second,
+		// as STATUS routing does (statusByNameLocked), or the
+		// delimiter a RENAME of the parent is known by was never
+		// learnt (TestUTF8RenameParentOfSelectedListedInUTF7).
+		dec := name
+		if s.utf8Locked() {
+			dec = codec.DecodeMailboxLenient(l.Mailbox)
+		}
+		if dec == name || !names(dec) {
+			return
+		}
 	}
 	for _, p := range s.inflight {
 		if p.info.transition == ToSelected {
