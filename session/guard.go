@@ -604,15 +604,40 @@ func (x *secrets) carryPart(c *redact.Carry, last, end []byte) {
 // redactEdges is redact (redactCut when cut) of b, a server line as the
 // trace shows it, with its first head and last tail bytes (edges)
 // redacted too, and a secret's parts at the two sides of each literal
-// the line shows (literalGaps, redact.Set.RedactEdgesGaps). The gaps of
-// a line with up to four literals (eight with literals traced, their
-// bodies' ends) are gathered on the stack.
-func (x *secrets) redactEdges(b []byte, head, tail int, cut bool) []byte {
+// the line shows (literalGaps, redact.Set.RedactEdgesGaps). The gaps are
+// gathered in *gaps, a buffer the caller reuses from line to line
+// (tracer.gaps), which keeps them for the next line when it is no larger
+// than maxGaps(keep) (keepGaps).
+func (x *secrets) redactEdges(b []byte, head, tail int, cut bool, gaps *[]redact.Gap, keep int) []byte {
 	if !x.any() {
 		return b
 	}
-	var buf [8]redact.Gap
-	return x.set.RedactEdgesGaps(b, head, tail, cut, literalGaps(b, cut, buf[:0]))
+	g := literalGaps(b, cut, (*gaps)[:0])
+	*gaps = keepGaps(g, maxGaps(keep))
+	return x.set.RedactEdgesGaps(b, head, tail, cut, g)
+}
+
+// maxGaps is the most gaps literalGaps finds in a line of n bytes: each
+// literal it finds is 4 bytes or more ("{N} ", "<N bytes>"), and none
+// overlaps another, so there are at most n/4 of them; each has at most
+// one traced body's end (a gap of no width) after it; a cut line's gap
+// at its end is one more, with its body's end.
+func maxGaps(n int) int { return n/2 + 2 }
+
+// keepGaps returns g's memory, emptied, for the next line when it holds
+// at most limit gaps: a hostile line of 64 KiB of fake "{9} " headers
+// made about 1.2 MB of garbage in 22 allocations, the gaps' slice grown
+// anew each line (TestTraceHostileGapsLineReusesGaps). Grown past limit
+// by append's rounding, with no more than limit gaps in it, it is made
+// again at limit once, so that a steady stream of such lines reuses it.
+func keepGaps(g []redact.Gap, limit int) []redact.Gap {
+	switch {
+	case cap(g) <= limit:
+		return g[:0]
+	case len(g) <= limit:
+		return make([]redact.Gap, 0, limit)
+	}
+	return nil
 }
 
 // literalGaps appends to gaps where line, a server line as the trace

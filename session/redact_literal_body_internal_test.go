@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/imapkit/imapkit/internal/redact"
@@ -85,6 +86,27 @@ func TestTraceLiteralLineAllocatesNothing(t *testing.T) {
 		tr.server(stream) // the buffers the trace keeps grow once
 		if got := testing.AllocsPerRun(20, func() { tr.server(stream) }); got != 0 {
 			t.Errorf("literals traced %v: a line with literals' bodies in it costs %v allocations; want none", c.literals, got)
+		}
+	}
+}
+
+// TestLiteralGapsWithinMaxGaps: on random lines of literal headers,
+// bodies' placeholders, their pieces and short bodies, cut or not,
+// literalGaps finds no more gaps than maxGaps allows for the line's
+// length: the tracer keeps a gaps buffer of at most that many
+// (tracer.gaps), made again at the bound when a line grew it past.
+func TestLiteralGapsWithinMaxGaps(t *testing.T) {
+	pieces := []string{"{1} ", "{2} ", "X", "~{1} ", "{12} ", "<3 bytes>", "{1} <1 bytes>", "{", "}", " ", "<", "~", "9"}
+	r := rand.New(rand.NewPCG(7, 62))
+	for i := 0; i < 20000; i++ {
+		var line []byte
+		for n := r.IntN(40); n > 0; n-- {
+			line = append(line, pieces[r.IntN(len(pieces))]...)
+		}
+		for _, cut := range []bool{false, true} {
+			if got := literalGaps(line, cut, nil); len(got) > maxGaps(len(line)) {
+				t.Fatalf("literalGaps(%q, cut %v) found %d gaps; maxGaps(%d) = %d", line, cut, len(got), len(line), maxGaps(len(line)))
+			}
 		}
 	}
 }

@@ -74,6 +74,12 @@ type tracer struct {
 	litLen    int64
 	litBody   []byte // the literal's bytes when literals are traced
 	cbuf      []byte // client's scratch
+	// gaps are the literals a server line shows, for its redaction
+	// (redactEdges), reused from line to line (under mu): at most those a
+	// line of capture bytes and the space after a header can hold
+	// (maxGaps), 8 bytes a byte of the capture, kept once a line with a
+	// literal in it had a secret to redact.
+	gaps []redact.Gap
 	// obuf is emitOut's, reused from line to line (under mu): a line
 	// redacted and escaped, as the writer got it; at most 4×capture+8
 	// bytes are kept.
@@ -529,12 +535,19 @@ func (t *tracer) serverLocked(line, end []byte, cut bool) {
 		t.keepServerLocked(line, end, cut, head, tail)
 	}
 	if t.w != nil || t.log != nil {
-		red := t.secrets.redactEdges(line, head, tail, cut)
+		red := t.redactEdges(line, head, tail, cut)
 		if !isPrintable(red) {
 			red = []byte(printable(red))
 		}
 		t.emitOut('S', red)
 	}
+}
+
+// redactEdges is secrets.redactEdges with the tracer's gaps buffer (under
+// mu), kept for lines up to the capture and the space the tracer writes
+// after a literal's header.
+func (t *tracer) redactEdges(b []byte, head, tail int, cut bool) []byte {
+	return t.secrets.redactEdges(b, head, tail, cut, &t.gaps, t.capture+1)
 }
 
 // keepServerLocked keeps a server line in the history ring (serverLocked),
@@ -556,7 +569,7 @@ func (t *tracer) keepServerLocked(line, end []byte, cut bool, head, tail int) {
 		w := line[:min(len(line), maxTraceLine+ringSlack)]
 		// The tail in w: none when w is cut before it.
 		tail = max(0, tail-(len(line)-len(w)))
-		line = t.secrets.redactEdges(w, head, tail, cut || len(w) < len(line))
+		line = t.redactEdges(w, head, tail, cut || len(w) < len(line))
 	} else if mark&lineCut == 0 {
 		edges = uint32(head)<<16 | uint32(tail)
 	}
@@ -647,7 +660,7 @@ func (t *tracer) history() []string {
 			var b []byte
 			if t.marks[j]&lineCut != 0 {
 				head, _ := t.secrets.edges(&carry, l, nil)
-				b = t.secrets.redactEdges(l, head, 0, true)
+				b = t.redactEdges(l, head, 0, true)
 			} else {
 				// Its edges, a secret's parts across its line
 				// ends: as found when it was read, and now.
@@ -658,7 +671,7 @@ func (t *tracer) history() []string {
 				head, tail := t.secrets.edges(&carry, l, end)
 				e := t.edges[j]
 				head, tail = max(head, int(e>>16)), max(tail, int(e&0xffff))
-				b = t.secrets.redactEdges(l, head, tail, false)
+				b = t.redactEdges(l, head, tail, false)
 			}
 			// A line kept cut may be shorter once redacted.
 			cut := len(b) > maxTraceLine || t.marks[j]&lineCut != 0

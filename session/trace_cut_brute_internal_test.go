@@ -43,7 +43,7 @@ func TestTraceCutLinesShowOnlyWhatWholeLineShows(t *testing.T) {
 		full := append(append([]byte("* "), line...), "\r\n"...)
 		var c redact.Carry
 		head, tail := x.edges(&c, full[:len(full)-2], full[len(full)-2:])
-		whole := strings.TrimPrefix(string(x.redactEdges(full[:len(full)-2], head, tail, false)), "* ")
+		whole := strings.TrimPrefix(string(x.redactEdges(full[:len(full)-2], head, tail, false, new([]redact.Gap), 0)), "* ")
 		var out bytes.Buffer
 		capture := 10 + r.IntN(300)
 		tw := newTracer(&out, false, nil, 4, capture)
