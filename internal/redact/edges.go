@@ -505,8 +505,8 @@ func (x *Set) redactEdgesLocked(b []byte, head, tail int, cut bool, gaps []Gap) 
 	if cut {
 		n = x.cutStartLocked(b)
 	}
-	if !x.coverLocked(b) {
-		x.clearCover(len(b))
+	if !x.coverLocked(b, cut) {
+		x.clearCover(len(b), cut)
 	}
 	defer x.letGoCover()
 	setBits(x.covered, 0, head)

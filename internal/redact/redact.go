@@ -38,8 +38,10 @@
 // two-way search of the form (Crochemore and Perrin, no table) takes over
 // from there. RedactCut's search for a form's start at the line's end runs
 // the form's Knuth-Morris-Pratt automaton past a budget of its own. The
-// cover of a line is two bits a byte, kept for the next line unless it is
-// longer than a 64 KiB line's (keepCover).
+// cover of a line is two bits a byte for a line cut at its end (RedactCut),
+// one otherwise, in one array kept for the next line unless it is longer
+// than a cut 64 KiB line's (keepCover): a line of up to 128 KiB not cut
+// fits it.
 package redact
 
 import (
@@ -68,9 +70,11 @@ type Set struct {
 	// covered and inside are a line's cover (coverLocked), kept for the
 	// next line: bit i of covered is set when byte i is in a whole form,
 	// bit q of inside when a whole form starts before q and ends after
-	// it (a cut at q would split it). They hold where credentials are,
-	// none of their bytes.
+	// it (a cut at q would split it; nil for a line not cut, whose cut
+	// is not pulled back). They hold where credentials are, none of
+	// their bytes, and are parts of cover, the array kept (keepCover).
 	covered, inside []uint64
+	cover           []uint64
 	// fail is a Knuth-Morris-Pratt table, kept for the next line when
 	// it is short (keepFail); it holds how a form repeats in itself,
 	// none of its bytes, and is zeroed by Forget all the same.
@@ -240,7 +244,7 @@ func (x *Set) Forget() {
 	clear(x.list)
 	clear(x.fail[:cap(x.fail)])
 	clear(x.win[:cap(x.win)])
-	x.list, x.fail, x.covered, x.inside, x.win = nil, nil, nil, nil, nil
+	x.list, x.fail, x.covered, x.inside, x.cover, x.win = nil, nil, nil, nil, nil, nil
 	x.closed, x.longest = true, 0
 	x.n.Store(0)
 }
@@ -351,25 +355,30 @@ func (x *Set) redactLocked(b []byte, cut bool) []byte {
 	if cut {
 		n = x.cutStartLocked(b)
 	}
-	if !x.coverLocked(b) {
+	if !x.coverLocked(b, cut) {
 		return b[:n]
 	}
 	defer x.letGoCover()
 	return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
 }
 
-// keepCover is the most words of cover (each of covered and inside) a Set
-// keeps from one line to the next: those of a line of 64 KiB, the
-// session trace's capture (16 KiB in all). A longer line's (a status
-// text of up to the tokenizer's 1 MiB, redacted whole) is let go: it was
-// kept for the session's life, 256 KiB (TestKeptMemoryLongLine).
-const keepCover = (64 << 10) / 64
+// keepCover is the most words of cover a Set keeps from one line to the
+// next: those of a line of 64 KiB, the session trace's capture, cut at
+// its end (covered and inside, 16 KiB in all), which hold the cover of a
+// line of up to 128 KiB not cut (covered alone). A longer line's (a
+// status text of up to the tokenizer's 1 MiB, redacted whole) is let go:
+// it was kept for the session's life, 256 KiB (TestKeptMemoryLongLine).
+// Until stop 62 covered and inside were kept apart, each within a 64 KiB
+// line's, and every line just over 64 KiB (a status text or an unknown
+// response's rest past the capture) let go of both and made them again,
+// 16 KiB a line (TestCoverReusedLinesJustOverCapture).
+const keepCover = 2 * ((64<<10)/64 + 1)
 
 // letGoCover lets go a cover longer than keepCover (it holds where
 // credentials were, none of their bytes).
 func (x *Set) letGoCover() {
-	if cap(x.covered) > keepCover+1 {
-		x.covered, x.inside = nil, nil
+	if cap(x.cover) > keepCover {
+		x.cover, x.covered, x.inside = nil, nil, nil
 	}
 }
 
@@ -419,7 +428,7 @@ func (x *Set) pullBackLocked(n, length int) int {
 func (x *Set) KeptBytes() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return 8*(cap(x.covered)+cap(x.inside)) + 4*cap(x.fail) + cap(x.win)
+	return 8*cap(x.cover) + 4*cap(x.fail) + cap(x.win)
 }
 
 // bit reports whether bit i of s is set.
@@ -438,16 +447,17 @@ func setBits(s []uint64, from, to int) {
 	}
 }
 
-// coverLocked marks in covered and inside every whole form in b (an open
-// credential's from its start to b's end: AddOpen), and reports whether
-// it found one (under mu; the cover is good until the next call). Each
-// form's places are found once, in time linear in b's length
-// (occurrences), and each byte is marked at most once a form.
-func (x *Set) coverLocked(b []byte) bool {
+// coverLocked marks in covered (and inside, when b is cut at its end)
+// every whole form in b (an open credential's from its start to b's end:
+// AddOpen), and reports whether it found one (under mu; the cover is
+// good until the next call). Each form's places are found once, in time
+// linear in b's length (occurrences), and each byte is marked at most
+// once a form.
+func (x *Set) coverLocked(b []byte, cut bool) bool {
 	found := false
 	for _, sec := range x.list {
 		for _, s := range sec.forms {
-			found = x.coverForm(b, s, sec.open, found)
+			found = x.coverForm(b, s, sec.open, found, cut)
 		}
 	}
 	return found
@@ -456,7 +466,7 @@ func (x *Set) coverLocked(b []byte) bool {
 // coverForm marks the occurrences of s in b (coverLocked); when open,
 // from the first one's start to b's end. found: the cover was cleared
 // for b already; it reports whether it was.
-func (x *Set) coverForm(b, s []byte, open, found bool) bool {
+func (x *Set) coverForm(b, s []byte, open, found, cut bool) bool {
 	hiC, hiI := 0, 0 // what is marked already, for s
 	x.occurrences(b, s, func(i, end int) bool {
 		if open {
@@ -464,10 +474,12 @@ func (x *Set) coverForm(b, s []byte, open, found bool) bool {
 		}
 		if !found {
 			found = true
-			x.clearCover(len(b))
+			x.clearCover(len(b), cut)
 		}
 		setBits(x.covered, max(i, hiC), end)
-		setBits(x.inside, max(i+1, hiI), end)
+		if x.inside != nil {
+			setBits(x.inside, max(i+1, hiI), end)
+		}
 		x.work += max(0, end-max(i, hiC))
 		hiC, hiI = max(hiC, end), max(hiI, end)
 		return !open // the first of an open one is enough
@@ -475,16 +487,24 @@ func (x *Set) coverForm(b, s []byte, open, found bool) bool {
 	return found
 }
 
-// clearCover makes covered and inside the cover of a line of n bytes,
-// none of it marked (under mu).
-func (x *Set) clearCover(n int) {
+// clearCover makes covered the cover of a line of n bytes, none of it
+// marked, and inside too when the line is cut at its end (nil when not:
+// only a cut is pulled back), in cover (under mu).
+func (x *Set) clearCover(n int, cut bool) {
 	w := (n + 64) / 64
-	if cap(x.covered) < w {
-		x.covered, x.inside = make([]uint64, w), make([]uint64, w)
+	need := w
+	if cut {
+		need = 2 * w
 	}
-	x.covered, x.inside = x.covered[:w], x.inside[:w]
+	if cap(x.cover) < need {
+		x.cover = make([]uint64, need)
+	}
+	x.covered, x.inside = x.cover[:w:w], nil
 	clear(x.covered)
-	clear(x.inside)
+	if cut {
+		x.inside = x.cover[w : 2*w : 2*w]
+		clear(x.inside)
+	}
 }
 
 // replaceCovered returns b with each run of bytes covered marks replaced
