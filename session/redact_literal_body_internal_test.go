@@ -1,9 +1,11 @@
 package session
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/internal/redact"
@@ -106,6 +108,40 @@ func TestLiteralGapsWithinMaxGaps(t *testing.T) {
 		for _, cut := range []bool{false, true} {
 			if got := literalGaps(line, cut, nil); len(got) > maxGaps(len(line)) {
 				t.Fatalf("literalGaps(%q, cut %v) found %d gaps; maxGaps(%d) = %d", line, cut, len(got), len(line), maxGaps(len(line)))
+			}
+		}
+	}
+}
+
+// TestRedactEchoPiecesAcrossLiteralLineEnds: a credential echoed in
+// pieces parted by literals and line ends, a line ending with a
+// literal's body and the next line opening with the credential's rest
+// ("hunte" a body, "r2-co {2}" then the body "XX", "rrect-horse"), read
+// a byte at a time with the defaults, literals traced or not: neither
+// the trace nor history shows a piece of it. The carry after a line with
+// a literal's body among its last bytes did not take the next line's
+// start for a credential's rest (its piece before the body is not joined
+// to it), and "rrect-horse" was shown.
+func TestRedactEchoPiecesAcrossLiteralLineEnds(t *testing.T) {
+	for _, literals := range []bool{false, true} {
+		for _, s := range []string{
+			"* 1 X {5}\r\nhunte\r\nr2-co {2}\r\nXX\r\nrrect-horse\r\n",
+			"* 1 X {5}\r\nhunte\r\nr2-co {2}\r\nXX\r\nrrect-horse {2}\r\nYY\r\n",
+			"* 1 X hunter2 {2}\r\nXX\r\n-correct-horse\r\n",
+		} {
+			var w bytes.Buffer
+			tr := newTracer(&w, literals, nil, defaultHistory, DefaultTraceCapture)
+			tr.secrets = new(secrets)
+			tr.secrets.add([]byte("hunter2-correct-horse"))
+			for i := range len(s) {
+				tr.server([]byte(s[i : i+1]))
+			}
+			h := strings.Join(tr.history(), "\n")
+			for _, p := range []string{"hunte", "r2-co", "rrect", "orse"} {
+				if strings.Contains(w.String(), p) || strings.Contains(h, p) {
+					t.Errorf("literals traced %v, %q: %q shows; trace:\n%shistory:\n%s", literals, s, p, w.String(), h)
+					break
+				}
 			}
 		}
 	}

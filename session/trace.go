@@ -316,7 +316,7 @@ func (t *tracer) server(b []byte) {
 			// line's, or one whose last tailLen bytes hold a literal's
 			// body (after tailLen bytes of text, the text after the
 			// last body is carried whole, below).
-			t.carryRawLocked(t.raw)
+			t.carryRawLocked(t.raw, t.lit)
 		} else if t.lit && !t.literals {
 			// A literal's body shown as "<N bytes>" inside the line,
 			// then tailLen bytes of text or more: that text may lie
@@ -387,7 +387,7 @@ func (t *tracer) wholeLine(b []byte) int {
 	if cut {
 		// The loop's raw: the line's last tailLen bytes as received
 		// (its literals' bodies among them).
-		t.carryRawLocked(b[max(0, n-tailLen):n])
+		t.carryRawLocked(b[max(0, n-tailLen):n], false)
 	}
 	return n
 }
@@ -421,9 +421,15 @@ func (t *tracer) keepRaw(b []byte) {
 // tailLen bytes, the next line's start is also taken for the rest of one
 // that began before them, from 2 bytes (secrets.carryPart): a literal
 // line's longer first part had its rest shown (a cut line's was found so
-// already, its Edges marking the line's end unseen).
-func (t *tracer) carryRawLocked(last []byte) {
-	part := len(last) >= tailLen
+// already, its Edges marking the line's end unseen). So is it after a
+// line with a literal among its last tailLen bytes (lit): a credential
+// echoed in pieces parted by literals may have a piece before the body,
+// which last does not join to the next line's start (the header and the
+// body lie between): "hunte" a body, "r2-co {2}" then a body "XX", and
+// "rrect-horse" opening the next line, shown until stop 62
+// (TestRedactEchoPiecesAcrossLiteralLineEnds).
+func (t *tracer) carryRawLocked(last []byte, lit bool) {
+	part := len(last) >= tailLen || lit
 	last = last[max(0, len(last)-tailLen):]
 	b := trimCRLF(last)
 	if part {
