@@ -15,3 +15,7 @@ var temporaryAcceptErrors = []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOB
 // errReadOnlyFS is the error of a write to a file system mounted
 // read-only (unwritable).
 var errReadOnlyFS error = syscall.EROFS
+
+// errLoop is the error of an open of a path whose symbolic links loop
+// (openLockFile, openMboxFile).
+var errLoop error = syscall.ELOOP

@@ -13,3 +13,6 @@ var temporaryAcceptErrors []error
 // errReadOnlyFS is no error any call returns: a read-only file system's
 // error is a permission error or a string there.
 var errReadOnlyFS = errors.New("read-only file system")
+
+// errLoop is no error any call returns: Plan 9 has no symbolic links.
+var errLoop = errors.New("too many levels of symbolic links")

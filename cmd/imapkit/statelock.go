@@ -355,11 +355,18 @@ func notRegular(fi os.FileInfo) string {
 // directory (or a symbolic link to one), whose open for writing fails
 // (EISDIR), is refused the same way: before, the run stopped at "open
 // PATH.lock: is a directory", exit 3, as if a retry could help.
+//
+// A symbolic link that loops at the lock's path (its open fails with
+// ELOOP) is refused the same way, named by printable: before, the run
+// stopped at the open's error, its path raw, exit 3.
 func openLockFile(path string, flag int) (*os.File, error) {
 	f, err := os.OpenFile(path, flag|openNonblock, 0o600)
 	if err != nil {
 		if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
 			return nil, notRegularLock(path, fi)
+		}
+		if errors.Is(err, errLoop) {
+			return nil, fmt.Errorf("%w: %s is %s: imapkit keeps its locks as regular files (empty ones); move it away", errStateUnusable, printable(path), loopingLink)
 		}
 		return nil, err
 	}
@@ -376,6 +383,9 @@ func openLockFile(path string, flag int) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// loopingLink says what a path whose open failed with ELOOP is.
+const loopingLink = "a symbolic link that loops (too many levels of symbolic links), not a regular file"
 
 // notRegularLock is the error (wrapping errStateUnusable) of the lock
 // file path, of info fi, that is not a regular file.

@@ -451,6 +451,30 @@ func TestStateLockDescriptorsBlocking(t *testing.T) {
 	}
 }
 
+// TestStateLockLoopingLinkRefused: a symbolic link that loops at the
+// run's own lock's path (STATE.lock, a link to itself) is refused as a
+// directory there is (TestStateLockNotRegularRefused): an error wrapping
+// errStateUnusable (exit 1: a retry finds the same link) that names the
+// lock by printable and says what it is. Its open fails with ELOOP.
+func TestStateLockLoopingLinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	mbox := filepath.Join(dir, "loop\x1b.mbox")
+	lock := statePath(mbox) + ".lock"
+	if err := os.Symlink(filepath.Base(lock), lock); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockExport(mbox)
+	l.unlock()
+	var stderr strings.Builder
+	code := exitCode(nil, &stderr, "export", err)
+	if !errors.Is(err, errStateUnusable) || !strings.Contains(stderr.String(), printable(lock)+" is a symbolic link that loops") {
+		t.Errorf("the run's own lock a link that loops: %q; want errStateUnusable naming it (by printable) a link that loops", stderr.String())
+	}
+	if code != exitNo {
+		t.Errorf("the run's own lock a link that loops: exit %d; want %d (a retry finds the same link)", code, exitNo)
+	}
+}
+
 // readOnlyLocks makes lockState's open of a lock file under dir fail as
 // on a file system mounted read-only (EROFS) for the rest of the test
 // (openLock): one cannot be mounted without privileges. A test that calls
