@@ -739,7 +739,8 @@ func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 		errors.Is(err, errShellFailed), errors.Is(err, errNeedsBinary), errors.Is(err, errUIDsExhausted),
 		errors.Is(err, errCaseMerge), errors.Is(err, errPendingUnknown),
 		errors.Is(err, errDstChanged), errors.Is(err, errSrcUIDValidity), errors.Is(err, errRestartRefused), errors.Is(err, errMapChanged), errors.Is(err, errInboxTwice),
-		errors.Is(err, errStateTwice), errors.Is(err, errHardLinked), errors.Is(err, errStateUnusable), errors.Is(err, errStateUnwritable):
+		errors.Is(err, errStateTwice), errors.Is(err, errHardLinked), errors.Is(err, errStateUnusable), errors.Is(err, errStateUnwritable),
+		errors.Is(err, errMboxUnusable):
 		return exitNo
 	}
 	return exitConnFail

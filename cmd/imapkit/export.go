@@ -298,7 +298,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		// A first run must not cut an mbox it did not write; its state
 		// is recorded before anything is written, so that an
 		// interrupted first run resumes.
-		if fi, err := os.Stat(e.to); err == nil && e.format == "mbox" && fi.Size() > 0 {
+		if fi, err := os.Stat(e.to); err == nil && e.format == "mbox" && mboxUsable(e.to, fi) != nil {
+			// Refused before a state is recorded for it (openMbox
+			// refuses it again, by its descriptor).
+			return mboxUsable(e.to, fi)
+		} else if err == nil && e.format == "mbox" && fi.Size() > 0 {
 			return fmt.Errorf("export: %s exists and is not from an export (no %s): refusing to change it", printable(e.to), printable(filepath.Base(spath)))
 		} else if err == nil && e.format == "mbox" {
 			// Another name of the file (a hard link) may have a
@@ -974,7 +978,7 @@ func openMbox(path, state string, size int64, held *os.File) (*mboxSink, error) 
 	}
 	if f == nil {
 		var err error
-		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		if f, err = openMboxFile(path); err != nil {
 			return nil, err
 		}
 		if stateLocking {
@@ -1008,6 +1012,62 @@ func openMbox(path, state string, size int64, held *os.File) (*mboxSink, error) 
 	}
 	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path, state: state, committed: size}, nil
 }
+
+// openMboxFile opens (or creates) the mbox at path for reading and
+// writing (openMbox), or returns why not: one that is not a regular file
+// (mboxUsable) is refused, an error wrapping errMboxUnusable that names
+// it. It is opened as openLockFile opens a lock: without waiting
+// (openNonblock), checked by its descriptor, and only then put back to
+// blocking. Before, it was opened blocking whatever it was: a named pipe
+// at the mbox's path was opened (where an open for reading and writing of
+// one waits, as POSIX allows, the run hung there; on Linux the run went on
+// to fail at its seek, exit 3), and a directory stopped the run at the
+// open's error, exit 3, as if a retry could help.
+func openMboxFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|openNonblock, 0o600)
+	if err != nil {
+		if fi, serr := os.Stat(path); serr == nil {
+			if uerr := mboxUsable(path, fi); uerr != nil {
+				return nil, uerr
+			}
+		}
+		if errors.Is(err, errLoop) {
+			return nil, fmt.Errorf("%w: %s is %s: export writes an mbox as a regular file; move it away, or export to another PATH", errMboxUnusable, printable(path), loopingLink)
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = mboxUsable(path, fi)
+	}
+	if err == nil {
+		err = clearNonblock(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// mboxUsable returns the error (wrapping errMboxUnusable) of the mbox
+// path, of info fi, that an export cannot write: one that is neither a
+// regular file nor a character device. A named pipe could hold the run up
+// (and keeps nothing), a directory or a socket cannot be written, a block
+// device is a disk. A character device (/dev/null, a sink that keeps
+// nothing) is written as before: TestExportAbandonTruncateFailureReported
+// writes to one. Else nil.
+func mboxUsable(path string, fi os.FileInfo) error {
+	if fi.Mode().IsRegular() || fi.Mode().Type()&fs.ModeCharDevice != 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is %s: export writes an mbox as a regular file; move it away, or export to another PATH", errMboxUnusable, printable(path), notRegular(fi))
+}
+
+// errMboxUnusable is the error of an mbox path an export cannot write
+// (mboxUsable: a named pipe, a directory): exit 1, nothing exported, until
+// the user moves it away (a retry finds the same file).
+var errMboxUnusable = errors.New("unusable mbox")
 
 // spoolTemp creates PATH.imapkit-export.json.spool-*.tmp beside the
 // export's state: named after the export it belongs to, and, where a run

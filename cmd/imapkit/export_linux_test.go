@@ -3,14 +3,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -84,5 +87,98 @@ func TestOpenMboxErrorReleasesLock(t *testing.T) {
 	defer g.Close()
 	if busy, err := flockExclusive(g); busy || err != nil {
 		t.Errorf("after openMbox's error, locking %s again: busy %v, %v; want it free (released before the close, whatever copies of the descriptor there are)", mbox, busy, err)
+	}
+}
+
+// TestExportMboxNotRegularRefused: an export whose mbox path is a named
+// pipe (FIFO) or a directory is refused at once, exit 1 (a retry finds the
+// same file), the message naming it and what it is, and nothing written:
+// a first run before it records a state, and openMbox (a later run's,
+// the FIFO put where its mbox was) by the descriptor it opened without
+// waiting. Before, the mbox was opened blocking whatever it was (an open
+// for reading and writing of a FIFO, which POSIX leaves unspecified, may
+// wait for ever; on Linux it went on to fail at its seek, exit 3). The
+// hang detector's bound is generous: a run that returns does so at once.
+func TestExportMboxNotRegularRefused(t *testing.T) {
+	// Waits on a scripted server over TCP.
+	t.Parallel()
+	bodies := []string{"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n"}
+	answer := func(uids []int) string {
+		var b strings.Builder
+		for _, u := range uids {
+			fmt.Fprintf(&b, "* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
+		}
+		return b.String()
+	}
+	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, what string
+		make       func(path string) error
+	}{
+		{"a named pipe", "a named pipe (FIFO), not a regular file", func(p string) error { return syscall.Mkfifo(p, 0o600) }},
+		{"a directory", "a directory, not a regular file", func(p string) error { return os.Mkdir(p, 0o700) }},
+	} {
+		to := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".mbox")
+		if err := c.make(to); err != nil {
+			t.Fatal(err)
+		}
+		type result struct {
+			code     int
+			out, err string
+		}
+		done := make(chan result, 1)
+		go func() {
+			code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--quiet")
+			done <- result{code, out, errs}
+		}()
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(leakcheck.Hang):
+			releaseFIFO(to)
+			r = <-done
+			t.Errorf("export to %s hung", c.name)
+		}
+		if r.code != exitNo || !strings.Contains(r.err, "unusable mbox: "+to+" is "+c.what) {
+			t.Errorf("export to %s: exit %d, stdout %q, stderr %q; want exit %d, refused naming it %s", c.name, r.code, r.out, r.err, exitNo, c.what)
+		}
+		if _, err := os.Lstat(statePath(to)); err == nil {
+			t.Errorf("export to %s: a state %s was recorded; want none", c.name, statePath(to))
+		}
+	}
+	// A later run's openMbox: the FIFO is where its mbox was.
+	fifo := filepath.Join(dir, "a-named-pipe.mbox")
+	errc := make(chan error, 1)
+	go func() {
+		sk, err := openMbox(fifo, statePath(fifo), 0, nil)
+		if err == nil {
+			sk.close()
+		}
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, errMboxUnusable) || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("openMbox of a FIFO: %v; want errMboxUnusable naming it a named pipe", err)
+		}
+	case <-time.After(leakcheck.Hang):
+		releaseFIFO(fifo)
+		<-errc
+		t.Errorf("openMbox of a FIFO hung")
+	}
+}
+
+// releaseFIFO lets an open of the named pipe path that waits for the
+// other end go: that end's open, without waiting.
+func releaseFIFO(path string) {
+	if f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0); err == nil {
+		f.Close()
 	}
 }
