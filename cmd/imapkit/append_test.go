@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -203,5 +204,20 @@ func TestAppendTooBigExit1(t *testing.T) {
 	}
 	if code != exitNo {
 		t.Errorf("append of a message over the server's APPENDLIMIT: exit %d, want %d", code, exitNo)
+	}
+}
+
+// TestAppendLastUIDNameOneLine: the error of a destination mailbox with
+// no UID left names the mailbox by printable: a name holding a newline
+// (a copy's, as the source listed it) was written raw, and errorLine cut
+// the exit message there, losing what came after it.
+func TestAppendLastUIDNameOneLine(t *testing.T) {
+	a := &appender{mailbox: "Archive\nold\x1b", full: true}
+	_, err := a.prepare(context.Background(), 1)
+	if !errors.Is(err, errUIDsExhausted) {
+		t.Fatalf("prepare past the last UID: %v; want errUIDsExhausted", err)
+	}
+	if msg := errorLine(err); !strings.Contains(msg, printable(a.mailbox)+" gave the UID 4294967295") || !strings.HasSuffix(msg, "nothing more is appended to it") {
+		t.Errorf("prepare past the last UID: exit message %q; want it whole, the mailbox by printable", msg)
 	}
 }

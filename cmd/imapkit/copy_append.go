@@ -512,7 +512,7 @@ func stateKeyPath(top, key string) string {
 // sent.
 func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	if a.full {
-		return nil, fmt.Errorf("%w: %s gave the UID %d to a message appended, and has none after it for another until the server gives the mailbox a new UIDVALIDITY: nothing more is appended to it", errUIDsExhausted, a.mailbox, uint32(math.MaxUint32))
+		return nil, fmt.Errorf("%w: %s gave the UID %d to a message appended, and has none after it for another until the server gives the mailbox a new UIDVALIDITY: nothing more is appended to it", errUIDsExhausted, printable(a.mailbox), uint32(math.MaxUint32))
 	}
 	// A STATUS right before every group (one per mailbox more than
 	// when only groups whose UIDNEXT cannot tell asked one): the group

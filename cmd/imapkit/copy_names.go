@@ -235,7 +235,7 @@ func nameClashes(names []string, dst func(string) string, mapped func(string) bo
 		}
 		var err error
 		if len(g) == 1 {
-			err = fmt.Errorf("it would go to the destination's %s, which is its INBOX (INBOX is case-insensitive), and be merged into it: it is not copied; --map %s=NAME copies it under another name", strconv.Quote(dst(g[0])), g[0])
+			err = fmt.Errorf("it would go to the destination's %s, which is its INBOX (INBOX is case-insensitive), and be merged into it: it is not copied; --map %s copies it under another name", strconv.Quote(dst(g[0])), shellQuote(g[0]+"=NAME"))
 		} else {
 			what := strconv.Quote(dst(g[0]))
 			if k == "INBOX" {

@@ -939,3 +939,63 @@ func TestCopyJSONGivesNameAsSent(t *testing.T) {
 		}
 	}
 }
+
+// TestNameClashInboxNameOneLine: the error of a source mailbox that
+// would go to the destination's INBOX (nameClashes) names it in its
+// --map advice by shellQuote, as the other advice does: a server's name
+// holding a newline (sent as a literal) or an escape was written raw,
+// and the message, cut at the newline by errorLine, lost its advice.
+func TestNameClashInboxNameOneLine(t *testing.T) {
+	name := "Junk\nmail\x1b[2J"
+	clashes := nameClashes([]string{name}, func(string) string { return "INBOX" }, func(string) bool { return false }, nil)
+	err := clashes[name]
+	if err == nil {
+		t.Fatalf("%q going to INBOX: no error", name)
+	}
+	if msg := err.Error(); strings.ContainsAny(msg, "\n\x1b") || !strings.Contains(msg, shellQuote(name+"=NAME")) {
+		t.Errorf("%q going to INBOX: %q; want its name quoted (%s), no newline or escape raw", name, msg, shellQuote(name+"=NAME"))
+	}
+}
+
+// TestCopyServerNameNewlineOneLine: a source mailbox whose name holds a
+// newline and an escape (sent by a scripted server as a literal), which
+// the destination cannot be given (the library refuses a control
+// character in a name), fails on one line of stderr that keeps the whole
+// message (the library's error, the --map advice), and the run's exit
+// message is one line: no newline or escape of the name reaches the
+// terminal raw, and nothing after it is cut.
+func TestCopyServerNameNewlineOneLine(t *testing.T) {
+	const name = "bad\nname\x1b"
+	src := preauthServer(t, "IMAP4rev1 UIDPLUS", func() scriptAnswer {
+		return func(tag, cmd string, f []string) string {
+			switch cmd {
+			case "LIST":
+				return fmt.Sprintf("* LIST () \"/\" INBOX\r\n* LIST () \"/\" {%d}\r\n%s\r\n%s OK done\r\n", len(name), name, tag)
+			case "SELECT", "EXAMINE":
+				return "* 0 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 1] x\r\n" + tag + " OK [READ-ONLY] done\r\n"
+			}
+			return tag + " OK done\r\n"
+		}
+	})
+	dst := preauthServer(t, "IMAP4rev1 UIDPLUS", func() scriptAnswer {
+		return func(tag, cmd string, f []string) string {
+			switch cmd {
+			case "LIST":
+				return "* LIST () \"/\" INBOX\r\n" + tag + " OK done\r\n"
+			case "STATUS":
+				return "* STATUS INBOX (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 1)\r\n" + tag + " OK done\r\n"
+			}
+			return tag + " OK done\r\n"
+		}
+	})
+	code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src, "imap://bob@"+dst, "--insecure-plaintext", "--dst-insecure-plaintext", "--state-dir", t.TempDir(), "--quiet")
+	var line string
+	for _, l := range strings.Split(errs, "\n") {
+		if strings.HasPrefix(l, "imapkit copy: "+printable(name)+": ") {
+			line = l
+		}
+	}
+	if code != exitConnFail || strings.Contains(errs, "\x1b") || !strings.Contains(line, "holds the control character") || !strings.Contains(line, "copies it under another name") || !strings.Contains(errs, "\nimapkit copy: 1 of 2 mailboxes failed\n") {
+		t.Errorf("copy of a source mailbox named %q: exit %d, stderr %q; want exit %d, its failure whole on one line, then the count", name, code, errs, exitConnFail)
+	}
+}

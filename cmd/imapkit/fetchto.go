@@ -177,7 +177,7 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 		return fmt.Errorf("UID %d: %w", failed, notAsked[failed])
 	}
 	if n == 0 {
-		return fmt.Errorf("no message of %s in %s: %w", args[1], args[0], errNotFound)
+		return fmt.Errorf("no message of %s in %s: %w", printable(args[1]), printable(args[0]), errNotFound)
 	}
 	if !o.json {
 		_, err = fmt.Fprintf(o.stdout, "fetched %d messages (%d bytes) to %s\n", n, bytes, printable(dir))

@@ -690,7 +690,7 @@ func (om oneMessage) String() string {
 	if om.seq {
 		what = "sequence number"
 	}
-	return fmt.Sprintf("%s %d in %s", what, om.num, om.mailbox)
+	return fmt.Sprintf("%s %d in %s", what, om.num, printable(om.mailbox))
 }
 
 // missing is the error for a message the server did not send.
