@@ -55,21 +55,23 @@ func runDemo(env *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer) 
 		return 2
 	}
 	if err := demo(env, stdout, *n, *trace, *keep, *idleFor); err != nil {
-		fmt.Fprintln(stderr, "imapkit demo:", err)
+		fmt.Fprintln(stderr, "imapkit demo:", errorLine(err))
 		return 1
 	}
 	return 0
 }
 
 func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
-	dir, err := os.MkdirTemp("", "imapkit-demo-")
+	// In $TMPDIR as the run's environment gives it (the process's
+	// outside tests: os.TempDir's).
+	dir, err := os.MkdirTemp(env.getenv("TMPDIR"), "imapkit-demo-")
 	if err != nil {
 		return err
 	}
 	if !keep {
 		defer os.RemoveAll(dir)
 	}
-	fmt.Fprintf(out, "Starting Dovecot in %s with %d sample messages...\n", dir, n)
+	fmt.Fprintf(out, "Starting Dovecot in %s with %d sample messages...\n", printable(dir), n)
 	srv, err := testserver.Start(dir, &testserver.Options{Seed: n})
 	if err != nil {
 		return err
@@ -100,7 +102,7 @@ func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Dura
 				shown[i] = "'" + a + "'"
 			}
 		}
-		fmt.Fprintf(w, "\n# %s\n$ %s\n", what, strings.Join(shown, " "))
+		fmt.Fprintf(w, "\n# %s\n$ %s\n", what, printable(strings.Join(shown, " ")))
 		full := append(append([]string{}, args...), flags...)
 		if code := tourRun(env, full, strings.NewReader(""), w, w); code != 0 {
 			return fmt.Errorf("imapkit %s: exit status %d", args[0], code)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -36,4 +37,17 @@ func TestDemoTour(t *testing.T) {
 		out = out[i+len(want):]
 	}
 	cli(t, "", 2, "demo", "-idle", "10ms")
+}
+
+// TestDemoTempDirErrorPrintable: demo's error when its temporary
+// directory cannot be made ($TMPDIR a directory that is not there, its
+// name holding an escape) is one line with the path by printable
+// (errorLine): it was printed raw, the escape driving the terminal.
+func TestDemoTempDirErrorPrintable(t *testing.T) {
+	tmp := filepath.Join(t.TempDir(), "gone\x1b[2J")
+	setEnv(t, "TMPDIR", tmp)
+	_, errs := cli(t, "", 1, "demo", "-messages", "1")
+	if strings.Contains(errs, "\x1b") || !strings.HasPrefix(errs, "imapkit demo: ") || !strings.Contains(errs, printable(tmp)+": no such file or directory") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("demo with $TMPDIR %q not there: stderr %q; want one line naming it by printable", tmp, errs)
+	}
 }

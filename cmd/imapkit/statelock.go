@@ -526,6 +526,13 @@ func lockState(path string) (*stateLock, error) {
 		return &stateLock{path: path}, nil
 	}
 	err := os.MkdirAll(filepath.Dir(path), 0o700)
+	if err != nil && !unwritable(err) {
+		// (A file where a directory of the path should be, say.)
+		// MkdirAll's error names the directory it failed to make,
+		// which may be one above the state's: the state's is named
+		// too, by printable.
+		return nil, fmt.Errorf("making the state directory %s: %w", printable(filepath.Dir(path)), err)
+	}
 	var f *os.File
 	if err == nil {
 		f, err = openLock(path+".lock", os.O_RDWR|os.O_CREATE)

@@ -475,6 +475,25 @@ func TestStateLockLoopingLinkRefused(t *testing.T) {
 	}
 }
 
+// TestStateLockDirectoryNotMadeNamed: a state directory that cannot be
+// made (a regular file where a directory above it should be) stops the
+// run with a message naming the state's directory by printable, not only
+// the directory above it whose mkdir failed (MkdirAll's error).
+func TestStateLockDirectoryNotMadeNamed(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain\x1bfile")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stateDir := filepath.Join(file, "a", "b")
+	l, err := lockState(filepath.Join(stateDir, "st.json"))
+	l.unlock()
+	var stderr strings.Builder
+	exitCode(nil, &stderr, "copy", err)
+	if err == nil || !strings.Contains(stderr.String(), "making the state directory "+printable(stateDir)+": ") {
+		t.Errorf("a state directory under a regular file: %q; want the state directory named, by printable", stderr.String())
+	}
+}
+
 // readOnlyLocks makes lockState's open of a lock file under dir fail as
 // on a file system mounted read-only (EROFS) for the rest of the test
 // (openLock): one cannot be mounted without privileges. A test that calls
