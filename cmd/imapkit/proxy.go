@@ -24,6 +24,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/imapkit/imapkit/wire"
 )
 
 // proxyConfig is what a proxy needs to serve connections.
@@ -89,6 +91,12 @@ type proxyHooks struct {
 	// dial, when set, connects to the upstream server in place of a TCP
 	// dial of addr (a test's in-memory server, in a synctest bubble).
 	dial func(ctx context.Context, addr string) (net.Conn, error)
+	// serverLine, when set, is called by the server's direction once a
+	// server's line's start was told (wire.Dialog.Server, which hands a
+	// literal awaiting the server's word its go-ahead or refusal), with
+	// what the line is, before the rest of its handling: a test holds
+	// the direction there.
+	serverLine func(ev wire.Event)
 }
 
 // proxyHooksKey is the context key of a run's *proxyHooks.

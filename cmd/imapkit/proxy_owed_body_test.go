@@ -2,13 +2,18 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"io"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode/utf8"
+
+	"github.com/imapkit/imapkit/wire"
 )
 
 // startLiteralRefuser starts a server (a recordingUpstream) that refuses
@@ -486,4 +491,78 @@ func TestProxyUnderCountedPasswordLiteralSentAtOnceNotRelayed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProxyPasswordLiteralRefusalMarkedBeforeItIsTold: the count of the
+// client's bytes read as the server's refusal of a password literal
+// begins (completedAt) must be recorded before the refusal is handed to
+// the client's direction (wire.Dialog.Server's verdict), which reads it
+// as soon as it has the verdict. Before, it was recorded after: a server's
+// direction that lost the processor between the two left the client's
+// direction the previous completion's mark (or none), and an
+// under-counted password sent at once with an x-command's shape ("{12}"
+// for "secret Xmas12") was relayed as a command. The serverLine hook
+// holds the server's direction just after the verdict, until the client's
+// direction is done with what it read; in a synctest bubble, in memory,
+// with the defaults (an upstream on loopback: the LOGIN is relayed).
+func TestProxyPasswordLiteralRefusalMarkedBeforeItIsTold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var got bytes.Buffer
+		served := make(chan struct{})
+		hold := func(ev wire.Event) {
+			if ev.Kind == wire.LineCompletion && ev.Tag == "a1" {
+				synctest.Wait() // the client's direction is done with the bytes it read
+			}
+		}
+		client, trace, done := pipeProxySession(t, func(c net.Conn) {
+			defer close(served)
+			io.WriteString(c, "* OK ready\r\n")
+			br := bufio.NewReader(c)
+			if l, err := br.ReadString('\n'); err != nil || l != "a1 LOGIN alice {12}\r\n" {
+				return
+			}
+			io.WriteString(c, "a1 NO [PRIVACYREQUIRED] not without TLS\r\n")
+			io.Copy(&got, br) // until the proxy's end
+		}, func(cfg *proxyConfig) {
+			cfg.hooks.serverLine = hold
+			// On loopback: the proxy relays the LOGIN (its defaults).
+			dial := cfg.hooks.dial
+			cfg.hooks.dial = func(ctx context.Context, addr string) (net.Conn, error) {
+				c, err := dial(ctx, addr)
+				return loopbackConn{c}, err
+			}
+		})
+		br := bufio.NewReader(client)
+		if l, err := br.ReadString('\n'); err != nil || l != "* OK ready\r\n" {
+			t.Fatalf("greeting %q (%v)", l, err)
+		}
+		go io.WriteString(client, "a1 LOGIN alice {12}\r\nsecret Xmas12\r\n")
+		// The proxy's answer to the body's line may come first: the
+		// hook held the server's direction.
+		var read string
+		for !strings.Contains(read, "a1 NO") {
+			l, err := br.ReadString('\n')
+			read += l
+			if err != nil {
+				t.Fatalf("the client read %q (%v); want the server's refusal", read, err)
+			}
+		}
+		client.Close()
+		<-done
+		<-served
+		if strings.Contains(got.String(), "secret") {
+			t.Errorf("the server got the password literal's body as a command: %q", got.String())
+		}
+		if s := trace.String(); strings.Contains(s, "secret") {
+			t.Errorf("the trace shows the password:\n%s", s)
+		}
+	})
+}
+
+// loopbackConn is a connection whose peer is on loopback (isLoopback): an
+// in-memory upstream the proxy relays credentials to.
+type loopbackConn struct{ net.Conn }
+
+func (loopbackConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143}
 }

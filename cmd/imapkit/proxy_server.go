@@ -40,14 +40,23 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			return
 		}
 		if r.start {
+			if tag := completionTag(r.line); tag != "" {
+				// Before any of it is relayed: what the client sent
+				// so far, it sent without having read it. And before
+				// dialog.Server, which hands a literal awaiting the
+				// server's word its refusal: the client's direction
+				// reads the mark as soon as it has it (dropBody).
+				// Before, the mark came after, and a client's
+				// direction that read it first had the previous
+				// completion's (TestProxyPasswordLiteralRefusalMarkedBeforeItIsTold).
+				ps.completedAt.Store(&readMark{tag: tag, read: ps.clientRead.Load()})
+			}
 			r.ev = ps.dialog.Server(r.line)
+			if h := ps.cfg.hooks; h != nil && h.serverLine != nil {
+				h.serverLine(r.ev)
+			}
 			if isByeLine(r.ev, r.line) {
 				ps.serverSaidBye()
-			}
-			if r.ev.Kind == wire.LineCompletion {
-				// Before any of it is relayed: what the client sent
-				// so far, it sent without having read it.
-				ps.completedAt.Store(&readMark{tag: r.ev.Tag, read: ps.clientRead.Load()})
 			}
 			r.p.begin(r.ev.Kind == wire.LineSASL, "")
 			r.start = false
@@ -493,4 +502,28 @@ const maxServerLine = 16 * codec.DefaultMaxNumbers
 func giveUpForwarded(tk *wire.Tokenizer) {
 	tk.Drop()
 	tk.Keep()
+}
+
+// completionTag returns the tag of a server's line that completes a
+// command, from its first piece: every byte up to the first space, as
+// wire.Dialog.Server reads it; "" for an untagged line, a continuation,
+// or a line that begins with a space. Where it reads a tag other than
+// Server's (a token no tag has), the mark it keys (completedAt) matches
+// no command, and the shapes decide alone (owedBodyLine).
+func completionTag(line []wire.Token) string {
+	if len(line) == 0 {
+		return ""
+	}
+	switch line[0].Kind {
+	case wire.KindStar, wire.KindPlus, wire.KindSP, wire.KindCRLF:
+		return ""
+	}
+	var b []byte
+	for _, t := range line {
+		if t.Kind == wire.KindSP || t.Kind == wire.KindCRLF {
+			break
+		}
+		b = wire.AppendToken(b, t)
+	}
+	return string(b)
 }
