@@ -535,6 +535,9 @@ func (r *clientRelay) oweBody(size int64) {
 // direction goes on.
 func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 	ps, tk := r.ps, r.tk
+	// What the client sent before the answer, it sent without having
+	// read it (owedSent).
+	sent := ps.clientRead.Load()
 	// Commands relayed before it go out first: the client
 	// may wait for their answers.
 	if err := r.w.Flush(); err != nil {
@@ -588,6 +591,13 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 	// (oweRefused says which literals owe one).
 	if waits && tokenized {
 		r.oweRefused(syncLiteralSize(r.line))
+		if r.owedEnd != 0 {
+			// Before, the order was not recorded here, and an
+			// under-counted password sent at once behind a LOGIN
+			// the proxy refused in plaintext went upstream
+			// (TestProxyUnderCountedPasswordAfterOwnRefusalNotRelayed).
+			r.owedSent = sent
+		}
 	}
 	if waits && !tokenized {
 		r.oweUntokenized()
