@@ -539,14 +539,7 @@ func TestProxyPasswordLiteralRefusalMarkedBeforeItIsTold(t *testing.T) {
 		go io.WriteString(client, "a1 LOGIN alice {12}\r\nsecret Xmas12\r\n")
 		// The proxy's answer to the body's line may come first: the
 		// hook held the server's direction.
-		var read string
-		for !strings.Contains(read, "a1 NO") {
-			l, err := br.ReadString('\n')
-			read += l
-			if err != nil {
-				t.Fatalf("the client read %q (%v); want the server's refusal", read, err)
-			}
-		}
+		readLinesTo(t, br, "a1 NO")
 		client.Close()
 		<-done
 		<-served
@@ -565,4 +558,19 @@ type loopbackConn struct{ net.Conn }
 
 func (loopbackConn) RemoteAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143}
+}
+
+// readLinesTo reads br's lines up to one with want in it, and returns what
+// it read; an error before it fails the test.
+func readLinesTo(t *testing.T, br *bufio.Reader, want string) string {
+	t.Helper()
+	var read string
+	for !strings.Contains(read, want) {
+		l, err := br.ReadString('\n')
+		read += l
+		if err != nil {
+			t.Fatalf("the client read %q (%v); want %q", read, err, want)
+		}
+	}
+	return read
 }

@@ -39,14 +39,7 @@ func TestProxyUnderCountedPasswordAfterOwnRefusalNotRelayed(t *testing.T) {
 		br := bufio.NewReader(client)
 		br.ReadString('\n')
 		go io.WriteString(client, "a1 LOGIN alice {12}\r\nsecret Xmas12\r\n")
-		var read string
-		for !strings.Contains(read, "a1 NO") {
-			l, err := br.ReadString('\n')
-			read += l
-			if err != nil {
-				break
-			}
-		}
+		read := readLinesTo(t, br, "a1 NO")
 		client.Close()
 		<-done
 		<-served
