@@ -173,17 +173,18 @@ func (f *countDst) serve(c *hostile.Conn) error {
 		case "UID FETCH":
 			a, b, _ := strings.Cut(strings.Fields(cmd.Args)[0], ":")
 			lo, _ := strconv.Atoi(a)
-			hi := lo
+			hi := int64(lo)
 			if b == "*" {
 				hi = 1 << 32
 			} else if b != "" {
-				hi, _ = strconv.Atoi(b)
+				n, _ := strconv.Atoi(b)
+				hi = int64(n)
 			}
 			var lines []string
 			f.mu.Lock()
 			for i, m := range f.msgs {
 				// n:* holds the last message whatever its UID.
-				if int(m.uid) >= lo && int(m.uid) <= hi || b == "*" && i == len(f.msgs)-1 {
+				if int(m.uid) >= lo && int64(m.uid) <= hi || b == "*" && i == len(f.msgs)-1 {
 					lines = append(lines, f.fetchLines(i+1, m)...)
 				}
 			}
@@ -649,23 +650,24 @@ func (f *expungeDst) serve(c *hostile.Conn) error {
 		case "UID FETCH":
 			a, b, _ := strings.Cut(strings.Fields(cmd.Args)[0], ":")
 			lo, _ := strconv.Atoi(a)
-			hi := lo
+			hi := int64(lo)
 			if b == "*" {
 				hi = 1 << 32
 			} else if b != "" {
-				hi, _ = strconv.Atoi(b)
+				n, _ := strconv.Atoi(b)
+				hi = int64(n)
 			}
 			var lines []string
 			f.mu.Lock()
 			shift, k := 0, 0 // messages expunged amid the answer; responses
 			for i := 0; i < len(f.msgs); i++ {
 				m := f.msgs[i]
-				if int(m.uid) < lo || int(m.uid) > hi {
+				if int(m.uid) < lo || int64(m.uid) > hi {
 					continue
 				}
 				lines = append(lines, expungeFetchLine(i+1-shift, m))
 				k++
-				if f.expungeAfter == k && shift == 0 && hi > lo && int(f.msgs[0].uid) < lo {
+				if f.expungeAfter == k && shift == 0 && hi > int64(lo) && int(f.msgs[0].uid) < lo {
 					// Another client's expunge of message 1,
 					// announced amid the answer.
 					lines = append(lines, "* 1 EXPUNGE")
