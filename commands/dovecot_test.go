@@ -178,8 +178,8 @@ func TestSearchDovecot(t *testing.T) {
 	// Waits on Dovecot, in mailboxes of its own (dvMailbox).
 	t.Parallel()
 	c := dvClient(t, testserver.Alice, nil)
-	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 20)
+	ctx := dvCtx(t) // after the seeding, which waits behind other tests' (seedMu)
 	if _, err := c.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,8 @@ func TestExpungeVanishedQResyncDovecot(t *testing.T) {
 	for _, qresync := range []bool{true, false} {
 		for _, uid := range []bool{true, false} {
 			c := dvClient(t, testserver.Alice, nil)
-			ctx := dvCtx(t)
 			mb := dvMailbox(t, testserver.Alice, 6)
+			ctx := dvCtx(t) // after the seeding, which waits behind other tests' (seedMu)
 			if qresync {
 				if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
 					t.Fatal(err)

@@ -452,9 +452,9 @@ func latin1(b []byte) string {
 func TestImaplibQuotaACL(t *testing.T) {
 	// Waits on Dovecot and python3's imaplib, in mailboxes of its own (dvMailbox).
 	t.Parallel()
-	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.TinyUser, 2)
 	c := dvClient(t, testserver.TinyUser, nil)
+	ctx := dvCtx(t) // after the seeding, which waits behind other tests' (seedMu)
 	if err := c.SetACL(ctx, mb, testserver.Bob, "lrs"); err != nil {
 		t.Fatal(err)
 	}
