@@ -38,8 +38,8 @@ func TestIdlePanicThenCommand(t *testing.T) {
 	t.Parallel()
 	pluses := &plusLines{c: make(chan struct{}, 64)}
 	c := dvClient(t, testserver.Alice, &session.Options{Trace: pluses})
-	ctx := dvCtx(t)
 	mbox := dvMailbox(t, testserver.Alice, 1)
+	ctx := dvCtx(t) // after the seeding, which waits behind other tests' (seedMu)
 	if _, err := c.Select(ctx, mbox, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -442,8 +442,8 @@ func TestIdleDovecot(t *testing.T) {
 	pluses := &plusLines{c: make(chan struct{}, 64)}
 	c := dvClient(t, testserver.Alice, &session.Options{Trace: pluses})
 	other := dvClient(t, testserver.Alice, nil)
-	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 1)
+	ctx := dvCtx(t) // after the seeding, which waits behind other tests' (seedMu)
 	if _, err := c.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}

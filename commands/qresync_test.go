@@ -179,8 +179,8 @@ func TestQResyncUIDValidityChange(t *testing.T) {
 	t.Parallel()
 	c := dvClient(t, testserver.Alice, nil)
 	other := dvClient(t, testserver.Alice, nil)
-	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 6)
+	ctx := dvCtx(t) // after the seeding, which waits behind other tests' (seedMu)
 	st := enableQResyncSelect(t, ctx, c, mb)
 	saved := *st
 	cache := map[uint32]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true}

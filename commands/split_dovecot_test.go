@@ -32,7 +32,6 @@ func TestLongSetsDovecot(t *testing.T) {
 	// it looks at nothing process-wide.
 	t.Parallel()
 	const m = 4000 // messages, UIDs 1..4000
-	ctx := dvCtx(t)
 	c := dvClient(t, testserver.Alice, nil)
 	base := dvMailbox(t, testserver.Alice, 0)
 	msgs := make([][]byte, m)
@@ -43,6 +42,7 @@ func TestLongSetsDovecot(t *testing.T) {
 	if err := dvServer(t).SeedMailbox(testserver.Alice, src, msgs); err != nil {
 		t.Fatal(err)
 	}
+	ctx := dvCtx(t) // after the seeding, which waits behind other tests' (seedMu)
 	for _, name := range []string{base + "/copies", base + "/moved"} {
 		if err := c.Create(ctx, name, nil); err != nil {
 			t.Fatal(err)
