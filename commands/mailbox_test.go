@@ -742,22 +742,7 @@ func TestBoundRecentAfterReselect(t *testing.T) {
 // LIST "" Work/Inbox first.
 func TestRenameParentOfSelectedNeverListed(t *testing.T) {
 	c, ctx := scripted(t, "mailbox/rename_parent_never_listed")
-	if _, err := c.Select(ctx, "Work/Inbox", nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Rename(ctx, "Work", "Old"); err != nil {
-		t.Fatal(err)
-	}
-	if name, v, _, ok := c.Session().SelectedUIDValidity(); ok {
-		t.Errorf("after a RENAME of Work, SelectedUIDValidity %q %d; want none (the name may be a new mailbox's)", name, v)
-	}
-	if err := c.Create(ctx, "Work/Inbox", nil); err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.AppendBytes(ctx, "Work/Inbox", []byte("x\r\n"), nil)
-	if err != nil || *res != (commands.AppendResult{UIDValidity: 9, UID: 1}) {
-		t.Errorf("APPEND to the new Work/Inbox answered APPENDUID 9 1: %v, %+v; want it returned", err, res)
-	}
+	renameParentOfSelectedThenAppend(t, c, ctx)
 }
 
 // TestRenameParentOfSelectedAppendUIDKept is
@@ -776,6 +761,15 @@ func TestRenameParentOfSelectedAppendUIDKept(t *testing.T) {
 		}
 		return cmd.Tag + " OK done\r\n"
 	})
+	renameParentOfSelectedThenAppend(t, c, ctx)
+}
+
+// renameParentOfSelectedThenAppend selects "Work/Inbox", renames "Work",
+// creates "Work/Inbox" again and appends to it: the session must then hold
+// no UIDVALIDITY for the name, and the APPEND's APPENDUID 9 1 must come
+// back (the server answers so).
+func renameParentOfSelectedThenAppend(t *testing.T, c *commands.Client, ctx context.Context) {
+	t.Helper()
 	if _, err := c.Select(ctx, "Work/Inbox", nil); err != nil {
 		t.Fatal(err)
 	}
