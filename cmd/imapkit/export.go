@@ -1024,30 +1024,9 @@ func openMbox(path, state string, size int64, held *os.File) (*mboxSink, error) 
 // to fail at its seek, exit 3), and a directory stopped the run at the
 // open's error, exit 3, as if a retry could help.
 func openMboxFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|openNonblock, 0o600)
-	if err != nil {
-		if fi, serr := os.Stat(path); serr == nil {
-			if uerr := mboxUsable(path, fi); uerr != nil {
-				return nil, uerr
-			}
-		}
-		if errors.Is(err, errLoop) {
-			return nil, fmt.Errorf("%w: %s is %s: export writes an mbox as a regular file; move it away, or export to another PATH", errMboxUnusable, printable(path), loopingLink)
-		}
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err == nil {
-		err = mboxUsable(path, fi)
-	}
-	if err == nil {
-		err = clearNonblock(f)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return openRegular(path, os.O_RDWR|os.O_CREATE, mboxUsable, func(path string) error {
+		return fmt.Errorf("%w: %s is %s: export writes an mbox as a regular file; move it away, or export to another PATH", errMboxUnusable, printable(path), loopingLink)
+	})
 }
 
 // mboxUsable returns the error (wrapping errMboxUnusable) of the mbox

@@ -360,19 +360,38 @@ func notRegular(fi os.FileInfo) string {
 // ELOOP) is refused the same way, named by printable: before, the run
 // stopped at the open's error, its path raw, exit 3.
 func openLockFile(path string, flag int) (*os.File, error) {
+	return openRegular(path, flag, func(path string, fi os.FileInfo) error {
+		if fi.Mode().IsRegular() {
+			return nil
+		}
+		return notRegularLock(path, fi)
+	}, func(path string) error {
+		return fmt.Errorf("%w: %s is %s: imapkit keeps its locks as regular files (empty ones); move it away", errStateUnusable, printable(path), loopingLink)
+	})
+}
+
+// openRegular opens path with flag for a file the run writes in place (a
+// lock, an export's mbox) without waiting (openNonblock), checks what it
+// opened by its descriptor with usable (nil: it may be used), and only
+// then puts it back to blocking. When the open fails, what is at path is
+// checked with usable too (a directory fails an open for writing), and a
+// looping symbolic link (ELOOP) is refused with looping's error.
+func openRegular(path string, flag int, usable func(path string, fi os.FileInfo) error, looping func(path string) error) (*os.File, error) {
 	f, err := os.OpenFile(path, flag|openNonblock, 0o600)
 	if err != nil {
-		if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
-			return nil, notRegularLock(path, fi)
+		if fi, serr := os.Stat(path); serr == nil {
+			if uerr := usable(path, fi); uerr != nil {
+				return nil, uerr
+			}
 		}
 		if errors.Is(err, errLoop) {
-			return nil, fmt.Errorf("%w: %s is %s: imapkit keeps its locks as regular files (empty ones); move it away", errStateUnusable, printable(path), loopingLink)
+			return nil, looping(path)
 		}
 		return nil, err
 	}
 	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = notRegularLock(path, fi)
+	if err == nil {
+		err = usable(path, fi)
 	}
 	if err == nil {
 		err = clearNonblock(f)
