@@ -239,12 +239,18 @@ func (s *SeqSet) before(k uint64) bool {
 }
 
 // addSorting adds the ranges rs, which it may modify, to s in one sort.
+// Its comparisons (the sort's and the merge's) are reported to
+// workhook.RangesCompared (a is the ranges s held, b those added; in a
+// build with the tag imapkit_workhook, nothing otherwise).
 func (s *SeqSet) addSorting(rs []wire.SeqRange) {
 	for i := range rs {
 		rs[i] = normRange(rs[i].Start, rs[i].Stop)
 	}
-	s.r, _ = compactRanges(append(s.r, rs...))
+	a := len(s.r)
+	var steps int
+	s.r, steps = compactRanges(append(s.r, rs...))
 	s.unsorted = false
+	workhook.RangesCompared.Report(a, len(rs), steps)
 }
 
 // AddRange adds the range start:stop to s (0 stands for "*"; the bounds may
@@ -750,14 +756,21 @@ func meetRanges(a, b []wire.SeqRange, skip bool, emit func(wire.SeqRange)) (step
 // costs O(r) for a set of r ranges that is canonical or, in the order a
 // peer sent them, ascending or descending without overlaps (1,2,3 or
 // 9,7,5:6: what servers send), and does not allocate then; a set in any
-// other order is compacted into a temporary copy first (O(r log r)).
+// other order is compacted into a temporary copy first (O(r log r)),
+// whose comparisons (with the check of order before it) are reported to
+// workhook.RangesCompared (b is 0; in a build with the tag
+// imapkit_workhook, nothing otherwise).
 func (s SeqSet) Len() (n uint64, ok bool) {
 	if s.Dynamic() {
 		return 0, false
 	}
 	rs := s.r
-	if s.unsorted && !monotoneApart(rs) {
-		rs, _ = s.canonical()
+	if s.unsorted {
+		if apart, steps := monotoneApart(rs); !apart {
+			var c int
+			rs, c = s.canonical()
+			workhook.RangesCompared.Report(len(s.r), 0, steps+c)
+		}
 	}
 	for _, r := range rs {
 		n += uint64(r.Stop) - uint64(r.Start) + 1
@@ -767,15 +780,17 @@ func (s SeqSet) Len() (n uint64, ok bool) {
 
 // monotoneApart reports whether the ranges rs, in their order, are all
 // ascending or all descending, none overlapping another (adjacent ones
-// may follow each other): then none holds a number another holds.
-func monotoneApart(rs []wire.SeqRange) bool {
+// may follow each other): then none holds a number another holds. steps
+// is the number of pairs it compared.
+func monotoneApart(rs []wire.SeqRange) (ok bool, steps int) {
 	up, down := true, true
 	for i := 1; i < len(rs) && (up || down); i++ {
+		steps++
 		a, b := rs[i-1], rs[i]
 		up = up && seqrange.Key(b.Start) > seqrange.Key(a.Stop)
 		down = down && seqrange.Key(b.Stop) < seqrange.Key(a.Start)
 	}
-	return up || down
+	return up || down, steps
 }
 
 // IsEmpty reports whether s holds nothing. An empty set is not valid on

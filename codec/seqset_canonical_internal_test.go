@@ -117,16 +117,18 @@ func TestCanonicalSetNotSortedAgain(t *testing.T) {
 }
 
 // TestSortOfNotCanonicalCounted: Remove, Intersect and Overlaps sort a
-// copy of a set not canonical (Overlaps when neither is, past 8 ranges);
-// that sort's comparisons are reported to workhook.RangesCompared with
-// the rest of their work: a sort of n ranges compares at least n-1
-// pairs. Left out, a set of one UID against a million ranges in no order
+// copy of a set not canonical (Overlaps when neither is, past 8 ranges),
+// Len a copy of one neither ascending nor descending, and AddNum and
+// AddRanges the numbers added out of order, in one sort; that sort's
+// comparisons are reported to workhook.RangesCompared with the rest of
+// their work: a sort of n ranges compares at least n-1 pairs. Left out, a set of one UID against a million ranges in no order
 // counted a few dozen steps for an O(n log n) call.
 func TestSortOfNotCanonicalCounted(t *testing.T) {
 	const n = 1000
 	shuffled, _ := shuffledSingles(n)
 	other, _ := shuffledSingles(n / 2)
 	one := SeqSetOf(wire.SeqRange{Start: 7, Stop: 7})
+	nums, _ := shuffled.Nums()
 	for _, c := range []struct {
 		name string
 		f    func()
@@ -138,6 +140,9 @@ func TestSortOfNotCanonicalCounted(t *testing.T) {
 		{"shuffled.Overlaps(other)", func() { shuffled.Overlaps(other) }},
 		{"shuffled.Canonical()", func() { shuffled.Canonical() }},
 		{"shuffled.Compact()", func() { x := shuffled.Clone(); x.Compact() }},
+		{"shuffled.Len()", func() { shuffled.Len() }},
+		{"AddNum(shuffled numbers)", func() { var x SeqSet; x.AddNum(nums...) }},
+		{"AddRanges(shuffled ranges)", func() { var x SeqSet; x.AddRanges(shuffled.Ranges()...) }},
 	} {
 		least := n - 1
 		if c.name == "shuffled.Overlaps(other)" {
