@@ -98,7 +98,9 @@ type pipeBuffer struct {
 	// in a number that depended on the scheduling). spare holds at most
 	// pipeSpareMax: a burst of waits (many Reads at once, their
 	// deadlines passing) does not keep a channel for each for the
-	// Pipe's life.
+	// Pipe's life. Nor does it keep the storage of readers or writers:
+	// a list emptied (by a wake, or by its last wait leaving) with room
+	// for more than pipeSpareMax lets its storage go (emptied).
 	readers, writers, spare []*pipeWaiter
 }
 
@@ -154,7 +156,7 @@ func (p *pipeBuffer) wait(list *[]*pipeWaiter, expired, done <-chan struct{}) {
 		last := l[len(l)-1]
 		l[w.i], last.i = last, w.i
 		l[len(l)-1] = nil
-		*list = l[:len(l)-1]
+		*list = emptied(l[:len(l)-1])
 		w.i = -1
 		if h := testHookPipeLeave; h != nil {
 			h(1)
@@ -180,7 +182,17 @@ func wake(list *[]*pipeWaiter) {
 		w.i = -1
 		l[i] = nil
 	}
-	*list = l[:0]
+	*list = emptied(l[:0])
+}
+
+// emptied returns l, or nil when l is empty with room for more than
+// pipeSpareMax waiters: the storage a burst of waits grew is not kept
+// for the Pipe's life (a list that is not empty is still in use).
+func emptied(l []*pipeWaiter) []*pipeWaiter {
+	if len(l) == 0 && cap(l) > pipeSpareMax {
+		return nil
+	}
+	return l
 }
 
 // wakeReaders wakes the waiting readers. The caller must hold p.mu.

@@ -142,8 +142,10 @@ func TestPipeWaitsEndUnlisted(t *testing.T) {
 // one entry (the list's last, into its place): a walk to find it, and
 // the shift of the entries after it, cost the 64 about 64^2/2 steps. The
 // channels kept for reuse are at most pipeSpareMax, not one for each of
-// the burst's waits for the Pipe's life; the next Reads still find the
-// list right (a write wakes each, a Close ends them).
+// the burst's waits for the Pipe's life, and so is the room the list of
+// waiters keeps once empty (after the leaves, and after a wake); the next
+// Reads still find the list right (a write wakes each, a Close ends
+// them).
 func TestPipeManyWaitsLeaveBounded(t *testing.T) {
 	const waiters = 64
 	synctest.Test(t, func(t *testing.T) {
@@ -169,6 +171,7 @@ func TestPipeManyWaitsLeaveBounded(t *testing.T) {
 		if r != 0 || w != 0 || s > pipeSpareMax {
 			t.Errorf("after the deadline: %d readers and %d writers listed, %d spare channels; want none listed and at most %d spare", r, w, s, pipeSpareMax)
 		}
+		listRoomBounded(t, "after the deadline", p)
 		if limit := 2 * waiters; steps > limit {
 			t.Errorf("%d Reads leaving the list of waiters at their deadline moved or compared %d entries; want at most %d", waiters, steps, limit)
 		}
@@ -205,7 +208,20 @@ func TestPipeManyWaitsLeaveBounded(t *testing.T) {
 		if r, w, s := pipeWaits(t, p); r != 0 || w != 0 || s > pipeSpareMax {
 			t.Errorf("after the peer's Close: %d readers and %d writers listed, %d spare channels; want none listed and at most %d spare", r, w, s, pipeSpareMax)
 		}
+		listRoomBounded(t, "after the peer's Close", p)
 	})
+}
+
+// listRoomBounded checks that p's lists of waiters and of spare channels
+// keep room for at most pipeSpareMax entries.
+func listRoomBounded(t *testing.T, when string, p *pipeBuffer) {
+	t.Helper()
+	p.mu.Lock()
+	r, w, s := cap(p.readers), cap(p.writers), cap(p.spare)
+	p.mu.Unlock()
+	if r > pipeSpareMax || w > pipeSpareMax || s > pipeSpareMax {
+		t.Errorf("%s: the lists keep room for %d readers, %d writers and %d spare channels; want at most %d each", when, r, w, s, pipeSpareMax)
+	}
 }
 
 // TestPipeWaitersMatchModel drives a pipeBuffer's list of waiters with
