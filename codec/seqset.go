@@ -177,6 +177,19 @@ func parseSeqNum(b []byte, i int) (uint32, int, error) {
 // that order.
 func (s SeqSet) Ranges() []wire.SeqRange { return s.r }
 
+// Slice returns the set of the ranges i to j of s (s.Ranges()[i:j]),
+// known canonical when s is, in O(1) and without copying: it shares s's
+// storage, as a SeqSet copied by value does, but with no room past its
+// last range, so that adding to it (AddRange and the like) copies first
+// and never writes over the ranges of s after j. A set cut into parts
+// this way (the parts of a long command's set, each a canonical set) is
+// one copy of the whole, not one per part. A caller that keeps the
+// result while s's owner may change s takes Clone. It panics when i and
+// j are out of range, as slicing s.Ranges() does.
+func (s SeqSet) Slice(i, j int) SeqSet {
+	return SeqSet{r: s.r[i:j:j], unsorted: s.unsorted}
+}
+
 // AddNum adds the numbers n to s; 0 stands for "*". Numbers in ascending
 // order cost O(1) each (amortised); once one comes before the last range
 // of s, the rest are added in one sort, O((r+k) log(r+k)) for r ranges and

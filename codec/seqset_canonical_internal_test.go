@@ -186,3 +186,34 @@ func BenchmarkSeqSetOpsNotCanonical(b *testing.B) {
 		})
 	}
 }
+
+// TestSliceKnownCanonicalNoRoomPast: Slice of a set known canonical is a
+// set known canonical (Canonical and Contains on it neither check nor
+// sort: nothing reported to workhook.RangesCompared by Canonical) that
+// holds the ranges asked for, without allocating; one of a set not known
+// canonical is not known so either. Adding to a slice never writes over
+// the ranges of the set after it.
+func TestSliceKnownCanonicalNoRoomPast(t *testing.T) {
+	shuffled, ascending := shuffledSingles(100)
+	var part SeqSet
+	if allocs := testing.AllocsPerRun(10, func() { part = ascending.Slice(10, 20) }); allocs != 0 {
+		t.Errorf("Slice made %v allocations; want none", allocs)
+	}
+	if part.unsorted || !slices.Equal(part.Ranges(), ascending.Ranges()[10:20]) {
+		t.Fatalf("Slice(10, 20) of a canonical set: %v (known canonical %v); want %v, known canonical", part.Ranges(), !part.unsorted, ascending.Ranges()[10:20])
+	}
+	if n := counted(t, func() { part.Canonical() }); n != 0 {
+		t.Errorf("Canonical of a slice of a canonical set compared %d ranges; want none", n)
+	}
+	if s := shuffled.Slice(10, 20); !s.unsorted {
+		t.Errorf("a slice of a set in no order is known canonical")
+	}
+	next := ascending.Ranges()[20]
+	part.AddRange(1, 1) // before its first range: the others shift
+	if got := ascending.Ranges()[20]; got != next {
+		t.Errorf("adding to Slice(10, 20) wrote %v over range 20 of the set, %v", got, next)
+	}
+	if !part.Contains(1) || part.Contains(next.Start) {
+		t.Errorf("the slice added to: %v", part.Ranges())
+	}
+}

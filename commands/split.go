@@ -160,14 +160,22 @@ func (c *Client) parts(set Set) []Set {
 	if set.Saved || c.fits(setLength(set.Nums.Ranges())) {
 		return []Set{set}
 	}
-	cs, _ := set.Nums.Canonical() // read only: the parts are copies (SeqSetOf)
+	// The parts are the call's own: a Fetch starts parts while its loop
+	// body runs, which may reuse the caller's set. One copy of the
+	// whole, made canonical (Canonical's sorted copy of a set in no
+	// order, else a Clone), each part a canonical slice of it (no copy
+	// per part, nor a check of its order).
+	cs, copied := set.Nums.Canonical()
+	if !copied {
+		cs = cs.Clone()
+	}
 	rs := cs.Ranges()
 	var out []Set
 	start, n := 0, int64(0)
 	for i, r := range rs {
 		l := rangeLength(r)
 		if i > start && n+1+l > limit {
-			out = append(out, Set{UID: set.UID, Nums: codec.SeqSetOf(rs[start:i]...)})
+			out = append(out, Set{UID: set.UID, Nums: cs.Slice(start, i)})
 			start, n = i, 0
 		}
 		if i > start {
@@ -175,7 +183,7 @@ func (c *Client) parts(set Set) []Set {
 		}
 		n += l
 	}
-	return append(out, Set{UID: set.UID, Nums: codec.SeqSetOf(rs[start:]...)})
+	return append(out, Set{UID: set.UID, Nums: cs.Slice(start, len(rs))})
 }
 
 // fits reports whether n bytes of message sets fit the client's limit.

@@ -99,3 +99,57 @@ func TestRangeLength(t *testing.T) {
 		}
 	}
 }
+
+// TestPartsOneCopyOfTheSet: a long set is cut into parts that are slices
+// of one copy of it, made canonical: one allocation for the copy (and
+// those of the list of parts), not one per part. The parts share nothing
+// with the caller's set, whose memory the caller may reuse while a
+// Fetch's later parts are still to be sent; a part added to does not
+// write over the next part.
+func TestPartsOneCopyOfTheSet(t *testing.T) {
+	c := &Client{}
+	c.SetMaxSetLength(100)
+	var inOrder, noOrder Set
+	inOrder.UID, noOrder.UID = true, true
+	for i := uint32(1); i <= 2000; i++ {
+		inOrder.Nums.AddNum(3 * i)
+		noOrder.Nums.Append(wire.SeqRange{Start: 3 * (2001 - i), Stop: 3 * (2001 - i)})
+	}
+	for _, tc := range []struct {
+		name string
+		set  Set
+	}{{"canonical", inOrder}, {"descending", noOrder}} {
+		set := Set{UID: true, Nums: tc.set.Nums.Clone()}
+		parts := c.parts(set)
+		held := make([]string, len(parts))
+		for k, p := range parts {
+			held[k] = p.Nums.String()
+		}
+		if len(parts) < 50 {
+			t.Fatalf("%s: %d parts; want at least 50", tc.name, len(parts))
+		}
+		list := testing.AllocsPerRun(10, func() {
+			var l []Set
+			for range parts {
+				l = append(l, Set{})
+			}
+		})
+		if got := testing.AllocsPerRun(10, func() { c.parts(set) }); got > 1+list {
+			t.Errorf("%s: cutting %d UIDs into %d parts made %v allocations; want at most %v (one copy of the set, and the list of parts)", tc.name, 2000, len(parts), got, 1+list)
+		}
+		// The caller reuses its set's memory for other numbers.
+		set.Nums.Reset()
+		for i := uint32(1); i <= 2000; i++ {
+			set.Nums.AddNum(3*i + 1)
+		}
+		// A part added to (before its first range, shifting the others)
+		// leaves the next as it was.
+		parts[0].Nums.AddRange(1, 1)
+		held[0] = "1," + held[0]
+		for k, p := range parts {
+			if got := p.Nums.String(); got != held[k] {
+				t.Fatalf("%s: part %d holds %.40q... after the caller reused its set and part 0 was added 1 to; want %.40q...", tc.name, k, got, held[k])
+			}
+		}
+	}
+}
