@@ -38,8 +38,14 @@ func (ps *proxySession) writeBound() time.Duration {
 	return d
 }
 
-// deadlineWriter sets a write deadline d ahead before each write to c,
-// and records a write that timed out in stalled.
+// deadlineWriter writes to c with a write deadline d ahead of each
+// stretch: a Write goes on as long as each stretch of d moves a byte of
+// it at least, and fails with os.ErrDeadlineExceeded (recorded in
+// stalled) after a stretch that moved none, as upstreamConn's. Before, d
+// bounded the whole Write: a flush of 32 KiB to a client that read it
+// slowly (256 bytes each 5 s) timed out after 30 s with most of it
+// unsent, the rest of what the server had sent was dropped, and the
+// trace said the client "reads nothing" (TestProxyByeSlowClientGetsAll).
 type deadlineWriter struct {
 	c       net.Conn
 	d       time.Duration
@@ -47,12 +53,21 @@ type deadlineWriter struct {
 }
 
 func (w *deadlineWriter) Write(p []byte) (int, error) {
-	w.c.SetWriteDeadline(time.Now().Add(w.d))
-	n, err := w.c.Write(p)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		w.stalled.Store(true)
+	total := 0
+	for {
+		w.c.SetWriteDeadline(time.Now().Add(w.d))
+		n, err := w.c.Write(p[total:])
+		total += n
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return total, err
+		}
+		if n == 0 {
+			// Not a byte for d.
+			w.stalled.Store(true)
+			return total, err
+		}
+		// Progress within d: a new stretch for the rest.
 	}
-	return n, err
 }
 
 // upstreamConn is the connection to the server, below any TLS layer: each
@@ -216,20 +231,22 @@ func (r *upstreamReader) Read(p []byte) (int, error) {
 			partial = read
 			at = since.Add(r.ps.silenceBound())
 		}
-		// After the server's BYE, it has the --timeout from it to
-		// close, whether or not the client is there.
+		// After the server's BYE, it has the --timeout of these
+		// reads to close, whether or not the client is there
+		// (byeWait).
 		r.ps.deadlineMu.Lock()
-		at = r.ps.serverDeadline(at)
+		at = r.ps.byeReadStart(at)
 		if !at.IsZero() {
 			r.ps.cfg.hooks.setReadDeadline(r.c, at)
 		}
 		r.ps.deadlineMu.Unlock()
 	}
 	n, err := r.c.Read(p)
+	byeSpent := !r.raw && r.ps.byeReadEnd()
 	if n > 0 {
 		r.ps.toClient.serverRead(n)
 	}
-	if errors.Is(err, os.ErrDeadlineExceeded) && r.ps.byeBoundPassed() {
+	if errors.Is(err, os.ErrDeadlineExceeded) && byeSpent {
 		err = fmt.Errorf("%w within %v (--timeout): closing", errServerByeOpen, r.ps.cfg.dialTimeout)
 	} else if errors.Is(err, os.ErrDeadlineExceeded) && (done || r.ps.clientDone.Load()) {
 		e := errServerSilent

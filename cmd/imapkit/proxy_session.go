@@ -54,10 +54,11 @@ type proxySession struct {
 	// an error): from then on the server must bring something the relay
 	// writes to the client within silenceBound (upstreamReader).
 	clientDone atomic.Bool
-	// byeAt is when the server's first untagged BYE began (on the
-	// proxy's clock; nil: none yet): the server is going away, and from
-	// then it has the --timeout to close its connection (upstreamReader).
-	byeAt atomic.Pointer[time.Time]
+	// bye is the server's time to close after its first untagged BYE
+	// (under deadlineMu): the server is going away, and from then it has
+	// the --timeout of the proxy's waiting on it to close its connection
+	// (upstreamReader).
+	byeTime byeWait
 	// clientRead counts the bytes read from the client's current layer
 	// (clientIn: the tokenizer's reads and watch's), in the client's
 	// tokenizer's offsets (both from 0 after STARTTLS).
@@ -321,36 +322,79 @@ func (ps *proxySession) clientEnding() {
 	ps.cfg.hooks.setReadDeadline(s, at)
 }
 
+// byeWait is the server's time to close after its BYE: the --timeout of
+// the proxy's reads of the server (the time the proxy waits on it), not
+// of the time the proxy spends writing to the client. Server activity
+// does not reset it: a server that goes on sending after its BYE has the
+// --timeout in all, and one that trickles (a line each 10 s) does not
+// hold the connection beyond it (TestProxyByeBoundNotResetByServer).
+// Before, it was the --timeout from the BYE on the clock: a client that
+// read slowly held the proxy in its writes past it, and the server's
+// bytes and its close, sent at once and waiting in the proxy's socket,
+// were dropped unread at the proxy's next read (TestProxyByeSlowClientGetsAll).
+type byeWait struct {
+	said bool
+	left time.Duration // the rest of the --timeout
+	// reading is when the read under way began (zero: none): its time
+	// counts from there.
+	reading time.Time
+}
+
 // serverSaidBye records that the server's line just begun is an
 // untagged BYE (the first counts): the server is going away, and must
-// close within the --timeout from now (upstreamReader).
+// close within the --timeout of the proxy's reads from now
+// (upstreamReader). It is called by the server's direction between its
+// reads.
 func (ps *proxySession) serverSaidBye() {
-	now := ps.cfg.hooks.clock()()
-	ps.byeAt.CompareAndSwap(nil, &now)
+	ps.deadlineMu.Lock()
+	defer ps.deadlineMu.Unlock()
+	if !ps.byeTime.said {
+		ps.byeTime = byeWait{said: true, left: ps.writeBound()}
+	}
 }
 
 // serverDeadline returns the read deadline of the server's connection
 // (on the proxy's clock): at (zero: none), or, after the server's BYE,
-// the BYE's time plus the --timeout when that comes first. Called with
-// deadlineMu held.
+// the end of the BYE's time left (byeWait, counted from the read under
+// way, else from now) when that comes first. Called with deadlineMu
+// held.
 func (ps *proxySession) serverDeadline(at time.Time) time.Time {
-	b := ps.byeAt.Load()
-	if b == nil {
+	if !ps.byeTime.said {
 		return at
 	}
-	if end := b.Add(ps.writeBound()); at.IsZero() || end.Before(at) {
+	from := ps.byeTime.reading
+	if from.IsZero() {
+		from = ps.cfg.hooks.clock()()
+	}
+	if end := from.Add(ps.byeTime.left); at.IsZero() || end.Before(at) {
 		return end
 	}
 	return at
 }
 
-// byeBoundPassed reports whether the server said BYE the --timeout ago or
-// more: a read deadline that passed is the BYE's (the read's deadline may
-// have been set by clientEnding since the read began, so it is told by
-// the clock).
-func (ps *proxySession) byeBoundPassed() bool {
-	b := ps.byeAt.Load()
-	return b != nil && !ps.cfg.hooks.clock()().Before(b.Add(ps.writeBound()))
+// byeReadStart records that a read of the server begins now (the
+// server's time after its BYE runs during it), and returns the read's
+// deadline: serverDeadline(at). Called with deadlineMu held.
+func (ps *proxySession) byeReadStart(at time.Time) time.Time {
+	if ps.byeTime.said {
+		ps.byeTime.reading = ps.cfg.hooks.clock()()
+	}
+	return ps.serverDeadline(at)
+}
+
+// byeReadEnd takes the read that ended from the server's time after its
+// BYE, and reports whether that time is spent: a read deadline that
+// passed is the BYE's (the read's deadline may have been set by
+// clientEnding since the read began, so it is told by the time left).
+func (ps *proxySession) byeReadEnd() (spent bool) {
+	ps.deadlineMu.Lock()
+	defer ps.deadlineMu.Unlock()
+	if !ps.byeTime.said || ps.byeTime.reading.IsZero() {
+		return false
+	}
+	ps.byeTime.left -= ps.cfg.hooks.clock()().Sub(ps.byeTime.reading)
+	ps.byeTime.reading = time.Time{}
+	return ps.byeTime.left <= 0
 }
 
 // isByeLine reports whether line, the first piece of a server's line of

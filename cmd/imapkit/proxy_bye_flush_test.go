@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// bufferedUpstream is pipeProxySession's option that puts a buffer of
+// unbounded size between the fake server's writes and the proxy's reads,
+// as a kernel's receive buffer is: the server's writes (and its close)
+// complete at once, whether or not the proxy reads them. Without it an
+// in-memory server's write waits for the proxy's read (net.Pipe).
+func bufferedUpstream(serve func(c net.Conn)) func(*proxyConfig) {
+	return func(cfg *proxyConfig) {
+		cfg.hooks.dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			aw, br := net.Pipe() // proxy to server
+			sw, sr := net.Pipe() // server to the buffer
+			qw, pr := net.Pipe() // the buffer to the proxy
+			chunks := make(chan []byte, 1<<12)
+			go func() { // the buffer takes all the server writes
+				defer close(chunks)
+				for {
+					b := make([]byte, 4<<10)
+					n, err := sr.Read(b)
+					if n > 0 {
+						chunks <- b[:n]
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+			go func() { // and gives it to the proxy as it reads
+				failed := false
+				for b := range chunks {
+					if !failed && writeAll(qw, b) != nil {
+						failed = true
+						sr.Close() // the server's next write fails
+					}
+				}
+				qw.Close()
+			}()
+			serverEnd := &halfConn{r: br, w: sw}
+			go func() {
+				defer serverEnd.Close()
+				serve(serverEnd)
+			}()
+			return &halfConn{r: pr, w: aw}, nil
+		}
+	}
+}
+
+func writeAll(w io.Writer, b []byte) error {
+	_, err := w.Write(b)
+	return err
+}
+
+// slowRead reads c to its end, n bytes at a time, one read each pause
+// (on the bubble's clock): a client that reads slowly but reads.
+func slowRead(c io.Reader, n int, pause time.Duration) (string, error) {
+	var got bytes.Buffer
+	buf := make([]byte, n)
+	for {
+		time.Sleep(pause) // the client's pace, on the bubble's clock
+		m, err := c.Read(buf)
+		got.Write(buf[:m])
+		if err == io.EOF {
+			return got.String(), nil
+		}
+		if err != nil {
+			return got.String(), err
+		}
+	}
+}
+
+// TestProxyByeSlowClientGetsAll: a server says "* BYE", sends 40 KiB more
+// (lines of 1 KiB) and closes at once; the client reads them slowly (256
+// bytes each 5 s: far slower than the --timeout per 32 KiB write, but
+// never 30 s without reading). The client must get every byte the server
+// sent, then the connection's end. Before, two faults lost them: a
+// write to the client had to be whole within the --timeout (not make
+// progress within it, as the docs say): the proxy's flush of 32 KiB timed
+// out, the rest was dropped, and the trace said the client "reads
+// nothing"; and the server's 30 s after its BYE ran while the proxy was
+// writing to the client: the server's bytes and its close, already in
+// the proxy's socket, were dropped at the BYE's bound. In a synctest
+// bubble, with the proxy's defaults.
+func TestProxyByeSlowClientGetsAll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var sent strings.Builder
+		sent.WriteString("* BYE going\r\n")
+		for i := 0; sent.Len() < 40<<10; i++ {
+			sent.WriteString(fmt.Sprintf("* OK [ALERT] %04d %s\r\n", i, strings.Repeat("x", 1000)))
+		}
+		client, trace, done := pipeProxySession(t, nil, bufferedUpstream(func(c net.Conn) {
+			io.WriteString(c, "* OK ready\r\n")
+			if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+				return
+			}
+			io.WriteString(c, sent.String())
+		}))
+		br := bufio.NewReader(client)
+		if l, err := br.ReadString('\n'); err != nil || l != "* OK ready\r\n" {
+			t.Fatalf("greeting %q (%v)", l, err)
+		}
+		io.WriteString(client, "a1 NOOP\r\n")
+		// Unbuffered from here: each read of 256 bytes is one of the
+		// connection's.
+		held, _ := br.Peek(br.Buffered())
+		got, err := slowRead(io.MultiReader(bytes.NewReader(held), client), 256, 5*time.Second)
+		if err != nil || got != sent.String() {
+			t.Errorf("the client read %d bytes (%v); want the %d the server sent, then the end", len(got), err, sent.Len())
+		}
+		<-done
+		if s := trace.String(); strings.Contains(s, "made no progress") || strings.Contains(s, "did not close") {
+			t.Errorf("the trace blames a side that did not stall:\n%s", s)
+		}
+	})
+}
+
+// TestProxyByeBoundNotResetByServer: a server that says "* BYE" and then
+// goes on sending (a line every 10 s, never closing) gets the --timeout
+// of the proxy's waiting on it in all, not a new one at each line: its
+// activity does not reset the bound (else a server trickling after its
+// BYE would hold the connection for as long as it liked). The client gets
+// each line the proxy read, then the end, and the trace says why. In a
+// synctest bubble, with the proxy's defaults; the bubble's clock measures
+// the bound.
+func TestProxyByeBoundNotResetByServer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		served := make(chan struct{})
+		client, trace, done := pipeProxySession(t, nil, bufferedUpstream(func(c net.Conn) {
+			defer close(served)
+			io.WriteString(c, "* OK ready\r\n")
+			if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+				return
+			}
+			io.WriteString(c, "* BYE going\r\n")
+			for i := 0; i < 1000; i++ { // bounded: a hang detector of its own
+				time.Sleep(10 * time.Second)
+				if _, err := fmt.Fprintf(c, "* OK tick %d\r\n", i); err != nil {
+					return
+				}
+			}
+		}))
+		br := bufio.NewReader(client)
+		if l, err := br.ReadString('\n'); err != nil || l != "* OK ready\r\n" {
+			t.Fatalf("greeting %q (%v)", l, err)
+		}
+		io.WriteString(client, "a1 NOOP\r\n")
+		if l, err := br.ReadString('\n'); err != nil || l != "* BYE going\r\n" {
+			t.Fatalf("read %q (%v); want the server's BYE", l, err)
+		}
+		bye := time.Now()
+		rest, err := io.ReadAll(br)
+		ended := time.Now()
+		if err != nil || !strings.HasPrefix(string(rest), "* OK tick 0\r\n") || !strings.HasSuffix(string(rest), "\r\n") {
+			t.Errorf("after the BYE the client read %q (%v); want whole tick lines, then the end", rest, err)
+		}
+		if took, bound := ended.Sub(bye), 30*time.Second; took > bound {
+			t.Errorf("the session ended %v after the server's BYE; want the --timeout (%v) at most; trace:\n%s", took, bound, trace.String())
+		}
+		<-done
+		<-served // its next write after the proxy's close fails
+		const why = "* server side: the server said BYE and did not close the connection within 30s (--timeout): closing"
+		if s := trace.String(); !strings.Contains(s, why) {
+			t.Errorf("the trace lacks %q:\n%s", why, s)
+		}
+	})
+}
