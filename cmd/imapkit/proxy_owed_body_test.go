@@ -506,6 +506,25 @@ func TestProxyUnderCountedPasswordLiteralSentAtOnceNotRelayed(t *testing.T) {
 // direction is done with what it read; in a synctest bubble, in memory,
 // with the defaults (an upstream on loopback: the LOGIN is relayed).
 func TestProxyPasswordLiteralRefusalMarkedBeforeItIsTold(t *testing.T) {
+	passwordLiteralRefusedAtOnce(t, "a1 NO [PRIVACYREQUIRED] not without TLS\r\n")
+}
+
+// TestProxyUntokenizedRefusalOfPasswordLiteralMarked: the same rule on
+// a server's refusal that does not tokenize ("a1 NO{x": the tokens before
+// the error tell the Dialog it completes a1, and the rest is relayed
+// untokenized). Before, that path took no mark (completedAt), and an
+// under-counted password sent at once behind the LOGIN went to the server
+// as a command and into the trace. Set up as
+// TestProxyPasswordLiteralRefusalMarkedBeforeItIsTold.
+func TestProxyUntokenizedRefusalOfPasswordLiteralMarked(t *testing.T) {
+	passwordLiteralRefusedAtOnce(t, "a1 NO{x\r\n")
+}
+
+// passwordLiteralRefusedAtOnce: a client sends "a1 LOGIN alice {12}" and
+// its under-counted password ("secret Xmas12") at once; the server
+// answers the header with refusal. Neither the server nor the trace may
+// get the password.
+func passwordLiteralRefusedAtOnce(t *testing.T, refusal string) {
 	synctest.Test(t, func(t *testing.T) {
 		var got bytes.Buffer
 		served := make(chan struct{})
@@ -521,7 +540,7 @@ func TestProxyPasswordLiteralRefusalMarkedBeforeItIsTold(t *testing.T) {
 			if l, err := br.ReadString('\n'); err != nil || l != "a1 LOGIN alice {12}\r\n" {
 				return
 			}
-			io.WriteString(c, "a1 NO [PRIVACYREQUIRED] not without TLS\r\n")
+			io.WriteString(c, refusal)
 			io.Copy(&got, br) // until the proxy's end
 		}, func(cfg *proxyConfig) {
 			cfg.hooks.serverLine = hold
