@@ -104,6 +104,7 @@ func TestWaitPeerEnd(t *testing.T) {
 		{"FIN behind unread bytes", func(c *net.TCPConn) { c.Close() }, true},
 		{"a half-close", func(c *net.TCPConn) { c.CloseWrite() }, true},
 		{"a reset", func(c *net.TCPConn) { c.SetLinger(0); c.Close() }, true},
+		{"the client's FIN after the proxy's half-close", nil, true},
 		{"the client stays, a deadline", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,7 +113,10 @@ func TestWaitPeerEnd(t *testing.T) {
 			if _, err := client.Write(unread); err != nil {
 				t.Fatal(err)
 			}
-			if tc.end != nil {
+			if strings.Contains(tc.name, "the proxy's half-close") {
+				server.(*net.TCPConn).CloseWrite()
+				client.Close()
+			} else if tc.end != nil {
 				tc.end(client.(*net.TCPConn))
 			} else {
 				go server.SetReadDeadline(time.Now()) // before or during the wait
@@ -143,5 +147,23 @@ func TestWaitPeerEnd(t *testing.T) {
 	defer b.Close()
 	if waitPeerEnd(a) {
 		t.Errorf("waitPeerEnd reported the end of a connection that is not TCP")
+	}
+}
+
+// TestTCPPeerEndedStates: the TCP states in which waitPeerEnd reports the
+// peer's end are those after the peer's FIN or the connection's end
+// (CLOSE_WAIT, LAST_ACK, CLOSING, TIME_WAIT, CLOSE), and none other. A
+// table over every state of include/net/tcp_states.h: LAST_ACK and
+// CLOSING are too brief to catch on loopback, and a held socket leaves
+// TIME_WAIT for CLOSE at once.
+func TestTCPPeerEndedStates(t *testing.T) {
+	ended := map[byte]bool{
+		tcpStateCloseWait: true, tcpStateLastAck: true, tcpStateClosing: true,
+		tcpStateTimeWait: true, tcpStateClose: true,
+	}
+	for st := byte(0); st <= tcpStateClosing+1; st++ {
+		if got := tcpPeerEnded(st); got != ended[st] {
+			t.Errorf("tcpPeerEnded(%d) = %v; want %v", st, got, ended[st])
+		}
 	}
 }

@@ -11,11 +11,30 @@ import (
 )
 
 // The TCP states (include/net/tcp_states.h) in which the peer has ended
-// its side: its FIN received (CLOSE_WAIT), or a reset (CLOSE).
+// its side (tcpPeerEnded).
 const (
+	tcpStateTimeWait  = 6
 	tcpStateClose     = 7
 	tcpStateCloseWait = 8
+	tcpStateLastAck   = 9
+	tcpStateClosing   = 11
 )
+
+// tcpPeerEnded reports whether a socket in TCP state st has its peer's
+// end: the peer's FIN received (CLOSE_WAIT; LAST_ACK, CLOSING and
+// TIME_WAIT once our side's FIN went too), or the connection gone (CLOSE:
+// a reset, or both FINs done; a socket whose descriptor is held goes
+// there from TIME_WAIT at once on Linux). Until stop 63 only CLOSE_WAIT
+// and CLOSE counted: a wait woken in LAST_ACK or CLOSING (transient,
+// after the proxy's own half-close) waited on for the next wake-up,
+// which nothing promised (TestTCPPeerEndedStates).
+func tcpPeerEnded(st byte) bool {
+	switch st {
+	case tcpStateCloseWait, tcpStateLastAck, tcpStateClosing, tcpStateTimeWait, tcpStateClose:
+		return true
+	}
+	return false
+}
 
 // waitPeerEnd waits, without reading a byte, until c's peer has ended its
 // side (TCP: its FIN or a reset received, whatever unread bytes come
@@ -46,7 +65,7 @@ func waitPeerEnd(c net.Conn) bool {
 		}
 		var b [4]byte
 		binary.NativeEndian.PutUint32(b[:], uint32(v))
-		ended = b[0] == tcpStateCloseWait || b[0] == tcpStateClose
+		ended = tcpPeerEnded(b[0])
 		return ended
 	})
 	return err == nil && ended
