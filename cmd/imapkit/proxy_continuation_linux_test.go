@@ -37,19 +37,7 @@ func TestClientInWatchSeesEndPastReadAhead(t *testing.T) {
 				server, client = tcpPair(t)
 			}
 			in := &clientIn{c: server}
-			ended := make(chan struct{})
-			stop := in.watch(func() { close(ended) }, func() bool { return false })
-			go func() {
-				client.Write(body)
-				client.Close()
-			}()
-			select {
-			case <-ended:
-			case <-time.After(proxyHang):
-				stop()
-				t.Fatalf("the client's end not seen in %v after %d bytes were sent; read ahead %d (%v)", proxyHang, len(body), len(in.ahead), in.err)
-			}
-			stop()
+			watchUntilClientLeaves(t, in, client, body)
 			if max := maxClientReadAhead + 4<<10; len(in.ahead) > max {
 				t.Errorf("the watch kept %d bytes; want %d at most", len(in.ahead), max)
 			}

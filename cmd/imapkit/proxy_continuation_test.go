@@ -397,19 +397,7 @@ func TestClientInWatchOverTLS(t *testing.T) {
 		t.Parallel()
 		server, client := tlsPairOverTCP(t, nil, nil)
 		in := &clientIn{c: server}
-		ended := make(chan struct{})
-		stop := in.watch(func() { close(ended) }, func() bool { return false })
-		go func() {
-			client.Write(body)
-			client.Close()
-		}()
-		select {
-		case <-ended:
-		case <-time.After(proxyHang):
-			stop()
-			t.Fatalf("the client's end over TLS not seen in %v; read ahead %d bytes (%v)", proxyHang, len(in.ahead), in.err)
-		}
-		stop()
+		watchUntilClientLeaves(t, in, client, body)
 		got, err := io.ReadAll(in)
 		if err != nil || !bytes.Equal(got, body) {
 			t.Errorf("read back %d bytes (%v), equal to the %d sent: %v", len(got), err, len(body), bytes.Equal(got, body))
@@ -450,4 +438,25 @@ func TestClientInWatchOverTLS(t *testing.T) {
 			t.Errorf("read back %q... (%v); want the body whole", got[:min(32, len(got))], err)
 		}
 	})
+}
+
+// watchUntilClientLeaves runs in's watch while the client sends body and
+// closes its connection, and waits until the watch has seen the client's
+// end (bounded only against a hang: proxyHang); the watch is stopped when
+// it returns, and what it read ahead is in's to read back.
+func watchUntilClientLeaves(t *testing.T, in *clientIn, client net.Conn, body []byte) {
+	t.Helper()
+	ended := make(chan struct{})
+	stop := in.watch(func() { close(ended) }, func() bool { return false })
+	go func() {
+		client.Write(body)
+		client.Close()
+	}()
+	select {
+	case <-ended:
+	case <-time.After(proxyHang):
+		stop()
+		t.Fatalf("the client's end not seen in %v after %d bytes were sent; read ahead %d (%v)", proxyHang, len(body), len(in.ahead), in.err)
+	}
+	stop()
 }

@@ -48,6 +48,23 @@ func startLiteralRefuser(t *testing.T) *recordingUpstream {
 	})
 }
 
+// checkPasswordNotRelayed reads what the proxy relays to the client c (r)
+// up to the answer of its "a3 NOOP", half-closes and reads the rest, then
+// checks that neither the literal refuser up nor the trace out got the
+// password ("secret").
+func checkPasswordNotRelayed(t *testing.T, c net.Conn, r *bufio.Reader, up *recordingUpstream, out interface{ String() string }) {
+	t.Helper()
+	got := readClientTo(t, r, "a3 OK", out)
+	c.(*net.TCPConn).CloseWrite()
+	io.Copy(io.Discard, r)
+	if rec := up.received(); strings.Contains(rec, "secret") {
+		t.Errorf("the server got the password literal's body as a command: %q; the client read %q", rec, got)
+	}
+	if trace := out.String(); strings.Contains(trace, "secret") {
+		t.Errorf("the trace shows the password:\n%s", shortLines(trace))
+	}
+}
+
 // TestProxyRefusedPasswordLiteralBodyNotRelayed: a LOGIN whose password
 // literal the server refuses at its synchronizing header ("a1 NO"
 // instead of "+"), then the body sent all the same, as a client that did
@@ -82,15 +99,7 @@ func TestProxyRefusedPasswordLiteralBodyNotRelayed(t *testing.T) {
 			io.WriteString(c, "a1 LOGIN alice {"+strconv.Itoa(utf8.RuneCountInString(tc.secret))+"}\r\n")
 			readClientTo(t, r, "a1 NO", out)
 			io.WriteString(c, tc.secret+"\r\na3 NOOP\r\n")
-			got := readClientTo(t, r, "a3 OK", out)
-			c.(*net.TCPConn).CloseWrite()
-			io.Copy(io.Discard, r)
-			if rec := up.received(); strings.Contains(rec, "secret") {
-				t.Errorf("the server got the password literal's body as a command: %q; the client read %q", rec, got)
-			}
-			if trace := out.String(); strings.Contains(trace, "secret") {
-				t.Errorf("the trace shows the password:\n%s", shortLines(trace))
-			}
+			checkPasswordNotRelayed(t, c, r, up, out)
 		})
 	}
 }
@@ -480,15 +489,7 @@ func TestProxyUnderCountedPasswordLiteralSentAtOnceNotRelayed(t *testing.T) {
 			io.WriteString(c, "a1 LOGIN alice {"+strconv.Itoa(len(tc.secret)-1)+"}\r\n"+tc.secret+"\r\n")
 			readClientTo(t, r, "a1 NO", out)
 			io.WriteString(c, "a3 NOOP\r\n")
-			got := readClientTo(t, r, "a3 OK", out)
-			c.(*net.TCPConn).CloseWrite()
-			io.Copy(io.Discard, r)
-			if rec := up.received(); strings.Contains(rec, "secret") {
-				t.Errorf("the server got the password literal's body as a command: %q; the client read %q", rec, got)
-			}
-			if trace := out.String(); strings.Contains(trace, "secret") {
-				t.Errorf("the trace shows the password:\n%s", shortLines(trace))
-			}
+			checkPasswordNotRelayed(t, c, r, up, out)
 		})
 	}
 }
