@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -63,67 +65,101 @@ func writeAll(w io.Writer, b []byte) error {
 	return err
 }
 
-// slowRead reads c to its end, n bytes at a time, one read each pause
-// (on the bubble's clock): a client that reads slowly but reads.
-func slowRead(c io.Reader, n int, pause time.Duration) (string, error) {
-	var got bytes.Buffer
-	buf := make([]byte, n)
-	for {
-		time.Sleep(pause) // the client's pace, on the bubble's clock
-		m, err := c.Read(buf)
-		got.Write(buf[:m])
-		if err == io.EOF {
-			return got.String(), nil
-		}
-		if err != nil {
-			return got.String(), err
-		}
+// slowConn is a client's connection that, once slow is set, reads at
+// most n bytes at a time, one read each pause (on the bubble's clock): a
+// client that reads slowly but reads, below any TLS layer.
+type slowConn struct {
+	net.Conn
+	n     int
+	pause time.Duration
+	slow  atomic.Bool
+}
+
+func (c *slowConn) Read(p []byte) (int, error) {
+	if c.slow.Load() {
+		time.Sleep(c.pause) // the client's pace, on the bubble's clock
+		p = p[:min(len(p), c.n)]
 	}
+	return c.Conn.Read(p)
 }
 
 // TestProxyByeSlowClientGetsAll: a server says "* BYE", sends 40 KiB more
 // (lines of 1 KiB) and closes at once; the client reads them slowly (256
-// bytes each 5 s: far slower than the --timeout per 32 KiB write, but
-// never 30 s without reading). The client must get every byte the server
-// sent, then the connection's end. Before, two faults lost them: a
-// write to the client had to be whole within the --timeout (not make
-// progress within it, as the docs say): the proxy's flush of 32 KiB timed
-// out, the rest was dropped, and the trace said the client "reads
-// nothing"; and the server's 30 s after its BYE ran while the proxy was
-// writing to the client: the server's bytes and its close, already in
-// the proxy's socket, were dropped at the BYE's bound. In a synctest
-// bubble, with the proxy's defaults.
+// bytes each 5 s at its connection: far slower than the --timeout per 32
+// KiB write, but never 30 s without reading), in the clear and over TLS
+// (--tls). The client must get every byte the server sent, then the
+// connection's end. Before, two faults lost them: a write to the client
+// had to be whole within the --timeout (not make progress within it, as
+// the docs say): the proxy's flush of 32 KiB timed out, the rest was
+// dropped, and the trace said the client "reads nothing"; and the
+// server's 30 s after its BYE ran while the proxy was writing to the
+// client: the server's bytes and its close, already in the proxy's
+// socket, were dropped at the BYE's bound. Over TLS the bound must be
+// below the TLS layer: a tls.Conn's write that timed out fails for good.
+// In a synctest bubble, with the proxy's defaults.
 func TestProxyByeSlowClientGetsAll(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var sent strings.Builder
-		sent.WriteString("* BYE going\r\n")
-		for i := 0; sent.Len() < 40<<10; i++ {
-			sent.WriteString(fmt.Sprintf("* OK [ALERT] %04d %s\r\n", i, strings.Repeat("x", 1000)))
+	for _, useTLS := range []bool{false, true} {
+		name := "in the clear"
+		if useTLS {
+			name = "over TLS"
 		}
-		client, trace, done := pipeProxySession(t, nil, bufferedUpstream(func(c net.Conn) {
-			io.WriteString(c, "* OK ready\r\n")
-			if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
-				return
-			}
-			io.WriteString(c, sent.String())
-		}))
-		br := bufio.NewReader(client)
-		if l, err := br.ReadString('\n'); err != nil || l != "* OK ready\r\n" {
-			t.Fatalf("greeting %q (%v)", l, err)
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { byeSlowClientGetsAll(t, useTLS) })
+		})
+	}
+}
+
+func byeSlowClientGetsAll(t *testing.T, useTLS bool) {
+	var sent strings.Builder
+	sent.WriteString("* BYE going\r\n")
+	for i := 0; sent.Len() < 40<<10; i++ {
+		sent.WriteString(fmt.Sprintf("* OK [ALERT] %04d %s\r\n", i, strings.Repeat("x", 1000)))
+	}
+	opts := []func(*proxyConfig){bufferedUpstream(func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+			return
 		}
-		io.WriteString(client, "a1 NOOP\r\n")
-		// Unbuffered from here: each read of 256 bytes is one of the
-		// connection's.
-		held, _ := br.Peek(br.Buffered())
-		got, err := slowRead(io.MultiReader(bytes.NewReader(held), client), 256, 5*time.Second)
-		if err != nil || got != sent.String() {
-			t.Errorf("the client read %d bytes (%v); want the %d the server sent, then the end", len(got), err, sent.Len())
+		io.WriteString(c, sent.String())
+	})}
+	var clientTLS *tls.Config
+	if useTLS {
+		cert, der, err := selfSignedCert("localhost")
+		if err != nil {
+			t.Fatal(err)
 		}
-		<-done
-		if s := trace.String(); strings.Contains(s, "made no progress") || strings.Contains(s, "did not close") {
-			t.Errorf("the trace blames a side that did not stall:\n%s", s)
+		leaf, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
+		pool := x509.NewCertPool()
+		pool.AddCert(leaf)
+		clientTLS = &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+		opts = append(opts, func(cfg *proxyConfig) {
+			cfg.implicitTLS = true
+			cfg.downTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		})
+	}
+	raw, trace, done := pipeProxySession(t, nil, opts...)
+	sc := &slowConn{Conn: raw, n: 256, pause: 5 * time.Second}
+	var client net.Conn = sc
+	if useTLS {
+		client = tls.Client(sc, clientTLS)
+	}
+	br := bufio.NewReader(client)
+	if l, err := br.ReadString('\n'); err != nil || l != "* OK ready\r\n" {
+		t.Fatalf("greeting %q (%v)", l, err)
+	}
+	io.WriteString(client, "a1 NOOP\r\n")
+	sc.slow.Store(true)
+	got, err := io.ReadAll(br)
+	if err != nil || string(got) != sent.String() {
+		t.Errorf("the client read %d bytes (%v); want the %d the server sent, then the end", len(got), err, sent.Len())
+	}
+	<-done
+	if s := trace.String(); strings.Contains(s, "made no progress") || strings.Contains(s, "did not close") {
+		t.Errorf("the trace blames a side that did not stall:\n%s", s)
+	}
 }
 
 // TestProxyByeBoundNotResetByServer: a server that says "* BYE" and then

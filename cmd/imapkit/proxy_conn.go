@@ -1,5 +1,5 @@
 // The connections as the proxy's two directions write and read them: the
-// bounded writers to the client (deadlineWriter, clientOut) and to the
+// bounded writers to the client (clientConn below any TLS layer, clientOut) and to the
 // server (upstreamConn), and the reader of the server (upstreamReader)
 // with its silence bound once the client's side has ended.
 
@@ -17,13 +17,15 @@ import (
 	"time"
 )
 
-// clientWriter is c as the proxy writes to it: each write must make
-// progress within the --timeout (cfg.dialTimeout). A client that stops
-// reading while the server sends blocks the server's direction in a write
-// once the buffers are full; without a bound it held the connection, its
-// upstream (whose end went unnoticed) and both directions for ever.
+// clientWriter is c, the client's current layer, as the proxy writes to
+// it: its writes are bounded below any TLS layer (clientConn, which serve
+// puts under the client's connection), each stretch of the --timeout
+// (cfg.dialTimeout) must move a byte. A client that stops reading while
+// the server sends blocks the server's direction in a write once the
+// buffers are full; without a bound it held the connection, its upstream
+// (whose end went unnoticed) and both directions for ever.
 func (ps *proxySession) clientWriter(c net.Conn) io.Writer {
-	return &deadlineWriter{c: c, d: ps.writeBound(), stalled: &ps.stalled}
+	return c
 }
 
 // writeBound is the --timeout (cfg.dialTimeout) as it bounds each write
@@ -38,37 +40,79 @@ func (ps *proxySession) writeBound() time.Duration {
 	return d
 }
 
-// deadlineWriter writes to c with a write deadline d ahead of each
-// stretch: a Write goes on as long as each stretch of d moves a byte of
-// it at least, and fails with os.ErrDeadlineExceeded (recorded in
-// stalled) after a stretch that moved none, as upstreamConn's. Before, d
-// bounded the whole Write: a flush of 32 KiB to a client that read it
-// slowly (256 bytes each 5 s) timed out after 30 s with most of it
-// unsent, the rest of what the server had sent was dropped, and the
-// trace said the client "reads nothing" (TestProxyByeSlowClientGetsAll).
-type deadlineWriter struct {
-	c       net.Conn
-	d       time.Duration
+// clientConn is the client's connection, below any TLS layer (--tls, a
+// later STARTTLS): each Write goes on as long as each stretch of bound
+// (the --timeout, writeBound) moves a byte of it at least, and fails with
+// os.ErrDeadlineExceeded (recorded in stalled) after a stretch that moved
+// none, as upstreamConn's. A write deadline set by another (crypto/tls's
+// close_notify, 5 s) is kept when it comes first, and a write it ends is
+// not a stall of the client's.
+//
+// Before stop 63 a deadline of --timeout bounded each whole write, above
+// TLS: a flush of 32 KiB to a client that read it slowly (256 bytes each
+// 5 s) timed out with most of it unsent, the rest of what the server had
+// sent was dropped, and the trace said the client "reads nothing"
+// (TestProxyByeSlowClientGetsAll); above TLS a write that timed out
+// cannot go on (crypto/tls fails every later write), hence below it.
+type clientConn struct {
+	net.Conn
+	bound   time.Duration
 	stalled *atomic.Bool
+
+	mu    sync.Mutex
+	until time.Time // the write deadline another set (zero: none)
 }
 
-func (w *deadlineWriter) Write(p []byte) (int, error) {
+// SetWriteDeadline sets a deadline that the writes keep (until).
+func (c *clientConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.until = t
+	c.mu.Unlock()
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// SetDeadline sets both deadlines; the writes keep the write one.
+func (c *clientConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.until = t
+	c.mu.Unlock()
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *clientConn) Write(p []byte) (int, error) {
 	total := 0
 	for {
-		w.c.SetWriteDeadline(time.Now().Add(w.d))
-		n, err := w.c.Write(p[total:])
+		d, own := time.Now().Add(c.bound), true
+		c.mu.Lock()
+		if !c.until.IsZero() && c.until.Before(d) {
+			d, own = c.until, false
+		}
+		c.mu.Unlock()
+		c.Conn.SetWriteDeadline(d)
+		n, err := c.Conn.Write(p[total:])
 		total += n
-		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !own {
 			return total, err
 		}
 		if n == 0 {
-			// Not a byte for d.
-			w.stalled.Store(true)
+			// Not a byte for bound.
+			c.stalled.Store(true)
 			return total, err
 		}
-		// Progress within d: a new stretch for the rest.
+		// Progress within bound: a new stretch for the rest.
 	}
 }
+
+// CloseWrite half-closes the connection (closeClient).
+func (c *clientConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// NetConn returns the connection below (waitPeerEnd asks its TCP state).
+func (c *clientConn) NetConn() net.Conn { return c.Conn }
 
 // upstreamConn is the connection to the server, below any TLS layer: each
 // Write must make progress within bound (the --timeout, writeBound), else

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"crypto/tls"
 	"encoding/binary"
 	"net"
 	"syscall"
@@ -44,8 +43,13 @@ func tcpPeerEnded(st byte) bool {
 // of the socket (bytes, the FIN, a reset), it asks the kernel for the
 // state (TCP_INFO's first byte) and waits again while the peer is there.
 func waitPeerEnd(c net.Conn) bool {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
+	// Under the layers: TLS, the proxy's bound on writes (clientConn).
+	for {
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = u.NetConn()
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {

@@ -102,6 +102,9 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	defer client.Close()
 	ps.logf("* client %s connected", client.RemoteAddr())
 	hctx, cancel := context.WithTimeout(ctx, ps.cfg.dialTimeout)
+	// Below any TLS layer (--tls, a later STARTTLS), so that every
+	// write to the client is bounded, a TLS record's too.
+	client = &clientConn{Conn: client, bound: ps.writeBound(), stalled: &ps.stalled}
 	if ps.cfg.implicitTLS {
 		tc := tls.Server(client, ps.cfg.downTLS)
 		if err := tc.HandshakeContext(hctx); err != nil {
