@@ -49,32 +49,6 @@ func TestClientInWatchSeesEndPastReadAhead(t *testing.T) {
 	}
 }
 
-// tcpPair returns the two ends of a loopback TCP connection, closed at
-// the test's end.
-func tcpPair(t *testing.T) (server, client net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server = <-accepted
-	if server == nil {
-		t.Fatal("no connection accepted")
-	}
-	t.Cleanup(func() { server.Close(); client.Close() })
-	return server, client
-}
-
 // TestWaitPeerEnd: waitPeerEnd, the watch's wait past
 // maxClientReadAhead, reads no byte and reports the peer's end: its FIN
 // behind bytes not read, or its reset; not a peer that stays, whose wait

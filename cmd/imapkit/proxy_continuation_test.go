@@ -271,6 +271,32 @@ func TestClientInResetDropsReadAhead(t *testing.T) {
 	}
 }
 
+// tcpPair returns the two ends of a loopback TCP connection, closed at
+// the test's end.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("no connection accepted")
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
 // tlsPairOverTCP returns the two ends of a TLS connection over loopback
 // TCP, its handshake done: the server's (a self-signed certificate, over
 // serverRaw(raw) when given) and the client's (over clientRaw(raw) when
@@ -287,24 +313,7 @@ func tlsPairOverTCP(t *testing.T, serverRaw, clientRaw func(net.Conn) net.Conn) 
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	rawC, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rawS := <-accepted
-	if rawS == nil {
-		t.Fatal("no connection accepted")
-	}
+	rawS, rawC := tcpPair(t)
 	if serverRaw != nil {
 		rawS = serverRaw(rawS)
 	}
