@@ -226,8 +226,8 @@ const (
 
 // closeClient closes the client's connection as a server does, once
 // both directions are done: what is buffered for the client is flushed
-// (each write bounded by --timeout), then the proxy's "* BYE" if the
-// server's direction set one (closeBye), then a half-close (over TLS a
+// (each stretch of a write without a byte going bounded by --timeout:
+// clientConn), then the proxy's "* BYE" if the server's direction set one (closeBye), then a half-close (over TLS a
 // close_notify first), so the client reads all of it and then its end;
 // what the client still sends is read and dropped until it closes its
 // side or is quiet for proxyCloseQuiet, for at most proxyCloseLinger,
@@ -235,7 +235,8 @@ const (
 // bytes unread would send a reset (drainClient). On the proxy's shutdown
 // (ctx done, before or during the drain), or when the client does not
 // read (a write failed), it closes at once. The flush's writes are
-// bounded by --timeout each; the close_notify's by crypto/tls's own 5 s.
+// bounded by --timeout for each stretch without a byte going; the
+// close_notify's by crypto/tls's own 5 s.
 func (ps *proxySession) closeClient(ctx context.Context) {
 	client, _ := ps.conns()
 	defer client.Close()
