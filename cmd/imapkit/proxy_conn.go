@@ -1,7 +1,8 @@
 // The connections as the proxy's two directions write and read them: the
-// bounded writers to the client (clientConn below any TLS layer, clientOut) and to the
-// server (upstreamConn), and the reader of the server (upstreamReader)
-// with its silence bound once the client's side has ended.
+// bounded writers to the client (clientConn, below any TLS layer, and
+// clientOut) and to the server (upstreamConn), and the reader of the
+// server (upstreamReader) with its silence bound once the client's side
+// has ended.
 
 package main
 
