@@ -514,6 +514,7 @@ func (x *Set) redactEdgesLocked(b []byte, head, tail int, cut bool, gaps []Gap) 
 	if len(gaps) > 0 {
 		x.markGapsLocked(b, gaps)
 		x.letGoTable()
+		x.letGoWin()
 	}
 	return x.replaceCovered(b[:x.pullBackLocked(n, len(b))])
 }
@@ -571,9 +572,10 @@ func (x *Set) markGapsLocked(b []byte, gaps []Gap) {
 }
 
 // markGapsForm is markGapsLocked for one form s, which holds the bytes
-// in in: at each gap, the sides (gapTail, endPiece), and each piece of
-// text with a gap on one side or both that lies wholly inside s
-// (middle).
+// in in: at each gap, the sides (gapTail, endPiece), each piece of text
+// with a gap on one side or both that lies wholly inside s (middle), and
+// the pieces too short for that between two parts of s that they join
+// (run, markAligned).
 func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64) {
 	if len(s) < 2 {
 		return
@@ -582,7 +584,8 @@ func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64) {
 	if testMiddleBudget >= 0 {
 		m.budget = testMiddleBudget
 	}
-	lo := 0
+	var r run
+	lo, start := 0, 0 // start: the end of s the segment opens with
 	for i, g := range gaps {
 		from := min(max(g.From, lo), len(b))
 		to := min(max(g.To, from), len(b))
@@ -590,18 +593,161 @@ func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64) {
 		if i+1 < len(gaps) {
 			hi = min(max(gaps[i+1].From, to), len(b))
 		}
-		if f, t := x.gapTail(b[lo:from], s); t > f {
+		seg := b[lo:from]
+		f, t := x.gapTail(seg, s)
+		if t > f {
 			setBits(x.covered, lo+f, lo+t)
 		}
-		x.markMiddle(&m, b[lo:from], lo, s, in, true)
+		ml := x.markMiddle(&m, seg, lo, s, in, true)
+		r.segment(x, &m, b, gaps, s, in, i, lo, max(start, ml), ml, f, t, to == from)
+		start = 0
 		if after := b[to:hi]; len(after) >= minEdge {
 			if k := x.endPiece(after, s); k >= minEdge {
 				setBits(x.covered, to, to+k)
+				start = k
 			}
 		}
 		lo = to
 	}
-	x.markMiddle(&m, b[lo:], lo, s, in, false)
+	ml := x.markMiddle(&m, b[lo:], lo, s, in, false)
+	r.segment(x, &m, b, gaps, s, in, len(gaps), lo, max(start, ml), 0, 0, 0, false)
+}
+
+// run is markGapsForm's run of segments (the text between two gaps; the
+// first from the line's start, the last to its end) too short to be
+// found alone, after an anchor, a segment that ends with a part of s: a
+// piece shorter than minMiddle, or a traced body (a segment from a gap
+// to one of no width, tracedBodyEnd's), which nothing of s was found in
+// (a junk body, or a short one of the credential's). Where the segment
+// after the run opens with a part of s (an end of it, or all of it
+// inside s), the anchor's part, the run's pieces and that part joined
+// are looked for in s (markAligned): 5 bytes or more of the credential
+// in a row (the anchor's part and the next's 2 or more each), each
+// piece where the credential has it, the bodies' unshown bytes taken for
+// junk. A server that echoed a credential with literals inside it had
+// its pieces of 1 and 2 bytes between them shown until stop 63
+// ("hunter2-co{3 bytes}rr{2 bytes}ect-horse"); taken alone, a piece that
+// short lies inside a credential 9 to 23% of the time (1 byte) on the
+// transcripts, and so is not redacted for its length.
+type run struct {
+	ok     bool // an anchor before the run
+	lf, lt int  // the anchor's part of s, b[lf:lt]
+	first  int  // the run's first segment
+	lo     int  // where that segment begins in b
+}
+
+// segment is the run's step at segment i (b[lo:] up to gap i, or to
+// the line's end when i is len(gaps)): open is how many of its first
+// bytes are a part of s (an end of it, or all of the segment inside
+// it: ml), f and t its part at its end (gapTail), zero the gap after it
+// of no width.
+func (r *run) segment(x *Set, m *middle, b []byte, gaps []Gap, s []byte, in [4]uint64, i, lo, open, ml, f, t int, zero bool) {
+	if r.ok && open > 0 && i > r.first {
+		x.markAligned(m, b, gaps, s, in, r, i, lo, open)
+	}
+	if i == len(gaps) {
+		return
+	}
+	end := min(max(gaps[i].From, lo), len(b))
+	next := min(max(gaps[i].To, end), len(b))
+	switch {
+	case ml > 0:
+		*r = run{ok: true, lf: lo, lt: lo + ml, first: i + 1, lo: next}
+	case t > f:
+		*r = run{ok: true, lf: lo + f, lt: lo + t, first: i + 1, lo: next}
+	case open > 0:
+		r.ok = false
+	case zero && i > 0 && gaps[i-1].To > gaps[i-1].From:
+		// A traced body, nothing of s found in it: in the run.
+	case end-lo-sepLen(b[lo:end]) >= minMiddle:
+		r.ok = false
+	}
+}
+
+// runPiece is the piece of the run's segment j (at b[lo:], up to gap j):
+// its end (its text less the separator's spaces before a header; a
+// traced body whole), whether it is a traced body, and where the next
+// segment begins.
+func runPiece(b []byte, gaps []Gap, j, lo int) (end int, body bool, next int) {
+	from := min(max(gaps[j].From, lo), len(b))
+	next = min(max(gaps[j].To, from), len(b))
+	body = next == from && j > 0 && gaps[j-1].To > gaps[j-1].From
+	end = from
+	if !body {
+		end -= sepLen(b[lo:from])
+	}
+	return end, body, next
+}
+
+// markAligned marks the run r's pieces (its segments up to segment i,
+// which begins at lo and opens with open bytes of s) where the anchor's
+// part, the pieces and the next segment's part joined lie in s: with
+// the traced bodies, or failing that without them (their bytes junk),
+// each looked for in s at its length's cost within m's budget; past it,
+// taken for the credential's unsearched when every byte is one of s's
+// (middle). The joined bytes are put in the window (x.win, zeroed by the
+// caller), at most s's length.
+func (x *Set) markAligned(m *middle, b []byte, gaps []Gap, s []byte, in [4]uint64, r *run, i, lo, open int) {
+	if cap(x.win) < len(s) {
+		clear(x.win[:cap(x.win)])
+		x.win = make([]byte, 0, len(s))
+	}
+	for _, bodies := range [2]bool{true, false} {
+		w := append(x.win[:0], b[r.lf:r.lt]...)
+		fits, pieces, anyBody := true, 0, false
+		for j, p := r.first, r.lo; j < i && fits; j++ {
+			end, body, next := runPiece(b, gaps, j, p)
+			anyBody = anyBody || body
+			if bodies || !body {
+				fits = len(w)+end-p+open <= len(s)
+				if fits {
+					w = append(w, b[p:end]...)
+					pieces += end - p
+				}
+			}
+			p = next
+		}
+		if !bodies && !anyBody {
+			return // tried with them: the same bytes
+		}
+		x.work += len(w)
+		if !fits || pieces == 0 {
+			continue
+		}
+		w = append(w, b[lo:lo+open]...)
+		if !x.joinedInside(m, w, s, in) {
+			continue
+		}
+		for j, p := r.first, r.lo; j < i; j++ {
+			end, body, next := runPiece(b, gaps, j, p)
+			if bodies || !body {
+				setBits(x.covered, p, end)
+			}
+			p = next
+		}
+		return
+	}
+}
+
+// joinedInside reports whether w lies in s (under mu), within m's
+// budget; past it, unsearched, when each of its bytes is one of s's.
+func (x *Set) joinedInside(m *middle, w, s []byte, in [4]uint64) bool {
+	if m.spent > m.budget {
+		for _, c := range w {
+			if !holds(in, c) {
+				return false
+			}
+		}
+		return true
+	}
+	k := x.work
+	found := false
+	x.occurrences(s, w, func(int, int) bool {
+		found = true
+		return false
+	})
+	m.spent += x.work - k
+	return found
 }
 
 // minMiddle is the fewest bytes of text beside a gap that lies wholly
@@ -620,7 +766,9 @@ func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64) {
 // 0.5 to 2.3% lie inside one, of every 3, 0 to 0.17%, of every 5 or more,
 // none. At 3 a hostile server can show 2 bytes of a credential a piece
 // (it can show it anyway, a byte at a time, between gaps or lines); the
-// trace shows "hi" between two literals as it is.
+// trace shows "hi" between two literals as it is. A shorter piece is
+// redacted where it joins two parts of the credential found beside it
+// (run: since stop 63).
 const minMiddle = 3
 
 // middle is markGapsForm's budget for the middle pieces' searches of a
@@ -639,19 +787,20 @@ var testMiddleBudget = -1
 // it ends with when sep (the separator before a literal's header, as
 // gapTail's; its own spaces too when s holds a space and seg lies inside
 // it with them).
-func (x *Set) markMiddle(m *middle, seg []byte, lo int, s []byte, in [4]uint64, sep bool) {
+func (x *Set) markMiddle(m *middle, seg []byte, lo int, s []byte, in [4]uint64, sep bool) int {
 	r := 0
 	if sep {
 		r = sepLen(seg)
 	}
 	w := seg[:len(seg)-r]
 	if !x.insideForm(m, w, s, in) {
-		return
+		return 0
 	}
 	if r > 0 && holds(in, ' ') && x.insideForm(m, seg, s, in) {
 		w = seg
 	}
 	setBits(x.covered, lo, lo+len(w))
+	return len(w)
 }
 
 // insideForm reports whether p lies wholly inside s, minMiddle bytes or

@@ -270,6 +270,11 @@ func FuzzEdges(f *testing.F) {
 	// spaces before a gap, a credential's own among them.
 	f.Add("hunter2-correct-horse", "* 1 FETCH (X hunter2-co \x1drrect-h  \x1dorse)\r\n", 1)
 	f.Add("hunter2-correct-horse\x1ecorrect  horse", "ect-h\x1d* X correct    \x1dorrect \x1d\r\nrrect  \x1d hunter2-c\r\n", 2)
+	// Short pieces between two parts of a credential; 0x1c a traced
+	// body's end (a gap of no width): junk bodies, the credential's.
+	f.Add("hunter2-correct-horse", "* 1 FETCH (X hunter2-co\x1dr\x1drect-h\x1dorse)\r\n", 1)
+	f.Add("hunter2-correct-horse", "X hunter2-co \x1dXXX\x1crr \x1dYY\x1cect-horse)\r\n", 1)
+	f.Add("hunter2-correct-horse", "X hunter2-co \x1drr\x1ce \x1dc\x1ct-horse)\r\n", 1)
 	f.Fuzz(func(t *testing.T, secrets, stream string, budget int) {
 		if len(stream) > 2048 || len(secrets) > 256 {
 			return
@@ -310,7 +315,7 @@ func FuzzEdges(f *testing.F) {
 			if cut {
 				line, end = []byte(kept), nil
 			}
-			if !cut && strings.Contains(body, "\x1d") {
+			if !cut && strings.ContainsAny(body, "\x1c\x1d") {
 				checkGaps(t, &x, forms, body)
 			}
 			head, tail := x.Edges(&c, line, end)
@@ -329,18 +334,26 @@ func FuzzEdges(f *testing.F) {
 const gapText = "{7 bytes}"
 
 // checkGaps checks RedactEdgesGaps of body with each byte 0x1d in it a
-// gap (gapText shown there) against brute force: the line with each run
-// of bytes replaced by "***" that a whole form covers; that is, for a
+// gap (gapText shown there) and each byte 0x1c a gap of no width (a
+// traced body's end) against brute force: the line with each run of
+// bytes replaced by "***" that a whole form covers; that is, for a
 // form, the longest start of it that a gap's side before it ends with
 // less the spaces it ends with (at most maxGapSep), with as many of
 // those spaces as the form goes on with after it, minEdge bytes or more;
 // the longest end of a form, minEdge bytes or more, that its side after
-// it opens with (each side to the next gap); or a piece of text with a
+// it opens with (each side to the next gap); a piece of text with a
 // gap on one side or both (to the line's start or end on the other)
 // that lies wholly inside a form, minMiddle bytes or more, less those
 // spaces before a gap (with them, when the form holds a space and the
-// piece with them lies inside it). The middle pieces' budget is lifted
-// (testMiddleBudget): past it, RedactEdgesGaps covers more than this.
+// piece with them lies inside it); and a run of pieces shorter than
+// minMiddle and traced bodies (text from a gap to one of no width) with
+// nothing of the form in them, between a segment that ends with a part
+// of the form (its start, or all of it inside) and one that opens with
+// one (its end, or all of it inside), the pieces (less those spaces
+// before a gap of width; a body whole) where the two parts and they
+// joined lie in the form: with the bodies, or else without them. The
+// middle pieces' budget is lifted (testMiddleBudget): past it,
+// RedactEdgesGaps covers more than this.
 func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
 	t.Helper()
 	defer func() { testMiddleBudget = -1 }()
@@ -352,7 +365,12 @@ func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
 			gaps = append(gaps, Gap{len(shown), len(shown) + len(gapText)})
 			shown = append(shown, gapText...)
 		}
-		shown = append(shown, part...)
+		for j, p := range strings.Split(part, "\x1c") {
+			if j > 0 {
+				gaps = append(gaps, Gap{len(shown), len(shown)})
+			}
+			shown = append(shown, p...)
+		}
 	}
 	mask := make([]bool, len(shown))
 	set := func(from, to int) {
@@ -370,60 +388,128 @@ func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
 	inside := func(p, f []byte) bool {
 		return len(p) >= minMiddle && len(p) < len(f) && bytes.Contains(f, p)
 	}
-	middle := func(at int, seg []byte, sep bool) {
-		r := 0
-		for sep && r < min(len(seg), maxGapSep) && seg[len(seg)-1-r] == ' ' {
-			r++
-		}
-		for _, f := range forms {
-			if !inside(seg[:len(seg)-r], f) {
-				continue
-			}
-			set(at, at+len(seg)-r)
-			if r > 0 && bytes.IndexByte(f, ' ') >= 0 && inside(seg, f) {
-				set(at, at+len(seg))
-			}
-		}
-	}
-	lo := 0
-	for i, g := range gaps {
-		hi := len(shown)
-		if i+1 < len(gaps) {
-			hi = gaps[i+1].From
-		}
-		seg := shown[lo:g.From]
+	sepOf := func(seg []byte) int {
 		r := 0
 		for r < min(len(seg), maxGapSep) && seg[len(seg)-1-r] == ' ' {
 			r++
 		}
-		w := seg[:len(seg)-r]
-		for _, f := range forms {
-			for k := min(len(w), len(f)-1); k >= 1; k-- {
-				if bytes.HasSuffix(w, f[:k]) {
-					e := 0
-					for e < r && k+e < len(f)-1 && f[k+e] == ' ' {
-						e++
-					}
-					if k+e >= minEdge {
-						set(lo+len(w)-k, lo+len(w)+e)
-					}
-					break
-				}
-			}
-		}
-		middle(lo, seg, true)
-		after := shown[g.To:hi]
-		for _, f := range forms {
-			for k := min(len(after), len(f)-1); k >= minEdge; k-- {
-				if bytes.HasPrefix(after, f[len(f)-k:]) {
-					set(g.To, g.To+k)
-					break
-				}
-			}
-		}
-		lo = g.To
+		return r
 	}
-	middle(lo, shown[lo:], false)
+	// Segment i: shown[lo(i):hi(i)], between gap i-1 and gap i.
+	lo := func(i int) int {
+		if i == 0 {
+			return 0
+		}
+		return gaps[i-1].To
+	}
+	hi := func(i int) int {
+		if i == len(gaps) {
+			return len(shown)
+		}
+		return gaps[i].From
+	}
+	for _, f := range forms {
+		// For each segment, the part of f it ends with (from lf to
+		// lt; lt == lf for none) and how many of its first bytes
+		// are one (open).
+		n := len(gaps) + 1
+		lf, lt, open := make([]int, n), make([]int, n), make([]int, n)
+		for i := range n {
+			a, seg := lo(i), shown[lo(i):hi(i)]
+			lf[i], lt[i] = a, a
+			r := 0
+			if i < len(gaps) {
+				r = sepOf(seg)
+			}
+			if w := seg[:len(seg)-r]; inside(w, f) {
+				m := len(w)
+				if r > 0 && bytes.IndexByte(f, ' ') >= 0 && inside(seg, f) {
+					m = len(seg)
+				}
+				set(a, a+m)
+				lt[i], open[i] = a+m, m
+			}
+			if i < len(gaps) {
+				w := seg[:len(seg)-r]
+				for k := min(len(w), len(f)-1); k >= 1; k-- {
+					if bytes.HasSuffix(w, f[:k]) {
+						e := 0
+						for e < r && k+e < len(f)-1 && f[k+e] == ' ' {
+							e++
+						}
+						if k+e >= minEdge {
+							set(a+len(w)-k, a+len(w)+e)
+							if open[i] == 0 {
+								lf[i], lt[i] = a+len(w)-k, a+len(w)+e
+							}
+						}
+						break
+					}
+				}
+			}
+			if i > 0 {
+				for k := min(len(seg), len(f)-1); k >= minEdge; k-- {
+					if bytes.HasPrefix(seg, f[len(f)-k:]) {
+						set(a, a+k)
+						open[i] = max(open[i], k)
+						break
+					}
+				}
+			}
+		}
+		body := func(j int) bool {
+			return j > 0 && j < len(gaps) && gaps[j].From == gaps[j].To && gaps[j-1].To > gaps[j-1].From
+		}
+		piece := func(j int) (int, int) {
+			if body(j) {
+				return lo(j), hi(j)
+			}
+			return lo(j), hi(j) - sepOf(shown[lo(j):hi(j)])
+		}
+		anchor := -1 // the segment the run follows
+		for i := range n {
+			if anchor >= 0 && open[i] > 0 && i > anchor+1 {
+				for _, bodies := range []bool{true, false} {
+					joined := bytes.Clone(shown[lf[anchor]:lt[anchor]])
+					pieces, anyBody := 0, false
+					for j := anchor + 1; j < i; j++ {
+						anyBody = anyBody || body(j)
+						if bodies || !body(j) {
+							a, e := piece(j)
+							joined = append(joined, shown[a:e]...)
+							pieces += e - a
+						}
+					}
+					if !bodies && !anyBody {
+						break
+					}
+					joined = append(joined, shown[lo(i):lo(i)+open[i]]...)
+					if pieces > 0 && bytes.Contains(f, joined) {
+						for j := anchor + 1; j < i; j++ {
+							if bodies || !body(j) {
+								set(piece(j))
+							}
+						}
+						break
+					}
+				}
+			}
+			w := hi(i) - lo(i)
+			if i < len(gaps) {
+				w -= sepOf(shown[lo(i):hi(i)])
+			}
+			switch {
+			case i == len(gaps):
+			case lt[i] > lf[i]:
+				anchor = i
+			case open[i] > 0:
+				anchor = -1
+			case body(i):
+			case w >= minMiddle:
+				anchor = -1
+			}
+		}
+	}
 	var want []byte
 	for i := 0; i < len(shown); i++ {
 		if !mask[i] {

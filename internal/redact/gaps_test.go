@@ -336,3 +336,64 @@ func TestRedactEdgesGapsMiddleBudget(t *testing.T) {
 		t.Errorf("RedactEdgesGaps of the hostile line ends %q; want the credential's piece redacted, \" UID \" shown", got[max(0, len(got)-60):])
 	}
 }
+
+// TestRedactEdgesGapsShortPiecesAligned: a credential echoed with
+// literals inside it, a piece of 1 or 2 bytes of it between two, has
+// that piece redacted where the parts of it on either side (an anchor's
+// end, the next segment's start) and the piece joined lie in the
+// credential: as the proxy and the session show the literals, with
+// literals traced and their bodies junk or the credential's, several
+// short pieces in a row. A short piece that does not join its
+// neighbours so (another piece of the credential, other text), or that
+// has no part of it on one side, is left shown: alone, 1 byte lies
+// inside a credential too often to be taken for its length.
+func TestRedactEdgesGapsShortPiecesAligned(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	for _, c := range []struct {
+		name  string
+		parts []string // text, then gap, text, gap, ..., text; "" a gap of no width (a traced body's end)
+		want  string
+	}{
+		{"proxy, 2 bytes", []string{"* 1 FETCH (X hunter2-co", "{3 bytes}", "rr", "{2 bytes}", "ect-horse)"},
+			"* 1 FETCH (X ***{3 bytes}***{2 bytes}***)"},
+		{"proxy, 1 byte", []string{"* 1 FETCH (X hunter2-co", "{3 bytes}", "r", "{2 bytes}", "rect-h", "{1 bytes}", "orse)"},
+			"* 1 FETCH (X ***{3 bytes}***{2 bytes}***{1 bytes}***)"},
+		{"session", []string{"* 1 FETCH (X hunter2-co", "{3} <3 bytes>", "rr", "{2} <2 bytes>", "ect-horse)"},
+			"* 1 FETCH (X ***{3} <3 bytes>***{2} <2 bytes>***)"},
+		{"two short pieces in a row", []string{"X hunter2", "{1 bytes}", "-c", "{1 bytes}", "or", "{1 bytes}", "rect-horse)"},
+			"X ***{1 bytes}***{1 bytes}***{1 bytes}***)"},
+		{"between two middle pieces", []string{"X ", "{1 bytes}", "ter2-c", "{1 bytes}", "o", "{1 bytes}", "rrect-", "{1 bytes}", " Y"},
+			"X {1 bytes}***{1 bytes}***{1 bytes}***{1 bytes} Y"},
+		{"separator spaces", []string{"X hunter2-co ", "{3} <3 bytes>", "rr ", "{2} <2 bytes>", "ect-horse)"},
+			"X *** {3} <3 bytes>*** {2} <2 bytes>***)"},
+		{"literals traced, junk bodies", []string{"X hunter2-co ", "{3} ", "XXX", "", "rr ", "{2} ", "YY", "", "ect-horse)"},
+			"X *** {3} XXX*** {2} YY***)"},
+		{"literals traced, the credential's bodies", []string{"X hunter2-co ", "{2} ", "rr", "", "e ", "{1} ", "c", "", "t-horse)"},
+			"X *** {2} *** {1} ***)"},
+		// Left shown.
+		{"not where the credential has it", []string{"* 1 FETCH (X hunter2-co", "{3 bytes}", "ho", "{2 bytes}", "ect-horse)"},
+			"* 1 FETCH (X ***{3 bytes}ho{2 bytes}***)"},
+		{"other text", []string{"* 1 FETCH (X hunter2-co", "{3 bytes}", "zz", "{2 bytes}", "ect-horse)"},
+			"* 1 FETCH (X ***{3 bytes}zz{2 bytes}***)"},
+		{"no part before", []string{"* 1 FETCH (X ", "{3 bytes}", "rr", "{2 bytes}", "ect-horse)"},
+			"* 1 FETCH (X {3 bytes}rr{2 bytes}***)"},
+		{"no part after", []string{"* 1 FETCH (X hunter2-co", "{3 bytes}", "rr", "{2 bytes}", " UID 7)"},
+			"* 1 FETCH (X ***{3 bytes}rr{2 bytes} UID 7)"},
+		{"text between", []string{"* 1 FETCH (X hunter2-co", "{3 bytes}", "rr", "{2 bytes}", " UID ", "{2 bytes}", "ect-horse)"},
+			"* 1 FETCH (X ***{3 bytes}rr{2 bytes} UID {2 bytes}***)"},
+	} {
+		var x Set
+		x.AddString(pw)
+		var line []byte
+		var gaps []Gap
+		for i, p := range c.parts {
+			if i%2 == 1 {
+				gaps = append(gaps, Gap{len(line), len(line) + len(p)})
+			}
+			line = append(line, p...)
+		}
+		if got := string(x.RedactEdgesGaps(line, 0, 0, false, gaps)); got != c.want {
+			t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", c.name, line, got, c.want)
+		}
+	}
+}
