@@ -84,6 +84,26 @@ func TestRedactEchoMiddlePieceBetweenLiterals(t *testing.T) {
 	}
 }
 
+// TestRedactEchoShortPieceBetweenLiterals: a server echoes the password
+// with literals inside it, a piece of 2 bytes of it between two ("X
+// hunter2-co {3}" CR LF "XXXQz {2}" CR LF "YYect-horse)"): too short to be
+// taken for the password's alone, it is redacted where it joins the
+// parts found beside it; the trace, the slog records and the history
+// showed "Qz" until stop 63. Bodies shown as "<N bytes>" and traced
+// (junk), with the trace writer and the logger set and with the history
+// alone (defaults otherwise).
+func TestRedactEchoShortPieceBetweenLiterals(t *testing.T) {
+	const pw = "hunter2-coQzect-horse"
+	echo := "* XECHO hunter2-co {3}\r\nXXXQz {2}\r\nYYect-horse\r\nTAG NO bad password\r\nxx"
+	for _, literals := range []bool{false, true} {
+		for _, traced := range []bool{false, true} {
+			t.Run(fmt.Sprintf("literals traced %v, traced %v", literals, traced), func(t *testing.T) {
+				echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "Qz", "ect-horse"}, traced, literals)
+			})
+		}
+	}
+}
+
 // TestRedactEchoFromLiteralBodyOverLineEnd: a server echoes the password
 // from a literal's body through the text after it, which lies wholly
 // inside the password, and on over the line end: the next line opens

@@ -372,6 +372,27 @@ func TestProxyEchoMiddlePieceBetweenLiteralsRedacted(t *testing.T) {
 	}
 }
 
+// TestProxyEchoShortPieceBetweenLiteralsRedacted: a server echoes the
+// password with literals inside it, a piece of 2 bytes of it between two
+// ("X hunter2-co {3}" CR LF "XXXQz {2}" CR LF "YYect-horse)", the bodies
+// relayed unprinted): too short to be taken for the password's alone, it
+// is redacted where it joins the parts printed beside it; the proxy
+// printed "X *** {3 bytes}Qz {2 bytes}***)" until stop 63. Defaults.
+func TestProxyEchoShortPieceBetweenLiteralsRedacted(t *testing.T) {
+	t.Parallel()
+	const pw = "hunter2-coQzect-horse"
+	echo := "* 1 FETCH (X hunter2-co {3}\r\nXXXQz {2}\r\nYYect-horse)"
+	trace := proxyLoginLiteralEcho(t, pw, []string{echo}, "A1 NO wrong password")
+	if !strings.Contains(trace, "{2 bytes}") {
+		t.Fatalf("the server's line with two literals is not in the trace:\n%s", trace)
+	}
+	for _, p := range []string{"hunter2-co", "Qz", "ect-horse"} {
+		if strings.Contains(trace, p) {
+			t.Errorf("the trace shows %q of the password:\n%s", p, trace)
+		}
+	}
+}
+
 // TestProxyEchoFromBodyOverLineEndRedacted: a credential the server
 // echoes from a literal's body (relayed unprinted) through the text after
 // it, which lies wholly inside the credential, and on over the line end:
