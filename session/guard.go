@@ -665,11 +665,11 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 	// The next '{' and '<' at or after i (len(line) for none), each
 	// looked for again only once i has passed it.
 	brace, lt := -1, -1
-	// end is where the last traced body found ends, a gap of no width
-	// put in order among the gaps found after its header (a header-like
-	// text inside the body); 0 for none. One at a time: a body's end
-	// found while one is pending is left out (header-like text in a body).
-	end := 0
+	// end holds where the traced bodies found end, gaps of no width
+	// put in order among the gaps found after their headers (a
+	// header-like text inside a body, or a body's end past the next
+	// header: a header-like text before a real literal).
+	var end bodyEnds
 	for i := 0; i < len(line); {
 		if brace < i {
 			brace = indexFrom(line, i, '{')
@@ -690,8 +690,8 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 			return addGap(gaps, redact.Gap{From: from, To: len(line)}, &end)
 		case to > from:
 			gaps = addGap(gaps, redact.Gap{From: from, To: to}, &end)
-			if e := tracedBodyEnd(line, from, to); e > 0 && end == 0 {
-				end = e
+			if e := tracedBodyEnd(line, from, to); e > 0 {
+				end.add(e)
 			}
 			i = to
 		default:
@@ -705,8 +705,8 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 		}
 		return addGap(gaps, redact.Gap{From: from, To: len(line)}, &end)
 	}
-	if end > 0 {
-		gaps = append(gaps, redact.Gap{From: end, To: end})
+	for _, e := range end.e[:end.n] {
+		gaps = append(gaps, redact.Gap{From: e, To: e})
 	}
 	return gaps
 }
@@ -735,17 +735,60 @@ func tracedBodyEnd(line []byte, from, to int) int {
 	return to + n
 }
 
-// addGap appends g to gaps, after the end of a traced body found before
-// it (*end, 0 for none: tracedBodyEnd's gap of no width) when that is
-// not past g's start; an end strictly inside g is dropped (nothing of
-// the server's shows there).
-func addGap(gaps []redact.Gap, g redact.Gap, end *int) []redact.Gap {
-	if e := *end; e > 0 && e <= g.From {
-		gaps, *end = append(gaps, redact.Gap{From: e, To: e}), 0
-	} else if e > 0 && e < g.To {
-		*end = 0
+// addGap appends g to gaps, after the ends of traced bodies found
+// before it (end: tracedBodyEnd's gaps of no width) that are not past
+// g's start; an end strictly inside g is dropped (nothing of the
+// server's shows there); those past it wait.
+func addGap(gaps []redact.Gap, g redact.Gap, end *bodyEnds) []redact.Gap {
+	k := 0
+	for _, e := range end.e[:end.n] {
+		switch {
+		case e <= g.From:
+			gaps = append(gaps, redact.Gap{From: e, To: e})
+		case e >= g.To:
+			end.e[k] = e
+			k++
+		}
 	}
+	end.n = k
 	return append(gaps, g)
+}
+
+// bodyEnds is literalGaps' traced bodies' ends that wait for the gaps
+// before them, in order, at most maxBodyEnds: more are left out (a
+// hostile line of header-like texts nested in bodies; each one left out
+// is an end of no width, where a credential's piece after a junk body
+// may show). Until stop 63 one waited at a time: a header-like text
+// before a real literal (a quoted "a {19} b") whose "body" ended inside
+// the real body had the real body's end left out, and a credential's
+// rest after that junk body shown
+// (TestRedactEchoAfterJunkBodyBehindHeaderLikeText).
+type bodyEnds struct {
+	e [maxBodyEnds]int
+	n int
+}
+
+// maxBodyEnds bounds bodyEnds: a body's end waits while header-like
+// text lies between its header and it, each such text's end waiting
+// too; 8 deep is past any line but a hostile one.
+const maxBodyEnds = 8
+
+// add puts e in order among the ends waiting (once); past maxBodyEnds,
+// it is left out.
+func (b *bodyEnds) add(e int) {
+	if b.n == len(b.e) {
+		return
+	}
+	i := b.n
+	for i > 0 && b.e[i-1] > e {
+		i--
+	}
+	if i > 0 && b.e[i-1] == e {
+		return
+	}
+	copy(b.e[i+1:b.n+1], b.e[i:b.n])
+	b.e[i] = e
+	b.n++
 }
 
 // indexFrom is the index of the first c in line at or after i, or

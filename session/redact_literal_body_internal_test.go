@@ -33,12 +33,14 @@ func TestLiteralGapsFound(t *testing.T) {
 		// Literals traced: the header and its space, the body after.
 		// The body's end a gap of no width, where the line goes on
 		// (a credential's piece after a junk body), in order among
-		// the gaps a header-like text inside the body makes (that
-		// text's own body end left out: one at a time).
+		// the gaps a header-like text inside the body makes, that
+		// text's own body end too (one at a time until stop 63); and a
+		// real body's end after a header-like text's end inside it.
 		{"* 1 FETCH (X hunter {11} rrect-horse)", false, []redact.Gap{{From: 20, To: 25}, {From: 36, To: 36}}},
 		{"a ~{2+} xy {3} <3 b", false, []redact.Gap{{From: 2, To: 8}, {From: 10, To: 10}, {From: 11, To: 15}, {From: 18, To: 18}}},
 		{"X {3} XXXrrect-h {2} YYorse)", false, []redact.Gap{{From: 2, To: 6}, {From: 9, To: 9}, {From: 17, To: 21}, {From: 23, To: 23}}},
-		{"a {9} b {1} cd e", false, []redact.Gap{{From: 2, To: 6}, {From: 8, To: 12}, {From: 15, To: 15}}},
+		{"a {9} b {1} cd e", false, []redact.Gap{{From: 2, To: 6}, {From: 8, To: 12}, {From: 13, To: 13}, {From: 15, To: 15}}},
+		{`* XECHO "a {19} b" hunter2-co {3} XXXrrect-horse`, false, []redact.Gap{{From: 11, To: 16}, {From: 30, To: 34}, {From: 35, To: 35}, {From: 37, To: 37}}},
 		{"a {3} xyz {2} yy {1} <1 bytes>", true, []redact.Gap{{From: 2, To: 6}, {From: 9, To: 9}, {From: 10, To: 14}, {From: 16, To: 16}, {From: 17, To: 30}, {From: 30, To: 30}}},
 		{"a {4} {1} <1 bytes>x", false, []redact.Gap{{From: 2, To: 6}, {From: 6, To: 19}}},
 		{"a {5} body", false, []redact.Gap{{From: 2, To: 6}}},

@@ -104,6 +104,24 @@ func TestRedactEchoShortPieceBetweenLiterals(t *testing.T) {
 	}
 }
 
+// TestRedactEchoAfterJunkBodyBehindHeaderLikeText: with literals traced,
+// a line with text that reads as a literal's header before a real one
+// (a quoted "a {19} b") has the end of that text's "body" fall inside
+// the real body; the real body's end was left out (one end waited at a
+// time), and a credential's rest after a junk body ("XXXrrect-horse")
+// showed in the trace, the slog records and the history until stop 63.
+// Literals traced, with the trace writer and the logger set and with the
+// history alone (defaults otherwise).
+func TestRedactEchoAfterJunkBodyBehindHeaderLikeText(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	echo := "* XECHO \"a {19} b\" hunter2-co {3}\r\nXXXrrect-horse\r\nTAG NO bad password\r\nxx"
+	for _, traced := range []bool{false, true} {
+		t.Run(fmt.Sprintf("traced %v", traced), func(t *testing.T) {
+			echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "rrect-h", "orse"}, traced, true)
+		})
+	}
+}
+
 // TestRedactEchoFromLiteralBodyOverLineEnd: a server echoes the password
 // from a literal's body through the text after it, which lies wholly
 // inside the password, and on over the line end: the next line opens
