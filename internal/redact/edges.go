@@ -566,7 +566,7 @@ func (x *Set) RedactEdgesGaps(b []byte, head, tail int, cut bool, gaps []Gap) []
 func (x *Set) markGapsLocked(b []byte, gaps []Gap) {
 	for _, sec := range x.list {
 		for fi, s := range sec.forms {
-			x.markGapsForm(b, gaps, s, sec.in[fi])
+			x.markGapsForm(b, gaps, s, sec.in[fi], sec.grams[fi])
 		}
 	}
 }
@@ -576,11 +576,11 @@ func (x *Set) markGapsLocked(b []byte, gaps []Gap) {
 // with a gap on one side or both that lies wholly inside s (middle), and
 // the pieces too short for that between two parts of s that they join
 // (run, markAligned).
-func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64) {
+func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64, grams *gramSet) {
 	if len(s) < 2 {
 		return
 	}
-	m := middle{budget: 4*len(b) + 2*len(s) + 256}
+	m := middle{budget: 4*len(b) + 2*len(s) + 256, grams: grams}
 	if testMiddleBudget >= 0 {
 		m.budget = testMiddleBudget
 	}
@@ -732,6 +732,10 @@ func (x *Set) markAligned(m *middle, b []byte, gaps []Gap, s []byte, in [4]uint6
 // joinedInside reports whether w lies in s (under mu), within m's
 // budget; past it, unsearched, when each of its bytes is one of s's.
 func (x *Set) joinedInside(m *middle, w, s []byte, in [4]uint64) bool {
+	x.work += len(w)
+	if !m.grams.mayHold(w) {
+		return false
+	}
 	if m.spent > m.budget {
 		for _, c := range w {
 			if !holds(in, c) {
@@ -777,7 +781,12 @@ const minMiddle = 3
 // times the form's. Past budget bytes looked at, a piece whose bytes
 // are all bytes of the form is taken for a piece of it unsearched: a
 // line that hostile has more redacted, never less.
-type middle struct{ budget, spent int }
+// grams (a long form's, or nil) tells a piece that lies nowhere in the
+// form at the piece's cost, searched or past the budget.
+type middle struct {
+	budget, spent int
+	grams         *gramSet
+}
 
 // testMiddleBudget, set by tests (0 or more), replaces middle's budget.
 var testMiddleBudget = -1
@@ -811,11 +820,14 @@ func (x *Set) insideForm(m *middle, p, s []byte, in [4]uint64) bool {
 	if len(p) < minMiddle || len(p) >= len(s) {
 		return false
 	}
-	x.work += len(p)
+	x.work += 2 * len(p)
 	for _, c := range p {
 		if !holds(in, c) {
 			return false
 		}
+	}
+	if !m.grams.mayHold(p) {
+		return false
 	}
 	if m.spent > m.budget {
 		return true

@@ -2,6 +2,9 @@ package redact
 
 import (
 	"bytes"
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -395,5 +398,50 @@ func TestRedactEdgesGapsShortPiecesAligned(t *testing.T) {
 		if got := string(x.RedactEdgesGaps(line, 0, 0, false, gaps)); got != c.want {
 			t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", c.name, line, got, c.want)
 		}
+	}
+}
+
+// TestRedactEdgesGapsLongFormOrdinaryPieces: with a long credential kept
+// (a 2 KB XOAUTH2 token, base64), a traced FETCH of an ENVELOPE and a
+// BODYSTRUCTURE whose strings are literals ("{4} text", "{5} plain", each
+// body's end a gap of no width) has nothing redacted: each body is a
+// piece made of the token's bytes, and its search costs the token's
+// length; the budget was used up after two or three of them, and every
+// later one redacted unsearched ("({4} *** {5} *** ({7} *** {3} ***)",
+// 19 of 21 such lines of the transcripts until stop 63). The token's own
+// piece among them is redacted still. Defaults.
+func TestRedactEdgesGapsLongFormOrdinaryPieces(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	const al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	tok := make([]byte, 1500)
+	for i := range tok {
+		tok[i] = al[r.IntN(len(al))]
+	}
+	token := base64.StdEncoding.EncodeToString([]byte("user=alice@example.com\x01auth=Bearer " + string(tok) + "\x01\x01"))
+	var x Set
+	x.AddString(token)
+	words := []string{"Mon, 6 Jul 2026", "Fw Q3 plan", "Li Wei", "liwei", "example", "com", "team", "text", "plain", "charset", "GBK",
+		"base64", "application", "octet-stream", "name", "attachment", "filename", "Q3plan", "docx", "mixed", "boundary", "Part1"}
+	build := func(words []string) ([]byte, []Gap) {
+		line := []byte("* 1 FETCH (UID 1 ENVELOPE (")
+		var gaps []Gap
+		for _, w := range words {
+			h := fmt.Sprintf("{%d} ", len(w))
+			gaps = append(gaps, Gap{len(line), len(line) + len(h)})
+			line = append(line, h...)
+			line = append(line, w...)
+			gaps = append(gaps, Gap{len(line), len(line)})
+			line = append(line, " NIL "...)
+		}
+		return append(line, "))"...), gaps
+	}
+	line, gaps := build(words)
+	if got := x.RedactEdgesGaps(line, 0, 0, false, gaps); !bytes.Equal(got, line) {
+		t.Errorf("RedactEdgesGaps(%q) = %q; want it unchanged", line, got)
+	}
+	piece := token[700:712]
+	line, gaps = build(append(words, piece))
+	if got := x.RedactEdgesGaps(line, 0, 0, false, gaps); bytes.Contains(got, []byte(piece)) {
+		t.Errorf("RedactEdgesGaps(%q) = %q; want the token's piece %q redacted", line, got, piece)
 	}
 }
