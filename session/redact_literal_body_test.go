@@ -122,6 +122,25 @@ func TestRedactEchoAfterJunkBodyBehindHeaderLikeText(t *testing.T) {
 	}
 }
 
+// TestRedactEchoJunkAndCredentialBody: with literals traced, a server
+// echoes the password with literals inside it, a body junk then a piece
+// of it ("* XECHO hunter2-co {10}" CR LF "XXXrrect-h {2}" CR LF
+// "YYorse"): the piece is redacted where it joins the parts beside it;
+// the trace, the slog records and the history showed "rrect-h" until
+// stop 63. Bodies shown as "<N bytes>" too (nothing of the body shows).
+// With the trace writer and the logger set and with the history alone.
+func TestRedactEchoJunkAndCredentialBody(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	echo := "* XECHO hunter2-co {10}\r\nXXXrrect-h {2}\r\nYYorse\r\nTAG NO bad password\r\nxx"
+	for _, literals := range []bool{false, true} {
+		for _, traced := range []bool{false, true} {
+			t.Run(fmt.Sprintf("literals traced %v, traced %v", literals, traced), func(t *testing.T) {
+				echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "rrect-h", "orse"}, traced, literals)
+			})
+		}
+	}
+}
+
 // TestRedactEchoFromLiteralBodyOverLineEnd: a server echoes the password
 // from a literal's body through the text after it, which lies wholly
 // inside the password, and on over the line end: the next line opens

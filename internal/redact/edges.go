@@ -628,7 +628,9 @@ func (x *Set) markGapsForm(b []byte, gaps []Gap, s []byte, in [4]uint64, grams *
 // its pieces of 1 and 2 bytes between them shown until stop 63
 // ("hunter2-co{3 bytes}rr{2 bytes}ect-horse"); taken alone, a piece that
 // short lies inside a credential 9 to 23% of the time (1 byte) on the
-// transcripts, and so is not redacted for its length.
+// transcripts, and so is not redacted for its length. Failing both, a
+// traced body that is junk then a piece of s, or a piece then junk, has
+// its longest end (or start) that joins them redacted (markBodyPart).
 type run struct {
 	ok     bool // an anchor before the run
 	lf, lt int  // the anchor's part of s, b[lf:lt]
@@ -727,6 +729,115 @@ func (x *Set) markAligned(m *middle, b []byte, gaps []Gap, s []byte, in [4]uint6
 		}
 		return
 	}
+	// A body part junk, part the credential's: its end after junk, or
+	// its start before junk, the other bodies junk.
+	for j, p := r.first, r.lo; j < i; j++ {
+		end, body, next := runPiece(b, gaps, j, p)
+		if body && end > p && (x.markBodyPart(m, b, gaps, s, r, i, lo, open, j, false) || x.markBodyPart(m, b, gaps, s, r, i, lo, open, j, true)) {
+			return
+		}
+		p = next
+	}
+}
+
+// markBodyPart marks, for the run r closed at segment i (markAligned's),
+// the longest end (or, with start, start) of its traced body j that
+// joins the anchor's part and the pieces before it (P1) to the pieces
+// after it and the next segment's part (P2) in s, the rest of the body
+// and the run's other bodies taken for junk; and the pieces with it.
+// Within m's budget only (past it, not looked for). P1 and P2 are put in
+// the window, at most s's length.
+func (x *Set) markBodyPart(m *middle, b []byte, gaps []Gap, s []byte, r *run, i, lo, open, jb int, start bool) bool {
+	if m.spent > m.budget {
+		return false
+	}
+	w := append(x.win[:0], b[r.lf:r.lt]...)
+	split, from, to := 0, 0, 0 // P1 is w[:split]; the body b[from:to]
+	for j, p := r.first, r.lo; j < i; j++ {
+		end, body, next := runPiece(b, gaps, j, p)
+		if j == jb {
+			split, from, to = len(w), p, end
+		} else if !body {
+			if len(w)+end-p+open >= len(s) {
+				return false
+			}
+			w = append(w, b[p:end]...)
+		}
+		p = next
+	}
+	if len(w)+open >= len(s) {
+		return false
+	}
+	w = append(w, b[lo:lo+open]...)
+	x.win = w
+	p1, p2, body := w[:split], w[split:], b[from:to]
+	k0 := x.work
+	best := 0
+	if !start {
+		// Each place of P2 in s: the body's end that s has before it,
+		// longest first, with P1 before that.
+		for f := 0; f+len(p2) <= len(s) && x.work-k0+m.spent <= m.budget; f++ {
+			at := bytes.Index(s[f:], p2)
+			x.work += max(at, 0) + len(p2)
+			if at < 0 {
+				break
+			}
+			f += at
+			k := 0
+			for k < len(body) && k < f-len(p1) && body[len(body)-1-k] == s[f-1-k] {
+				k++
+			}
+			x.work += k
+			for q := k; q > best && x.work-k0+m.spent <= m.budget; q-- {
+				x.work += len(p1)
+				if bytes.Equal(s[f-q-len(p1):f-q], p1) {
+					best = q
+					break
+				}
+			}
+		}
+	} else {
+		// Each place of P1 in s: the body's start that s has after it,
+		// longest first, with P2 after that.
+		for e := 0; e+len(p1) <= len(s) && x.work-k0+m.spent <= m.budget; e++ {
+			at := bytes.Index(s[e:], p1)
+			x.work += max(at, 0) + len(p1)
+			if at < 0 {
+				break
+			}
+			e += at
+			c := e + len(p1)
+			k := 0
+			for k < len(body) && c+k < len(s)-len(p2) && body[k] == s[c+k] {
+				k++
+			}
+			x.work += k
+			for q := k; q > best && x.work-k0+m.spent <= m.budget; q-- {
+				x.work += len(p2)
+				if bytes.Equal(s[c+q:c+q+len(p2)], p2) {
+					best = q
+					break
+				}
+			}
+		}
+	}
+	m.spent += x.work - k0
+	if best == 0 {
+		return false
+	}
+	for j, p := r.first, r.lo; j < i; j++ {
+		end, isBody, next := runPiece(b, gaps, j, p)
+		switch {
+		case j == jb && start:
+			setBits(x.covered, p, p+best)
+		case j == jb:
+			setBits(x.covered, end-best, end)
+		case !isBody:
+			setBits(x.covered, p, end)
+		}
+		p = next
+	}
+	return true
 }
 
 // joinedInside reports whether w lies in s (under mu), within m's

@@ -275,6 +275,8 @@ func FuzzEdges(f *testing.F) {
 	f.Add("hunter2-correct-horse", "* 1 FETCH (X hunter2-co\x1dr\x1drect-h\x1dorse)\r\n", 1)
 	f.Add("hunter2-correct-horse", "X hunter2-co \x1dXXX\x1crr \x1dYY\x1cect-horse)\r\n", 1)
 	f.Add("hunter2-correct-horse", "X hunter2-co \x1drr\x1ce \x1dc\x1ct-horse)\r\n", 1)
+	f.Add("hunter2-correct-horse", "X hunter2-co \x1dXXXrrect-h\x1c \x1dYY\x1corse)\r\n", 1)
+	f.Add("hunter2-correct-horse", "X hunter2-co \x1drrect-hXXX\x1c \x1dYY\x1corse)\r\n", 1)
 	f.Fuzz(func(t *testing.T, secrets, stream string, budget int) {
 		if len(stream) > 2048 || len(secrets) > 256 {
 			return
@@ -469,6 +471,7 @@ func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
 		anchor := -1 // the segment the run follows
 		for i := range n {
 			if anchor >= 0 && open[i] > 0 && i > anchor+1 {
+				done := false
 				for _, bodies := range []bool{true, false} {
 					joined := bytes.Clone(shown[lf[anchor]:lt[anchor]])
 					pieces, anyBody := 0, false
@@ -490,7 +493,52 @@ func checkGaps(t *testing.T, x *Set, forms [][]byte, body string) {
 								set(piece(j))
 							}
 						}
+						done = true
 						break
+					}
+				}
+				// A body's longest end (or start) that joins the rest,
+				// the other bodies junk.
+				for jb := anchor + 1; jb < i && !done; jb++ {
+					if !body(jb) || hi(jb) == lo(jb) {
+						continue
+					}
+					p1 := bytes.Clone(shown[lf[anchor]:lt[anchor]])
+					var p2 []byte
+					for j := anchor + 1; j < i; j++ {
+						if j == jb || body(j) {
+							continue
+						}
+						a, e := piece(j)
+						if j < jb {
+							p1 = append(p1, shown[a:e]...)
+						} else {
+							p2 = append(p2, shown[a:e]...)
+						}
+					}
+					p2 = append(p2, shown[lo(i):lo(i)+open[i]]...)
+					bd := shown[lo(jb):hi(jb)]
+					for _, start := range []bool{false, true} {
+						for q := len(bd); q >= 1 && !done; q-- {
+							part := bd[len(bd)-q:]
+							if start {
+								part = bd[:q]
+							}
+							if !bytes.Contains(f, append(append(bytes.Clone(p1), part...), p2...)) {
+								continue
+							}
+							done = true
+							if start {
+								set(lo(jb), lo(jb)+q)
+							} else {
+								set(hi(jb)-q, hi(jb))
+							}
+							for j := anchor + 1; j < i; j++ {
+								if j != jb && !body(j) {
+									set(piece(j))
+								}
+							}
+						}
 					}
 				}
 			}

@@ -445,3 +445,79 @@ func TestRedactEdgesGapsLongFormOrdinaryPieces(t *testing.T) {
 		t.Errorf("RedactEdgesGaps(%q) = %q; want the token's piece %q redacted", line, got, piece)
 	}
 }
+
+// TestRedactEdgesGapsJunkAndCredentialBody: with literals traced, a body
+// that is junk then a piece of the credential ("{10} XXXrrect-h"), or
+// that piece then junk, between two parts of the credential found
+// beside the run it is in, has the piece redacted: its longest end (or
+// start) that joins those parts in the credential, the other bodies
+// junk. It showed until stop 63 ("X *** {10} XXXrrect-h {2} YY***)"):
+// neither the body whole nor nothing of it joins them. A body with no
+// such end or start is left shown.
+func TestRedactEdgesGapsJunkAndCredentialBody(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	for _, c := range []struct {
+		name  string
+		parts []string // text, then gap, text, ...; "" a gap of no width
+		want  string
+	}{
+		{"junk, then the piece", []string{"X hunter2-co ", "{10} ", "XXXrrect-h", "", " ", "{2} ", "YY", "", "orse)"},
+			"X *** {10} XXX*** {2} YY***)"},
+		{"the piece, then junk", []string{"X hunter2-co ", "{10} ", "rrect-hXXX", "", " ", "{2} ", "YY", "", "orse)"},
+			"X *** {10} ***XXX {2} YY***)"},
+		{"junk, then 2 bytes", []string{"X hunter2-corre ", "{5} ", "XXXct", "", " ", "{2} ", "YY", "", "-horse)"},
+			"X *** {5} XXX*** {2} YY***)"},
+		{"no such end", []string{"X hunter2-co ", "{10} ", "XXXbanana!", "", " ", "{2} ", "YY", "", "orse)"},
+			"X *** {10} XXXbanana! {2} YY***)"},
+		{"no part after", []string{"X hunter2-co ", "{10} ", "XXXrrect-h", "", " ", "{2} ", "YY", "", " UID 7)"},
+			"X *** {10} XXXrrect-h {2} YY UID 7)"},
+	} {
+		var x Set
+		x.AddString(pw)
+		var line []byte
+		var gaps []Gap
+		for i, p := range c.parts {
+			if i%2 == 1 {
+				gaps = append(gaps, Gap{len(line), len(line) + len(p)})
+			}
+			line = append(line, p...)
+		}
+		if got := string(x.RedactEdgesGaps(line, 0, 0, false, gaps)); got != c.want {
+			t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", c.name, line, got, c.want)
+		}
+	}
+}
+
+// TestRedactEdgesGapsWorkBoundedBodies: a hostile line of 64 KiB of
+// traced bodies, each junk then bytes of 16 credentials of 4 KB,
+// between parts of them ("aa", a header, "Xaaaaaaaa", its end, "ab aa",
+// ...): each body's end that joins its neighbours is searched for at a
+// credential's length (markBodyPart), within the middle pieces' budget:
+// a few bytes looked at a byte of the line a form, as the other gap
+// tests.
+func TestRedactEdgesGapsWorkBoundedBodies(t *testing.T) {
+	var x Set
+	for i := range 16 {
+		x.Add(append(bytes.Repeat([]byte("a"), 4000+i), 'b'))
+	}
+	forms := 0
+	x.Forms(func([]byte, bool) { forms++ })
+	for _, body := range []string{"Xaaaaaaaa", "aaaaaaaaX", "X" + strings.Repeat("a", 200)} {
+		line := []byte("* aa")
+		var gaps []Gap
+		for len(line) < capture-300 {
+			gaps = append(gaps, Gap{len(line), len(line) + 4})
+			line = append(line, "{9} "...)
+			line = append(line, body...)
+			gaps = append(gaps, Gap{len(line), len(line)})
+			line = append(line, "ab aa"...)
+		}
+		x.work = 0
+		x.RedactEdgesGaps(line, 0, 0, false, gaps)
+		if bound := 40 * len(line) * forms; x.work > bound {
+			t.Errorf("body %.12q: looked at %d bytes of a %d-byte line with %d gaps, more than %d (%d forms)", body, x.work, len(line), len(gaps), bound, forms)
+		} else {
+			t.Logf("body %.12q: %d a byte a form", body, x.work/len(line)/forms)
+		}
+	}
+}
