@@ -1061,9 +1061,15 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 				return nil
 			}
 		case codec.CodeCapability:
-			s.mu.Lock()
-			s.setCaps(c.Caps)
-			s.mu.Unlock()
+			// Only an OK's (RFC 9051 section 7.1: the code goes with
+			// the greeting or an OK): a NO's or a BAD's is no list of
+			// the server's capabilities, and turned them into
+			// whatever it named (TestTranscriptCapabilitiesOnlyFromOK).
+			if r.Kind == codec.StatusOK {
+				s.mu.Lock()
+				s.setCaps(c.Caps)
+				s.mu.Unlock()
+			}
 		case codec.CodeUIDValidity:
 			if r.Kind == codec.StatusOK {
 				s.mu.Lock()
@@ -1435,7 +1441,10 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 		// LOGOUT.
 		return
 	}
-	capCode := st.Code != nil && st.Code.Kind == codec.CodeCapability
+	// A tagged OK's CAPABILITY code only (a LOGIN's, an AUTHENTICATE's):
+	// a refusal's names no capability list of the server
+	// (TestTranscriptCapabilitiesOnlyFromOK).
+	capCode := ok && st.Code != nil && st.Code.Kind == codec.CodeCapability
 	if capCode {
 		s.setCaps(st.Code.Caps)
 	}

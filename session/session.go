@@ -1105,8 +1105,10 @@ func (s *Session) MaxLineLength() int {
 	return wire.DefaultMaxLineLength
 }
 
-// Caps returns the capabilities last announced, upper-cased. After STARTTLS
-// and after authentication they are asked for again.
+// Caps returns the capabilities last announced, upper-cased: by a
+// CAPABILITY response, or a CAPABILITY response code of the greeting or
+// of an OK (a NO's or a BAD's is not taken). After STARTTLS and after
+// authentication they are asked for again.
 func (s *Session) Caps() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

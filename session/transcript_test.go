@@ -675,3 +675,44 @@ func TestTranscriptUndecodableTagged(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTranscriptCapabilitiesOnlyFromOK: a CAPABILITY response code is
+// the server's capability list only in an OK (tagged or untagged) or the
+// greeting (RFC 9051 section 7.1). The session took it from a NO or a BAD
+// too: a refused LOGIN's NO [CAPABILITY ...], or an untagged NO's, turned
+// the server's capabilities into whatever the refusal named.
+func TestTranscriptCapabilitiesOnlyFromOK(t *testing.T) {
+	conn, wait := script(t, "caps_only_from_ok")
+	s := transcript.Open(t, conn, nil)
+	ctx := hangCtx(t)
+	noop := &session.Command{Name: "NOOP"}
+	wantCaps := func(step string, want ...string) {
+		t.Helper()
+		if got := strings.Join(s.Caps(), " "); got != strings.Join(want, " ") {
+			t.Errorf("after %s: capabilities %q; want %q", step, got, strings.Join(want, " "))
+		}
+	}
+	if _, err := s.Run(ctx, loginCommand("alice", "wrong")); !errors.Is(err, session.ErrNo) {
+		t.Fatalf("LOGIN refused: %v; want ErrNo", err)
+	}
+	wantCaps("a LOGIN refused with NO [CAPABILITY ...]", "IMAP4REV1", "AUTH=PLAIN", "LITERAL+")
+	if _, err := s.Run(ctx, noop); err != nil {
+		t.Fatal(err)
+	}
+	wantCaps("an untagged NO and BAD with [CAPABILITY ...]", "IMAP4REV1", "AUTH=PLAIN", "LITERAL+")
+	if _, err := s.Run(ctx, loginCommand("alice", "pass")); err != nil {
+		t.Fatal(err)
+	}
+	wantCaps("a LOGIN's OK [CAPABILITY ...]", "IMAP4REV1", "MOVE", "X-FROM-OK")
+	if _, err := s.Run(ctx, noop); !errors.Is(err, session.ErrNo) {
+		t.Fatalf("NOOP refused: %v; want ErrNo", err)
+	}
+	wantCaps("a NOOP refused with NO [CAPABILITY ...]", "IMAP4REV1", "MOVE", "X-FROM-OK")
+	if _, err := s.Run(ctx, noop); err != nil {
+		t.Fatal(err)
+	}
+	wantCaps("an untagged OK [CAPABILITY ...]", "IMAP4REV1", "MOVE", "X-FROM-UNTAGGED-OK")
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+}
