@@ -44,6 +44,11 @@ var statusItemNames = []struct {
 // MailboxStatus is the answer to STATUS: the codec's values with the
 // mailbox name decoded. MailboxStatus.Has tells which items were sent.
 type MailboxStatus struct {
+	// Name is the mailbox: from Status, the name the caller gave,
+	// whatever the server's spelling of it (the case of INBOX, a name
+	// in modified UTF-7 in UTF-8 mode); from List with ReturnStatus,
+	// the LIST's name as List decodes it. The name as the server wrote
+	// it is in Mailbox.
 	Name string
 	codec.MailboxStatus
 	// Refused holds the items the server refused with BAD, which Status
@@ -87,7 +92,8 @@ func encodeStatusItems(e *wire.Encoder, items StatusItem) {
 }
 
 // Status sends STATUS for the items (imaplib's status). A zero items asks
-// for MESSAGES, UIDNEXT, UIDVALIDITY and UNSEEN.
+// for MESSAGES, UIDNEXT, UIDVALIDITY and UNSEEN. The result's Name is
+// mailbox as given.
 //
 // Servers refuse a whole STATUS with BAD for one item they do not know:
 // Cyrus 3.6 advertises APPENDLIMIT=n but answers "BAD Invalid Status
@@ -172,6 +178,12 @@ func (c *Client) statusOnce(ctx context.Context, mailbox string, items StatusIte
 	if out == nil {
 		return nil, &MissingError{Command: "STATUS", Response: "STATUS"}
 	}
+	// The name given, not the server's spelling of it: in UTF-8 mode a
+	// server that still writes modified UTF-7 answers "aé" with
+	// "a&AOk-" (the session routes it by the decoded name), which
+	// decodeMailbox keeps as sent, another mailbox's name there
+	// (TestStatusNameAsGiven).
+	out.Name = mailbox
 	return out, nil
 }
 

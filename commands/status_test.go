@@ -241,3 +241,33 @@ func TestStatusUIDValidityZero(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusNameAsGiven: MailboxStatus.Name of Status is the name the
+// caller gave. In UTF-8 mode names are kept as sent, and a server that
+// still writes them in modified UTF-7 answers the STATUS of "aé" with
+// "a&AOk-" (the session routes it by its decoded name): Status returned
+// "a&AOk-", a name the caller never used, which in UTF-8 mode is another
+// mailbox's. Without UTF-8 mode, "inbox" answered "INBOX" is "inbox".
+func TestStatusNameAsGiven(t *testing.T) {
+	t.Run("UTF8=ACCEPT", func(t *testing.T) {
+		c, ctx := scripted(t, "utf8/status_answered_utf7")
+		if _, err := c.Enable(ctx, "UTF8=ACCEPT"); err != nil {
+			t.Fatal(err)
+		}
+		for i, name := range []string{"aé", "R&-D"} {
+			st, err := c.Status(ctx, name, commands.StatusMessages)
+			if err != nil || st.Name != name || st.Messages != uint32(i+1) {
+				t.Errorf("Status(%q) in UTF-8 mode: %v %+v; want Name %q, MESSAGES %d", name, err, st, name, i+1)
+			}
+		}
+	})
+	t.Run("IMAP4rev1", func(t *testing.T) {
+		c, ctx := scripted(t, "status/name_as_given")
+		for i, name := range []string{"inbox", "aé"} {
+			st, err := c.Status(ctx, name, commands.StatusMessages)
+			if err != nil || st.Name != name || st.Messages != uint32(i+3) {
+				t.Errorf("Status(%q): %v %+v; want Name %q, MESSAGES %d", name, err, st, name, i+3)
+			}
+		}
+	})
+}
