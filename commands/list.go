@@ -111,7 +111,11 @@ func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([
 // ListIter is List as an iterator: mailboxes come as the server sends
 // them, read on the iterating goroutine (session.Command.Pull), for
 // accounts with very many. With ReturnStatus, a mailbox is handed out once
-// its STATUS (which follows its LIST) has arrived. The loop body may run
+// its STATUS (which follows its LIST) has arrived. The STATUS is the
+// LIST's by name; in UTF-8 mode, where names are kept as sent, one whose
+// name only decodes from modified UTF-7 alike is taken too (a server that
+// writes one of the two in UTF-8 and the other in modified UTF-7) until
+// one of the exact name comes, which replaces it. The loop body may run
 // other commands; after an UNAUTHENTICATE among them, the mailboxes still
 // handed out are the previous user's, and their names are not remembered
 // to be sent back as listed (a name that does not encode back is then
@@ -189,6 +193,7 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 	}()
 	utf8 := c.utf8()
 	var held *MailboxInfo // waits for its STATUS
+	heldLoose := false    // held.Status paired by decoded names only (listedSameDecoded)
 	yielded := false
 	for {
 		if err := ctx.Err(); err != nil {
@@ -215,20 +220,33 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 					return nil
 				}
 			}
-			held = m
+			held, heldLoose = m, false
 		case *codec.MyRights:
 			if held != nil && listedSame(held, decodeMailbox(r.Mailbox, utf8)) {
 				held.MyRights = string(r.Rights)
 			}
 		case *codec.MailboxStatus:
-			name := decodeMailbox(r.Mailbox, utf8)
-			if held != nil && listedSame(held, name) {
-				st := codec.CloneResponse(r).(*codec.MailboxStatus)
-				if held.Status == nil {
-					held.Status = c.listStatus(name, st, refused)
-				} else {
-					c.mergeStatus(held.Status, st) // a NOTIFY notification's besides
-				}
+			if held == nil {
+				break
+			}
+			exact := listedSame(held, decodeMailbox(r.Mailbox, utf8))
+			// In UTF-8 mode names are kept as sent, yet a server may
+			// write the LIST in UTF-8 and its STATUS in modified UTF-7
+			// ("aé", "a&AOk-"), or the other way: the STATUS is the
+			// LIST's by their decoded names, but only while no STATUS
+			// of the exact name came, and it gives way to one that
+			// does ("R&-D" after the LIST of "R&D" may be another
+			// mailbox's notification; TestListStatusUTF8MixedEncodings).
+			loose := !exact && utf8 && (held.Status == nil || heldLoose) && listedSameDecoded(held, r.Mailbox)
+			if !exact && !loose {
+				break
+			}
+			st := codec.CloneResponse(r).(*codec.MailboxStatus)
+			if held.Status == nil || exact && heldLoose {
+				held.Status = c.listStatus(held.Name, st, refused)
+				heldLoose = loose
+			} else {
+				c.mergeStatus(held.Status, st) // a NOTIFY notification's besides
 			}
 		}
 	}
@@ -251,6 +269,20 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 		yield(nil, err)
 	}
 	return nil
+}
+
+// listedSameDecoded reports whether raw, a STATUS's mailbox name as
+// sent, names m, the mailbox of a LIST, once both names are decoded from
+// modified UTF-7 (leniently; a name in UTF-8 is unchanged): in UTF-8 mode
+// a server may write one in UTF-8 and the other in modified UTF-7. False
+// when neither name changes by decoding (the names as sent said it all).
+func listedSameDecoded(m *MailboxInfo, raw []byte) bool {
+	a, b := codec.DecodeMailboxLenient(m.Raw), codec.DecodeMailboxLenient(raw)
+	if a == string(m.Raw) && b == string(raw) {
+		return false
+	}
+	d := &MailboxInfo{Name: a, Delim: m.Delim}
+	return listedSame(d, b)
 }
 
 // listStatus is a mailbox's STATUS from a LIST-STATUS answer, with the

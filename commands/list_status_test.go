@@ -195,3 +195,34 @@ func TestListStatusUIDValidityZero(t *testing.T) {
 		t.Errorf("MESSAGES %v, UIDVALIDITY %v; want INBOX 3 (UIDVALIDITY unknown), Sent 2 (5)", got, uidv)
 	}
 }
+
+// TestListStatusUTF8MixedEncodings: in UTF-8 mode a server may write a
+// LIST-STATUS answer's LIST in UTF-8 and its STATUS in modified UTF-7, or
+// the other way (testdata/utf8/list_status_mixed.txt). The STATUS was
+// paired to its LIST by the names as sent only, so "aé" and "b&AOk-" had
+// no Status. A STATUS of a name that only decodes alike ("R&-D" after
+// the LIST of "R&D", another mailbox in UTF-8 mode) gives way to one of
+// the exact name.
+func TestListStatusUTF8MixedEncodings(t *testing.T) {
+	c, ctx := scripted(t, "utf8/list_status_mixed")
+	if _, err := c.Enable(ctx, "UTF8=ACCEPT"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.List(ctx, "*", &commands.ListOptions{ReturnStatus: commands.StatusMessages})
+	if err != nil || len(l) != 4 {
+		t.Fatalf("LIST-STATUS: %v, %d mailboxes; want 4", err, len(l))
+	}
+	for i, want := range []struct {
+		name     string
+		messages uint32
+	}{{"aé", 1}, {"b&AOk-", 2}, {"R&D", 3}, {"R&-D", 4}} {
+		m := l[i]
+		if m.Name != want.name {
+			t.Errorf("mailbox %d: %q; want %q", i, m.Name, want.name)
+			continue
+		}
+		if m.Status == nil || m.Status.Messages != want.messages || m.Status.Name != m.Name || m.Status.Has(commands.StatusUIDNext) {
+			t.Errorf("%q: Status %+v; want MESSAGES %d, no UIDNEXT, named %q", m.Name, m.Status, want.messages, m.Name)
+		}
+	}
+}
