@@ -781,7 +781,9 @@ func (c *Client) Delete(ctx context.Context, mailbox string) error {
 // since its SELECT), Rename first asks LIST "" with the selected name, so
 // that a RENAME of its parent is known to take its name
 // (session.Session.SelectedUIDValidity, the APPENDUID check of Append);
-// that LIST's failure is ignored, and the RENAME goes as before.
+// that LIST's failure is ignored, and the RENAME goes as before. An
+// answer with a NIL delimiter (a flat hierarchy, no parents) is kept
+// too: the LIST is asked once a selection, not at every Rename.
 func (c *Client) Rename(ctx context.Context, from, to string) error {
 	c.learnSelectedDelim(ctx, from)
 	return c.simpleTo(ctx, "RENAME", from, func(e *wire.Encoder) { c.mailbox(c.mailbox(e, from), to) })

@@ -802,3 +802,50 @@ func TestExamineWithoutReadOnlyCodeReadOnly(t *testing.T) {
 		t.Fatalf("EXAMINE answered without [READ-ONLY]: MailboxState.ReadOnly %v, session's %v; want read-only for both", st.ReadOnly, ro)
 	}
 }
+
+// TestRenamePrefixOfSelectedFlatListsOnce: in a flat hierarchy (LIST
+// answers the selected "Flat" with a NIL delimiter) no mailbox is a
+// parent of another, and a RENAME of a prefix of the selected name leaves
+// it. The session did not keep that answer, so every Rename of a prefix
+// ("F", "Fl", "Fla") asked LIST "" Flat again. It is asked once a
+// selection now; a new selection asks again (another mailbox may be of
+// another namespace, with a delimiter), and the selected name is not
+// taken by the RENAMEs.
+func TestRenamePrefixOfSelectedFlatListsOnce(t *testing.T) {
+	c, ctx, f := rawClient(t, "IMAP4rev1 LITERAL+ UIDPLUS", func(cmd rawCmd) string {
+		raw := string(cmd.Raw)
+		switch {
+		case strings.Contains(raw, " SELECT "):
+			return "* 1 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(raw, " LIST "):
+			name := strings.TrimSuffix(raw[strings.LastIndexByte(raw, ' ')+1:], "\r\n")
+			return "* LIST (\\HasNoChildren) NIL " + name + "\r\n" + cmd.Tag + " OK done\r\n"
+		}
+		return cmd.Tag + " OK done\r\n"
+	})
+	lists := func() int {
+		n := 0
+		for _, cmd := range f.commands() {
+			if strings.Contains(string(cmd.Raw), " LIST ") {
+				n++
+			}
+		}
+		return n
+	}
+	for i, sel := range []string{"Flat", "Flat2"} {
+		if _, err := c.Select(ctx, sel, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, from := range []string{"F", "Fl", "Fla"} {
+			if err := c.Rename(ctx, from, from+"-old"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := lists(); n != i+1 {
+			t.Errorf("%s selected, listed with a NIL delimiter, renames of F, Fl and Fla: %d LISTs in all; want %d (one a selection)", sel, n, i+1)
+		}
+		if name, v, _, ok := c.Session().SelectedUIDValidity(); !ok || name != sel || v != 5 {
+			t.Errorf("after renames of prefixes of %s in a flat hierarchy: SelectedUIDValidity %q %d %v; want %s 5", sel, name, v, ok, sel)
+		}
+	}
+}

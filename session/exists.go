@@ -160,7 +160,9 @@ func (s *Session) Renumbered() uint32 { return s.renumbered.Load() }
 // nothing).
 func (s *Session) reselectedLocked() {
 	s.count.nameGone = false
-	s.rl.listDelim = 0 // another mailbox's delimiter may differ (listDelim)
+	// Another mailbox's delimiter may differ (listDelim), and so may
+	// whether its hierarchy is flat: another namespace's may not be.
+	s.rl.listDelim, s.rl.listFlat = 0, false
 	if s.selections++; s.selections == 0 {
 		s.selections = 1
 	}
@@ -355,7 +357,10 @@ func inboxLead(name string, d byte) bool {
 // the reading coroutine: the delimiter nameGoneLocked takes a parent's
 // name by. Another mailbox's response does not change it (a LIST "" "*"
 // on a server whose namespaces have other delimiters, RFC 2342, may end
-// with any of them); nor does one read while no mailbox is selected or
+// with any of them). One that names the selected mailbox itself with a
+// NIL delimiter says its hierarchy is flat (rl.listFlat: no parent, and
+// SelectedDelimiter known), unless a delimiter was learnt already. Nor
+// does one read while no mailbox is selected or
 // a SELECT or EXAMINE is in flight (the next mailbox's name is not yet
 // s.selected). A new selection forgets it (reselectedLocked). Names are
 // compared as the session keeps them (mailboxNameLocked): in UTF-8 mode
@@ -372,7 +377,7 @@ func inboxLead(name string, d byte) bool {
 // APPENDUID's) is off until the next selection.
 func (s *Session) listDelim(r codec.Response) {
 	l, ok := r.(*codec.List)
-	if !ok || l.Delim == 0 || s.state != StateSelected {
+	if !ok || s.state != StateSelected || l.Delim == 0 && s.rl.listDelim != 0 {
 		return
 	}
 	// The selected name is kept as noteTarget keeps it
@@ -403,7 +408,11 @@ func (s *Session) listDelim(r codec.Response) {
 			return
 		}
 	}
-	s.rl.listDelim = l.Delim
+	// A NIL delimiter names no parent (isParentOf with 0): names took
+	// the selected mailbox itself, whose hierarchy is flat. Rename asked
+	// LIST again for every RENAME of a prefix of the name while the
+	// answer was not kept (TestRenamePrefixOfSelectedFlatListsOnce).
+	s.rl.listDelim, s.rl.listFlat = l.Delim, l.Delim == 0
 }
 
 // mailboxNameLocked returns b, a mailbox name as a command sent it or a
@@ -428,8 +437,12 @@ func (s *Session) mailboxNameLocked(b []byte) string {
 // names it) and its hierarchy delimiter as a LIST or LSUB response read
 // during this selection gave it, one naming the mailbox or one of its
 // parents (listDelim). ok is false outside the SELECTED state, while a
-// SELECT or EXAMINE is in flight, and before such a response (a mailbox
-// in a flat hierarchy, NIL, has none). A RENAME of a parent of the
+// SELECT or EXAMINE is in flight, and before such a response. A mailbox
+// that such a response named itself with a NIL delimiter (a flat
+// hierarchy) has none: ok is true and delim 0, until the next selection
+// (another mailbox, maybe of another namespace, may have one). A later
+// response of this selection that gives a delimiter takes its place; a
+// NIL one after a delimiter changes nothing. A RENAME of a parent of the
 // selected mailbox takes its name (SelectedUIDValidity) only once its
 // delimiter is known: a caller about to rename what may be a parent sends
 // LIST "" with the mailbox's name first when ok is false (commands'
@@ -445,7 +458,7 @@ func (s *Session) SelectedDelimiter() (mailbox string, delim byte, ok bool) {
 			return "", 0, false
 		}
 	}
-	return s.selected, s.rl.listDelim, s.rl.listDelim != 0
+	return s.selected, s.rl.listDelim, s.rl.listDelim != 0 || s.rl.listFlat
 }
 
 // uidValidityCodeLocked takes an untagged OK [UIDVALIDITY v] (under mu):

@@ -551,3 +551,54 @@ func TestSelectOKAfterCallerGaveUpSelects(t *testing.T) {
 		t.Fatalf("after the SELECT's OK read with its caller gone: state %v, mailbox %q (read-only %v); want SELECTED in B", s.State(), name, ro)
 	}
 }
+
+// TestSelectedDelimiter: SelectedDelimiter gives the selected mailbox and
+// its hierarchy delimiter once a LIST read during this selection named
+// it or a parent of it (testdata/selected_delimiter.txt); nothing before
+// a selection, before such a LIST, from another mailbox's LIST (one of a
+// name only beginning the selected one's, with no delimiter), after a new
+// selection, or after CLOSE. A LIST of the selected mailbox with a NIL
+// delimiter (a flat hierarchy) makes it known that it has none: ok, with
+// delimiter 0, so that a caller about to rename does not ask again.
+func TestSelectedDelimiter(t *testing.T) {
+	conn, wait := script(t, "selected_delimiter")
+	s := transcript.Open(t, conn, nil)
+	ctx := hangCtx(t)
+	run := func(cmd *session.Command) {
+		t.Helper()
+		if _, err := s.Run(ctx, cmd); err != nil {
+			t.Fatalf("%s: %v", cmd.Name, err)
+		}
+	}
+	list := func(name string) *session.Command {
+		return &session.Command{Name: "LIST", Args: func(e *wire.Encoder) { e.SP().String("").SP().Mailbox(name) }}
+	}
+	want := func(step, mailbox string, delim byte, ok bool) {
+		t.Helper()
+		if m, d, k := s.SelectedDelimiter(); m != mailbox || d != delim || k != ok {
+			t.Errorf("%s: SelectedDelimiter %q %q %v; want %q %q %v", step, m, d, k, mailbox, delim, ok)
+		}
+	}
+	want("before any selection", "", 0, false)
+	run(list("Work"))
+	want("a parent listed before the SELECT", "", 0, false)
+	run(sel("Work/Inbox"))
+	want("after SELECT, never listed since", "Work/Inbox", 0, false)
+	run(list("Other"))
+	want("after another mailbox's LIST", "Work/Inbox", 0, false)
+	run(list("Work"))
+	want("after its parent's LIST", "Work/Inbox", '/', true)
+	run(sel("Flat"))
+	want("after a new SELECT", "Flat", 0, false)
+	run(list("Flat"))
+	want("after its own LIST with a NIL delimiter", "Flat", 0, true)
+	run(sel("INBOX"))
+	want("after SELECT INBOX", "INBOX", 0, false)
+	run(list("inbox"))
+	want("after a LIST of inbox", "INBOX", '.', true)
+	run(&session.Command{Name: "CLOSE"})
+	want("after CLOSE", "", 0, false)
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+}

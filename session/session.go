@@ -308,7 +308,11 @@ type readLoopState struct {
 	// selection gave it; 0 before one (exists.go: listDelim). Under mu.
 	// In the room direct leaves (Session's size class).
 	listDelim byte
-	event     coEvent
+	// listFlat: a LIST or LSUB response of this selection named the
+	// selected mailbox itself with a NIL delimiter (a flat hierarchy:
+	// it has no parent); listDelim is then 0. Under mu.
+	listFlat bool
+	event    coEvent
 	// cancelable: the caller that drives has a context that can end;
 	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead).
 	cancelable, upgrade bool
