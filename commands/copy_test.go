@@ -1295,3 +1295,64 @@ func copyUIDFlood(t *testing.T, lines int) (*commands.Client, context.Context) {
 	}
 	return c, ctx
 }
+
+// TestMoveCancelledResultUnchangedAfterReturn: a UID MOVE cancelled while
+// its untagged COPYUIDs (RFC 6851 section 4.3) are read returns a
+// *PartlyMovedError whose Copy maps what moved so far. The session may
+// be delivering one more COPYUID to the MOVE (its OnData) as the caller
+// gives up: join then appended it to the result Move had returned, on the
+// reader goroutine, while the caller read it (a data race; what the
+// caller got changed after it returned). The Copy a caller gets is the
+// same once the session has read the whole answer (a NOOP after it).
+// Many rounds: the window is one response's delivery (without the fix, 1
+// to 7 of the 200 rounds changed, plain or under -race, which also
+// reports the race).
+func TestMoveCancelledResultUnchangedAfterReturn(t *testing.T) {
+	const rounds, before, after = 200, 64, 400
+	changed, partly := 0, 0
+	for round := range rounds {
+		ctx, cancel := context.WithCancel(context.Background())
+		c := hostileClient(t, func(c *hostile.Conn) error {
+			c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
+			cmd, err := c.Until("UID MOVE")
+			if err != nil {
+				return err
+			}
+			for k := 1; k <= before+after; k++ {
+				if k == before {
+					cancel() // the caller gives up amid the COPYUIDs
+				}
+				if err := c.Linef("* OK [COPYUID 7 %d %d] moved", k, 100000+k); err != nil {
+					return err
+				}
+			}
+			c.Reply(cmd.Tag, "OK done")
+			return c.Serve()
+		})
+		bg, stop := context.WithTimeout(context.Background(), time.Minute)
+		if _, err := c.Select(bg, "INBOX", nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Move(ctx, commands.Set{UID: true, Nums: codec.SeqSetOf(wire.SeqRange{Start: 1, Stop: 100000})}, "Trash")
+		var pm *commands.PartlyMovedError
+		if errors.As(err, &pm) && pm.Copy != nil {
+			partly++
+			got := pm.Copy.Src.String()
+			if err := c.Noop(bg); err != nil { // the MOVE's answer read whole
+				t.Fatal(err)
+			}
+			if now := pm.Copy.Src.String(); now != got {
+				changed++
+				if changed == 1 {
+					t.Errorf("round %d: a cancelled Move's Copy.Src was %s when it returned, %s after the rest of its answer was read; want it unchanged", round, got, now)
+				}
+			}
+		}
+		stop()
+		cancel()
+	}
+	t.Logf("%d rounds, %d with a partly moved result, %d of them changed after Move returned", rounds, partly, changed)
+	if partly == 0 {
+		t.Errorf("no round returned a *PartlyMovedError with a Copy: the test checked nothing")
+	}
+}
