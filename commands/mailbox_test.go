@@ -849,3 +849,81 @@ func TestRenamePrefixOfSelectedFlatListsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRenameParentOfSelectedThroughDo: a RENAME sent by Do asked no LIST
+// for the selected mailbox's delimiter, as Rename does. With the
+// delimiter unknown, the session took no name but the selected one's own
+// for gone: after Do RENAME Work Old with "Work/Inbox" selected,
+// SelectedUIDValidity still gave the renamed mailbox's UIDVALIDITY for
+// "Work/Inbox", and the APPENDUID of an APPEND to a new "Work/Inbox" was
+// checked against it and dropped. Do now asks LIST "" Work/Inbox first
+// when the delimiter is unknown, and only then; a known delimiter, or a
+// flat hierarchy, tells a parent from a prefix.
+func TestRenameParentOfSelectedThroughDo(t *testing.T) {
+	doRename := func(c *commands.Client, ctx context.Context, from, to string) {
+		t.Helper()
+		if _, err := c.Do(ctx, "RENAME", func(e *wire.Encoder) { e.SP().Mailbox(from).SP().Mailbox(to) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listAs := func(delim string) func(cmd rawCmd) string {
+		return func(cmd rawCmd) string {
+			raw := string(cmd.Raw)
+			switch {
+			case strings.Contains(raw, " SELECT "):
+				return "* 1 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
+			case strings.Contains(raw, " LIST "):
+				name := strings.TrimSuffix(raw[strings.LastIndexByte(raw, ' ')+1:], "\r\n")
+				return "* LIST () " + delim + " " + name + "\r\n" + cmd.Tag + " OK done\r\n"
+			case strings.Contains(raw, " APPEND "):
+				return cmd.Tag + " OK [APPENDUID 9 1] done\r\n"
+			}
+			return cmd.Tag + " OK done\r\n"
+		}
+	}
+	t.Run("delimiter unknown", func(t *testing.T) {
+		c, ctx, f := rawClient(t, "IMAP4rev1 LITERAL+ UIDPLUS", listAs(`"/"`))
+		if _, err := c.Select(ctx, "Work/Inbox", nil); err != nil {
+			t.Fatal(err)
+		}
+		doRename(c, ctx, "Work", "Old")
+		var sent []string
+		for _, cmd := range f.commands() {
+			sent = append(sent, strings.TrimSuffix(string(cmd.Raw[len(cmd.Tag)+1:]), "\r\n"))
+		}
+		if want := []string{"SELECT Work/Inbox", `LIST "" "Work/Inbox"`, "RENAME Work Old"}; !slices.Equal(sent, want) {
+			t.Errorf("Do RENAME Work Old, Work/Inbox selected, never listed: sent %q; want %q", sent, want)
+		}
+		if name, v, _, ok := c.Session().SelectedUIDValidity(); ok {
+			t.Errorf("after Do RENAME Work (delimiter unknown), SelectedUIDValidity %q %d; want none (the name may be a new mailbox's)", name, v)
+		}
+		if err := c.Create(ctx, "Work/Inbox", nil); err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.AppendBytes(ctx, "Work/Inbox", []byte("x\r\n"), nil)
+		if err != nil || *res != (commands.AppendResult{UIDValidity: 9, UID: 1}) {
+			t.Errorf("APPEND to the new Work/Inbox answered APPENDUID 9 1: %v, %+v; want it returned", err, res)
+		}
+	})
+	for _, tc := range []struct{ delim, sel, from string }{
+		{`"/"`, "Work/Inbox", "Wo"}, // a prefix, not a parent
+		{"NIL", "Flat", "Fl"},       // a flat hierarchy: no parents
+	} {
+		t.Run(tc.delim, func(t *testing.T) {
+			c, ctx, f := rawClient(t, "IMAP4rev1 LITERAL+ UIDPLUS", listAs(tc.delim))
+			if _, err := c.Select(ctx, tc.sel, nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.List(ctx, tc.sel, nil); err != nil {
+				t.Fatal(err)
+			}
+			doRename(c, ctx, tc.from, "Old")
+			if n := len(f.commands()); n != 3 {
+				t.Errorf("SELECT, LIST, Do RENAME: %d commands sent; want 3 (no LIST again, the delimiter known)", n)
+			}
+			if name, v, _, ok := c.Session().SelectedUIDValidity(); !ok || name != tc.sel || v != 5 {
+				t.Errorf("after Do RENAME %s (delimiter %s known), SelectedUIDValidity %q %d %v; want %s 5", tc.from, tc.delim, name, v, ok, tc.sel)
+			}
+		})
+	}
+}

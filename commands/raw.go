@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"strings"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -24,7 +25,20 @@ func (c *Client) Xatom(ctx context.Context, name, args string) (*session.Result,
 // Do sends any command with its arguments written by args (each after
 // e.SP()), allowed in every state, and returns every untagged response
 // sent while it runs.
+//
+// A RENAME sent so while a mailbox is selected whose hierarchy delimiter
+// the session does not know first asks LIST "" with the selected name,
+// as Rename does for a name that may be a parent of it (here the name is
+// not known before args writes it): the session then knows whether the
+// RENAME took the selected mailbox's name
+// (session.Session.SelectedUIDValidity). Without it, a RENAME of a
+// parent ("Work" of the selected "Work/Inbox") left the name held with
+// the renamed mailbox's UIDVALIDITY.
 func (c *Client) Do(ctx context.Context, name string, args func(e *wire.Encoder)) (*session.Result, error) {
+	if strings.EqualFold(name, "RENAME") {
+		// Any name may be a parent's: "" begins every selected name.
+		c.learnSelectedDelim(ctx, "")
+	}
 	return c.run(ctx, &session.Command{
 		Name:     name,
 		Args:     args,

@@ -275,7 +275,10 @@ func (s *Session) UIDValidityChanges() uint32 {
 // delimiter, as given by a LIST or LSUB response read during this
 // selection that named the mailbox or one of its parents (LIST "" name
 // after the SELECT). Before such a response, no name is a parent, and
-// INBOX's children are compared byte for byte; responses naming other
+// INBOX's children are compared byte for byte (a RENAME of "Work" run
+// on the session with "Work/Inbox" selected and never listed leaves the
+// name held: commands' Client.Rename, and its Client.Do of a RENAME,
+// send that LIST first for this); responses naming other
 // mailboxes (another namespace's delimiter) do not count. A RENAME of
 // INBOX takes no name: it moves INBOX's messages to a new mailbox and
 // leaves INBOX, and the mailboxes under it, where they are (RFC 9051
