@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
@@ -925,5 +926,72 @@ func TestRenameParentOfSelectedThroughDo(t *testing.T) {
 				t.Errorf("after Do RENAME %s (delimiter %s known), SelectedUIDValidity %q %d %v; want %s 5", tc.from, tc.delim, name, v, ok, tc.sel)
 			}
 		})
+	}
+}
+
+// TestExpungeCancelledResultUnchangedAfterReturn: a UID EXPUNGE sent in
+// parts (SetMaxSetLength), cancelled amid the second part's EXPUNGE
+// responses after the first was answered, returns what it read so far.
+// The session may be delivering one more EXPUNGE to the part (its OnData)
+// as the caller gives up: it was appended to the SeqNums Expunge had
+// returned, on the reader goroutine, while the caller read them. The
+// result is the same once the session has read the whole answer (a NOOP
+// after it). Many rounds: the window is one response's delivery.
+func TestExpungeCancelledResultUnchangedAfterReturn(t *testing.T) {
+	const rounds, before, after = 200, 64, 400
+	changed, returned := 0, 0
+	for round := range rounds {
+		ctx, cancel := context.WithCancel(context.Background())
+		c := hostileClient(t, func(c *hostile.Conn) error {
+			c.PreAuth("IMAP4rev1 UIDPLUS")
+			cmd, err := c.Until("UID EXPUNGE")
+			if err != nil {
+				return err
+			}
+			c.Line("* 1 EXPUNGE")
+			c.Reply(cmd.Tag, "OK done")
+			if cmd, err = c.Until("UID EXPUNGE"); err != nil {
+				return err
+			}
+			for k := 1; k <= before+after; k++ {
+				if k == before {
+					cancel() // the caller gives up amid the EXPUNGEs
+				}
+				if err := c.Line("* 1 EXPUNGE"); err != nil {
+					return err
+				}
+			}
+			c.Reply(cmd.Tag, "OK done")
+			return c.Serve()
+		})
+		c.SetMaxSetLength(8)
+		bg, stop := context.WithTimeout(context.Background(), time.Minute)
+		if _, err := c.Select(bg, "INBOX", nil); err != nil {
+			t.Fatal(err)
+		}
+		set := commands.Set{UID: true}
+		for i := uint32(1); i <= 8; i++ {
+			set.Nums.AddNum(10 * i)
+		}
+		res, _ := c.Expunge(ctx, &set)
+		if res != nil {
+			returned++
+			got := len(res.SeqNums)
+			if err := c.Noop(bg); err != nil { // the UID EXPUNGE's answer read whole
+				t.Fatal(err)
+			}
+			if now := len(res.SeqNums); now != got {
+				changed++
+				if changed == 1 {
+					t.Errorf("round %d: a cancelled Expunge's SeqNums held %d when it returned, %d after the rest of its answer was read; want it unchanged", round, got, now)
+				}
+			}
+		}
+		stop()
+		cancel()
+	}
+	t.Logf("%d rounds, %d with a result, %d of them changed after Expunge returned", rounds, returned, changed)
+	if returned == 0 {
+		t.Errorf("no round returned a result: the test checked nothing")
 	}
 }
