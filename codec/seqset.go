@@ -180,14 +180,18 @@ func (s SeqSet) Ranges() []wire.SeqRange { return s.r }
 // Slice returns the set of the ranges i to j of s (s.Ranges()[i:j]),
 // known canonical when s is, in O(1) and without copying: it shares s's
 // storage, as a SeqSet copied by value does, but with no room past its
-// last range, so that adding to it (AddRange and the like) copies first
-// and never writes over the ranges of s after j. A set cut into parts
-// this way (the parts of a long command's set, each a canonical set) is
-// one copy of the whole, not one per part. A caller that keeps the
-// result while s's owner may change s takes Clone. It panics when i and
-// j are out of range, as slicing s.Ranges() does.
+// last range, so that adding to it (AddRange and the like) never writes
+// over the ranges of s after j. A set cut into parts this way (the parts
+// of a long command's set, each a canonical set) is one copy of the
+// whole, not one per part. Changing the result in place (an AddRange
+// that merges ranges, Compact, Reset then adding) changes s's ranges i
+// to j, and s is then no longer a valid set: a caller changes a slice
+// only of a set it no longer uses, and takes Clone to keep the result
+// while s's owner may change s. It panics unless 0 <= i <= j <=
+// len(s.Ranges()), even where s's storage has room past its last range.
 func (s SeqSet) Slice(i, j int) SeqSet {
-	return SeqSet{r: s.r[i:j:j], unsorted: s.unsorted}
+	r := s.r[:len(s.r):len(s.r)] // no room: j past the ranges panics
+	return SeqSet{r: r[i:j:j], unsorted: s.unsorted}
 }
 
 // AddNum adds the numbers n to s; 0 stands for "*". Numbers in ascending

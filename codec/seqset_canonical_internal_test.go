@@ -217,3 +217,28 @@ func TestSliceKnownCanonicalNoRoomPast(t *testing.T) {
 		t.Errorf("the slice added to: %v", part.Ranges())
 	}
 }
+
+// TestSliceBeyondItsRangesPanics: Slice past the ranges a set holds
+// panics, as its doc says, even where the set's storage has room there
+// (after Reset, or the spare room appending left): the room holds ranges
+// removed or never set (zero, "*"), which a slice known canonical would
+// hand out as the set's.
+func TestSliceBeyondItsRangesPanics(t *testing.T) {
+	var s SeqSet
+	s.AddNum(1, 3, 5)
+	s.Reset()
+	for _, c := range []struct{ i, j int }{{0, 3}, {0, 1}, {1, cap(s.r)}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Slice(%d, %d) of an empty set (room for %d ranges) did not panic", c.i, c.j, cap(s.r))
+				}
+			}()
+			got := s.Slice(c.i, c.j)
+			t.Errorf("Slice(%d, %d) of an empty set gave %v, known canonical %v; want a panic", c.i, c.j, got.Ranges(), !got.unsorted)
+		}()
+	}
+	if got := s.Slice(0, 0); !got.IsEmpty() {
+		t.Errorf("Slice(0, 0) of an empty set: %v; want empty", got.Ranges())
+	}
+}
