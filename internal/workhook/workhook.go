@@ -66,8 +66,10 @@ func (h *Hook) Report(a, b, n int) {
 // RangesCompared is given, by each codec.SeqSet.Overlaps, Intersect and
 // Remove of sets of a and b ranges, each Contains in a set of a ranges
 // (b is 1), each Canonical or Compact of a set of a ranges not known
-// canonical (b is 0), and in package commands each cut of a VANISHED
-// (EARLIER) of b ranges to a set of a ranges and each check of a
+// canonical and each Len of one neither ascending nor descending (b is
+// 0), each AddNum or AddRanges that sorts the b ranges added out of
+// order into a set of a ranges, and in package commands each cut of a
+// VANISHED (EARLIER) of b ranges to a set of a ranges and each check of a
 // COPYUID's or [MODIFIED]'s set of a ranges against a command's set of
 // b ranges (withinSet), the number n of range comparisons it made (a
 // step of a binary search, of a merge, of a loop, of a check of order
