@@ -909,6 +909,11 @@ func partString(path []int) string {
 	return strings.Join(s, ".")
 }
 
+// maxSectionPart is the largest part number --section takes: an IMAP
+// nz-number's bound (4294967295, commands' FetchSection.check), or the
+// largest int where an int is 32 bits (FetchSection.Part is an []int).
+const maxSectionPart = min(math.MaxUint32, math.MaxInt)
+
 // parseSection parses a section specification as written between the
 // brackets of BODY[...]: "", "HEADER", "1.2", "1.MIME",
 // "HEADER.FIELDS (FROM TO)".
@@ -969,8 +974,11 @@ func parseSection(spec string) (commands.FetchSection, error) {
 		// The bound commands' FetchSection.check sets (an IMAP
 		// nz-number): refused there only once connected, after the
 		// login, as a runtime error rather than a usage error.
-		if n > math.MaxUint32 {
-			return sec, usagef("bad --section %q: part number %s is past %d", spec, parts[0], uint32(math.MaxUint32))
+		// maxSectionPart is that bound, or an int's where an int is
+		// 32 bits (GOARCH=386, arm): 4294967295 was taken there, made
+		// -1 by int(n), and refused only after the login.
+		if n > maxSectionPart {
+			return sec, usagef("bad --section %q: part number %s is past %d", spec, parts[0], uint64(maxSectionPart))
 		}
 		sec.Part = append(sec.Part, int(n))
 		parts = parts[1:]
