@@ -283,18 +283,21 @@ func moveLegacyState(legacy, st string, limit int64, merge func(legacy, st []byt
 // holds more than limit bytes (limit > 0; read whole into memory before,
 // whatever its size). It is opened without waiting (openNonblock) and
 // checked by its descriptor too: replaced by a pipe between the checks,
-// it is refused, not waited on.
+// it is refused, not waited on. A symbolic link that loops at path (its
+// stat or open fails with ELOOP) is refused too, an error wrapping
+// errStateUnusable that names it by printable: before, the run stopped
+// at the stat's error, its path raw, exit 3, as if a retry could help.
 func readStateFile(path string, limit int64) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return nil, stateStatError(path, err)
 	}
 	if err := stateFileUsable(path, fi, limit); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
-		return nil, err
+		return nil, stateStatError(path, err)
 	}
 	defer f.Close()
 	if fi, err = f.Stat(); err != nil {
@@ -312,6 +315,16 @@ func readStateFile(path string, limit int64) ([]byte, error) {
 		return nil, stateTooBig(path, int64(len(b)), limit) // grew while read
 	}
 	return b, err
+}
+
+// stateStatError returns err, of a stat or an open of the state file
+// path, or the error wrapping errStateUnusable that names path a
+// symbolic link that loops when err is ELOOP.
+func stateStatError(path string, err error) error {
+	if errors.Is(err, errLoop) {
+		return fmt.Errorf("%w: %s is %s: imapkit writes its states as regular files; move it away", errStateUnusable, printable(path), loopingLink)
+	}
+	return err
 }
 
 // stateFileUsable returns the error (wrapping errStateUnusable) of the

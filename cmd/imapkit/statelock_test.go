@@ -325,6 +325,43 @@ func TestStateFileFIFORefused(t *testing.T) {
 	}
 }
 
+// TestStateFileLoopingLinkRefused: a symbolic link that loops at a state
+// file's own path (an export's, an import's, a copy's, or an older
+// imapkit's beside a link's name, moved by lockJob) is refused as a named
+// pipe there is (TestStateFileFIFORefused) and as one at the lock's path
+// (TestStateLockLoopingLinkRefused): an error wrapping errStateUnusable
+// (exit 1: a retry finds the same link) that names the state by
+// printable and says what it is. Before, the run stopped at the stat's
+// error, "stat PATH: too many levels of symbolic links", its path raw,
+// exit 3, as if a retry could help.
+func TestStateFileLoopingLinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	loop := filepath.Join(dir, "loop\x1b.mbox.imapkit-export.json")
+	if err := os.Symlink(filepath.Base(loop), loop); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, "st.imapkit-import.json")
+	for _, c := range []struct {
+		name string
+		load func() error
+	}{
+		{"export's loadState", func() error { _, err := loadState(loop); return err }},
+		{"import's loadJSONMax", func() error { _, err := loadJSONMax(loop, &importState{}, maxImportState); return err }},
+		{"copy's loadJSON", func() error { _, err := loadJSON(loop, &copyState{}); return err }},
+		{"moveLegacyState", func() error { return moveLegacyState(loop, st, maxImportState, mergeImportStates("", loop, st)) }},
+	} {
+		err := c.load()
+		var stderr strings.Builder
+		code := exitCode(nil, &stderr, "export", err)
+		if !errors.Is(err, errStateUnusable) || !strings.Contains(stderr.String(), printable(loop)+" is a symbolic link that loops") {
+			t.Errorf("%s of a link that loops: %q; want errStateUnusable naming it (by printable) a link that loops", c.name, stderr.String())
+		}
+		if code != exitNo {
+			t.Errorf("%s of a link that loops: exit %d; want %d (a retry finds the same link)", c.name, code, exitNo)
+		}
+	}
+}
+
 // TestStateLockFIFORefused: a named pipe (FIFO) at a lock file's path
 // (the run's own, STATE.lock; an older imapkit's beside a link's name,
 // which lockOthers takes too) is refused at once, an error wrapping
