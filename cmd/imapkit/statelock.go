@@ -372,14 +372,27 @@ func notRegular(fi os.FileInfo) string {
 // A symbolic link that loops at the lock's path (its open fails with
 // ELOOP) is refused the same way, named by printable: before, the run
 // stopped at the open's error, its path raw, exit 3.
+//
+// No symbolic link at the lock's path is followed (openNoFollow, where
+// there is flock(2)): one is refused the same way, dangling or not
+// ("PATH.lock is a symbolic link, not a regular file"). Before, the open
+// followed it: a dangling one had the run create the file it named,
+// wherever that was, and lock it; one to another file had the run lock
+// that file. A link to a directory is named a directory (its stat says
+// so first), as before. Links among the directories above the lock are
+// followed, as everywhere.
 func openLockFile(path string, flag int) (*os.File, error) {
-	return openRegular(path, flag, func(path string, fi os.FileInfo) error {
+	return openRegular(path, flag|openNoFollow, func(path string, fi os.FileInfo) error {
 		if fi.Mode().IsRegular() {
 			return nil
 		}
 		return notRegularLock(path, fi)
 	}, func(path string) error {
-		return fmt.Errorf("%w: %s is %s: imapkit keeps its locks as regular files (empty ones); move it away", errStateUnusable, printable(path), loopingLink)
+		what := loopingLink
+		if _, err := os.Stat(path); !errors.Is(err, errLoop) {
+			what = "a symbolic link, not a regular file (imapkit follows no link at its lock's path)"
+		}
+		return fmt.Errorf("%w: %s is %s: imapkit keeps its locks as regular files (empty ones); move it away", errStateUnusable, printable(path), what)
 	})
 }
 
@@ -388,8 +401,10 @@ func openLockFile(path string, flag int) (*os.File, error) {
 // opened by its descriptor with usable (nil: it may be used), and only
 // then puts it back to blocking. When the open fails, what is at path is
 // checked with usable too (a directory fails an open for writing), and a
-// looping symbolic link (ELOOP) is refused with looping's error.
-func openRegular(path string, flag int, usable func(path string, fi os.FileInfo) error, looping func(path string) error) (*os.File, error) {
+// symbolic link that was not opened is refused with link's error: one
+// that loops (ELOOP), or any, flag holding openNoFollow (whose error
+// differs by system: ELOOP on Linux, EMLINK on FreeBSD, EFTYPE on NetBSD).
+func openRegular(path string, flag int, usable func(path string, fi os.FileInfo) error, link func(path string) error) (*os.File, error) {
 	f, err := os.OpenFile(path, flag|openNonblock, 0o600)
 	if err != nil {
 		if fi, serr := os.Stat(path); serr == nil {
@@ -398,7 +413,12 @@ func openRegular(path string, flag int, usable func(path string, fi os.FileInfo)
 			}
 		}
 		if errors.Is(err, errLoop) {
-			return nil, looping(path)
+			return nil, link(path)
+		}
+		if flag&openNoFollow != 0 {
+			if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+				return nil, link(path)
+			}
 		}
 		return nil, err
 	}

@@ -15,6 +15,11 @@ const stateLocking = true
 // at once, not wait for a writer (readStateFile).
 const openNonblock = syscall.O_NONBLOCK
 
+// openNoFollow is the open flag that has an open of a symbolic link fail
+// rather than follow it (openLockFile: no link at a lock's path is
+// followed).
+const openNoFollow = syscall.O_NOFOLLOW
+
 // clearNonblock puts f's descriptor, opened with openNonblock, back to
 // blocking (openLockFile, once it knows f is a regular file).
 func clearNonblock(f *os.File) error {

@@ -12,6 +12,9 @@ const stateLocking = false
 // a named pipe.
 const openNonblock = 0
 
+// openNoFollow is 0 here: lockState opens no lock file (stateLocking).
+const openNoFollow = 0
+
 // clearNonblock does nothing: openNonblock is 0 here.
 func clearNonblock(*os.File) error { return nil }
 

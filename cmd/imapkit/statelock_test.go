@@ -512,6 +512,52 @@ func TestStateLockLoopingLinkRefused(t *testing.T) {
 	}
 }
 
+// TestStateLockSymlinkRefused: a symbolic link at the run's own lock's
+// path (STATE.lock), dangling or to a regular file, is refused, not
+// followed (O_NOFOLLOW): an error wrapping errStateUnusable (exit 1: a
+// retry finds the same link) that names the lock by printable and says
+// it is a link, and nothing is created or opened where it points. Before,
+// the open followed it: a dangling link had the run create the file it
+// names (anywhere the user can write) and lock that, a link to a file
+// had the run lock another file than the one other runs lock.
+func TestStateLockSymlinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "elsewhere")
+	if err := os.Mkdir(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	kept := filepath.Join(other, "kept")
+	if err := os.WriteFile(kept, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, to string }{
+		{"dangling", filepath.Join(other, "made")},
+		{"to a regular file", kept},
+	} {
+		mbox := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+"\x1b.mbox")
+		lock := statePath(mbox) + ".lock"
+		if err := os.Symlink(c.to, lock); err != nil {
+			t.Fatal(err)
+		}
+		l, err := lockExport(mbox)
+		l.unlock()
+		var stderr strings.Builder
+		code := exitCode(nil, &stderr, "export", err)
+		if !errors.Is(err, errStateUnusable) || !strings.Contains(stderr.String(), printable(lock)+" is a symbolic link") {
+			t.Errorf("the run's own lock a link %s: %q; want errStateUnusable naming it (by printable) a symbolic link", c.name, stderr.String())
+		}
+		if code != exitNo {
+			t.Errorf("the run's own lock a link %s: exit %d; want %d (a retry finds the same link)", c.name, code, exitNo)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(other, "made")); err == nil {
+		t.Errorf("a dangling link at the lock: the file it names was created")
+	}
+	if b, err := os.ReadFile(kept); err != nil || string(b) != "keep" {
+		t.Errorf("a link at the lock to a file: the file holds %q, %v; want it as it was", b, err)
+	}
+}
+
 // TestStateLockDirectoryNotMadeNamed: a state directory that cannot be
 // made (a regular file where a directory above it should be) stops the
 // run with a message naming the state's directory by printable, not only
