@@ -21,6 +21,13 @@ import (
 // lock on it. The kernel drops the lock when the process ends however it
 // ends (SIGKILL, a crash), so a dead run never blocks the next one; the
 // lock file stays, empty.
+//
+// The flock(2) is the file's, not its name's: lockState checks, once it
+// holds it, that the name still gives that file (one removed or replaced
+// between its open and its flock is locked again). The limit left: a
+// lock file removed while a run holds it is not noticed by that run, and
+// a run started after the removal creates and locks a new one and runs
+// beside it (docs/cli.md asks users to leave the .lock files alone).
 type stateLock struct {
 	// path is the state file locked (lockState's path): worked out once,
 	// at lock time, and the one every load and save of the run uses.
@@ -585,7 +592,41 @@ func lockState(path string) (*stateLock, error) {
 		// too, by printable.
 		return nil, fmt.Errorf("making the state directory %s: %w", printable(filepath.Dir(path)), err)
 	}
+	for attempt := 1; ; attempt++ {
+		f, err := openStateLock(path, err)
+		if err != nil {
+			return nil, err
+		}
+		if err := flockOrClose(f, path); err != nil {
+			return nil, err
+		}
+		// The path still names the file locked: one removed (or
+		// replaced) between the open and the flock is no lock, the
+		// next run creating another at the path. Before, the run went
+		// on holding the flock of a file no name reached, and the next
+		// run ran beside it.
+		if sameFileAt(f, path+".lock") {
+			removeStateTemps(path)
+			return &stateLock{path: path, f: f}, nil
+		}
+		closeLocked(f)
+		if attempt == lockAttempts {
+			return nil, fmt.Errorf("locking %s: its lock %s was removed or replaced as it was locked, %d times in a row: another process is removing it; nothing done", printable(path), printable(path+".lock"), lockAttempts)
+		}
+	}
+}
+
+// lockAttempts is how many times lockState takes a lock whose file is
+// removed or replaced as it is locked before it gives up.
+const lockAttempts = 5
+
+// openStateLock opens (or creates) the lock file of the state path for
+// lockState, or returns why not: mkdirErr (MkdirAll's of the state's
+// directory, nil or unwritable) or the open's, a *stateUnwritableError
+// when the lock cannot be made or opened for writing.
+func openStateLock(path string, mkdirErr error) (*os.File, error) {
 	var f *os.File
+	err := mkdirErr
 	if err == nil {
 		f, err = openLock(path+".lock", os.O_RDWR|os.O_CREATE)
 	}
@@ -600,14 +641,7 @@ func lockState(path string) (*stateLock, error) {
 		}
 		return nil, &stateUnwritableError{path: path, err: err, advice: advice}
 	}
-	if err != nil {
-		return nil, err
-	}
-	if err := flockOrClose(f, path); err != nil {
-		return nil, err
-	}
-	removeStateTemps(path)
-	return &stateLock{path: path, f: f}, nil
+	return f, err
 }
 
 // unlock releases the lock, then closes its file. Closing alone did not

@@ -577,6 +577,46 @@ func TestStateLockDirectoryNotMadeNamed(t *testing.T) {
 	}
 }
 
+// TestStateLockRemovedBeforeLockedRetaken: a lock file removed between
+// the run's open of it and its flock(2) (another run's cleanup, a user's
+// rm: a run found it there and opened it, then it went) is not the lock:
+// lockState takes its lock again, on the file the path names then, and
+// a second run is refused (busy). Before, the run held the flock of a
+// file no name reached any more, and the next run created a new lock at
+// the path, locked it, and ran beside the first.
+// Serial: openLock is replaced.
+func TestStateLockRemovedBeforeLockedRetaken(t *testing.T) {
+	mbox := filepath.Join(t.TempDir(), "m.mbox")
+	lock := statePath(mbox) + ".lock"
+	orig := openLock
+	removed := 0
+	openLock = func(path string, flag int) (*os.File, error) {
+		f, err := orig(path, flag)
+		if err == nil && path == lock && removed == 0 {
+			removed++
+			if err := os.Remove(path); err != nil {
+				t.Error(err)
+			}
+		}
+		return f, err
+	}
+	t.Cleanup(func() { openLock = orig })
+	l, err := lockExport(mbox)
+	if err != nil {
+		t.Fatalf("lock with its file removed once before its flock: %v; want it taken again", err)
+	}
+	defer l.unlock()
+	if removed != 1 || !sameFileAt(l.f, lock) {
+		t.Errorf("lock file removed (%d times) between its open and its flock: the run holds the flock of a file %s does not name; want the one it names", removed, lock)
+	}
+	l2, err := lockExport(mbox)
+	l2.unlock()
+	var busy *stateBusyError
+	if !errors.As(err, &busy) {
+		t.Errorf("a second run, the first holding its lock: %v; want it refused, busy", err)
+	}
+}
+
 // readOnlyLocks makes lockState's open of a lock file under dir fail as
 // on a file system mounted read-only (EROFS) for the rest of the test
 // (openLock): one cannot be mounted without privileges. A test that calls
