@@ -740,7 +740,7 @@ func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 		errors.Is(err, errCaseMerge), errors.Is(err, errPendingUnknown),
 		errors.Is(err, errDstChanged), errors.Is(err, errSrcUIDValidity), errors.Is(err, errRestartRefused), errors.Is(err, errMapChanged), errors.Is(err, errInboxTwice),
 		errors.Is(err, errStateTwice), errors.Is(err, errHardLinked), errors.Is(err, errStateUnusable), errors.Is(err, errStateUnwritable),
-		errors.Is(err, errMboxUnusable):
+		errors.Is(err, errMboxUnusable), errors.Is(err, errDirNotMade):
 		return exitNo
 	}
 	return exitConnFail

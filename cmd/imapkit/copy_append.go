@@ -1885,7 +1885,7 @@ func saveJSON(path string, v any) error {
 // (a full disk, a directory where the file goes) added one to the state
 // directory.
 func writeFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := makeDir("the directory of "+printable(filepath.Base(path)), filepath.Dir(path)); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp") // mode 0600

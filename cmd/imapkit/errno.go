@@ -16,6 +16,10 @@ var temporaryAcceptErrors = []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOB
 // read-only (unwritable).
 var errReadOnlyFS error = syscall.EROFS
 
+// errNotDir is the error of a path through a file that is not a directory
+// (makeDir: a regular file where a directory should be).
+var errNotDir error = syscall.ENOTDIR
+
 // errLoop is the error of an open of a path whose symbolic links loop
 // (openLockFile, openMboxFile).
 var errLoop error = syscall.ELOOP

@@ -14,5 +14,8 @@ var temporaryAcceptErrors []error
 // error is a permission error or a string there.
 var errReadOnlyFS = errors.New("read-only file system")
 
+// errNotDir is no error any call returns: a string there.
+var errNotDir = errors.New("not a directory")
+
 // errLoop is no error any call returns: Plan 9 has no symbolic links.
 var errLoop = errors.New("too many levels of symbolic links")

@@ -1201,7 +1201,7 @@ type maildirSink struct {
 // openMaildir opens the Maildir dir for an export, its notes to stderr.
 func openMaildir(dir string, uidValidity uint32, stderr io.Writer) (*maildirSink, error) {
 	for _, sub := range []string{"tmp", "new", "cur"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+		if err := makeDir("the Maildir's "+sub+" directory", filepath.Join(dir, sub)); err != nil {
 			return nil, err
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -50,7 +49,7 @@ func runExportCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stder
 		ae := *e
 		ae.accounts, ae.shard = "", ""
 		ae.to = exportAccountPath(dir, t, firstNonEmpty(acf.user, t.user), mailbox, e.format)
-		if err := os.MkdirAll(filepath.Dir(ae.to), 0o700); err != nil {
+		if err := makeDir("the account's export directory", filepath.Dir(ae.to)); err != nil {
 			return err
 		}
 		l, err := lockExport(ae.to)

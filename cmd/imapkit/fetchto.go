@@ -94,7 +94,7 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 		return err
 	}
 	dir := *fo.to
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := makeDir("the --to directory", dir); err != nil {
 		return err
 	}
 	removeFetchTemps(dir)

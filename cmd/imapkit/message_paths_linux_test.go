@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -201,5 +202,71 @@ func TestFetchToLinesPrintable(t *testing.T) {
 	want := "UID 1: " + printable(filepath.Join(dir, "1.eml")) + " (23 bytes)\nfetched 1 messages (23 bytes) to " + printable(dir) + "\n"
 	if out != want {
 		t.Errorf("stdout %q; want %q: each path by printable, one line a message", out, want)
+	}
+}
+
+// TestDirectoryNotMadeNamed: a directory a run must make that cannot be
+// made (here a regular file is in its way) stops the run with a message
+// naming it by printable, and what it is for: a state file's
+// (writeFileAtomic), an export's Maildir, an export --accounts' account
+// directory, fetch --to's directory. Exit 1: a retry finds the same file
+// in the way. Before, MkdirAll's error came alone ("mkdir PATH: not a
+// directory", the one above it failed to make), the directory wanted
+// not named, exit 3.
+func TestDirectoryNotMadeNamed(t *testing.T) {
+	t.Parallel() // waits on a scripted server over TCP
+	dir := filepath.Join(t.TempDir(), oddDir)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, code int, stderr, want string) {
+		t.Helper()
+		checkOneLine(t, what, stderr, want, ": ")
+		if !strings.Contains(stderr, "making ") {
+			t.Errorf("%s: stderr %q; want it to say which directory it was making", what, stderr)
+		}
+		if code != exitNo {
+			t.Errorf("%s: exit %d; want %d (a retry finds the same file in the way)", what, code, exitNo)
+		}
+	}
+	run := func(err error) (int, string) {
+		var stderr strings.Builder
+		code := exitCode(nil, &stderr, "export", err)
+		return code, stderr.String()
+	}
+	stateDir := filepath.Join(blocker, "a", "b")
+	code, stderr := run(writeFileAtomic(filepath.Join(stateDir, "st.json"), []byte("{}")))
+	check("writeFileAtomic", code, stderr, stateDir)
+	md := filepath.Join(blocker, "md")
+	_, err := openMaildir(md, 1, io.Discard)
+	code, stderr = run(err)
+	check("openMaildir", code, stderr, filepath.Join(md, "tmp"))
+
+	addr := unsendableSource(t, []string{copySourceBody(1, false)})
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
+	to := filepath.Join(blocker, "to")
+	code, _, stderr = runCLI(t, "", "fetch", "imap://alice@"+addr, "INBOX", "1", "--to", to, "--insecure-plaintext", "--timeout", "20s")
+	check("fetch --to", code, stderr, to)
+
+	pw := filepath.Join(t.TempDir(), "pw")
+	accounts := filepath.Join(t.TempDir(), "accounts")
+	if err := os.WriteFile(pw, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(accounts, []byte("imap://alice@"+addr+" password-file="+pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(blocker, "out")
+	code, _, stderr = runCLI(t, "", "export", "--accounts", accounts, "INBOX", "--to", out, "--insecure-plaintext", "--timeout", "20s", "--quiet")
+	// The account's line, then the run's count of accounts that failed.
+	first, _, _ := strings.Cut(stderr, "\n")
+	check("export --accounts", code, first+"\n", out)
+	if !strings.Contains(stderr, "1 of 1 accounts failed") {
+		t.Errorf("export --accounts: stderr %q; want the count of accounts that failed after the account's line", stderr)
 	}
 }

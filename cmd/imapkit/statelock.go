@@ -590,7 +590,7 @@ func lockState(path string) (*stateLock, error) {
 		// MkdirAll's error names the directory it failed to make,
 		// which may be one above the state's: the state's is named
 		// too, by printable.
-		return nil, fmt.Errorf("making the state directory %s: %w", printable(filepath.Dir(path)), err)
+		return nil, &dirNotMadeError{what: "the state directory", dir: filepath.Dir(path), err: err}
 	}
 	for attempt := 1; ; attempt++ {
 		f, err := openStateLock(path, err)
@@ -643,6 +643,53 @@ func openStateLock(path string, mkdirErr error) (*os.File, error) {
 	}
 	return f, err
 }
+
+// makeDir makes the directory dir, and those above it that are missing
+// (os.MkdirAll, mode 0700), for what ("the Maildir", "the --to
+// directory"), or returns a *dirNotMadeError naming dir. Before, the
+// callers (writeFileAtomic, export's Maildir and --accounts, fetch --to)
+// returned MkdirAll's error alone, which names the directory it failed to
+// make (one above dir, maybe) raw, and exit 3 whatever the cause.
+func makeDir(what, dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &dirNotMadeError{what: what, dir: dir, err: err}
+	}
+	return nil
+}
+
+// dirNotMadeError reports that the directory dir, wanted for what, could
+// not be made: "making the Maildir DIR: mkdir DIR/cur: not a directory",
+// dir by printable (errorLine shows the wrapped error's path so too). It
+// wraps the file system's error, and errDirNotMade (exit 1) when a retry
+// would find the same (dirNotMadeLasting): a file in the way, a
+// permission or a read-only file system; else (a full disk, an I/O
+// error) exit 3.
+type dirNotMadeError struct {
+	what, dir string
+	err       error
+}
+
+func (e *dirNotMadeError) Error() string {
+	return fmt.Sprintf("making %s %s: %v", e.what, printable(e.dir), e.err)
+}
+
+func (e *dirNotMadeError) Unwrap() []error {
+	if dirNotMadeLasting(e.err) {
+		return []error{e.err, errDirNotMade}
+	}
+	return []error{e.err}
+}
+
+// dirNotMadeLasting reports whether err, MkdirAll's, is one a retry finds
+// again until the user acts: a file where a directory should be, a
+// permission, a read-only file system.
+func dirNotMadeLasting(err error) bool {
+	return errors.Is(err, errNotDir) || errors.Is(err, fs.ErrExist) || unwritable(err)
+}
+
+// errDirNotMade is the error of a directory that cannot be made until the
+// user acts (dirNotMadeError): exit 1, nothing done there.
+var errDirNotMade = errors.New("the directory cannot be made")
 
 // unlock releases the lock, then closes its file. Closing alone did not
 // release it at once: a child another goroutine was starting at that moment
