@@ -58,6 +58,9 @@ var exportCommand = serverCmd{
 		if e.to == "" || e.accounts != "" || e.shard != "" {
 			return nil, nil // refused by runExport
 		}
+		if err := mboxUsableAt(e.format, e.to); err != nil {
+			return nil, err
+		}
 		l, err := lockExport(e.to)
 		if err == nil {
 			e.state, e.lock = l.path, l
@@ -318,7 +321,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	}
 	var sk sink
 	if e.format == "mbox" {
-		sk, err = openMbox(e.to, spath, st.Size, e.lock.takeData())
+		var ms *mboxSink
+		if ms, err = openMbox(e.to, spath, st.Size, e.lock.takeData()); err == nil {
+			ms.hook = func(step string) error { return hook(ctx, step) }
+			sk = ms
+		}
 	} else {
 		sk, err = openMaildir(e.to, st.UIDValidity, o.stderr)
 	}
@@ -951,6 +958,18 @@ type mboxSink struct {
 	// committed is the mbox's size at the last commit (or open): what
 	// the state records, and what abandon cuts it back to.
 	committed int64
+	// hook is the run's test hook (hook: "mbox synced" after commit's
+	// sync, "mbox cut back" after abandon's truncate; its error is
+	// theirs), or nil.
+	hook func(step string) error
+}
+
+// step calls s's test hook at step, if any (hook), and returns its error.
+func (s *mboxSink) step(step string) error {
+	if s.hook == nil {
+		return nil
+	}
+	return s.hook(step)
 }
 
 // openMbox opens the mbox at path, whose export's state file is state,
@@ -1030,17 +1049,38 @@ func openMboxFile(path string) (*os.File, error) {
 }
 
 // mboxUsable returns the error (wrapping errMboxUnusable) of the mbox
-// path, of info fi, that an export cannot write: one that is neither a
-// regular file nor a character device. A named pipe could hold the run up
-// (and keeps nothing), a directory or a socket cannot be written, a block
-// device is a disk. A character device (/dev/null, a sink that keeps
-// nothing) is written as before: TestExportAbandonTruncateFailureReported
-// writes to one. Else nil.
+// path, of info fi, that an export cannot write: one that is not a
+// regular file. A named pipe could hold the run up (and keeps nothing), a
+// directory or a socket cannot be written, a block device is a disk. A
+// character device (/dev/null, a terminal: /dev/stdout at one) is refused
+// too: an export's mbox is one it appends to at later runs, its size
+// recorded in the state at each commit, synced, and cut back to it when a
+// run stops amid a message, and a device has no size, no sync and no cut
+// (/dev/null's fsync fails, EINVAL; a terminal's seek, ESPIPE). Before,
+// one was taken, and the run failed there, exit 3, once it had fetched
+// the first batch: at every run. (To see messages, fetch writes them to
+// stdout.) Else nil.
 func mboxUsable(path string, fi os.FileInfo) error {
-	if fi.Mode().IsRegular() || fi.Mode().Type()&fs.ModeCharDevice != 0 {
+	if fi.Mode().IsRegular() {
 		return nil
 	}
 	return fmt.Errorf("%w: %s is %s: export writes an mbox as a regular file; move it away, or export to another PATH", errMboxUnusable, printable(path), notRegular(fi))
+}
+
+// mboxUsableAt returns mboxUsable's error of the mbox path, when format is
+// "mbox" and something is there; else nil. The export checks it before it
+// takes its lock: the lock (and later the state) goes beside the file the
+// path names, and a run as root to /dev/null made /dev/null.imapkit-export.json.lock
+// and its state in /dev before the mbox was refused.
+func mboxUsableAt(format, path string) error {
+	if format != "mbox" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil // none yet, or named by the open's error
+	}
+	return mboxUsable(path, fi)
 }
 
 // errMboxUnusable is the error of an mbox path an export cannot write
@@ -1144,7 +1184,11 @@ func (s *mboxSink) commit() (int64, error) {
 	if err := s.w.Flush(); err != nil {
 		return 0, err
 	}
-	if err := s.f.Sync(); err != nil {
+	err := s.f.Sync()
+	if err == nil {
+		err = s.step("mbox synced")
+	}
+	if err != nil {
 		return 0, err
 	}
 	n, err := s.f.Seek(0, io.SeekCurrent)
@@ -1173,6 +1217,9 @@ func (s *mboxSink) close() error {
 func (s *mboxSink) abandon() error {
 	s.w.Reset(io.Discard)
 	err := s.f.Truncate(s.committed)
+	if err == nil {
+		err = s.step("mbox cut back")
+	}
 	closeLocked(s.f)
 	if err != nil {
 		return fmt.Errorf("%s could not be cut back to its last commit (%d bytes), and may end in a part of a message until the next export to it: %w", printable(s.path), s.committed, err)

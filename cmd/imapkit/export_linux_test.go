@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,10 +22,12 @@ import (
 // an error and then cannot cut its mbox back to its last commit says so
 // (the mbox may end in a part of a message until the next export to it
 // cuts it back), beside the error that stopped it, whose exit status
-// stays. The mbox here is /dev/null (by a symlink): its fsync and its
-// ftruncate fail (EINVAL), as a file system gone read-only or a network
-// file system that lost its server fails them. Before, abandon dropped
-// the truncate's error: the user was told nothing of a cut message left.
+// stays. The run's test hook fails the mbox's fsync and its ftruncate
+// ("mbox synced", "mbox cut back": EIO), as a file system gone read-only
+// or a network file system that lost its server fails them. (It was
+// /dev/null, by a symlink, before a character device was refused as an
+// mbox: TestExportMboxNotRegularRefused.) Before, abandon dropped the
+// truncate's error: the user was told nothing of a cut message left.
 func TestExportAbandonTruncateFailureReported(t *testing.T) {
 	// Waits on a scripted server over TCP.
 	t.Parallel()
@@ -44,9 +47,15 @@ func TestExportAbandonTruncateFailureReported(t *testing.T) {
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	to := filepath.Join(t.TempDir(), "x.mbox")
-	if err := os.Symlink(os.DevNull, to); err != nil {
-		t.Fatal(err)
-	}
+	setTestHook(t, func(step string) error {
+		switch step {
+		case "mbox synced":
+			return &fs.PathError{Op: "sync", Path: to, Err: syscall.EIO}
+		case "mbox cut back":
+			return &fs.PathError{Op: "truncate", Path: to, Err: syscall.EIO}
+		}
+		return nil
+	})
 	code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--quiet")
 	if code != exitConnFail || !strings.Contains(errs, "sync") || !strings.Contains(errs, "could not be cut back to its last commit (0 bytes)") {
 		t.Errorf("export to an mbox that cannot be synced or cut back: exit %d, stdout %q, stderr %q; want exit %d, the sync's error and the cut's", code, out, errs, exitConnFail)
@@ -91,8 +100,11 @@ func TestOpenMboxErrorReleasesLock(t *testing.T) {
 }
 
 // TestExportMboxNotRegularRefused: an export whose mbox path is a named
-// pipe (FIFO) or a directory is refused at once, exit 1 (a retry finds the
-// same file), the message naming it and what it is, and nothing written:
+// pipe (FIFO), a directory or a character device (/dev/null, by a link:
+// it has no size to record, no sync, no cut; before, one was taken, and
+// the run failed at its sync, exit 3, at every run) is refused at once,
+// exit 1 (a retry finds the same file), the message naming it and what it
+// is, and nothing written:
 // a first run before it records a state, and openMbox (a later run's,
 // the FIFO put where its mbox was) by the descriptor it opened without
 // waiting. Before, the mbox was opened blocking whatever it was (an open
@@ -124,10 +136,18 @@ func TestExportMboxNotRegularRefused(t *testing.T) {
 	}{
 		{"a named pipe", "a named pipe (FIFO), not a regular file", func(p string) error { return syscall.Mkfifo(p, 0o600) }},
 		{"a directory", "a directory, not a regular file", func(p string) error { return os.Mkdir(p, 0o700) }},
+		{"a character device", "a character device, not a regular file", func(p string) error { return os.Symlink(os.DevNull, p) }},
 	} {
 		to := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".mbox")
 		if err := c.make(to); err != nil {
 			t.Fatal(err)
+		}
+		// Beside /dev/null (the state's place for a link to it) an
+		// older run as root may have left a state and a lock: what the
+		// run did is what changed.
+		before := map[string]os.FileInfo{}
+		for _, p := range []string{statePath(to), statePath(to) + ".lock"} {
+			before[p], _ = os.Lstat(p)
 		}
 		type result struct {
 			code     int
@@ -149,8 +169,10 @@ func TestExportMboxNotRegularRefused(t *testing.T) {
 		if r.code != exitNo || !strings.Contains(r.err, "unusable mbox: "+to+" is "+c.what) {
 			t.Errorf("export to %s: exit %d, stdout %q, stderr %q; want exit %d, refused naming it %s", c.name, r.code, r.out, r.err, exitNo, c.what)
 		}
-		if _, err := os.Lstat(statePath(to)); err == nil {
-			t.Errorf("export to %s: a state %s was recorded; want none", c.name, statePath(to))
+		for _, p := range []string{statePath(to), statePath(to) + ".lock"} {
+			if changed(before[p], p) {
+				t.Errorf("export to %s: %s was made or written; want nothing there (the mbox refused before the lock)", c.name, p)
+			}
 		}
 	}
 	// A later run's openMbox: the FIFO is where its mbox was.
@@ -173,6 +195,16 @@ func TestExportMboxNotRegularRefused(t *testing.T) {
 		<-errc
 		t.Errorf("openMbox of a FIFO hung")
 	}
+}
+
+// changed reports whether the file at path was made or written since
+// its Lstat gave before (nil: it was not there).
+func changed(before os.FileInfo, path string) bool {
+	after, err := os.Lstat(path)
+	if err != nil {
+		return false
+	}
+	return before == nil || !after.ModTime().Equal(before.ModTime()) || after.Size() != before.Size()
 }
 
 // releaseFIFO lets an open of the named pipe path that waits for the

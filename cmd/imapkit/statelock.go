@@ -355,6 +355,8 @@ func notRegular(fi os.FileInfo) string {
 		return "a named pipe (FIFO), not a regular file"
 	case t&fs.ModeDir != 0:
 		return "a directory, not a regular file"
+	case t&fs.ModeCharDevice != 0:
+		return "a character device, not a regular file"
 	case t&fs.ModeDevice != 0:
 		return "a device, not a regular file"
 	case t&fs.ModeSocket != 0:
