@@ -1071,14 +1071,16 @@ func mboxUsable(path string, fi os.FileInfo) error {
 // "mbox" and something is there; else nil. The export checks it before it
 // takes its lock: the lock (and later the state) goes beside the file the
 // path names, and a run as root to /dev/null made /dev/null.imapkit-export.json.lock
-// and its state in /dev before the mbox was refused.
+// and its state in /dev before the mbox was refused. A directory passes
+// here: it may be a Maildir whose state says so, and the run then says
+// that the state is of a Maildir (a usage error), once it has read it.
 func mboxUsableAt(format, path string) error {
 	if format != "mbox" {
 		return nil
 	}
 	fi, err := os.Stat(path)
-	if err != nil {
-		return nil // none yet, or named by the open's error
+	if err != nil || fi.IsDir() {
+		return nil // none yet (or named by the open's error), or a directory
 	}
 	return mboxUsable(path, fi)
 }
