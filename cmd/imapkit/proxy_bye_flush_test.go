@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -124,20 +123,11 @@ func byeSlowClientGetsAll(t *testing.T, useTLS bool) {
 	})}
 	var clientTLS *tls.Config
 	if useTLS {
-		cert, der, err := selfSignedCert("localhost")
-		if err != nil {
-			t.Fatal(err)
-		}
-		leaf, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pool := x509.NewCertPool()
-		pool.AddCert(leaf)
-		clientTLS = &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+		var serverTLS *tls.Config
+		serverTLS, clientTLS = localhostTLS(t)
 		opts = append(opts, func(cfg *proxyConfig) {
 			cfg.implicitTLS = true
-			cfg.downTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			cfg.downTLS = serverTLS
 		})
 	}
 	raw, trace, done := pipeProxySession(t, nil, opts...)

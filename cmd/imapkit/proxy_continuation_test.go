@@ -297,11 +297,9 @@ func tcpPair(t *testing.T) (server, client net.Conn) {
 	return server, client
 }
 
-// tlsPairOverTCP returns the two ends of a TLS connection over loopback
-// TCP, its handshake done: the server's (a self-signed certificate, over
-// serverRaw(raw) when given) and the client's (over clientRaw(raw) when
-// given). Both close at the test's end.
-func tlsPairOverTCP(t *testing.T, serverRaw, clientRaw func(net.Conn) net.Conn) (server, client *tls.Conn) {
+// localhostTLS returns the TLS settings of a server for "localhost" (a
+// self-signed certificate) and of a client that trusts it.
+func localhostTLS(t *testing.T) (server, client *tls.Config) {
 	t.Helper()
 	cert, der, err := selfSignedCert("localhost")
 	if err != nil {
@@ -313,6 +311,18 @@ func tlsPairOverTCP(t *testing.T, serverRaw, clientRaw func(net.Conn) net.Conn) 
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
+	server = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	client = &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+	return server, client
+}
+
+// tlsPairOverTCP returns the two ends of a TLS connection over loopback
+// TCP, its handshake done: the server's (a self-signed certificate, over
+// serverRaw(raw) when given) and the client's (over clientRaw(raw) when
+// given). Both close at the test's end.
+func tlsPairOverTCP(t *testing.T, serverRaw, clientRaw func(net.Conn) net.Conn) (server, client *tls.Conn) {
+	t.Helper()
+	serverCfg, clientCfg := localhostTLS(t)
 	rawS, rawC := tcpPair(t)
 	if serverRaw != nil {
 		rawS = serverRaw(rawS)
@@ -320,8 +330,8 @@ func tlsPairOverTCP(t *testing.T, serverRaw, clientRaw func(net.Conn) net.Conn) 
 	if clientRaw != nil {
 		rawC = clientRaw(rawC)
 	}
-	server = tls.Server(rawS, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	client = tls.Client(rawC, &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+	server = tls.Server(rawS, serverCfg)
+	client = tls.Client(rawC, clientCfg)
 	t.Cleanup(func() { server.Close(); client.Close() })
 	errc := make(chan error, 1)
 	go func() { errc <- server.Handshake() }()

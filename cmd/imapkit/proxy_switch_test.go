@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -289,17 +288,7 @@ func TestProxyStartTLSPipelinedRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				cert, der, err := selfSignedCert("localhost")
-				if err != nil {
-					t.Fatal(err)
-				}
-				pool := x509.NewCertPool()
-				leaf, err := x509.ParseCertificate(der)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pool.AddCert(leaf)
-				tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+				tlsCfg, clientCfg := localhostTLS(t)
 				var got bytes.Buffer
 				client, trace, done := pipeProxySession(t, func(c net.Conn) {
 					io.WriteString(c, "* OK ready\r\n")
@@ -315,7 +304,7 @@ func TestProxyStartTLSPipelinedRefused(t *testing.T) {
 					io.Copy(io.Discard, tc)
 				}, func(cfg *proxyConfig) {
 					cfg.downTLS = tlsCfg
-					cfg.upstreamTLS = &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+					cfg.upstreamTLS = clientCfg
 				})
 				br := bufio.NewReader(client)
 				if l, err := br.ReadString('\n'); err != nil || l != "* OK ready\r\n" {
@@ -325,7 +314,7 @@ func TestProxyStartTLSPipelinedRefused(t *testing.T) {
 				var answer, rest string
 				if tc.hello {
 					ec := &eagerStartTLSConn{Conn: client, br: br, prefix: tc.prefix}
-					c := tls.Client(ec, &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+					c := tls.Client(ec, clientCfg.Clone())
 					if err := c.Handshake(); err == nil {
 						t.Errorf("the client's TLS handshake went through")
 					}
