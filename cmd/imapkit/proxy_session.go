@@ -227,8 +227,9 @@ const (
 // closeClient closes the client's connection as a server does, once
 // both directions are done: what is buffered for the client is flushed
 // (each stretch of a write without a byte going bounded by --timeout:
-// clientConn), then the proxy's "* BYE" if the server's direction set one (closeBye), then a half-close (over TLS a
-// close_notify first), so the client reads all of it and then its end;
+// clientConn), then the proxy's "* BYE" if the server's direction set
+// one (closeBye), then a half-close (over TLS a close_notify first), so
+// the client reads all of it and then its end;
 // what the client still sends is read and dropped until it closes its
 // side or is quiet for proxyCloseQuiet, for at most proxyCloseLinger,
 // and only then is the connection closed: closing with the client's
