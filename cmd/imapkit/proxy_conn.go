@@ -81,23 +81,36 @@ func (c *clientConn) SetDeadline(t time.Time) error {
 }
 
 func (c *clientConn) Write(p []byte) (int, error) {
+	return writeInStretches(c.Conn, p, c.stalled, func() (time.Time, bool) {
+		d := time.Now().Add(c.bound)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if !c.until.IsZero() && c.until.Before(d) {
+			return c.until, false
+		}
+		return d, true
+	})
+}
+
+// writeInStretches writes p to c, a stretch at a time: each stretch's
+// write deadline is deadline's; a stretch that moved a byte at least is
+// followed by another for the rest, one that moved none ends the write
+// with os.ErrDeadlineExceeded, recorded in stalled when the deadline was
+// the stall bound's (own), not another's. Any other error ends it as it
+// is. clientConn's and upstreamConn's writes.
+func writeInStretches(c net.Conn, p []byte, stalled *atomic.Bool, deadline func() (d time.Time, own bool)) (int, error) {
 	total := 0
 	for {
-		d, own := time.Now().Add(c.bound), true
-		c.mu.Lock()
-		if !c.until.IsZero() && c.until.Before(d) {
-			d, own = c.until, false
-		}
-		c.mu.Unlock()
-		c.Conn.SetWriteDeadline(d)
-		n, err := c.Conn.Write(p[total:])
+		d, own := deadline()
+		c.SetWriteDeadline(d)
+		n, err := c.Write(p[total:])
 		total += n
 		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !own {
 			return total, err
 		}
 		if n == 0 {
 			// Not a byte for bound.
-			c.stalled.Store(true)
+			stalled.Store(true)
 			return total, err
 		}
 		// Progress within bound: a new stretch for the rest.
@@ -134,25 +147,14 @@ type upstreamConn struct {
 }
 
 func (c *upstreamConn) Write(p []byte) (int, error) {
-	total := 0
-	for {
-		c.Conn.SetWriteDeadline(time.Now().Add(c.bound))
-		n, err := c.Conn.Write(p[total:])
-		total += n
-		if err == nil {
-			return total, nil
-		}
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			// A reset, a closed pipe: the server's side (serverWriteError).
-			return total, &serverWriteError{err}
-		}
-		if n == 0 {
-			// Not a byte for bound.
-			c.stalled.Store(true)
-			return total, err
-		}
-		// Progress within bound: a new stretch for the rest.
+	n, err := writeInStretches(c.Conn, p, c.stalled, func() (time.Time, bool) {
+		return time.Now().Add(c.bound), true
+	})
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		// A reset, a closed pipe: the server's side (serverWriteError).
+		err = &serverWriteError{err}
 	}
+	return n, err
 }
 
 // serverWriteError is a write to the server that failed other than by

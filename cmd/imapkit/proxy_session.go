@@ -54,7 +54,7 @@ type proxySession struct {
 	// an error): from then on the server must bring something the relay
 	// writes to the client within silenceBound (upstreamReader).
 	clientDone atomic.Bool
-	// bye is the server's time to close after its first untagged BYE
+	// byeTime is the server's time to close after its first untagged BYE
 	// (under deadlineMu): the server is going away, and from then it has
 	// the --timeout of the proxy's waiting on it to close its connection
 	// (upstreamReader).
