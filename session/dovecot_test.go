@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1968,27 +1969,83 @@ func TestBugFlushSkippedForFailedWriter(t *testing.T) {
 	}
 }
 
+// syncLiteralOps is how many commands each goroutine of
+// TestDovecotConcurrentSyncLiterals runs at least: four rounds of the
+// three sizes.
+const syncLiteralOps = 12
+
+// waitSyncLiterals stops the goroutines counted in counts (stop) once
+// each has run syncLiteralOps commands, and waits for them to end. A hang
+// detector, not a bound on the time: it fails the test, with every
+// goroutine's stack, only when a goroutine not yet ended has ended no
+// command for dvHang.
+func waitSyncLiterals(t *testing.T, wg *sync.WaitGroup, counts []*atomic.Int64, stop context.CancelFunc) {
+	t.Helper()
+	ended := make(chan struct{})
+	go func() { wg.Wait(); close(ended) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	lastN := make([]int64, len(counts))
+	since := make([]time.Time, len(counts))
+	for i := range since {
+		since[i] = time.Now()
+	}
+	for {
+		select {
+		case <-ended:
+			return
+		case <-tick.C:
+		}
+		least := int64(-1)
+		for i, n := range counts {
+			v := n.Load()
+			if least < 0 || v < least {
+				least = v
+			}
+			if v != lastN[i] {
+				lastN[i], since[i] = v, time.Now()
+			} else if time.Since(since[i]) > dvHang {
+				stop()
+				buf := make([]byte, 1<<20)
+				t.Fatalf("goroutine %d ended no command for %v (after %d); every goroutine:\n%s", i, dvHang, v, buf[:runtime.Stack(buf, true)])
+			}
+		}
+		if least >= syncLiteralOps {
+			stop()
+		}
+	}
+}
+
 // TestDovecotConcurrentSyncLiterals: four goroutines append messages of
-// 1,000 to 20,000 bytes for a second on one session that sees LITERAL-,
-// so that those over 4096 bytes go as synchronizing literals (each waits
-// for its "+"), some from a reader; beside them, NOOP and UID FETCH run
-// without pause. The literals of one command must never interleave with
-// another command's line: every message reads back byte for byte, under
-// the UID its APPENDUID gave. With the defaults.
+// 1,000 to 20,000 bytes on one session that sees LITERAL-, so that those
+// over 4096 bytes go as synchronizing literals (each waits for its "+"),
+// some from a reader; beside them, NOOP and UID FETCH run without pause.
+// Each goroutine goes on until every one has done syncLiteralOps
+// commands (each appending goroutine four of every size), not for a time:
+// in the second they ran for before, a loaded machine could append too
+// few to send a synchronizing literal. The literals of one command must
+// never interleave with another command's line: every message reads back
+// byte for byte, under the UID its APPENDUID gave. With the defaults.
 func TestDovecotConcurrentSyncLiterals(t *testing.T) {
 	dvParallel(t)
 	var tr dvBuffer
 	s := dialLiteralMinus(t, testserver.Alice, &session.Options{Trace: &tr}, &dvRewriteConn{})
 	mbox := dvNewMailbox(t, testserver.Alice, nil)
 	dvRun(t, s, dvMailboxCmd("SELECT", mbox))
-	ctx := dvCtx(t)
-	rctx, stop := context.WithTimeout(ctx, time.Second)
+	// The commands' context has no deadline: how long they take depends
+	// on the machine's load; the wait below ends the test on a hang.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var mu sync.Mutex
 	want := map[uint32][]byte{}
 	var wg sync.WaitGroup
+	var counts []*atomic.Int64
 	loop := func(what string, op func(g, i int) error) {
 		for g := range 2 {
+			n := new(atomic.Int64)
+			counts = append(counts, n)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -2000,6 +2057,7 @@ func TestDovecotConcurrentSyncLiterals(t *testing.T) {
 						stop()
 						return
 					}
+					n.Add(1)
 				}
 			}()
 		}
@@ -2034,7 +2092,7 @@ func TestDovecotConcurrentSyncLiterals(t *testing.T) {
 		_, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: dvRaw("1:* (UID FLAGS)")})
 		return err
 	})
-	wg.Wait()
+	waitSyncLiterals(t, &wg, counts, stop)
 	if t.Failed() {
 		return
 	}
