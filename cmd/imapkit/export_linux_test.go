@@ -4,7 +4,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/leakcheck"
-	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // TestExportAbandonTruncateFailureReported: an mbox export that stops on
@@ -32,20 +29,7 @@ func TestExportAbandonTruncateFailureReported(t *testing.T) {
 	// Waits on a scripted server over TCP.
 	t.Parallel()
 	bodies := []string{"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n"}
-	answer := func(uids []int) string {
-		var b strings.Builder
-		for _, u := range uids {
-			fmt.Fprintf(&b, "* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
-		}
-		return b.String()
-	}
-	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
+	url := exportServer(t, bodies, bodiesAnswer(bodies))
 	to := filepath.Join(t.TempDir(), "x.mbox")
 	setTestHook(t, func(step string) error {
 		switch step {
@@ -56,7 +40,7 @@ func TestExportAbandonTruncateFailureReported(t *testing.T) {
 		}
 		return nil
 	})
-	code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--quiet")
+	code, out, errs := runCLI(t, "", "export", url, "INBOX", "--to", to, "--quiet")
 	if code != exitConnFail || !strings.Contains(errs, "sync") || !strings.Contains(errs, "could not be cut back to its last commit (0 bytes)") {
 		t.Errorf("export to an mbox that cannot be synced or cut back: exit %d, stdout %q, stderr %q; want exit %d, the sync's error and the cut's", code, out, errs, exitConnFail)
 	}
@@ -115,20 +99,7 @@ func TestExportMboxNotRegularRefused(t *testing.T) {
 	// Waits on a scripted server over TCP.
 	t.Parallel()
 	bodies := []string{"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n"}
-	answer := func(uids []int) string {
-		var b strings.Builder
-		for _, u := range uids {
-			fmt.Fprintf(&b, "* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
-		}
-		return b.String()
-	}
-	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
+	url := exportServer(t, bodies, bodiesAnswer(bodies))
 	dir := t.TempDir()
 	for _, c := range []struct {
 		name, what string
@@ -155,7 +126,7 @@ func TestExportMboxNotRegularRefused(t *testing.T) {
 		}
 		done := make(chan result, 1)
 		go func() {
-			code, out, errs := runCLI(t, "", "export", "imap://alice@"+srv.Addr(), "INBOX", "--to", to, "--quiet")
+			code, out, errs := runCLI(t, "", "export", url, "INBOX", "--to", to, "--quiet")
 			done <- result{code, out, errs}
 		}()
 		var r result

@@ -887,15 +887,9 @@ func TestExportUnaskedUIDNotWritten(t *testing.T) {
 		b.WriteString("* 7 FETCH (UID 97 BODY[] NIL)\r\n")
 		return b.String()
 	}
-	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
+	url := exportServer(t, bodies, answer)
 	mbox := filepath.Join(t.TempDir(), "x.mbox")
-	args := []string{"export", "imap://alice@" + srv.Addr(), "INBOX", "--to", mbox, "--quiet"}
+	args := []string{"export", url, "INBOX", "--to", mbox, "--quiet"}
 	code, out, errs := runCLI(t, "", args...)
 	b, _ := os.ReadFile(mbox)
 	if code != 0 || !strings.Contains(out, "exported 2 messages") || strings.Contains(string(b), "Subject: intruder") ||
@@ -908,5 +902,33 @@ func TestExportUnaskedUIDNotWritten(t *testing.T) {
 	code, out, errs = runCLI(t, "", args...)
 	if code != 0 || !strings.Contains(out, "exported 0 messages") || strings.Contains(errs, "UID 97") {
 		t.Errorf("next run: exit %d %q %q; want 0, nothing exported, nothing of UID 97 kept to try", code, out, errs)
+	}
+}
+
+// exportServer starts a scripted server (bodyAnswerServer) holding
+// bodies, whose UID FETCH of some UIDs is answered with answer(uids),
+// closed when the test ends; it sets IMAPKIT_PASSWORD for it, clears
+// IMAPKIT_URL, and returns the URL of alice on it.
+func exportServer(t *testing.T, bodies []string, answer func(uids []int) string) string {
+	t.Helper()
+	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	return "imap://alice@" + srv.Addr()
+}
+
+// bodiesAnswer answers a UID FETCH of some UIDs with each one's body
+// from bodies (UID u is bodies[u-1]), as a well-behaved server does.
+func bodiesAnswer(bodies []string) func(uids []int) string {
+	return func(uids []int) string {
+		var b strings.Builder
+		for _, u := range uids {
+			fmt.Fprintf(&b, "* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n", u, u, len(bodies[u-1]), bodies[u-1])
+		}
+		return b.String()
 	}
 }
