@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,8 +57,9 @@ func churnK(msg []byte) (int, error) {
 // its whole body and checks each body byte for byte against churnMessage.
 // With skip, the bodies of every other message are left unread (drained).
 // It returns the k of each message by UID, -1 for a message answered with
-// a NIL body.
-func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool) (map[uint32]int, error) {
+// a NIL body. It adds to moved (if not nil) one for each message and the
+// bytes of each body read.
+func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool, moved *atomic.Int64) (map[uint32]int, error) {
 	got := map[uint32]int{}
 	items := &commands.FetchItems{UID: true, Flags: true, Sections: []commands.FetchSection{commands.WholeMessage}, Borrow: borrow}
 	i := 0
@@ -68,6 +68,9 @@ func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool) (map
 			return got, err
 		}
 		i++
+		if moved != nil {
+			moved.Add(1)
+		}
 		if skip && i%2 == 0 {
 			continue
 		}
@@ -92,6 +95,9 @@ func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool) (map
 		if err != nil {
 			return got, fmt.Errorf("UID %d: reading its body: %w", m.UID, err)
 		}
+		if moved != nil {
+			moved.Add(int64(len(body)))
+		}
 		if m.UID == 0 {
 			return got, fmt.Errorf("message %d: a body without its UID", m.SeqNum)
 		}
@@ -110,8 +116,28 @@ func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool) (map
 	return got, nil
 }
 
-// mailboxChurn changes a mailbox under concurrent readers for a second:
-// goroutines append messages of every size class to src (as literals,
+// churnOps is how many operations each of mailboxChurn's loops does at
+// least, and churnTotal how many they do together: about what they did
+// on a quiet 2-core machine in the second they ran for before (98 to 241
+// operations, 6 to 8 fetches of every body). Each loop's count is kept
+// low: the appends are quicker than the fetches of every body, whose
+// work grows with each message appended, and ten such tests at once
+// (-race, a load of 12) needed over a minute for 8 fetches each.
+//
+// churnMax is how many messages src holds at most: an append waits (a
+// NOOP) while it holds as many. The appends outpace the fetches of every
+// body, whose work grows with each message: at a load of 20 the mailbox
+// grew to hundreds and a fetch of every body under COMPRESS took over 30
+// s; with 120 at most, at a load of 20 beside four spinning shells, one
+// test still ran for minutes. A quiet run leaves 26 to 104 in src.
+const (
+	churnOps   = 3
+	churnTotal = 100
+	churnMax   = 60
+)
+
+// mailboxChurn changes a mailbox under concurrent readers, each loop
+// until it has done churnOps operations and all churnTotal: goroutines append messages of every size class to src (as literals,
 // synchronizing or not, and two at a time by MULTIAPPEND where the server
 // has it), move some to dst, expunge others by UID, fetch
 // every body (owned and borrowed, some left unread, some left in the
@@ -124,7 +150,17 @@ func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool) (map
 // run on w, a second session with src selected, so that c learns of them
 // from unsolicited EXISTS and EXPUNGE between its own answers.
 func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
+	mailboxChurnUntil(t, c, w, src, dst, nil)
+}
+
+// mailboxChurnUntil is mailboxChurn whose loops go on, past churnOps
+// each, until until (if not nil) holds too.
+func mailboxChurnUntil(t *testing.T, c, w *commands.Client, src, dst string, until func() bool) {
 	ctx := dvCtx(t)
+	// The loops' context has no deadline: how long they take depends on
+	// the machine's load; opLoops.Wait ends the test on a hang.
+	lctx, lcancel := context.WithCancel(context.Background())
+	t.Cleanup(lcancel)
 	for _, mb := range []string{src, dst} {
 		if err := c.Create(ctx, mb, nil); err != nil {
 			t.Fatal(err)
@@ -138,7 +174,10 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 	} else if _, err := w.Select(ctx, src, nil); err != nil {
 		t.Fatal(err)
 	}
-	rctx, stop := context.WithTimeout(ctx, time.Second)
+	loops := newOpLoops(lctx, churnOps)
+	loops.MinTotal = churnTotal
+	loops.Until = until
+	rctx, stop := loops.Ctx, loops.Stop
 	defer stop()
 
 	var (
@@ -165,34 +204,26 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 		return 0, 0, false
 	}
 
-	var wg sync.WaitGroup
-	var ops atomic.Int64
-	var perOp sync.Map // what -> *atomic.Int64
 	fail := func(what string, err error) {
 		if rctx.Err() == nil {
 			t.Errorf("%s: %v", what, err)
 		}
 		stop()
 	}
-	loop := func(what string, op func(r *rand.Rand) error) {
-		wg.Add(1)
-		seed := uint64(len(what))
-		n := new(atomic.Int64)
-		perOp.Store(what, n)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(seed, uint64(time.Now().UnixNano())))
-			for rctx.Err() == nil {
-				if err := op(r); err != nil {
-					fail(what, err)
-					return
-				}
-				ops.Add(1)
-				n.Add(1)
-			}
-		}()
+	loop := func(what string, op func(r *rand.Rand, progress *atomic.Int64) error) {
+		r := rand.New(rand.NewPCG(uint64(len(what)), uint64(time.Now().UnixNano())))
+		loops.Go(what, func(progress *atomic.Int64) error { return op(r, progress) }, fail)
 	}
-	appendOne := func(r *rand.Rand) error {
+	// full says whether src holds churnMax messages: an append waits.
+	full := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(inSrc) >= churnMax
+	}
+	appendOne := func(r *rand.Rand, _ *atomic.Int64) error {
+		if full() {
+			return w.Noop(lctx)
+		}
 		mu.Lock()
 		k := nextK
 		nextK++
@@ -205,7 +236,7 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 		if k%4 == 0 {
 			opts.Date = time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 		}
-		res, err := w.Append(ctx, src, bytes.NewReader(msg), int64(len(msg)), opts)
+		res, err := w.Append(lctx, src, bytes.NewReader(msg), int64(len(msg)), opts)
 		if err != nil {
 			return fmt.Errorf("message %d: %w", k, err)
 		}
@@ -221,15 +252,18 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 	loop("Append", appendOne)
 	loop("Append 2", appendOne)
 	if w.Session().HasCap("MULTIAPPEND") {
-		loop("MULTIAPPEND", func(r *rand.Rand) error {
+		loop("MULTIAPPEND", func(r *rand.Rand, progress *atomic.Int64) error {
 			// Two messages in one command, the second opened only when
 			// its turn comes (AppendMessage.Open).
+			if full() {
+				return w.Noop(lctx)
+			}
 			mu.Lock()
 			k := nextK
 			nextK += 2
 			mu.Unlock()
 			first, second := churnMessage(k), churnMessage(k+1)
-			res, err := w.AppendMany(ctx, src, []commands.AppendMessage{
+			res, err := w.AppendMany(lctx, src, []commands.AppendMessage{
 				{R: bytes.NewReader(first), Size: int64(len(first))},
 				{Open: func() (io.Reader, int64, error) { return bytes.NewReader(second), int64(len(second)), nil }},
 			})
@@ -250,12 +284,12 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 			return nil
 		})
 	}
-	loop("Move", func(r *rand.Rand) error {
+	loop("Move", func(r *rand.Rand, progress *atomic.Int64) error {
 		uid, k, ok := takeUID(r)
 		if !ok {
-			return c.Noop(ctx)
+			return c.Noop(lctx)
 		}
-		res, err := w.Move(ctx, commands.UIDs(uid), dst)
+		res, err := w.Move(lctx, commands.UIDs(uid), dst)
 		if err != nil {
 			return fmt.Errorf("UID %d: %w", uid, err)
 		}
@@ -267,16 +301,16 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 		mu.Unlock()
 		return nil
 	})
-	loop("Expunge", func(r *rand.Rand) error {
+	loop("Expunge", func(r *rand.Rand, progress *atomic.Int64) error {
 		uid, k, ok := takeUID(r)
 		if !ok {
-			return c.Noop(ctx)
+			return c.Noop(lctx)
 		}
-		if _, err := w.Store(ctx, commands.UIDs(uid), commands.AddFlags, []string{`\Deleted`}, &commands.StoreOptions{Silent: true}); err != nil {
+		if _, err := w.Store(lctx, commands.UIDs(uid), commands.AddFlags, []string{`\Deleted`}, &commands.StoreOptions{Silent: true}); err != nil {
 			return fmt.Errorf("STORE UID %d: %w", uid, err)
 		}
 		set := commands.UIDs(uid)
-		if _, err := w.Expunge(ctx, &set); err != nil {
+		if _, err := w.Expunge(lctx, &set); err != nil {
 			return fmt.Errorf("UID EXPUNGE %d: %w", uid, err)
 		}
 		mu.Lock()
@@ -284,23 +318,24 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 		mu.Unlock()
 		return nil
 	})
-	loop("Fetch", func(r *rand.Rand) error {
-		_, err := churnFetch(ctx, c, false, false)
+	loop("Fetch", func(r *rand.Rand, progress *atomic.Int64) error {
+		_, err := churnFetch(lctx, c, false, false, progress)
 		return err
 	})
-	loop("Fetch Borrow, skipping", func(r *rand.Rand) error {
-		_, err := churnFetch(ctx, c, true, true)
+	loop("Fetch Borrow, skipping", func(r *rand.Rand, progress *atomic.Int64) error {
+		_, err := churnFetch(lctx, c, true, true, progress)
 		return err
 	})
-	loop("Fetch cut in a body", func(r *rand.Rand) error {
+	loop("Fetch cut in a body", func(r *rand.Rand, progress *atomic.Int64) error {
 		// The loop leaves in the middle of a streamed body, by break or
 		// by its context's end: the rest is drained, the session goes
 		// on.
-		fctx, cancel := context.WithCancel(ctx)
+		fctx, cancel := context.WithCancel(lctx)
 		defer cancel()
 		brk := r.IntN(2) == 0
 		items := &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, Borrow: r.IntN(2) == 0}
 		for m, err := range c.Fetch(fctx, commands.UIDRange(1, 0), items) {
+			progress.Add(1)
 			if err != nil {
 				if !brk && errors.Is(err, context.Canceled) {
 					return nil
@@ -324,12 +359,13 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 		}
 		return nil
 	})
-	loop("Fetch by sequence number", func(r *rand.Rand) error {
+	loop("Fetch by sequence number", func(r *rand.Rand, progress *atomic.Int64) error {
 		// No EXPUNGE comes while a FETCH by sequence number runs (RFC
 		// 9051, 7.5.1): its messages are 1 to n in order, their UIDs
 		// ascending.
 		var last commands.Message
-		for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true}) {
+		for m, err := range c.Fetch(lctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true}) {
+			progress.Add(1)
 			if err != nil {
 				return err
 			}
@@ -349,33 +385,29 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 		if last.SeqNum == 0 {
 			// None while the session knows the mailbox empty: nothing
 			// was sent. A NOOP keeps the loop from spinning.
-			return c.Noop(ctx)
+			return c.Noop(lctx)
 		}
 		return nil
 	})
-	loop("Search", func(r *rand.Rand) error {
-		_, err := c.Search(ctx, &commands.Criteria{}, &commands.SearchOptions{UID: true})
+	loop("Search", func(r *rand.Rand, progress *atomic.Int64) error {
+		_, err := c.Search(lctx, &commands.Criteria{}, &commands.SearchOptions{UID: true})
 		return err
 	})
-	loop("Status", func(r *rand.Rand) error {
-		_, err := c.Status(ctx, dst, commands.StatusMessages|commands.StatusUIDNext)
+	loop("Status", func(r *rand.Rand, progress *atomic.Int64) error {
+		_, err := c.Status(lctx, dst, commands.StatusMessages|commands.StatusUIDNext)
 		return err
 	})
 	idleDone := make(chan error, 1)
 	go func() { idleDone <- c.Idle(rctx, nil, func(codec.Response) bool { return true }) }()
-	waitWithin(t, &wg, 20*time.Second)
+	loops.Wait(t, opQuiet)
+	ctx = dvCtx(t) // for the checks, from the loops' end
 	if err := <-idleDone; !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		t.Errorf("Idle: %v; want its context's end", err)
 	}
 	if t.Failed() {
 		return
 	}
-	var counts []string
-	perOp.Range(func(k, v any) bool {
-		counts = append(counts, fmt.Sprintf("%s %d", k, v.(*atomic.Int64).Load()))
-		return true
-	})
-	t.Logf("%d operations (%s), %d messages appended", ops.Load(), strings.Join(counts, ", "), len(appended))
+	t.Logf("%d operations (%s), %d messages appended", loops.Ops(), loops.Counts(), len(appended))
 
 	// What the session counted is what the server has.
 	if err := c.Noop(ctx); err != nil {
@@ -408,7 +440,7 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 	// fetchEvery fetches every body of the selected mailbox, named name.
 	fetchEvery := func(name string) map[uint32]int {
 		t.Helper()
-		got, err := churnFetch(ctx, c, false, false)
+		got, err := churnFetch(ctx, c, false, false, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -501,12 +533,19 @@ func TestMailboxChurnTwoSessionsDovecot(t *testing.T) {
 // TestMailboxChurnUnsolicitedDovecot: the first session has an
 // OnUnsolicited handler, which runs a NOOP of its own for every tenth
 // event (it may run commands), while the second session makes the
-// changes.
+// changes. The churn goes on until the handler has run its NOOPs twice.
 func TestMailboxChurnUnsolicitedDovecot(t *testing.T) {
+	// Waits on Dovecot, in mailboxes of its own (names made unique by
+	// the time); the churn ends on the handler's count, not a time.
+	t.Parallel()
 	var c *commands.Client
 	var events, noops atomic.Int64
 	ready := make(chan struct{})
-	hctx := dvCtx(t)
+	// The handler runs amid the churn, which takes as long as the
+	// machine's load makes it: its NOOPs have no deadline of their own,
+	// and mailboxChurn's hang detector ends the test on a hang.
+	hctx, hcancel := context.WithCancel(context.Background())
+	t.Cleanup(hcancel)
 	c = dvClient(t, testserver.Alice, &session.Options{OnUnsolicited: func(r codec.Response) {
 		<-ready
 		if events.Add(1)%10 == 0 {
@@ -518,7 +557,7 @@ func TestMailboxChurnUnsolicitedDovecot(t *testing.T) {
 	}})
 	close(ready)
 	mb := fmt.Sprintf("churnu%d", time.Now().UnixNano())
-	mailboxChurn(t, c, dvClient(t, testserver.Alice, nil), mb, mb+"-dst")
+	mailboxChurnUntil(t, c, dvClient(t, testserver.Alice, nil), mb, mb+"-dst", func() bool { return noops.Load() >= 2 })
 	t.Logf("%d unsolicited responses, %d NOOPs from the handler", events.Load(), noops.Load())
 	if events.Load() == 0 {
 		t.Error("no unsolicited response")

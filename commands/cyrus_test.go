@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -143,7 +142,7 @@ func TestIdleYieldsCyrus(t *testing.T) {
 
 // TestMixedConcurrencyCyrus is TestMixedConcurrencyDovecot against Cyrus,
 // then TestCloseUnderLoadDovecot's rounds (the session closed under the
-// operations at 50 to 330 ms).
+// operations after 90 to 610 of them).
 func TestMixedConcurrencyCyrus(t *testing.T) {
 	const n = 16
 	addr, c := cyAlice(t)
@@ -158,7 +157,7 @@ func TestMixedConcurrencyCyrus(t *testing.T) {
 	}
 	mixedConcurrency(t, c, "mixed", n, 0)
 	for round := range 5 {
-		mixedConcurrency(t, cyClient(t, addr, "alice", "pass"), "mixed", n, time.Duration(50+round*70)*time.Millisecond)
+		mixedConcurrency(t, cyClient(t, addr, "alice", "pass"), "mixed", n, int64(90+round*130))
 	}
 }
 

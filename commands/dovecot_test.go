@@ -17,7 +17,6 @@ import (
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
-	"github.com/imapkit/imapkit/internal/fuzzseed"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
@@ -971,8 +970,9 @@ func TestExistsDovecot(t *testing.T) {
 }
 
 // TestMixedConcurrencyDovecot uses one Client from seven goroutines at
-// once for a second, with the defaults: fetches of every message (owned,
-// and borrowed with a NOOP run inside the loop), fetches cut short (by
+// once, each until it has done mixedOps operations, with the defaults:
+// fetches of every message (owned, and borrowed with a NOOP run inside
+// the loop), fetches cut short (by
 // break, or by cancelling their context), SEARCH, silent flag changes,
 // SELECT of the same mailbox again and again (a command that runs alone),
 // STATUS of another mailbox, and Idle, which every other command
@@ -985,14 +985,15 @@ func TestMixedConcurrencyDovecot(t *testing.T) {
 
 // TestCloseUnderLoadDovecot runs the operations of the mixed concurrency
 // test and closes the session under them, at a different moment in each
-// of five rounds: every operation returns (with an error once the session
-// is closed), Idle too, within a bound, and under -race nothing is read
-// while the reader goroutine still writes it.
+// of five rounds (after 90, 220, 350, 480 and 610 operations: on a quiet
+// machine 50 to 330 ms in): every operation returns (with an error once
+// the session is closed), Idle too, none hangs (opLoops.Wait), and under
+// -race nothing is read while the reader goroutine still writes it.
 func TestCloseUnderLoadDovecot(t *testing.T) {
 	const n = 16
 	mb := dvMailbox(t, testserver.Alice, n)
 	for round := range 5 {
-		mixedConcurrency(t, dvClient(t, testserver.Alice, nil), mb, n, time.Duration(50+round*70)*time.Millisecond)
+		mixedConcurrency(t, dvClient(t, testserver.Alice, nil), mb, n, int64(90+round*130))
 	}
 }
 
@@ -1050,39 +1051,36 @@ func TestMixedConcurrencyCompressedDovecot(t *testing.T) {
 	mixedConcurrency(t, c, dvMailbox(t, testserver.Alice, n), n, 0)
 }
 
-// waitWithin waits for the operations of wg, which were to stop after
-// their second, and fails with every goroutine's stack if they run on
-// past bound.
-func waitWithin(t *testing.T, wg *sync.WaitGroup, bound time.Duration) {
-	t.Helper()
-	ended := make(chan struct{})
-	go func() { wg.Wait(); close(ended) }()
-	select {
-	case <-ended:
-	case <-time.After(bound):
-		t.Fatalf("operations still running %v after their second:\n%s", bound, fuzzseed.Stacks())
-	}
-}
+// mixedOps is how many operations each of mixedConcurrency's loops does
+// at least: the slowest loop (Fetch Borrow) does a quarter of what the
+// others do, and with 75 the loops do about what a quiet 2-core machine
+// did in the second they ran for before (1,858 operations in all).
+const mixedOps = 75
 
 // mixedConcurrency is TestMixedConcurrencyDovecot's body, for any server:
-// mb holds n messages, UIDs 1 to n; INBOX exists. With closeAfter > 0 the
-// session is closed after that long, and the operations' errors after it
-// are expected.
-func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeAfter time.Duration) {
+// mb holds n messages, UIDs 1 to n; INBOX exists. The loops run until
+// each has done mixedOps operations. With closeAfterOps > 0 the session
+// is closed instead once the loops together have done that many
+// operations, and the operations' errors after it are expected.
+func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeAfterOps int64) {
 	ctx := dvCtx(t)
 	if _, err := c.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}
-	rctx, stop := context.WithTimeout(ctx, time.Second)
-	defer stop()
-	if closeAfter > 0 {
-		timer := time.AfterFunc(closeAfter, func() { c.Session().Close() })
-		defer timer.Stop()
+	minOps := int64(mixedOps)
+	if closeAfterOps > 0 {
+		minOps = 0 // the loops end with the session
 	}
-	var wg sync.WaitGroup
-	var ops atomic.Int64
+	// The loops' context has no deadline: how long they take depends on
+	// the machine's load; opLoops.Wait ends the test on a hang.
+	lctx, lcancel := context.WithCancel(context.Background())
+	t.Cleanup(lcancel)
+	loops := newOpLoops(lctx, minOps)
+	rctx, stop := loops.Ctx, loops.Stop
+	defer stop()
+	var closeOnce sync.Once
 	fail := func(what string, err error) {
-		if closeAfter > 0 && c.Session().Err() != nil {
+		if closeAfterOps > 0 && c.Session().Err() != nil {
 			stop()
 			return
 		}
@@ -1092,22 +1090,17 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeA
 		stop()
 	}
 	loop := func(what string, op func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for rctx.Err() == nil {
-				if err := op(); err != nil {
-					fail(what, err)
-					return
-				}
-				ops.Add(1)
+		loops.Go(what, func(*atomic.Int64) error {
+			if closeAfterOps > 0 && loops.Ops() >= closeAfterOps {
+				closeOnce.Do(func() { c.Session().Close() })
 			}
-		}()
+			return op()
+		}, fail)
 	}
 	fetchAll := func(borrow bool) func() error {
 		return func() error {
 			var uids []uint32
-			for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Flags: true, Envelope: true, Borrow: borrow}) {
+			for m, err := range c.Fetch(lctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Flags: true, Envelope: true, Borrow: borrow}) {
 				if err != nil {
 					return err
 				}
@@ -1116,7 +1109,7 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeA
 				}
 				uids = append(uids, m.UID)
 				if borrow && len(uids)%5 == 0 {
-					if err := c.Noop(ctx); err != nil {
+					if err := c.Noop(lctx); err != nil {
 						return fmt.Errorf("NOOP inside the loop: %w", err)
 					}
 				}
@@ -1133,9 +1126,9 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeA
 		// Every other time the loop breaks after 2 messages, else its
 		// context is cancelled after 3: the rest of the answer is read
 		// and thrown away, and the session goes on.
-		fctx, cancel := context.WithCancel(ctx)
+		fctx, cancel := context.WithCancel(lctx)
 		defer cancel()
-		brk := ops.Load()%2 == 0
+		brk := loops.Ops()%2 == 0
 		k := 0
 		for _, err := range c.Fetch(fctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Envelope: true}) {
 			if err != nil {
@@ -1158,7 +1151,7 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeA
 		return nil
 	})
 	loop("Search", func() error {
-		r, err := c.Search(ctx, &commands.Criteria{}, nil)
+		r, err := c.Search(lctx, &commands.Criteria{}, nil)
 		if err != nil {
 			return err
 		}
@@ -1174,11 +1167,11 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeA
 			op = commands.RemoveFlags
 		}
 		flip.Store(!flip.Load())
-		_, err := c.Store(ctx, commands.UIDs(3), op, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
+		_, err := c.Store(lctx, commands.UIDs(3), op, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
 		return err
 	})
 	loop("Select", func() error {
-		st, err := c.Select(ctx, mb, nil)
+		st, err := c.Select(lctx, mb, nil)
 		if err != nil {
 			return err
 		}
@@ -1188,21 +1181,22 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeA
 		return nil
 	})
 	loop("Status", func() error {
-		_, err := c.Status(ctx, "INBOX", commands.StatusMessages)
+		_, err := c.Status(lctx, "INBOX", commands.StatusMessages)
 		return err
 	})
 	idleDone := make(chan error, 1)
 	go func() { idleDone <- c.Idle(rctx, nil, func(codec.Response) bool { return true }) }()
-	waitWithin(t, &wg, 10*time.Second)
+	loops.Wait(t, opQuiet)
+	ctx = dvCtx(t) // for the checks, from the loops' end
 	select {
 	case err := <-idleDone:
-		if closeAfter == 0 && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		if closeAfterOps == 0 && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			t.Errorf("Idle: %v; want its context's end", err)
 		}
 	case <-ctx.Done():
 		t.Fatal("Idle did not end")
 	}
-	if closeAfter > 0 {
+	if closeAfterOps > 0 {
 		if c.Session().Err() == nil {
 			t.Fatal("the session was not closed")
 		}
@@ -1211,5 +1205,5 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeA
 	if err := c.Noop(ctx); err != nil {
 		t.Fatalf("NOOP after: %v", err)
 	}
-	t.Logf("%d operations", ops.Load())
+	t.Logf("%d operations (%s)", loops.Ops(), loops.Counts())
 }

@@ -126,9 +126,10 @@ func (l *opLoops) enough() bool {
 }
 
 // Wait stops the loops once they have done enough, and waits for them to
-// end; it fails the test with every goroutine's stack when a loop not
-// yet ended has ended no operation and moved nothing for quiet (a hang,
-// in an operation or in its ending after Stop).
+// end; it fails the test with every goroutine's stack when no loop has
+// ended an operation or moved anything for quiet, or one loop not yet
+// ended has not for opLoneQuiet (a hang, in an operation or in its
+// ending after Stop).
 func (l *opLoops) Wait(t *testing.T, quiet time.Duration) {
 	t.Helper()
 	ended := make(chan struct{})
@@ -140,6 +141,7 @@ func (l *opLoops) Wait(t *testing.T, quiet time.Duration) {
 		when time.Time
 	}
 	last := map[*opLoop]seen{}
+	all := seen{-1, time.Now()}
 	for {
 		select {
 		case <-ended:
@@ -154,6 +156,13 @@ func (l *opLoops) Wait(t *testing.T, quiet time.Duration) {
 		l.mu.Lock()
 		loops := l.loops
 		l.mu.Unlock()
+		var sum int64
+		for _, lp := range loops {
+			sum += lp.n.Load() + lp.moved.Load()
+		}
+		if sum != all.n {
+			all = seen{sum, now}
+		}
 		for _, lp := range loops {
 			n := lp.n.Load() + lp.moved.Load()
 			s, ok := last[lp]
@@ -161,11 +170,14 @@ func (l *opLoops) Wait(t *testing.T, quiet time.Duration) {
 				last[lp] = seen{n, now}
 				continue
 			}
-			if now.Sub(s.when) > quiet {
+			// A loop may wait while others move (an EXPUNGE behind a
+			// fetch of every body): alone it is hung after
+			// opLoneQuiet; all of them after quiet.
+			if q := now.Sub(s.when); q > opLoneQuiet || now.Sub(all.when) > quiet {
 				stopped := l.Ctx.Err() != nil
 				l.Stop()
-				t.Fatalf("loop %q (stopped: %v) ended no operation and moved nothing for %v after %d operations (all: %s); every goroutine:\n%s",
-					lp.what, stopped, quiet, lp.n.Load(), l.Counts(), fuzzseed.Stacks())
+				t.Fatalf("loop %q (stopped: %v) ended no operation and moved nothing for %v, the loops together for %v, after %d operations (all: %s); every goroutine:\n%s",
+					lp.what, stopped, q.Round(time.Second), now.Sub(all.when).Round(time.Second), lp.n.Load(), l.Counts(), fuzzseed.Stacks())
 			}
 		}
 	}
@@ -175,3 +187,9 @@ func (l *opLoops) Wait(t *testing.T, quiet time.Duration) {
 // takes it for a hung one: an operation of these tests takes milliseconds
 // on a quiet machine, and seconds at a load of 20.
 const opQuiet = 30 * time.Second
+
+// opLoneQuiet is how long one loop of opLoops may end no operation while
+// others move: a command that runs alone (EXPUNGE, SELECT) waits for the
+// fetches of every body before it, which took over 30 s under COMPRESS
+// at a load of 20.
+const opLoneQuiet = 4 * opQuiet
