@@ -164,7 +164,12 @@ func TestMixedConcurrencyCyrus(t *testing.T) {
 // cyAlice starts a Cyrus server, makes alice's mailboxes as the admin, and
 // returns the server's address and a Client logged in as alice.
 func cyAlice(t *testing.T) (string, *commands.Client) {
-	addr := testserver.StartCyrusT(t).Addr
+	return cyAliceWith(t, testserver.CyrusOptions{})
+}
+
+// cyAliceWith is cyAlice on a Cyrus configured with opts.
+func cyAliceWith(t *testing.T, opts testserver.CyrusOptions) (string, *commands.Client) {
+	addr := testserver.StartCyrusWithT(t, opts).Addr
 	admin := cyClient(t, addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
 	if err := admin.Create(dvCtx(t), "user/alice", nil); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,18 @@ func StartCyrus(dir string) (*Cyrus, error) {
 	return nil, errors.New("testserver: starting Cyrus needs Linux")
 }
 
+// CyrusOptions changes what StartCyrusWith writes in imapd.conf.
+type CyrusOptions struct {
+	// NoConversations turns Cyrus's conversations database off.
+	NoConversations bool
+}
+
+// StartCyrusWith fails: the launcher needs Linux.
+func StartCyrusWith(dir string, opts CyrusOptions) (*Cyrus, error) { return StartCyrus(dir) }
+
+// StartCyrusWithT fails the test: the launcher needs Linux.
+func StartCyrusWithT(t TB, opts CyrusOptions) *Cyrus { return StartCyrusT(t) }
+
 // StartCyrusT fails the test: the launcher needs Linux.
 func StartCyrusT(t TB) *Cyrus {
 	t.Helper()

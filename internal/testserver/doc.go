@@ -113,5 +113,7 @@
 // StartCyrus and StartCyrusT (Linux, root) start a private Cyrus imapd 3.6
 // with alice and the administrator CyrusAdmin, ANNOTATEMORE on, for what
 // only Cyrus has here (ANNOTATEMORE, SETQUOTA by an administrator,
-// OBJECTID, LIST-MYRIGHTS).
+// OBJECTID, LIST-MYRIGHTS). StartCyrusWith and StartCyrusWithT take
+// CyrusOptions: NoConversations for a test that appends thousands of
+// messages and needs no THREADID (TestLongAnswersCyrus).
 package testserver
