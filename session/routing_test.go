@@ -120,52 +120,6 @@ func TestRoutingStatusLiteralName(t *testing.T) {
 	}
 }
 
-// TestRoutingStatusUTF8NamesDecodingAlike: on an IMAP4rev2-only server
-// (UTF-8 mode: names are UTF-8, "&" a character) two pipelined STATUS, of
-// "R&D" and of "R&-D", two mailboxes, answered in the other order. The
-// session decoded the names from modified UTF-7 in UTF-8 mode too, so
-// both were "R&D": the first command took the second's answer.
-func TestRoutingStatusUTF8NamesDecodingAlike(t *testing.T) {
-	for _, typed := range []bool{false, true} {
-		t.Run(fmt.Sprintf("typed %v", typed), func(t *testing.T) {
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev2] hi\r\n")
-				readCommand(r, w)
-				readCommand(r, w)
-				io.WriteString(w, "* STATUS R&-D (MESSAGES 2)\r\n* STATUS R&D (MESSAGES 1)\r\n")
-				io.WriteString(w, "A1 OK done\r\nA2 OK done\r\n")
-				io.Copy(io.Discard, r)
-			})
-			s := openDefaults(t, conn, nil)
-			status := func(name string) *session.Command {
-				c := &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
-					e.SP().Mailbox(name).SP().Raw("(MESSAGES)")
-				}}
-				if typed {
-					c.Mailbox = name
-				}
-				return c
-			}
-			ps, err := s.StartBatch(hangCtx(t), []*session.Command{status("R&D"), status("R&-D")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, want := range []uint32{1, 2} {
-				r, err := ps[i].Wait(hangCtx(t))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(r.Data) != 1 {
-					t.Fatalf("command %d got %d STATUS responses; want 1", i+1, len(r.Data))
-				}
-				if st := r.Data[0].(*codec.MailboxStatus); st.Messages != want {
-					t.Errorf("command %d (STATUS %s) got MESSAGES %d; want %d", i+1, []string{"R&D", "R&-D"}[i], st.Messages, want)
-				}
-			}
-		})
-	}
-}
-
 // TestRoutingStatusUTF8ModeDecodedNameOnlyWhenNoneSentSo: in UTF-8 mode
 // a STATUS response is matched by its name as sent first, and by the name
 // decoded from modified UTF-7 only when no STATUS in flight names it as

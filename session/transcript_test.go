@@ -575,36 +575,56 @@ func TestTranscriptStatusOutOfOrder(t *testing.T) {
 	}
 }
 
-// TestTranscriptStatusOutOfOrderUTF8Names: in UTF-8 mode the session
-// keeps names as sent, so the STATUS of "R&D" and of "R&-D" (two
-// mailboxes there) answered out of order each get their own mailbox's
-// answer. Decoded from modified UTF-7, both names were "R&D" and the
-// first STATUS took the first answer, the other mailbox's.
+// TestTranscriptStatusOutOfOrderUTF8Names: in UTF-8 mode (UTF8=ACCEPT
+// enabled, or an IMAP4rev2-only server) the session keeps names as sent,
+// so the STATUS of "R&D" and of "R&-D" (two mailboxes there) answered out
+// of order each get their own mailbox's answer, with the commands' names
+// raw (Args alone) or typed (Command.Mailbox too). Decoded from modified
+// UTF-7, both names were "R&D" and the first STATUS took the first
+// answer, the other mailbox's.
 func TestTranscriptStatusOutOfOrderUTF8Names(t *testing.T) {
-	conn, wait := script(t, "status_order_utf8")
-	s := transcript.Open(t, conn, nil)
-	ctx := hangCtx(t)
-	if _, err := s.Run(ctx, &session.Command{Name: "ENABLE", Args: func(e *wire.Encoder) { e.SP().Atom("UTF8=ACCEPT") }}); err != nil {
-		t.Fatal(err)
-	}
-	status := func(mbox string) *session.Command {
-		return &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().Raw("(MESSAGES)") }}
-	}
-	ps, err := s.StartBatch(ctx, []*session.Command{status("R&D"), status("R&-D")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, want := range []uint32{1, 2} {
-		r, err := ps[i].Wait(ctx)
-		if err != nil {
-			t.Fatal(err)
+	for _, tc := range []struct {
+		script string
+		enable bool
+	}{
+		{"status_order_utf8", true},
+		{"status_order_rev2", false},
+	} {
+		for _, typed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s typed %v", tc.script, typed), func(t *testing.T) {
+				conn, wait := script(t, tc.script)
+				s := transcript.Open(t, conn, nil)
+				ctx := hangCtx(t)
+				if tc.enable {
+					if _, err := s.Run(ctx, &session.Command{Name: "ENABLE", Args: func(e *wire.Encoder) { e.SP().Atom("UTF8=ACCEPT") }}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				status := func(mbox string) *session.Command {
+					c := &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().Raw("(MESSAGES)") }}
+					if typed {
+						c.Mailbox = mbox
+					}
+					return c
+				}
+				ps, err := s.StartBatch(ctx, []*session.Command{status("R&D"), status("R&-D")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, want := range []uint32{1, 2} {
+					r, err := ps[i].Wait(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(r.Data) != 1 || r.Data[0].(*codec.MailboxStatus).Messages != want {
+						t.Errorf("STATUS %s in UTF-8 mode: data %v; want its own MESSAGES %d", []string{"R&D", "R&-D"}[i], r.Data, want)
+					}
+				}
+				if err := wait(); err != nil {
+					t.Fatal(err)
+				}
+			})
 		}
-		if len(r.Data) != 1 || r.Data[0].(*codec.MailboxStatus).Messages != want {
-			t.Errorf("STATUS %s in UTF-8 mode: data %v; want its own MESSAGES %d", []string{"R&D", "R&-D"}[i], r.Data, want)
-		}
-	}
-	if err := wait(); err != nil {
-		t.Fatal(err)
 	}
 }
 
