@@ -96,7 +96,7 @@ func BenchmarkEdgesLine(b *testing.B) {
 // -benchmem, what it allocates (the line it returns).
 func BenchmarkRedactEdgesGapsHostile(b *testing.B) {
 	for _, seg := range []int{1, 9, 100, 1000} {
-		x, line, gaps := hostileGapLine(seg)
+		x, line, gaps := hostileGapLine(seg, false)
 		b.Run(strconv.Itoa(seg), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
