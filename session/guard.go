@@ -2,9 +2,11 @@ package session
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -660,16 +662,16 @@ func keepGaps(g []redact.Gap, limit int) []redact.Gap {
 // a gap of no width (tracedBodyEnd): a piece after a junk body showed.
 // The line is not told apart from a server's text that reads the same:
 // such text is taken for a gap too, which only redacts more (a secret's
-// part beside it). It costs the line's length.
+// part beside it). It costs the line's length, and with literals traced
+// the gaps' count times its log (orderEnds).
 func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 	// The next '{' and '<' at or after i (len(line) for none), each
 	// looked for again only once i has passed it.
 	brace, lt := -1, -1
-	// end holds where the traced bodies found end, gaps of no width
-	// put in order among the gaps found after their headers (a
-	// header-like text inside a body, or a body's end past the next
-	// header: a header-like text before a real literal).
-	var end bodyEnds
+	// ends counts the traced bodies' ends appended among the gaps
+	// (gaps of no width, out of order): put in order once the line is
+	// read (orderEnds).
+	ends := 0
 	for i := 0; i < len(line); {
 		if brace < i {
 			brace = indexFrom(line, i, '{')
@@ -687,11 +689,12 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 		to, open := literalShown(line, from)
 		switch {
 		case open && cut:
-			return addGap(gaps, redact.Gap{From: from, To: len(line)}, &end)
+			return orderEnds(append(gaps, redact.Gap{From: from, To: len(line)}), ends)
 		case to > from:
-			gaps = addGap(gaps, redact.Gap{From: from, To: to}, &end)
+			gaps = append(gaps, redact.Gap{From: from, To: to})
 			if e := tracedBodyEnd(line, from, to); e > 0 {
-				end.add(e)
+				gaps = append(gaps, redact.Gap{From: e, To: e})
+				ends++
 			}
 			i = to
 		default:
@@ -703,12 +706,49 @@ func literalGaps(line []byte, cut bool, gaps []redact.Gap) []redact.Gap {
 		if from > 0 && line[from-1] == '~' {
 			from-- // a header's first byte
 		}
-		return addGap(gaps, redact.Gap{From: from, To: len(line)}, &end)
+		gaps = append(gaps, redact.Gap{From: from, To: len(line)})
 	}
-	for _, e := range end.e[:end.n] {
-		gaps = append(gaps, redact.Gap{From: e, To: e})
+	return orderEnds(gaps, ends)
+}
+
+// orderEnds puts gaps, literalGaps' (in order but for the traced bodies'
+// ends, gaps of no width, each appended after its header's: ends of
+// them), in order, each end before a gap that starts where it is; an
+// end strictly inside a gap is dropped (nothing of the server's shows
+// there), and so is an end twice. Every end is kept, however many wait
+// at once for the gaps before them (header-like text inside a body, or
+// before a real literal, a quoted "a {19} b", whose "body" ends past the
+// real body's end): until stop 63 one waited at a time, then up to 8,
+// and a real body's end past them was left out, a credential's rest
+// after its junk body shown (TestRedactEchoAfterJunkBodyBehindHeaderLikeText,
+// TestRedactEchoAfterJunkBodyBehindManyHeaderLikeTexts). It sorts in
+// place: the gaps' count times its log, no allocation.
+func orderEnds(gaps []redact.Gap, ends int) []redact.Gap {
+	if ends == 0 {
+		return gaps
 	}
-	return gaps
+	slices.SortFunc(gaps, func(a, b redact.Gap) int {
+		if c := cmp.Compare(a.From, b.From); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.To, b.To) // an end first
+	})
+	k, wide := 0, -1 // wide: the last gap of width kept
+	for _, g := range gaps {
+		if g.From == g.To {
+			if wide >= 0 && g.From < gaps[wide].To {
+				continue // inside it (its start sorts after it)
+			}
+			if k > 0 && gaps[k-1] == g {
+				continue
+			}
+		} else {
+			wide = k
+		}
+		gaps[k] = g
+		k++
+	}
+	return gaps[:k]
 }
 
 // tracedBodyEnd returns where the body of the literal whose header and
@@ -733,62 +773,6 @@ func tracedBodyEnd(line []byte, from, to int) int {
 		return 0
 	}
 	return to + n
-}
-
-// addGap appends g to gaps, after the ends of traced bodies found
-// before it (end: tracedBodyEnd's gaps of no width) that are not past
-// g's start; an end strictly inside g is dropped (nothing of the
-// server's shows there); those past it wait.
-func addGap(gaps []redact.Gap, g redact.Gap, end *bodyEnds) []redact.Gap {
-	k := 0
-	for _, e := range end.e[:end.n] {
-		switch {
-		case e <= g.From:
-			gaps = append(gaps, redact.Gap{From: e, To: e})
-		case e >= g.To:
-			end.e[k] = e
-			k++
-		}
-	}
-	end.n = k
-	return append(gaps, g)
-}
-
-// bodyEnds is literalGaps' traced bodies' ends that wait for the gaps
-// before them, in order, at most maxBodyEnds: more are left out (a
-// hostile line of header-like texts nested in bodies; each one left out
-// is an end of no width, where a credential's piece after a junk body
-// may show). Until stop 63 one waited at a time: a header-like text
-// before a real literal (a quoted "a {19} b") whose "body" ended inside
-// the real body had the real body's end left out, and a credential's
-// rest after that junk body shown
-// (TestRedactEchoAfterJunkBodyBehindHeaderLikeText).
-type bodyEnds struct {
-	e [maxBodyEnds]int
-	n int
-}
-
-// maxBodyEnds bounds bodyEnds: a body's end waits while header-like
-// text lies between its header and it, each such text's end waiting
-// too; 8 deep is past any line but a hostile one.
-const maxBodyEnds = 8
-
-// add puts e in order among the ends waiting (once); past maxBodyEnds,
-// it is left out.
-func (b *bodyEnds) add(e int) {
-	if b.n == len(b.e) {
-		return
-	}
-	i := b.n
-	for i > 0 && b.e[i-1] > e {
-		i--
-	}
-	if i > 0 && b.e[i-1] == e {
-		return
-	}
-	copy(b.e[i+1:b.n+1], b.e[i:b.n])
-	b.e[i] = e
-	b.n++
 }
 
 // indexFrom is the index of the first c in line at or after i, or

@@ -41,6 +41,14 @@ func TestLiteralGapsFound(t *testing.T) {
 		{"X {3} XXXrrect-h {2} YYorse)", false, []redact.Gap{{From: 2, To: 6}, {From: 9, To: 9}, {From: 17, To: 21}, {From: 23, To: 23}}},
 		{"a {9} b {1} cd e", false, []redact.Gap{{From: 2, To: 6}, {From: 8, To: 12}, {From: 13, To: 13}, {From: 15, To: 15}}},
 		{`* XECHO "a {19} b" hunter2-co {3} XXXrrect-horse`, false, []redact.Gap{{From: 11, To: 16}, {From: 30, To: 34}, {From: 35, To: 35}, {From: 37, To: 37}}},
+		// Nine ends waiting at once, each kept (up to 8 until stop
+		// 63: the real body's, the ninth, was left out); one strictly
+		// inside a later header dropped, one twice kept once.
+		{"\"{45} {45} {45} {45} {45} {45} {45} {45} \" x {1} y                                       ", false, []redact.Gap{
+			{From: 1, To: 6}, {From: 6, To: 11}, {From: 11, To: 16}, {From: 16, To: 21}, {From: 21, To: 26}, {From: 26, To: 31}, {From: 31, To: 36}, {From: 36, To: 41},
+			{From: 45, To: 49}, {From: 50, To: 50}, {From: 51, To: 51}, {From: 56, To: 56}, {From: 61, To: 61}, {From: 66, To: 66}, {From: 71, To: 71}, {From: 76, To: 76}, {From: 81, To: 81}, {From: 86, To: 86}}},
+		{"a {2} {3} xyz w", false, []redact.Gap{{From: 2, To: 6}, {From: 6, To: 10}, {From: 13, To: 13}}},
+		{"a {5} {1} xyz w", false, []redact.Gap{{From: 2, To: 6}, {From: 6, To: 10}, {From: 11, To: 11}}},
 		{"a {3} xyz {2} yy {1} <1 bytes>", true, []redact.Gap{{From: 2, To: 6}, {From: 9, To: 9}, {From: 10, To: 14}, {From: 16, To: 16}, {From: 17, To: 30}, {From: 30, To: 30}}},
 		{"a {4} {1} <1 bytes>x", false, []redact.Gap{{From: 2, To: 6}, {From: 6, To: 19}}},
 		{"a {5} body", false, []redact.Gap{{From: 2, To: 6}}},

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -115,6 +116,24 @@ func TestRedactEchoShortPieceBetweenLiterals(t *testing.T) {
 func TestRedactEchoAfterJunkBodyBehindHeaderLikeText(t *testing.T) {
 	const pw = "hunter2-correct-horse"
 	echo := "* XECHO \"a {19} b\" hunter2-co {3}\r\nXXXrrect-horse\r\nTAG NO bad password\r\nxx"
+	for _, traced := range []bool{false, true} {
+		t.Run(fmt.Sprintf("traced %v", traced), func(t *testing.T) {
+			echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "rrect-h", "orse"}, traced, true)
+		})
+	}
+}
+
+// TestRedactEchoAfterJunkBodyBehindManyHeaderLikeTexts: with literals
+// traced, a line with eight texts that read as literals' headers before
+// a real one (a quoted "{70} {70} ..."), each "body" ending past the
+// real body's end: the real body's end waited behind eight others and
+// was left out (up to 8 were kept), and a credential's rest after a
+// junk body ("XXXrrect-horse") showed in the trace, the slog records and
+// the history until stop 63. Literals traced, with the trace writer and
+// the logger set and with the history alone (defaults otherwise).
+func TestRedactEchoAfterJunkBodyBehindManyHeaderLikeTexts(t *testing.T) {
+	const pw = "hunter2-correct-horse"
+	echo := "* XECHO \"" + strings.Repeat("{70} ", 8) + "\" hunter2-co {3}\r\nXXXrrect-horse" + strings.Repeat(" ", 50) + ")\r\nTAG NO bad password\r\nxx"
 	for _, traced := range []bool{false, true} {
 		t.Run(fmt.Sprintf("traced %v", traced), func(t *testing.T) {
 			echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "rrect-h", "orse"}, traced, true)
