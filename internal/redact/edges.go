@@ -669,8 +669,10 @@ func (r *run) segment(x *Set, m *middle, b []byte, gaps []Gap, s []byte, in [4]u
 // runPiece is the piece of the run's segment j (at b[lo:], up to gap j):
 // its end (its text less the separator's spaces before a header; a
 // traced body whole), whether it is a traced body, and where the next
-// segment begins.
-func runPiece(b []byte, gaps []Gap, j, lo int) (end int, body bool, next int) {
+// segment begins. It counts a byte of work: a run is walked once for
+// markAligned, and once a body for markBodyPart, within the budget.
+func (x *Set) runPiece(b []byte, gaps []Gap, j, lo int) (end int, body bool, next int) {
+	x.work++
 	from := min(max(gaps[j].From, lo), len(b))
 	next = min(max(gaps[j].To, from), len(b))
 	body = next == from && j > 0 && gaps[j-1].To > gaps[j-1].From
@@ -698,7 +700,7 @@ func (x *Set) markAligned(m *middle, b []byte, gaps []Gap, s []byte, in [4]uint6
 		w := append(x.win[:0], b[r.lf:r.lt]...)
 		fits, pieces, anyBody := true, 0, false
 		for j, p := r.first, r.lo; j < i && fits; j++ {
-			end, body, next := runPiece(b, gaps, j, p)
+			end, body, next := x.runPiece(b, gaps, j, p)
 			anyBody = anyBody || body
 			if bodies || !body {
 				fits = len(w)+end-p+open <= len(s)
@@ -721,7 +723,7 @@ func (x *Set) markAligned(m *middle, b []byte, gaps []Gap, s []byte, in [4]uint6
 			continue
 		}
 		for j, p := r.first, r.lo; j < i; j++ {
-			end, body, next := runPiece(b, gaps, j, p)
+			end, body, next := x.runPiece(b, gaps, j, p)
 			if bodies || !body {
 				setBits(x.covered, p, end)
 			}
@@ -732,7 +734,7 @@ func (x *Set) markAligned(m *middle, b []byte, gaps []Gap, s []byte, in [4]uint6
 	// A body part junk, part the credential's: its end after junk, or
 	// its start before junk, the other bodies junk.
 	for j, p := r.first, r.lo; j < i; j++ {
-		end, body, next := runPiece(b, gaps, j, p)
+		end, body, next := x.runPiece(b, gaps, j, p)
 		if body && end > p && (x.markBodyPart(m, b, gaps, s, r, i, lo, open, j, false) || x.markBodyPart(m, b, gaps, s, r, i, lo, open, j, true)) {
 			return
 		}
@@ -751,37 +753,43 @@ func (x *Set) markBodyPart(m *middle, b []byte, gaps []Gap, s []byte, r *run, i,
 	if m.spent > m.budget {
 		return false
 	}
+	// The run walked (a segment each) and P1 and P2 put together are
+	// charged to the budget too: a run of thousands of bodies walked
+	// once a body took a hostile line of 64 KiB 33 s until stop 63.
+	k0 := x.work
 	w := append(x.win[:0], b[r.lf:r.lt]...)
 	split, from, to := 0, 0, 0 // P1 is w[:split]; the body b[from:to]
-	for j, p := r.first, r.lo; j < i; j++ {
-		end, body, next := runPiece(b, gaps, j, p)
+	fits := true
+	for j, p := r.first, r.lo; j < i && fits; j++ {
+		end, body, next := x.runPiece(b, gaps, j, p)
 		if j == jb {
 			split, from, to = len(w), p, end
 		} else if !body {
-			if len(w)+end-p+open >= len(s) {
-				return false
+			if fits = len(w)+end-p+open < len(s); fits {
+				w = append(w, b[p:end]...)
 			}
-			w = append(w, b[p:end]...)
 		}
 		p = next
 	}
-	if len(w)+open >= len(s) {
+	x.work += len(w)
+	if !fits || len(w)+open >= len(s) {
+		m.spent += x.work - k0
 		return false
 	}
 	w = append(w, b[lo:lo+open]...)
 	x.win = w
 	p1, p2, body := w[:split], w[split:], b[from:to]
-	k0 := x.work
 	best := 0
 	if !start {
 		// Each place of P2 in s: the body's end that s has before it,
 		// longest first, with P1 before that.
 		for f := 0; f+len(p2) <= len(s) && x.work-k0+m.spent <= m.budget; f++ {
 			at := bytes.Index(s[f:], p2)
-			x.work += max(at, 0) + len(p2)
 			if at < 0 {
+				x.work += len(s) - f // looked at all of it
 				break
 			}
+			x.work += at + len(p2)
 			f += at
 			k := 0
 			for k < len(body) && k < f-len(p1) && body[len(body)-1-k] == s[f-1-k] {
@@ -801,10 +809,11 @@ func (x *Set) markBodyPart(m *middle, b []byte, gaps []Gap, s []byte, r *run, i,
 		// longest first, with P2 after that.
 		for e := 0; e+len(p1) <= len(s) && x.work-k0+m.spent <= m.budget; e++ {
 			at := bytes.Index(s[e:], p1)
-			x.work += max(at, 0) + len(p1)
 			if at < 0 {
+				x.work += len(s) - e // looked at all of it
 				break
 			}
+			x.work += at + len(p1)
 			e += at
 			c := e + len(p1)
 			k := 0
@@ -826,7 +835,7 @@ func (x *Set) markBodyPart(m *middle, b []byte, gaps []Gap, s []byte, r *run, i,
 		return false
 	}
 	for j, p := r.first, r.lo; j < i; j++ {
-		end, isBody, next := runPiece(b, gaps, j, p)
+		end, isBody, next := x.runPiece(b, gaps, j, p)
 		switch {
 		case j == jb && start:
 			setBits(x.covered, p, p+best)

@@ -496,3 +496,50 @@ func TestRedactEdgesGapsWorkBoundedBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactEdgesGapsWorkBoundedLongRunOfBodies: a hostile line of 64
+// KiB, one run of thousands of junk traced bodies between a part of 16
+// credentials of 4 KB ("aa") and one of them ("ab"), a byte of other text
+// after the first part and before the last ("z", so that neither side
+// lies in a credential): each body's end (and start) is looked for
+// (markBodyPart), and each such search walked the whole run and looked
+// at the whole credential for a side not in it at a cost counted as the
+// side's length, outside the budget: the line took 33 s (4,660 bodies
+// walked 4,660 times a form). Now within the middle pieces' budget: a
+// few bytes looked at a byte of the line a form, as the other gap tests.
+func TestRedactEdgesGapsWorkBoundedLongRunOfBodies(t *testing.T) {
+	var x Set
+	for i := range 16 {
+		x.Add(append(bytes.Repeat([]byte("a"), 4000+i), 'b'))
+	}
+	forms := 0
+	x.Forms(func([]byte, bool) { forms++ })
+	var line []byte
+	var gaps []Gap
+	literal := func(header, body string) {
+		gaps = append(gaps, Gap{len(line), len(line) + len(header)})
+		line = append(line, header...)
+		line = append(line, body...)
+		gaps = append(gaps, Gap{len(line), len(line)})
+	}
+	line = append(line, "* aa "...)
+	literal("{1} ", "Q")
+	line = append(line, " z "...)
+	for len(line) < capture-300 {
+		literal("{9} ", "XXXXXXXXX")
+		line = append(line, ' ')
+	}
+	line = append(line, "z "...)
+	literal("{1} ", "Q")
+	line = append(line, "ab"...)
+	x.work = 0
+	got := x.RedactEdgesGaps(line, 0, 0, false, gaps)
+	if bound := 40 * len(line) * forms; x.work > bound {
+		t.Errorf("looked at %d bytes of a %d-byte line with %d gaps, more than %d (%d forms)", x.work, len(line), len(gaps), bound, forms)
+	} else {
+		t.Logf("%d a byte a form", x.work/len(line)/forms)
+	}
+	if !bytes.HasSuffix(got, []byte("Q***")) {
+		t.Errorf("RedactEdgesGaps of the hostile line ends %q; want the credential's end redacted", got[max(0, len(got)-40):])
+	}
+}
