@@ -864,9 +864,16 @@ func (x *Set) joinedInside(m *middle, w, s []byte, in [4]uint64) bool {
 		}
 		return true
 	}
+	return x.searchForm(m, w, s)
+}
+
+// searchForm reports whether p lies in s, looked for (occurrences) at
+// its cost, charged to m's budget: joinedInside's and insideForm's
+// search within the budget.
+func (x *Set) searchForm(m *middle, p, s []byte) bool {
 	k := x.work
 	found := false
-	x.occurrences(s, w, func(int, int) bool {
+	x.occurrences(s, p, func(int, int) bool {
 		found = true
 		return false
 	})
@@ -952,14 +959,7 @@ func (x *Set) insideForm(m *middle, p, s []byte, in [4]uint64) bool {
 	if m.spent > m.budget {
 		return true
 	}
-	w := x.work
-	found := false
-	x.occurrences(s, p, func(int, int) bool {
-		found = true
-		return false
-	})
-	m.spent += x.work - w
-	return found
+	return x.searchForm(m, p, s)
 }
 
 // gapTail returns seg[from:to], the longest start of s that seg ends

@@ -260,19 +260,7 @@ func TestRedactEdgesGapsMiddlePieces(t *testing.T) {
 		{"ordinary text between", []string{"* 1 FETCH (BODY[1] ", "{3 bytes}", " BODY[2] ", "{3 bytes}", " UID 7)"},
 			"* 1 FETCH (BODY[1] {3 bytes} BODY[2] {3 bytes} UID 7)"},
 	} {
-		var x Set
-		x.AddString(pw)
-		var line []byte
-		var gaps []Gap
-		for i, p := range c.parts {
-			if i%2 == 1 {
-				gaps = append(gaps, Gap{len(line), len(line) + len(p)})
-			}
-			line = append(line, p...)
-		}
-		if got := string(x.RedactEdgesGaps(line, 0, 0, false, gaps)); got != c.want {
-			t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", c.name, line, got, c.want)
-		}
+		checkGapParts(t, pw, c.name, c.parts, c.want)
 	}
 }
 
@@ -360,19 +348,7 @@ func TestRedactEdgesGapsShortPiecesAligned(t *testing.T) {
 		{"text between", []string{"* 1 FETCH (X hunter2-co", "{3 bytes}", "rr", "{2 bytes}", " UID ", "{2 bytes}", "ect-horse)"},
 			"* 1 FETCH (X ***{3 bytes}rr{2 bytes} UID {2 bytes}***)"},
 	} {
-		var x Set
-		x.AddString(pw)
-		var line []byte
-		var gaps []Gap
-		for i, p := range c.parts {
-			if i%2 == 1 {
-				gaps = append(gaps, Gap{len(line), len(line) + len(p)})
-			}
-			line = append(line, p...)
-		}
-		if got := string(x.RedactEdgesGaps(line, 0, 0, false, gaps)); got != c.want {
-			t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", c.name, line, got, c.want)
-		}
+		checkGapParts(t, pw, c.name, c.parts, c.want)
 	}
 }
 
@@ -447,19 +423,7 @@ func TestRedactEdgesGapsJunkAndCredentialBody(t *testing.T) {
 		{"no part after", []string{"X hunter2-co ", "{10} ", "XXXrrect-h", "", " ", "{2} ", "YY", "", " UID 7)"},
 			"X *** {10} XXXrrect-h {2} YY UID 7)"},
 	} {
-		var x Set
-		x.AddString(pw)
-		var line []byte
-		var gaps []Gap
-		for i, p := range c.parts {
-			if i%2 == 1 {
-				gaps = append(gaps, Gap{len(line), len(line) + len(p)})
-			}
-			line = append(line, p...)
-		}
-		if got := string(x.RedactEdgesGaps(line, 0, 0, false, gaps)); got != c.want {
-			t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", c.name, line, got, c.want)
-		}
+		checkGapParts(t, pw, c.name, c.parts, c.want)
 	}
 }
 
@@ -541,5 +505,25 @@ func TestRedactEdgesGapsWorkBoundedLongRunOfBodies(t *testing.T) {
 	}
 	if !bytes.HasSuffix(got, []byte("Q***")) {
 		t.Errorf("RedactEdgesGaps of the hostile line ends %q; want the credential's end redacted", got[max(0, len(got)-40):])
+	}
+}
+
+// checkGapParts checks RedactEdgesGaps, with pw kept, of the line parts
+// make (text, then a gap's text, text, ...: each odd part a gap) against
+// want.
+func checkGapParts(t *testing.T, pw, name string, parts []string, want string) {
+	t.Helper()
+	var x Set
+	x.AddString(pw)
+	var line []byte
+	var gaps []Gap
+	for i, p := range parts {
+		if i%2 == 1 {
+			gaps = append(gaps, Gap{len(line), len(line) + len(p)})
+		}
+		line = append(line, p...)
+	}
+	if got := string(x.RedactEdgesGaps(line, 0, 0, false, gaps)); got != want {
+		t.Errorf("%s: RedactEdgesGaps(%q) = %q; want %q", name, line, got, want)
 	}
 }
