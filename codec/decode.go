@@ -165,6 +165,9 @@ func (d *Decoder) Next() (Response, error) {
 		d.skip = true
 		return nil, d.decodeError(off, err)
 	}
+	if d.opts.BeforeSkip != nil {
+		d.opts.BeforeSkip(err)
+	}
 	if serr := t.SkipLine(); serr != nil {
 		if isIOError(serr) {
 			// The read failed while the rest of the malformed response

@@ -52,6 +52,15 @@ type DecoderOptions struct {
 	// *DecodeError.
 	MaxNumbers int
 
+	// BeforeSkip, when set, is called with the error of a response that
+	// cannot be decoded, before its rest is skipped, while the tokenizer
+	// still holds the bytes it read of it (wire.Tokenizer.Held): a
+	// session redacts the excerpt of the server's bytes that a
+	// *wire.SyntaxError in err quotes against the line it was cut from.
+	// It must not read from the tokenizer. It is not called for an error
+	// of the reader's (a deadline, EOF).
+	BeforeSkip func(err error)
+
 	// SkipLargeMetadata, when set, reads past a METADATA value (RFC 5464)
 	// larger than the tokenizer's MaxStringLiteral and names its entry,
 	// with the value's size, in Metadata.Skipped, the rest of the response

@@ -7,9 +7,12 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	esc "github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/internal/redact"
@@ -941,6 +944,162 @@ func (x *secrets) redactSyntaxTree(err error, depth int) {
 			x.redactSyntaxTree(e, depth+1)
 		}
 	}
+}
+
+// redactSyntaxHeld is redactSyntax for err, the error of a response that
+// cannot be decoded, while the tokenizer still holds the bytes it read of
+// it (held, the first at stream offset off: wire.Tokenizer.Held, from the
+// decoder's BeforeSkip, before the rest is skipped): the excerpt a
+// *wire.SyntaxError in err's tree quotes is redacted as a part of the
+// line it was cut from, the line redacted first with its literals'
+// headers, bodies' ends and line ends as gaps, then the excerpt read from
+// it (redactExcerptHeld). Redacted alone, the excerpt could not join a
+// credential's piece inside it to the parts either side of it, outside
+// it: `"{3}\r\nXXXQz {2}\r\n"` showed "Qz", a password's 2 bytes between
+// two junk bodies, in the command's error and the slog record of the
+// undecodable response until stop 63, where the trace's line had it
+// redacted (TestRedactEchoShortPieceInExcerptBetweenLiterals). What the
+// excerpt alone has redacted (redactSyntax) is redacted still.
+func (x *secrets) redactSyntaxHeld(err error, held []byte, off int64) {
+	if !x.any() {
+		return
+	}
+	x.redactHeldTree(err, held, off, 0)
+}
+
+// redactHeldTree is redactSyntaxHeld over err and what it wraps, depth
+// bounded (as redactSyntaxTree).
+func (x *secrets) redactHeldTree(err error, held []byte, off int64, depth int) {
+	if err == nil || depth > 64 {
+		return
+	}
+	if se, ok := err.(*wire.SyntaxError); ok {
+		se.Got = x.redactExcerptHeld(se.Got, se.Offset-off, held)
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		x.redactHeldTree(u.Unwrap(), held, off, depth+1)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			x.redactHeldTree(e, held, off, depth+1)
+		}
+	}
+}
+
+// heldSlack is how far past a credential's longest form either side of
+// an excerpt the window of held bytes reaches (redactExcerptHeld): room
+// for the literals' headers, junk bodies and line ends between its
+// pieces.
+const heldSlack = 4 << 10
+
+// redactExcerptHeld is redact.Set.RedactExcerptHeld for got, a syntax
+// error's excerpt whose bytes lie in held at about at (its offset in
+// held: an excerpt that ends at the error's byte, or one of the codec's
+// taken from the tokenizer's position, lies within 64 bytes of it; the
+// first place they are found there is taken). The window redacted is the
+// held bytes from the longest form and heldSlack before the excerpt to
+// the end of the line its last byte lies in (within as much after it):
+// a form that overlaps the excerpt lies in it whole, and the response's
+// bytes after its end, which a malformed line of few bytes may have read
+// ahead of it by the tokenizer's buffer, are not redacted again for each
+// such line. The gaps are found from held's start (heldGaps). It returns
+// got when its bytes are not found: redactSyntax redacts it alone.
+func (x *secrets) redactExcerptHeld(got string, at int64, held []byte) string {
+	body, _ := strings.CutSuffix(got, "...")
+	if len(body) < 2 || body[0] != '"' {
+		return got
+	}
+	raw, err := strconv.Unquote(body)
+	if err != nil || len(raw) == 0 || len(raw) > 64 {
+		return got
+	}
+	lo := int(max(0, min(at-64, int64(len(held)))))
+	hi := int(max(int64(lo), min(at+64+int64(len(raw)), int64(len(held)))))
+	i := strings.Index(unsafe.String(unsafe.SliceData(held[lo:hi]), hi-lo), raw)
+	if i < 0 {
+		return got
+	}
+	from := lo + i
+	w := x.set.Longest() + heldSlack
+	start, end, gaps := heldGaps(held, max(0, from-w), from+len(raw), w)
+	return x.set.RedactExcerptHeld(got, held[start:end], gaps, from-start)
+}
+
+// heldGaps returns the window of held (a line's bytes as received, from
+// its start or from where the tokenizer kept them) that redactExcerptHeld
+// redacts, held[start:end], from lo to the end of the line that holds
+// held[to-1] (within w bytes after to), and the gaps in it
+// (redact.RedactEdgesGaps', relative to start): each literal's header
+// with its line end ("{N}" CR LF, "{N+}", "~{N}"), each body's end (a gap
+// of no width), each other line end (CR LF or LF, a credential's parts
+// either side of it as the trace's carry joins them), and the window's
+// ends where it is cut from more (the bytes past them unseen, as the
+// excerpt's own ends are to RedactExcerpt). held is read from its start,
+// where the bodies are told from the text by their headers. The cost is
+// finding held's LFs up to end; the gaps are at most one a byte of the
+// window.
+func heldGaps(held []byte, lo, to, w int) (start, end int, gaps []redact.Gap) {
+	limit := min(len(held), to+w)
+	end = limit
+	var abs []redact.Gap
+	lineEnd := false
+	for i := 0; i < limit; {
+		e := bytes.IndexByte(held[i:limit], '\n')
+		if e < 0 {
+			break
+		}
+		e += i
+		text := e
+		if text > i && held[text-1] == '\r' {
+			text--
+		}
+		if info, ok := wire.LiteralSuffix(held[i:text]); ok {
+			h := literalHeaderStart(held[i:text]) + i
+			if e+1 >= lo {
+				abs = append(abs, redact.Gap{From: h, To: e + 1})
+			}
+			if info.Size >= int64(limit-(e+1)) {
+				break // the body runs past the window
+			}
+			i = e + 1 + int(info.Size)
+			if i > e+1 && i >= lo {
+				abs = append(abs, redact.Gap{From: i, To: i})
+			}
+			continue
+		}
+		if e+1 >= lo {
+			abs = append(abs, redact.Gap{From: text, To: e + 1})
+		}
+		i = e + 1
+		if i >= to {
+			end, lineEnd = i, true
+			break
+		}
+	}
+	start = lo
+	gaps = make([]redact.Gap, 0, len(abs)+2)
+	gaps = append(gaps, redact.Gap{}) // the window's start: a line's, or cut
+	for _, g := range abs {
+		if g.To <= start || g.From > end {
+			continue
+		}
+		gaps = append(gaps, redact.Gap{From: max(g.From, start) - start, To: min(g.To, end) - start})
+	}
+	if !lineEnd {
+		gaps = append(gaps, redact.Gap{From: end - start, To: end - start})
+	}
+	return start, end, gaps
+}
+
+// literalHeaderStart returns where the literal's header that text (a
+// line's text, without its line end) ends with begins ("{N}", "{N+}",
+// "~{N}"; wire.LiteralSuffix found it).
+func literalHeaderStart(text []byte) int {
+	i := bytes.LastIndexByte(text, '{')
+	if i > 0 && text[i-1] == '~' {
+		i--
+	}
+	return max(i, 0)
 }
 
 // isPrintable reports whether printable would return b as it is.

@@ -215,6 +215,18 @@ func (s *Session) readLoop() {
 	}
 }
 
+// redactHeld is the decoder's BeforeSkip: the excerpt of a malformed
+// response's syntax error is redacted as a part of its line, which the
+// tokenizer still holds (secrets.redactSyntaxHeld), before the rest is
+// skipped. readOne redacts the excerpt alone after (redactSyntax).
+func (s *Session) redactHeld(err error) {
+	if !s.secrets.any() {
+		return
+	}
+	held, off := s.tok.Held()
+	s.secrets.redactSyntaxHeld(err, held, off)
+}
+
 // readCo reads and routes every response until the session ends: the
 // reading coroutine.
 func (s *Session) readCo(yield func(coKind) bool) {

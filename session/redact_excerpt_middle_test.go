@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -58,4 +59,33 @@ func TestRedactEchoedPasswordStartAtExcerptEnd(t *testing.T) {
 		}
 		c.s.Close()
 	})
+}
+
+// TestRedactEchoShortPieceInExcerptBetweenLiterals: a server echoes the
+// password with literals inside it where a response cannot hold it (a
+// flag list), so that the syntax error's excerpt (16 bytes from the
+// '{' after its first part) is `"{3}\r\nXXXQz {2}\r\n"`: the password's
+// piece of 2 bytes between the two junk bodies, its first part before
+// the excerpt and its rest after it. Redacted in the excerpt alone, the
+// piece joined nothing (the parts either side unseen) and showed in the
+// command's error and the slog record of the undecodable response,
+// where the trace's line had it redacted. Bodies shown as "<N bytes>"
+// and traced, with the trace writer and the logger set and with the
+// history alone (defaults otherwise).
+func TestRedactEchoShortPieceInExcerptBetweenLiterals(t *testing.T) {
+	const pw = "hunter2-coQzect-horse"
+	for i, echo := range []string{
+		"* FLAGS (\\Seen hunter2-co{3}\r\nXXXQz {2}\r\nYYect-horse)\r\n",
+		"* FLAGS (\\Seen hunter2-co {3}\r\nXXXQz {2}\r\nYYect-horse)\r\n",
+		"* FLAGS (\\Seen hunter2-co{3}\r\nXXXQ{2}\r\nYYzect-horse)\r\n",
+	} {
+		echo := echo + "TAG NO bad password\r\nxx"
+		for _, literals := range []bool{false, true} {
+			for _, traced := range []bool{false, true} {
+				t.Run(fmt.Sprintf("echo %d, literals traced %v, traced %v", i, literals, traced), func(t *testing.T) {
+					echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "Qz", "XXXQ{", "XXXQ\\", "ect-horse"}, traced, literals)
+				})
+			}
+		}
+	}
 }

@@ -1007,7 +1007,9 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	// SkipLargeMetadata: a METADATA value over MaxStringLiteral is read
 	// past and named (commands.GetMetadata's *MetadataTooLargeError), not
 	// a failure of the whole response.
-	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler, MaxNumbers: s.opts.MaxNumbers, SkipLargeMetadata: true})
+	// BeforeSkip: a syntax error's excerpt is redacted as a part of its
+	// line while the tokenizer holds it (redactHeld).
+	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler, MaxNumbers: s.opts.MaxNumbers, SkipLargeMetadata: true, BeforeSkip: s.redactHeld})
 	s.cw = &countWriter{w: s.tr.writer(s.wc), ww: &s.ww}
 	s.cw.out = s.armOut
 	s.bw = &lazyWriter{w: s.cw}

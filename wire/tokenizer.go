@@ -363,6 +363,18 @@ func (t *Tokenizer) Buffered() int { return t.w - t.r }
 // Offset returns the stream offset of the next unconsumed byte.
 func (t *Tokenizer) Offset() int64 { return t.base + int64(t.r) }
 
+// Held returns the bytes of the current line the tokenizer holds, as they
+// were received, and the stream offset of the first of them: those
+// consumed (RawLine's; after Drop or a streamed literal, those kept since)
+// and those read but not consumed, which may run past the line's end into
+// the next lines. It does no I/O and copies nothing: the bytes are
+// borrowed, valid until the next call that reads. A decoder that meets a
+// malformed response looks at them before it skips the rest of it: the
+// bytes around a syntax error's excerpt (codec.DecoderOptions.BeforeSkip).
+func (t *Tokenizer) Held() (b []byte, off int64) {
+	return t.borrow(t.lineStart, t.w), t.base + int64(t.lineStart)
+}
+
 // Depth returns the current nesting of parentheses and brackets.
 func (t *Tokenizer) Depth() int { return t.depth }
 

@@ -935,7 +935,13 @@ func (x *Set) RedactExcerpt(got string) string {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if red, ok := x.redactExcerptRaw(got); ok {
+	return x.redactExcerptLocked(got, nil)
+}
+
+// redactExcerptLocked is RedactExcerpt (under mu), with also the bytes
+// that held reports covered (RedactExcerptHeld; nil for none).
+func (x *Set) redactExcerptLocked(got string, held func(raw string) uint64) string {
+	if red, ok := x.redactExcerptRaw(got, held); ok {
 		return red
 	}
 	// Not a quoted excerpt: EOF, or one character (a credential's part
@@ -957,10 +963,11 @@ func (x *Set) RedactExcerpt(got string) string {
 // start of one (minEdge bytes or more) that the excerpt ends with, an end
 // of one it opens with, or by all of it when it lies inside one, and the
 // like at the edges of the lines inside it (markLineEdges) and of the
-// literals inside it (markLiteralGaps), are replaced by "***", what is
+// literals inside it (markLiteralGaps), and those held reports (bit i for
+// the excerpt's byte i; nil for none), are replaced by "***", what is
 // left quoted again. ok is false when got is
 // not such an excerpt (EOF, one quoted character).
-func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
+func (x *Set) redactExcerptRaw(got string, held func(raw string) uint64) (red string, ok bool) {
 	body, dots := strings.CutSuffix(got, "...")
 	if len(body) < 2 || body[0] != '"' {
 		return "", false
@@ -976,6 +983,9 @@ func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
 		}
 	}
 	n := len(raw)
+	if held != nil {
+		cover = held(raw)
+	}
 	for f := range x.forms {
 		fs := unsafe.String(unsafe.SliceData(f), len(f))
 		for i := 0; i+len(f) <= n; i++ {

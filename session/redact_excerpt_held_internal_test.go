@@ -1,0 +1,53 @@
+package session
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestRedactSyntaxHeldJoinsPiecesOutsideExcerpt: a syntax error's
+// excerpt redacted as a part of the line the tokenizer holds
+// (redactSyntaxHeld) has a credential's piece redacted where it joins the
+// parts either side of the excerpt, outside it (a piece of 1 or 2 bytes
+// between junk bodies, the password's start before the excerpt and its
+// rest after it), and what is not the credential's left shown; the
+// excerpt alone (redactSyntax) shows that piece. Whole forms, and an
+// excerpt not found in the held bytes, are as redactSyntax has them.
+func TestRedactSyntaxHeldJoinsPiecesOutsideExcerpt(t *testing.T) {
+	x := &secrets{}
+	x.add([]byte("hunter2-coQzect-horse"))
+	for _, c := range []struct {
+		name, held string
+		at         int    // where the excerpt's bytes begin in held
+		want       string // the excerpt redacted
+	}{
+		{"2-byte piece", "* FLAGS (\\Seen hunter2-co{3}\r\nXXXQz {2}\r\nYYect-horse)\r\n", 25,
+			`"{3}\r\nXXX*** {2}\r\n"...`},
+		{"1-byte pieces", "* FLAGS (\\Seen hunter2-co{3}\r\nXXXQ{2}\r\nYYzect-horse)\r\n", 25,
+			`"{3}\r\nXXX***{2}\r\nYY"...`},
+		{"the rest of the line read ahead", "* FLAGS (\\Seen hunter2-co{3}\r\nXXXQz {2}\r\nYYect-horse)\r\n* 1 EXISTS\r\n", 25,
+			`"{3}\r\nXXX*** {2}\r\n"...`},
+		{"whole form", "* FLAGS (\\Seen {hunter2-coQzect-horse)\r\n", 15, `"{***"...`},
+		{"no piece", "* FLAGS (\\Seen {3}\r\nXXXab {2}\r\nYYcd)\r\n", 15, `"{3}\r\nXXXab {2}\r\n"...`},
+	} {
+		held := []byte(c.held)
+		b := held[c.at:]
+		se := &wire.SyntaxError{Offset: 1000 + int64(c.at), Expected: "flag", Got: excerptOf(b)}
+		x.redactSyntaxHeld(se, held, 1000)
+		x.redactSyntax(se)
+		if se.Got != c.want {
+			t.Errorf("%s: redactSyntaxHeld then redactSyntax = %s, want %s", c.name, se.Got, c.want)
+		}
+	}
+}
+
+// excerptOf is wire's excerpt of b: its first 16 bytes quoted, "..."
+// after them when cut.
+func excerptOf(b []byte) string {
+	if len(b) > 16 {
+		return strconv.Quote(string(b[:16])) + "..."
+	}
+	return strconv.Quote(string(b))
+}
