@@ -495,3 +495,42 @@ func TestDecodeErrorNamesChar(t *testing.T) {
 		}
 	}
 }
+
+// TestBeforeSkipSeesHeldLine: DecoderOptions.BeforeSkip is called once
+// for a response that cannot be decoded, with its error, before its rest
+// is skipped: the tokenizer's held bytes (wire.Tokenizer.Held) then hold
+// the syntax error's excerpt at its offset, the line's bytes before it
+// (literals' headers and bodies as received) and the rest after it. It
+// is not called for a response decoded, and the stream stays in step.
+func TestBeforeSkipSeesHeldLine(t *testing.T) {
+	const bad = "* FLAGS (\\Seen hunter2-co{3}\r\nXXXQz {2}\r\nYYect-horse)\r\n"
+	tk := wire.NewTokenizer(strings.NewReader("* 1 EXISTS\r\n"+bad+"* 2 EXISTS\r\n"), nil)
+	calls := 0
+	d := codec.NewDecoder(tk, &codec.DecoderOptions{BeforeSkip: func(err error) {
+		calls++
+		var se *wire.SyntaxError
+		if !errors.As(err, &se) {
+			t.Fatalf("BeforeSkip(%v): no *wire.SyntaxError", err)
+		}
+		held, off := tk.Held()
+		at := int(se.Offset - off)
+		if at < 0 || at > len(held) {
+			t.Fatalf("BeforeSkip: the error's offset %d is not in the held bytes (from %d, %d of them)", se.Offset, off, len(held))
+		}
+		if !strings.HasPrefix(string(held), bad) || at+16 > len(held) || se.Got != strconv.Quote(string(held[at:at+16])) {
+			t.Errorf("BeforeSkip: held %q, excerpt %s at %d; want the line %q whole, the excerpt at the error's offset", held, se.Got, at, bad)
+		}
+	}})
+	for i, want := range []bool{true, false, true} {
+		_, err := d.Next()
+		if (err == nil) != want {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		if i == 0 && calls != 0 {
+			t.Fatalf("BeforeSkip called for a response decoded")
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("BeforeSkip called %d times; want 1", calls)
+	}
+}
