@@ -1,7 +1,9 @@
 package session
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/wire"
@@ -50,4 +52,27 @@ func excerptOf(b []byte) string {
 		return strconv.Quote(string(b[:16])) + "..."
 	}
 	return strconv.Quote(string(b))
+}
+
+// TestHeldWindowStopsAtLineEnd: the window of held bytes an excerpt is
+// redacted in (heldGaps) ends with the line the excerpt's last byte lies
+// in, literals' bodies and their CR LFs skipped by their headers: a
+// hostile server's short malformed lines, each read ahead of by the
+// tokenizer's buffer, would otherwise have the lines after redacted again
+// for each one (work that grows with the lines times the read-ahead).
+func TestHeldWindowStopsAtLineEnd(t *testing.T) {
+	line := "* FLAGS (a{5}\r\n\r\n\r\nb {1}\r\n\n)\r\n"
+	held := []byte(line + strings.Repeat("* FLAGS ({\r\n", 1000))
+	at := strings.Index(line, "{")
+	start, end, gaps := heldGaps(held, 0, at+16, 64<<10)
+	if start != 0 || end != len(line) {
+		t.Fatalf("window [%d, %d); want [0, %d), the line the excerpt lies in", start, end, len(line))
+	}
+	// The window's start; "{5}" CR LF, its body's end; " {1}" CR LF (the
+	// header from its brace, the space before it left to the rules), its
+	// body's end; the line end.
+	const want = "[{0 0} {10 15} {20 20} {21 26} {27 27} {28 30}]" // {From To}
+	if fmt.Sprint(gaps) != want {
+		t.Errorf("gaps %v; want %v", gaps, want)
+	}
 }
