@@ -426,6 +426,9 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 			}
 			cmd.Want = moveWants
 			cmd.OnData = func(r codec.Response) {
+				if h := testHookResultData; h != nil {
+					h()
+				}
 				// COPYUID untagged before the tagged OK (RFC 6851
 				// section 4.3); the EXPUNGE and VANISHED are
 				// counted, not kept: they say the messages left
@@ -547,6 +550,11 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	}
 	return res, err
 }
+
+// testHookResultData, when set (tests only), is called as a response
+// reaches the OnData of a MOVE (copyOrMove) or an EXPUNGE (Expunge), on
+// the session's reader goroutine, before it is taken.
+var testHookResultData func()
 
 // CopyUIDError reports a COPYUID (UIDPLUS, RFC 4315) whose source set
 // names UIDs the command did not send: a UID COPY (or UID MOVE) of 1:2

@@ -1312,23 +1312,11 @@ func TestMoveCancelledResultUnchangedAfterReturn(t *testing.T) {
 	changed, partly := 0, 0
 	for round := range rounds {
 		ctx, cancel := context.WithCancel(context.Background())
-		c := hostileClient(t, func(c *hostile.Conn) error {
-			c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
-			cmd, err := c.Until("UID MOVE")
-			if err != nil {
-				return err
+		c := hostileClient(t, moveCopyUIDs(before+after, func(k int) {
+			if k == before {
+				cancel() // the caller gives up amid the COPYUIDs
 			}
-			for k := 1; k <= before+after; k++ {
-				if k == before {
-					cancel() // the caller gives up amid the COPYUIDs
-				}
-				if err := c.Linef("* OK [COPYUID 7 %d %d] moved", k, 100000+k); err != nil {
-					return err
-				}
-			}
-			c.Reply(cmd.Tag, "OK done")
-			return c.Serve()
-		})
+		}))
 		bg, stop := context.WithTimeout(context.Background(), time.Minute)
 		if _, err := c.Select(bg, "INBOX", nil); err != nil {
 			t.Fatal(err)
@@ -1354,5 +1342,70 @@ func TestMoveCancelledResultUnchangedAfterReturn(t *testing.T) {
 	t.Logf("%d rounds, %d with a partly moved result, %d of them changed after Move returned", rounds, partly, changed)
 	if partly == 0 {
 		t.Errorf("no round returned a *PartlyMovedError with a Copy: the test checked nothing")
+	}
+}
+
+// TestMoveCancelledMidDeliveryResultUnchanged is
+// TestMoveCancelledResultUnchangedAfterReturn's interleaving forced: the
+// caller's context ends while the session is handing the MOVE's second
+// untagged COPYUID to its OnData (held there until Move has returned).
+// The *PartlyMovedError's Copy maps the first COPYUID, and still does
+// once that delivery went on and the rest of the answer was read.
+func TestMoveCancelledMidDeliveryResultUnchanged(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := hostileClient(t, moveCopyUIDs(3, func(int) {}))
+	bg, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	if _, err := c.Select(bg, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	back := make(chan struct{}) // closed once Move returned
+	calls, hung := 0, false
+	commands.OnResultData(t, func() {
+		if calls++; calls != 2 {
+			return
+		}
+		cancel() // the caller gives up as the second COPYUID is handed on
+		select {
+		case <-back:
+		case <-bg.Done():
+			hung = true
+		}
+	})
+	_, err := c.Move(ctx, commands.Set{UID: true, Nums: codec.SeqSetOf(wire.SeqRange{Start: 1, Stop: 3})}, "Trash")
+	var pm *commands.PartlyMovedError
+	if !errors.As(err, &pm) || pm.Copy == nil {
+		close(back)
+		t.Fatalf("Move cancelled after one COPYUID: %v; want a *PartlyMovedError with a Copy", err)
+	}
+	got := pm.Copy.Src.String()
+	close(back)
+	if err := c.Noop(bg); err != nil { // the MOVE's answer read whole
+		t.Fatal(err)
+	}
+	if now := pm.Copy.Src.String(); now != got || got != "1" || hung {
+		t.Errorf("a cancelled Move's Copy.Src was %s when it returned, %s after the COPYUID being handed on was taken (hung %v); want 1 both times", got, now, hung)
+	}
+}
+
+// moveCopyUIDs is a server with MOVE and UIDPLUS that answers a UID MOVE
+// with n untagged COPYUIDs, k to 100000+k, calling atLine(k) before the
+// k-th (from 1), then OK.
+func moveCopyUIDs(n int, atLine func(k int)) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
+		cmd, err := c.Until("UID MOVE")
+		if err != nil {
+			return err
+		}
+		for k := 1; k <= n; k++ {
+			atLine(k)
+			if err := c.Linef("* OK [COPYUID 7 %d %d] moved", k, 100000+k); err != nil {
+				return err
+			}
+		}
+		c.Reply(cmd.Tag, "OK done")
+		return c.Serve()
 	}
 }

@@ -882,6 +882,9 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 	// onData takes the command's EXPUNGE and VANISHED responses where the
 	// session reads them (session.Command.OnData).
 	onData := func(r codec.Response) {
+		if h := testHookResultData; h != nil {
+			h()
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if returned {

@@ -928,28 +928,11 @@ func TestExpungeCancelledResultUnchangedAfterReturn(t *testing.T) {
 	changed, returned := 0, 0
 	for round := range rounds {
 		ctx, cancel := context.WithCancel(context.Background())
-		c := hostileClient(t, func(c *hostile.Conn) error {
-			c.PreAuth("IMAP4rev1 UIDPLUS")
-			cmd, err := c.Until("UID EXPUNGE")
-			if err != nil {
-				return err
+		c := hostileClient(t, expungeInTwoParts(before+after, func(k int) {
+			if k == before {
+				cancel() // the caller gives up amid the EXPUNGEs
 			}
-			c.Line("* 1 EXPUNGE")
-			c.Reply(cmd.Tag, "OK done")
-			if cmd, err = c.Until("UID EXPUNGE"); err != nil {
-				return err
-			}
-			for k := 1; k <= before+after; k++ {
-				if k == before {
-					cancel() // the caller gives up amid the EXPUNGEs
-				}
-				if err := c.Line("* 1 EXPUNGE"); err != nil {
-					return err
-				}
-			}
-			c.Reply(cmd.Tag, "OK done")
-			return c.Serve()
-		})
+		}))
 		c.SetMaxSetLength(8)
 		bg, stop := context.WithTimeout(context.Background(), time.Minute)
 		if _, err := c.Select(bg, "INBOX", nil); err != nil {
@@ -979,5 +962,79 @@ func TestExpungeCancelledResultUnchangedAfterReturn(t *testing.T) {
 	t.Logf("%d rounds, %d with a result, %d of them changed after Expunge returned", rounds, returned, changed)
 	if returned == 0 {
 		t.Errorf("no round returned a result: the test checked nothing")
+	}
+}
+
+// TestExpungeCancelledMidDeliveryResultUnchanged is
+// TestExpungeCancelledResultUnchangedAfterReturn's interleaving forced:
+// the caller's context ends while the session is handing the second
+// part's second EXPUNGE to its OnData (held there until Expunge has
+// returned). The result holds the two EXPUNGEs taken before, and still
+// does once that delivery went on and the rest of the answer was read.
+func TestExpungeCancelledMidDeliveryResultUnchanged(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := hostileClient(t, expungeInTwoParts(3, func(int) {}))
+	c.SetMaxSetLength(8)
+	bg, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	if _, err := c.Select(bg, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	back := make(chan struct{}) // closed once Expunge returned
+	calls, hung := 0, false
+	commands.OnResultData(t, func() {
+		if calls++; calls != 3 {
+			return
+		}
+		cancel() // the caller gives up as the second part's second EXPUNGE is handed on
+		select {
+		case <-back:
+		case <-bg.Done():
+			hung = true
+		}
+	})
+	set := commands.Set{UID: true}
+	for i := uint32(1); i <= 8; i++ {
+		set.Nums.AddNum(10 * i)
+	}
+	res, err := c.Expunge(ctx, &set)
+	if res == nil {
+		close(back)
+		t.Fatalf("Expunge cancelled amid its second part: %v, no result; want what it read", err)
+	}
+	got := len(res.SeqNums)
+	close(back)
+	if err := c.Noop(bg); err != nil { // the UID EXPUNGE's answer read whole
+		t.Fatal(err)
+	}
+	if now := len(res.SeqNums); now != got || got != 2 || hung {
+		t.Errorf("a cancelled Expunge's SeqNums held %d when it returned, %d after the EXPUNGE being handed on was taken (hung %v); want 2 both times", got, now, hung)
+	}
+}
+
+// expungeInTwoParts is a server with UIDPLUS that answers the first UID
+// EXPUNGE with one EXPUNGE and the second with n, calling atLine(k)
+// before the k-th of them (from 1), then OK.
+func expungeInTwoParts(n int, atLine func(k int)) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 UIDPLUS")
+		cmd, err := c.Until("UID EXPUNGE")
+		if err != nil {
+			return err
+		}
+		c.Line("* 1 EXPUNGE")
+		c.Reply(cmd.Tag, "OK done")
+		if cmd, err = c.Until("UID EXPUNGE"); err != nil {
+			return err
+		}
+		for k := 1; k <= n; k++ {
+			atLine(k)
+			if err := c.Line("* 1 EXPUNGE"); err != nil {
+				return err
+			}
+		}
+		c.Reply(cmd.Tag, "OK done")
+		return c.Serve()
 	}
 }
