@@ -559,7 +559,8 @@ func TestSelectOKAfterCallerGaveUpSelects(t *testing.T) {
 // name only beginning the selected one's, with no delimiter), after a new
 // selection, or after CLOSE. A LIST of the selected mailbox with a NIL
 // delimiter (a flat hierarchy) makes it known that it has none: ok, with
-// delimiter 0, so that a caller about to rename does not ask again.
+// delimiter 0, so that a caller about to rename does not ask again; not
+// once a delimiter was learnt, which such a LIST leaves as it was.
 func TestSelectedDelimiter(t *testing.T) {
 	conn, wait := script(t, "selected_delimiter")
 	s := transcript.Open(t, conn, nil)
@@ -588,6 +589,8 @@ func TestSelectedDelimiter(t *testing.T) {
 	want("after another mailbox's LIST", "Work/Inbox", 0, false)
 	run(list("Work"))
 	want("after its parent's LIST", "Work/Inbox", '/', true)
+	run(list("Work/Inbox"))
+	want("after its own LIST with a NIL delimiter, its parent's having given one", "Work/Inbox", '/', true)
 	run(sel("Flat"))
 	want("after a new SELECT", "Flat", 0, false)
 	run(list("Flat"))
