@@ -892,6 +892,22 @@ func TestRenameParentOfSelectedThroughDo(t *testing.T) {
 			t.Errorf("APPEND to the new Work/Inbox answered APPENDUID 9 1: %v, %+v; want it returned", err, res)
 		}
 	})
+	// The session sends a command's name upper-cased and trimmed: so is
+	// each of these a RENAME, and Do asks the LIST for each.
+	for _, name := range []string{"rename", " RENAME", "ReName\t"} {
+		t.Run(fmt.Sprintf("%q", name), func(t *testing.T) {
+			c, ctx, f := rawClient(t, "IMAP4rev1 LITERAL+ UIDPLUS", listAs(`"/"`))
+			if _, err := c.Select(ctx, "Work/Inbox", nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Do(ctx, name, func(e *wire.Encoder) { e.SP().Mailbox("Work").SP().Mailbox("Old") }); err != nil {
+				t.Fatal(err)
+			}
+			if sel, v, _, ok := c.Session().SelectedUIDValidity(); ok {
+				t.Errorf("Do %q Work Old, Work/Inbox selected, never listed: %d commands sent, SelectedUIDValidity %q %d; want a LIST first, and none", name, len(f.commands()), sel, v)
+			}
+		})
+	}
 	for _, tc := range []struct{ delim, sel, from string }{
 		{`"/"`, "Work/Inbox", "Wo"}, // a prefix, not a parent
 		{"NIL", "Flat", "Fl"},       // a flat hierarchy: no parents

@@ -35,8 +35,10 @@ func (c *Client) Xatom(ctx context.Context, name, args string) (*session.Result,
 // parent ("Work" of the selected "Work/Inbox") left the name held with
 // the renamed mailbox's UIDVALIDITY.
 func (c *Client) Do(ctx context.Context, name string, args func(e *wire.Encoder)) (*session.Result, error) {
-	if strings.EqualFold(name, "RENAME") {
-		// Any name may be a parent's: "" begins every selected name.
+	if strings.EqualFold(strings.TrimSpace(name), "RENAME") {
+		// As the session sends it (upper-cased, trimmed: " rename"
+		// goes as RENAME). Any name may be a parent's: "" begins
+		// every selected name.
 		c.learnSelectedDelim(ctx, "")
 	}
 	return c.run(ctx, &session.Command{
