@@ -700,24 +700,23 @@ func (s *Session) deliverAs(r codec.Response, route bool) {
 		s.lend(target, f)
 		return
 	}
+	// OnData is called only if the command was not abandoned, decided
+	// under the lock that abandons it, and marked running there: a Wait
+	// that gives up from now on returns once it has returned
+	// (dataQuietLocked), so that no OnData of the command runs after
+	// (TestOnDataNotRunAfterCancelledWaitReturned).
+	onData := target != nil && target.pull == nil && target.cmd.OnData != nil && target.abandoned.beginData()
 	s.mu.Unlock()
 	taken := caught
 	if target != nil {
 		taken = true
 		switch {
+		case onData:
+			s.callOnData(target, r)
 		case target.abandoned.Load():
 			// Its caller has gone: read and thrown away.
 		case target.pull != nil:
 			// Handed over last, after keep and event below.
-		case target.cmd.OnData != nil && target.bound > 0:
-			// The handler's time is the caller's, not the server's:
-			// the command bound leaves it out.
-			c := callerClockOf(target)
-			c.begin()
-			target.cmd.OnData(r)
-			c.end()
-		case target.cmd.OnData != nil:
-			target.cmd.OnData(r)
 		default:
 			// A collecting Run keeps a copy: it counts the larger of
 			// the bytes received and the memory of the copy.
@@ -750,6 +749,33 @@ func (s *Session) deliverAs(r codec.Response, route bool) {
 	}
 	if target != nil && target.pull != nil && !target.abandoned.Load() {
 		s.pullDeliver(target, r)
+	}
+}
+
+// callOnData calls p's OnData with r, marked running by deliverAs
+// (abandonWord.beginData), and wakes a Wait that waits for it to return
+// (dataQuietLocked), a panic in it too.
+func (s *Session) callOnData(p *Pending, r codec.Response) {
+	defer s.dataReturned(p)
+	if p.bound > 0 {
+		// The handler's time is the caller's, not the server's: the
+		// command bound leaves it out.
+		c := callerClockOf(p)
+		c.begin()
+		p.cmd.OnData(r)
+		c.end()
+		return
+	}
+	p.cmd.OnData(r)
+}
+
+// dataReturned marks p's OnData returned (under no lock), and wakes the
+// Wait that waits for it, if one does.
+func (s *Session) dataReturned(p *Pending) {
+	if p.abandoned.endData() {
+		s.mu.Lock()
+		s.pullCond.Broadcast()
+		s.mu.Unlock()
 	}
 }
 

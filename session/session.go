@@ -464,7 +464,9 @@ type Pending struct {
 	syncLit atomic.Bool
 	// abandoned is set when Wait's context ended, or a pulled command's
 	// Next's or body's (abandonLocked): the answer is read and thrown away.
-	abandoned atomic.Bool
+	// Its word also tells whether the command's OnData runs, and whether
+	// a Wait waits for it to return (abandonWord).
+	abandoned abandonWord
 	// bound is the command bound (CommandTimeout): the session is
 	// aborted if the command is still in flight bound after start
 	// (boundAt); zero for none. Session.bound fires for the earliest.
@@ -749,7 +751,12 @@ type Command struct {
 	// responses (its reader goroutine, or the goroutine of another
 	// command's caller in Pending.Next, see Command.Pull): it must not run
 	// commands nor wait for other goroutines, and the response is valid
-	// only until it returns.
+	// only until it returns. Once Pending.Wait has returned (the command's
+	// end, or its context's error: the rest of the answer is then thrown
+	// away), no OnData of the command runs any more: one running as the
+	// context ended has returned first, so that what OnData fills is the
+	// caller's alone after Wait (a Wait that gave up waits for that one
+	// OnData to return).
 	OnData func(r codec.Response)
 	// Sections, when set, streams the body sections of the FETCH
 	// responses that belong to the command (see codec.SectionHandler). It

@@ -1701,7 +1701,16 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 // lasts (the command would wait behind the hold that Wait's own caller
 // may end only after it): the capabilities stay stale, and the next
 // Capabilities asks.
+//
+// Once Wait has returned the command's end or ctx's error, no
+// Command.OnData of the command runs any more: one the session was in as
+// ctx ended (or as the session ended) has returned first, and the rest of
+// the answer is thrown away, so that a result OnData fills is the
+// caller's alone from then on. Wait returns without that only for an
+// error of the answer to a continuation request (Continue's: the command
+// still in flight, neither ended nor given up).
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
+	defer p.dataQuiet()
 	// Without OnContinue the continuations stay in Continuations() for the
 	// caller (IDLE); a nil channel never delivers.
 	s := p.s
@@ -2032,9 +2041,78 @@ func (p *Pending) refuse() error {
 // until CommandTimeout). contHeld stays: a later RefuseContinuations
 // still answers a "+" the caller took.
 func (p *Pending) abandonLocked() {
-	p.abandoned.Store(true)
+	p.abandoned.set()
 	p.contWaiter, p.contTaken, p.contOwed = false, false, false
 	p.s.armStall()
+}
+
+// abandonWord is Pending.abandoned: whether the command was abandoned,
+// whether its OnData runs (the reader marks it running under s.mu, where
+// it checks that the command was not abandoned, and running no more as it
+// returns, under no lock: an atomic operation per response, no lock), and
+// whether a Wait waits for it to return (dataQuietLocked). In the word
+// the flag had alone: Pending is at its size class's bound.
+type abandonWord struct{ v atomic.Uint32 }
+
+const (
+	abandonedBit = 1 << iota // the caller gave the command up
+	dataBit                  // the command's OnData runs
+	dataWaitBit              // a Wait waits, on s.pullCond, for it to return
+)
+
+// Load reports whether the command was abandoned.
+func (a *abandonWord) Load() bool { return a.v.Load()&abandonedBit != 0 }
+
+// set marks the command abandoned (under s.mu).
+func (a *abandonWord) set() { a.v.Or(abandonedBit) }
+
+// beginData marks the command's OnData running unless the command was
+// abandoned, and reports whether it did (under s.mu).
+func (a *abandonWord) beginData() bool {
+	for {
+		w := a.v.Load()
+		if w&abandonedBit != 0 {
+			return false
+		}
+		if a.v.CompareAndSwap(w, w|dataBit) {
+			return true
+		}
+	}
+}
+
+// endData marks the command's OnData returned, and reports whether a Wait
+// waits for it (under no lock).
+func (a *abandonWord) endData() bool {
+	return a.v.And(^uint32(dataBit|dataWaitBit))&dataWaitBit != 0
+}
+
+// dataQuietLocked waits, under s.mu (released while it waits), until no
+// OnData of p runs: the one the reader was in as p ended or was
+// abandoned. None starts after either (deliverAs checks under s.mu, and
+// an ended command is no longer in flight), so that once Wait has
+// returned no OnData of the command runs any more. OnData must return for
+// it to return (it must not wait for other goroutines: Command.OnData).
+func (p *Pending) dataQuietLocked() {
+	for {
+		w := p.abandoned.v.Load()
+		if w&dataBit == 0 {
+			return
+		}
+		if w&dataWaitBit != 0 || p.abandoned.v.CompareAndSwap(w, w|dataWaitBit) {
+			p.s.pullCond.Wait()
+		}
+	}
+}
+
+// dataQuiet is dataQuietLocked for a command that ended or was abandoned,
+// at the end of Wait.
+func (p *Pending) dataQuiet() {
+	s := p.s
+	s.mu.Lock()
+	if p.ended || p.abandoned.Load() {
+		p.dataQuietLocked()
+	}
+	s.mu.Unlock()
 }
 
 // abandonPulledLocked abandons a pulled command whose caller gave it up

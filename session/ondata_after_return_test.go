@@ -1,0 +1,79 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+)
+
+// TestOnDataNotRunAfterCancelledWaitReturned: a command's OnData fills
+// its caller's result (package commands' Move and Expunge do). When the
+// caller's context ends while the session is in an OnData of the command
+// (read before the caller gave up), Wait returns only once that OnData
+// has returned, and no OnData of the command runs after: what the caller
+// reads of its result once Wait returned no longer changes. The OnData
+// holds on a channel (the reader is in it as the context ends); the
+// bubble's synctest.Wait lets a Wait that returns at once do so before
+// the OnData is let go, so no run of the race is left to chance.
+func TestOnDataNotRunAfterCancelledWaitReturned(t *testing.T) {
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		line, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(line, " ")
+		io.WriteString(w, "* LIST () \"/\" a\r\n* LIST () \"/\" b\r\n")
+		io.WriteString(w, tag+" OK done\r\n")
+		line, _ = r.ReadString('\n') // the NOOP after
+		tag, _, _ = strings.Cut(line, " ")
+		io.WriteString(w, tag+" OK done\r\n")
+		io.Copy(io.Discard, r)
+	}, func(t *testing.T, s *session.Session, bg context.Context) {
+		entered, release := make(chan struct{}), make(chan struct{})
+		var returned atomic.Bool
+		calls, callsAfter := 0, 0
+		cmd := &session.Command{Name: "LIST", OnData: func(r codec.Response) {
+			calls++
+			if returned.Load() {
+				callsAfter++
+			}
+			if calls == 1 {
+				close(entered)
+				<-release
+				if returned.Load() {
+					callsAfter++
+				}
+			}
+		}}
+		ctx, cancel := context.WithCancel(bg)
+		defer cancel()
+		p, err := s.Start(ctx, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waited := make(chan error)
+		go func() {
+			_, err := p.Wait(ctx)
+			returned.Store(true)
+			waited <- err
+		}()
+		<-entered
+		cancel()        // the caller gives up while the reader is in OnData
+		synctest.Wait() // a Wait that does not wait for OnData has returned now
+		close(release)
+		if err := <-waited; err != context.Canceled {
+			t.Fatalf("Wait: %v; want context.Canceled", err)
+		}
+		if _, err := s.Run(bg, &session.Command{Name: "NOOP"}); err != nil {
+			t.Fatal(err)
+		}
+		if callsAfter != 0 || calls != 1 {
+			t.Errorf("OnData ran %d times, %d of them (or the end of one) after a cancelled Wait returned; want once, ended before Wait returned", calls, callsAfter)
+		}
+	})
+}
