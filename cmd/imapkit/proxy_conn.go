@@ -62,6 +62,20 @@ type clientConn struct {
 
 	mu    sync.Mutex
 	until time.Time // the write deadline another set (zero: none)
+	// byeEnd is the end of the server's time to close after its BYE
+	// (zero: none; setByeEnd): no write goes on past it, and a write
+	// it ends records it in byeHit, not as a stall of the client's.
+	byeEnd time.Time
+	byeHit *atomic.Bool
+}
+
+// setByeEnd bounds every write from now on at end, the absolute bound of
+// the server's close after its BYE (proxySession.serverSaidBye); a write
+// it ends is recorded in hit.
+func (c *clientConn) setByeEnd(end time.Time, hit *atomic.Bool) {
+	c.mu.Lock()
+	c.byeEnd, c.byeHit = end, hit
+	c.mu.Unlock()
 }
 
 // SetWriteDeadline sets a deadline that the writes keep (until).
@@ -81,15 +95,24 @@ func (c *clientConn) SetDeadline(t time.Time) error {
 }
 
 func (c *clientConn) Write(p []byte) (int, error) {
-	return writeInStretches(c.Conn, p, c.stalled, func() (time.Time, bool) {
-		d := time.Now().Add(c.bound)
+	byeOwn := false // the stretch's deadline is the BYE's end
+	n, err := writeInStretches(c.Conn, p, c.stalled, func() (time.Time, bool) {
+		d, own := time.Now().Add(c.bound), true
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		byeOwn = false
 		if !c.until.IsZero() && c.until.Before(d) {
-			return c.until, false
+			d, own = c.until, false
 		}
-		return d, true
+		if !c.byeEnd.IsZero() && c.byeEnd.Before(d) {
+			d, own, byeOwn = c.byeEnd, false, true
+		}
+		return d, own
 	})
+	if byeOwn && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.byeHit.Store(true)
+	}
+	return n, err
 }
 
 // writeInStretches writes p to c, a stretch at a time: each stretch's
@@ -208,7 +231,10 @@ func (ps *proxySession) upstreamReader(c net.Conn) io.Reader {
 // rawUpstreamReader is upstreamReader for the relay after COMPRESS,
 // which writes each read's bytes to the client at once (not through
 // clientOut): once the client's direction has ended, each read alone
-// must bring a byte within the --timeout.
+// must bring a byte within the --timeout. After the server's BYE its
+// reads are under byeWait's bounds as before COMPRESS (before, the BYE's
+// read deadline was left on the connection, and a read that passed it
+// was traced as a plain "i/o timeout": TestProxyByeThenCompressBoundSaid).
 func (ps *proxySession) rawUpstreamReader(c net.Conn) io.Reader {
 	return &upstreamReader{ps: ps, c: c, raw: true}
 }
@@ -231,6 +257,15 @@ var errServerLineUnended = errors.New("the client ended its side, and the server
 // errServerByeOpen: the server sent an untagged BYE and kept the
 // connection open for the --timeout after it.
 var errServerByeOpen = errors.New("the server said BYE and did not close the connection")
+
+// errServerByeMore: the server sent more than proxyByeMore bytes after
+// its untagged BYE.
+var errServerByeMore = errors.New("the server said BYE and sent")
+
+// errServerByeLinger: the connection did not end within
+// proxyByeCloseTimeouts of the --timeout after the server's untagged BYE
+// (the proxy was writing to a client that read slowly).
+var errServerByeLinger = errors.New("the server said BYE and the connection did not end")
 
 // proxyOwedAnswerWait bounds how long the server may send nothing once
 // the client's side has ended while a command the client sent awaits
@@ -262,9 +297,10 @@ func (ps *proxySession) silenceBound() time.Duration {
 func (r *upstreamReader) Read(p []byte) (int, error) {
 	done := r.ps.clientDone.Load()
 	partial := false // bytes were read since the last write to the client
+	var at time.Time
 	if r.raw {
 		if done {
-			r.ps.cfg.hooks.setReadDeadline(r.c, r.ps.cfg.hooks.clock()().Add(r.ps.silenceBound()))
+			at = r.ps.cfg.hooks.clock()().Add(r.ps.silenceBound())
 		}
 	} else {
 		// Finished lines go to the client before the read waits
@@ -273,29 +309,40 @@ func (r *upstreamReader) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		var at time.Time
 		if done {
 			partial = read
 			at = since.Add(r.ps.silenceBound())
 		}
-		// After the server's BYE, it has the --timeout of these
-		// reads to close, whether or not the client is there
-		// (byeWait).
-		r.ps.deadlineMu.Lock()
-		at = r.ps.byeReadStart(at)
-		if !at.IsZero() {
-			r.ps.cfg.hooks.setReadDeadline(r.c, at)
-		}
-		r.ps.deadlineMu.Unlock()
+	}
+	// After the server's BYE, it has the --timeout of these reads to
+	// close, proxyByeMore bytes more at most, and the connection ends
+	// within proxyByeCloseTimeouts of the --timeout, whether or not the
+	// client is there (byeWait); after COMPRESS too.
+	r.ps.deadlineMu.Lock()
+	at, room := r.ps.byeReadStart(at)
+	if !at.IsZero() {
+		r.ps.cfg.hooks.setReadDeadline(r.c, at)
+	}
+	r.ps.deadlineMu.Unlock()
+	if room == 0 {
+		r.ps.byeReadEnd(0)
+		return 0, fmt.Errorf("%w more than %d bytes after it: closing", errServerByeMore, proxyByeMore)
+	}
+	if room > 0 && int64(len(p)) > room {
+		p = p[:room]
 	}
 	n, err := r.c.Read(p)
-	byeSpent := !r.raw && r.ps.byeReadEnd()
+	spent, lingered := r.ps.byeReadEnd(n)
 	if n > 0 {
 		r.ps.toClient.serverRead(n)
 	}
-	if errors.Is(err, os.ErrDeadlineExceeded) && byeSpent {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded) && lingered:
+		r.ps.byeTold.Store(true)
+		err = r.ps.byeLingerError()
+	case errors.Is(err, os.ErrDeadlineExceeded) && spent:
 		err = fmt.Errorf("%w within %v (--timeout): closing", errServerByeOpen, r.ps.cfg.dialTimeout)
-	} else if errors.Is(err, os.ErrDeadlineExceeded) && (done || r.ps.clientDone.Load()) {
+	case errors.Is(err, os.ErrDeadlineExceeded) && (done || r.ps.clientDone.Load()):
 		e := errServerSilent
 		if partial {
 			e = errServerLineUnended

@@ -59,6 +59,12 @@ type proxySession struct {
 	// the --timeout of the proxy's waiting on it to close its connection
 	// (upstreamReader).
 	byeTime byeWait
+	// clientBase is the client's connection below any TLS layer, whose
+	// writes end at the close's bound after the server's BYE.
+	clientBase *clientConn
+	// byeEnded: a write to the client ended at that bound (clientConn);
+	// byeTold: a read of the server did, and its error says so.
+	byeEnded, byeTold atomic.Bool
 	// clientRead counts the bytes read from the client's current layer
 	// (clientIn: the tokenizer's reads and watch's), in the client's
 	// tokenizer's offsets (both from 0 after STARTTLS).
@@ -104,7 +110,8 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	hctx, cancel := context.WithTimeout(ctx, ps.cfg.dialTimeout)
 	// Below any TLS layer (--tls, a later STARTTLS), so that every
 	// write to the client is bounded, a TLS record's too.
-	client = &clientConn{Conn: client, bound: ps.writeBound(), stalled: &ps.stalled}
+	ps.clientBase = &clientConn{Conn: client, bound: ps.writeBound(), stalled: &ps.stalled}
+	client = ps.clientBase
 	if ps.cfg.implicitTLS {
 		tc := tls.Server(client, ps.cfg.downTLS)
 		if err := tc.HandshakeContext(hctx); err != nil {
@@ -170,6 +177,9 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	// only the server's direction before it.
 	if ps.stalled.Load() {
 		ps.logf("* client side: a write to the client made no progress for %v (it reads nothing): closing", ps.cfg.dialTimeout)
+	}
+	if ps.byeEnded.Load() && !ps.byeTold.Load() {
+		ps.logf("* server side: %v", ps.byeLingerError())
 	}
 	ps.logf("* connection closed")
 }
@@ -327,42 +337,85 @@ func (ps *proxySession) clientEnding() {
 	ps.cfg.hooks.setReadDeadline(s, at)
 }
 
-// byeWait is the server's time to close after its BYE: the --timeout of
-// the proxy's reads of the server (the time the proxy waits on it), not
-// of the time the proxy spends writing to the client. Server activity
-// does not reset it: a server that goes on sending after its BYE has the
-// --timeout in all, and one that trickles (a line each 10 s) does not
-// hold the connection beyond it (TestProxyByeBoundNotResetByServer).
-// Before, it was the --timeout from the BYE on the clock: a client that
-// read slowly held the proxy in its writes past it, and the server's
+// byeWait is the server's time to close after its BYE, three bounds:
+//
+//   - the --timeout of the proxy's reads of the server (the time the
+//     proxy waits on it), not of the time the proxy spends writing to the
+//     client; server activity does not reset it (a server that goes on
+//     sending after its BYE has the --timeout in all);
+//   - proxyByeMore bytes read from the server after the BYE (a
+//     compliant server sends at most the tagged answer to a LOGOUT);
+//   - proxyByeCloseTimeouts times the --timeout on the clock from the
+//     BYE for the whole close: the proxy's writes to the client
+//     (clientConn.setByeEnd) and its reads of the server.
+//
+// Before stop 63 it was the --timeout from the BYE on the clock: a client
+// that read slowly held the proxy in its writes past it, and the server's
 // bytes and its close, sent at once and waiting in the proxy's socket,
-// were dropped unread at the proxy's next read (TestProxyByeSlowClientGetsAll).
+// were dropped unread at the proxy's next read
+// (TestProxyByeSlowClientGetsAll). Then for a while the first bound
+// alone: a server that trickled after its BYE (a line each 10 s, never
+// closing) to a client that read slowly (a byte each 25 s) held the
+// connection for as long as it went on, as the proxy hardly waited on
+// it (TestProxyByeTrickleToSlowClientBounded); one that sent flat out
+// to a fast client, for as long as it took to wait 30 s in all
+// (TestProxyByeServerBytesBounded).
 type byeWait struct {
 	said bool
 	left time.Duration // the rest of the --timeout
 	// reading is when the read under way began (zero: none): its time
 	// counts from there.
 	reading time.Time
+	// more is how many bytes the server may still send.
+	more int64
+	// end is when the close's time ends (on the proxy's clock).
+	end time.Time
 }
+
+// proxyByeMore bounds the bytes the proxy reads from the server after
+// its untagged BYE (counted from the read after the one that brought the
+// BYE's start: what the tokenizer's buffer held then is not counted). A
+// compliant server sends at most the tagged answer to a LOGOUT; the
+// bound leaves room for untagged lines it sent before it saw its own
+// close (64 KiB: TestProxyByeSlowClientGetsAll sends 40 KiB of ALERTs).
+const proxyByeMore = 64 << 10
+
+// proxyByeCloseTimeouts is the whole close's bound after the server's
+// BYE, in --timeouts (32 minutes with the default 30 s): a client that
+// reads proxyByeMore at 1 KiB per --timeout gets it all within it.
+const proxyByeCloseTimeouts = 64
 
 // serverSaidBye records that the server's line just begun is an
 // untagged BYE (the first counts): the server is going away, and must
-// close within the --timeout of the proxy's reads from now
-// (upstreamReader). It is called by the server's direction between its
-// reads.
+// close within the --timeout of the proxy's reads from now, send at most
+// proxyByeMore bytes more, and the connection ends within
+// proxyByeCloseTimeouts of the --timeout (byeWait: upstreamReader, and
+// the writes to the client, clientConn). It is called by the server's
+// direction between its reads.
 func (ps *proxySession) serverSaidBye() {
 	ps.deadlineMu.Lock()
 	defer ps.deadlineMu.Unlock()
-	if !ps.byeTime.said {
-		ps.byeTime = byeWait{said: true, left: ps.writeBound()}
+	if ps.byeTime.said {
+		return
 	}
+	d := proxyByeCloseTimeouts * ps.writeBound()
+	ps.byeTime = byeWait{said: true, left: ps.writeBound(), more: proxyByeMore, end: ps.cfg.hooks.clock()().Add(d)}
+	if ps.clientBase != nil {
+		ps.clientBase.setByeEnd(time.Now().Add(d), &ps.byeEnded)
+	}
+}
+
+// byeLingerError is the error of a connection that did not end within
+// proxyByeCloseTimeouts of the --timeout after the server's BYE.
+func (ps *proxySession) byeLingerError() error {
+	return fmt.Errorf("%w within %v (%d times --timeout) after it: closing", errServerByeLinger, proxyByeCloseTimeouts*ps.cfg.dialTimeout, proxyByeCloseTimeouts)
 }
 
 // serverDeadline returns the read deadline of the server's connection
 // (on the proxy's clock): at (zero: none), or, after the server's BYE,
 // the end of the BYE's time left (byeWait, counted from the read under
-// way, else from now) when that comes first. Called with deadlineMu
-// held.
+// way, else from now) or of the close's time when that comes first.
+// Called with deadlineMu held.
 func (ps *proxySession) serverDeadline(at time.Time) time.Time {
 	if !ps.byeTime.said {
 		return at
@@ -371,7 +424,11 @@ func (ps *proxySession) serverDeadline(at time.Time) time.Time {
 	if from.IsZero() {
 		from = ps.cfg.hooks.clock()()
 	}
-	if end := from.Add(ps.byeTime.left); at.IsZero() || end.Before(at) {
+	end := from.Add(ps.byeTime.left)
+	if ps.byeTime.end.Before(end) {
+		end = ps.byeTime.end
+	}
+	if at.IsZero() || end.Before(at) {
 		return end
 	}
 	return at
@@ -379,27 +436,33 @@ func (ps *proxySession) serverDeadline(at time.Time) time.Time {
 
 // byeReadStart records that a read of the server begins now (the
 // server's time after its BYE runs during it), and returns the read's
-// deadline: serverDeadline(at). Called with deadlineMu held.
-func (ps *proxySession) byeReadStart(at time.Time) time.Time {
-	if ps.byeTime.said {
-		ps.byeTime.reading = ps.cfg.hooks.clock()()
+// deadline, serverDeadline(at), and how many bytes it may bring (-1: no
+// bound; 0: none, the server sent its proxyByeMore). Called with
+// deadlineMu held.
+func (ps *proxySession) byeReadStart(at time.Time) (time.Time, int64) {
+	if !ps.byeTime.said {
+		return at, -1
 	}
-	return ps.serverDeadline(at)
+	ps.byeTime.reading = ps.cfg.hooks.clock()()
+	return ps.serverDeadline(at), max(ps.byeTime.more, 0)
 }
 
-// byeReadEnd takes the read that ended from the server's time after its
-// BYE, and reports whether that time is spent: a read deadline that
+// byeReadEnd takes the read that ended, which brought n bytes, from the
+// server's time and bytes after its BYE, and reports whether that time is
+// spent and whether the close's time is (lingered): a read deadline that
 // passed is the BYE's (the read's deadline may have been set by
 // clientEnding since the read began, so it is told by the time left).
-func (ps *proxySession) byeReadEnd() (spent bool) {
+func (ps *proxySession) byeReadEnd(n int) (spent, lingered bool) {
 	ps.deadlineMu.Lock()
 	defer ps.deadlineMu.Unlock()
 	if !ps.byeTime.said || ps.byeTime.reading.IsZero() {
-		return false
+		return false, false
 	}
-	ps.byeTime.left -= ps.cfg.hooks.clock()().Sub(ps.byeTime.reading)
+	now := ps.cfg.hooks.clock()()
+	ps.byeTime.left -= now.Sub(ps.byeTime.reading)
 	ps.byeTime.reading = time.Time{}
-	return ps.byeTime.left <= 0
+	ps.byeTime.more -= int64(n)
+	return ps.byeTime.left <= 0, !now.Before(ps.byeTime.end)
 }
 
 // isByeLine reports whether line, the first piece of a server's line of
