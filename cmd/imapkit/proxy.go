@@ -214,7 +214,7 @@ func newProxyFlags(stderr io.Writer) (*flag.FlagSet, *proxyFlags) {
 	fs.StringVar(&f.certOut, "cert-out", "", "with --self-signed, write the generated certificate (PEM) to this `file`, for the client to trust")
 	fs.BoolVar(&f.implicitTLS, "tls", false, "clients connect with TLS (imaps); otherwise in the clear, with STARTTLS when there is a certificate")
 	fs.BoolVar(&f.once, "once", false, "stop after the first client's connection ends")
-	fs.Var(positiveDuration{&f.timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes, on each write to the client or the server without progress, on the wait of the proxy's own answers for a server's line stopped in its middle, on the server's silence once the client has ended its side and is owed no answer, and on the server's close after its BYE (a `duration` more than 0)")
+	fs.Var(positiveDuration{&f.timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes, on each write to the client or the server without progress, on the wait of the proxy's own answers for a server's line stopped in its middle, on the server's silence once the client has ended its side and is owed no answer, and on the server's close after its BYE (the waiting on it; 64 times it for the whole close) (a `duration` more than 0)")
 	fs.IntVar(&f.maxConns, "max-connections", defaultMaxProxyConns, "relay at most `n` clients at once (more than 0); a client past it gets \"* BYE\" (with --tls: the connection's end) and no upstream connection")
 	fs.BoolVar(&f.insecurePlain, "insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
 	fs.Usage = func() { proxyUsage(fs) }
