@@ -58,7 +58,7 @@ var exportCommand = serverCmd{
 		if e.to == "" || e.accounts != "" || e.shard != "" {
 			return nil, nil // refused by runExport
 		}
-		if err := mboxUsableAt(e.format, e.to); err != nil {
+		if err := exportPathUsable(e.format, e.to); err != nil {
 			return nil, err
 		}
 		l, err := lockExport(e.to)
@@ -1067,22 +1067,31 @@ func mboxUsable(path string, fi os.FileInfo) error {
 	return fmt.Errorf("%w: %s is %s: export writes an mbox as a regular file; move it away, or export to another PATH", errMboxUnusable, printable(path), notRegular(fi))
 }
 
-// mboxUsableAt returns mboxUsable's error of the mbox path, when format is
-// "mbox" and something is there; else nil. The export checks it before it
-// takes its lock: the lock (and later the state) goes beside the file the
-// path names, and a run as root to /dev/null made /dev/null.imapkit-export.json.lock
-// and its state in /dev before the mbox was refused. A directory passes
-// here: it may be a Maildir whose state says so, and the run then says
-// that the state is of a Maildir (a usage error), once it has read it.
-func mboxUsableAt(format, path string) error {
-	if format != "mbox" {
-		return nil
-	}
+// exportPathUsable returns the error of an export's PATH that its
+// format cannot be written to, when something is there; else nil. The
+// export checks it before it takes its lock: the lock (and later the
+// state) goes beside the file the path names, and a run as root to
+// /dev/null made /dev/null.imapkit-export.json.lock and its state in /dev
+// before the PATH was refused. An mbox is refused by mboxUsable; a
+// directory passes here: it may be a Maildir whose state says so, and the
+// run then says that the state is of a Maildir (a usage error), once it
+// has read it. A Maildir that is neither a directory nor a regular file
+// (a character device, a named pipe, a socket) is refused (an error
+// wrapping errDirNotMade, exit 1): before, the run took its lock, made
+// its state beside it, logged in, and failed at the Maildir's mkdir. A
+// regular file passes, as a directory does for an mbox.
+func exportPathUsable(format, path string) error {
 	fi, err := os.Stat(path)
 	if err != nil || fi.IsDir() {
 		return nil // none yet (or named by the open's error), or a directory
 	}
-	return mboxUsable(path, fi)
+	if format == "mbox" {
+		return mboxUsable(path, fi)
+	}
+	if fi.Mode().IsRegular() {
+		return nil
+	}
+	return fmt.Errorf("%w: the Maildir %s is %s, not a directory: move it away, or export to another PATH", errDirNotMade, printable(path), strings.TrimSuffix(notRegular(fi), ", not a regular file"))
 }
 
 // errMboxUnusable is the error of an mbox path an export cannot write

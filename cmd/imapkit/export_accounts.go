@@ -52,7 +52,7 @@ func runExportCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stder
 		if err := makeDir("the account's export directory", filepath.Dir(ae.to)); err != nil {
 			return err
 		}
-		if err := mboxUsableAt(ae.format, ae.to); err != nil {
+		if err := exportPathUsable(ae.format, ae.to); err != nil {
 			return err
 		}
 		l, err := lockExport(ae.to)

@@ -188,3 +188,32 @@ func releaseFIFO(path string) {
 		f.Close()
 	}
 }
+
+// TestExportMaildirDeviceRefusedBeforeLock: an export to a Maildir whose
+// PATH is a character device (/dev/null, by a link) is refused before
+// the run takes its lock, exit 1, naming it: nothing is made beside the
+// device (a run as root made /dev/null.imapkit-export.json.lock in /dev,
+// then logged in and failed at the Maildir's mkdir), as for an mbox
+// (TestExportMboxNotRegularRefused).
+func TestExportMaildirDeviceRefusedBeforeLock(t *testing.T) {
+	t.Parallel() // waits on a scripted server over TCP
+	bodies := []string{"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n"}
+	url := exportServer(t, bodies, bodiesAnswer(bodies))
+	to := filepath.Join(t.TempDir(), "md")
+	if err := os.Symlink(os.DevNull, to); err != nil {
+		t.Fatal(err)
+	}
+	st, lock := statePath(to), statePath(to)+".lock"
+	before, _ := os.Lstat(lock)
+	beforeState, _ := os.Lstat(st)
+	code, out, stderr := runCLI(t, "", "export", url, "INBOX", "--to", to, "--format", "maildir", "--quiet")
+	if code != exitNo || !strings.Contains(stderr, to+" is a character device, not a directory") {
+		t.Errorf("export to a Maildir that is a character device: exit %d, stdout %q, stderr %q; want exit %d, refused naming it a character device", code, out, stderr, exitNo)
+	}
+	if changed(before, lock) {
+		t.Errorf("export to a Maildir that is a character device: %s was made or written; want nothing there (refused before the lock)", lock)
+	}
+	if changed(beforeState, st) {
+		t.Errorf("export to a Maildir that is a character device: a state %s was made or written; want none", st)
+	}
+}
