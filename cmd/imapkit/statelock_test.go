@@ -617,6 +617,47 @@ func TestStateLockRemovedBeforeLockedRetaken(t *testing.T) {
 	}
 }
 
+// TestStateLockRemovedEveryTimeGivesUp: a lock file removed between
+// each open and flock(2) of it (another process removing it over and
+// over) stops the run after lockAttempts tries, exit 3, saying so and
+// naming the lock by printable, no lock held: not a loop for ever, nor a
+// run going on with the flock of a file no name reaches.
+// Serial: openLock is replaced.
+func TestStateLockRemovedEveryTimeGivesUp(t *testing.T) {
+	mbox := filepath.Join(t.TempDir(), "m\x1b.mbox")
+	lock := statePath(mbox) + ".lock"
+	orig := openLock
+	opens := 0
+	openLock = func(path string, flag int) (*os.File, error) {
+		if path != lock {
+			return orig(path, flag)
+		}
+		opens++
+		if opens > 2*lockAttempts {
+			// A bound for the test: lockState did not give up.
+			return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EIO}
+		}
+		f, err := orig(path, flag)
+		if err == nil {
+			if err := os.Remove(path); err != nil {
+				t.Error(err)
+			}
+		}
+		return f, err
+	}
+	t.Cleanup(func() { openLock = orig })
+	l, err := lockExport(mbox)
+	l.unlock()
+	var stderr strings.Builder
+	code := exitCode(nil, &stderr, "export", err)
+	if opens != lockAttempts || err == nil || !strings.Contains(stderr.String(), printable(lock)+" was removed or replaced as it was locked, 5 times in a row") {
+		t.Errorf("lock file removed at each of %d opens: %q; want the run stopped after %d, saying so, the lock named by printable", opens, stderr.String(), lockAttempts)
+	}
+	if code != exitConnFail {
+		t.Errorf("lock file removed at each open: exit %d; want %d (another process's doing: a retry may find it gone)", code, exitConnFail)
+	}
+}
+
 // readOnlyLocks makes lockState's open of a lock file under dir fail as
 // on a file system mounted read-only (EROFS) for the rest of the test
 // (openLock): one cannot be mounted without privileges. A test that calls
