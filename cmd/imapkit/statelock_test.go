@@ -561,7 +561,8 @@ func TestStateLockSymlinkRefused(t *testing.T) {
 // TestStateLockDirectoryNotMadeNamed: a state directory that cannot be
 // made (a regular file where a directory above it should be) stops the
 // run with a message naming the state's directory by printable, not only
-// the directory above it whose mkdir failed (MkdirAll's error).
+// the directory above it whose mkdir failed (MkdirAll's error), exit 1
+// (before, exit 3: a retry finds the same file in the way).
 func TestStateLockDirectoryNotMadeNamed(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "plain\x1bfile")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
@@ -571,9 +572,12 @@ func TestStateLockDirectoryNotMadeNamed(t *testing.T) {
 	l, err := lockState(filepath.Join(stateDir, "st.json"))
 	l.unlock()
 	var stderr strings.Builder
-	exitCode(nil, &stderr, "copy", err)
+	code := exitCode(nil, &stderr, "copy", err)
 	if err == nil || !strings.Contains(stderr.String(), "making the state directory "+printable(stateDir)+": ") {
 		t.Errorf("a state directory under a regular file: %q; want the state directory named, by printable", stderr.String())
+	}
+	if code != exitNo {
+		t.Errorf("a state directory under a regular file: exit %d; want %d (a retry finds the same file in the way)", code, exitNo)
 	}
 }
 
