@@ -911,14 +911,7 @@ func TestExportUnaskedUIDNotWritten(t *testing.T) {
 // IMAPKIT_URL, and returns the URL of alice on it.
 func exportServer(t *testing.T, bodies []string, answer func(uids []int) string) string {
 	t.Helper()
-	srv, err := hostile.Listen(bodyAnswerServer(bodies, answer, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
-	return "imap://alice@" + srv.Addr()
+	return serveScenario(t, bodyAnswerServer(bodies, answer, nil))
 }
 
 // bodiesAnswer answers a UID FETCH of some UIDs with each one's body
