@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,22 +25,49 @@ import (
 // over the tokenizer's string limit (streamed from the connection).
 var churnSizes = [...]int{40, 3000, 5000, 70000, 300000, 900}
 
+// churnText is the text churnMessage takes its bodies from, made once:
+// lines of 1 to 76 random characters, twice the largest body, and where
+// each of its lines starts. Made a byte at a time for each message, the
+// bodies cost more than the test: under -race about 130 ms of CPU for
+// one of each size, so that a fetch of every body of churnMax messages
+// spent over a second of CPU making what to compare them with, and the
+// churn tests ran for minutes at a load of 20.
+var churnText = sync.OnceValues(func() ([]byte, []int) {
+	r := rand.New(rand.NewPCG(1, 7))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 .,;"
+	size := 2 * slices.Max(churnSizes[:])
+	text := make([]byte, 0, size+80)
+	var starts []int
+	for len(text) < size {
+		starts = append(starts, len(text))
+		for range 1 + r.IntN(76) {
+			text = append(text, alphabet[r.IntN(len(alphabet))])
+		}
+		text = append(text, "\r\n"...)
+	}
+	return text, starts
+})
+
 // churnMessage is message k of the churn test: its X-Churn header names
-// k, and its body is a function of k, so that a fetched message can be
-// checked byte for byte without knowing which UID it got.
+// k, and its body, whole lines of churnText from a line that depends on
+// k, is a function of k, so that a fetched message can be checked byte
+// for byte without knowing which UID it got.
 func churnMessage(k int) []byte {
+	text, starts := churnText()
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: churn@example.org\r\nSubject: churn %d\r\nX-Churn: %d\r\n\r\n", k, k)
-	r := rand.New(rand.NewPCG(uint64(k), 7))
 	size := churnSizes[k%len(churnSizes)]
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 .,;"
-	for b.Len() < size {
-		n := 1 + r.IntN(76)
-		for range n {
-			b.WriteByte(alphabet[r.IntN(len(alphabet))])
-		}
-		b.WriteString("\r\n")
+	// The first line: any of the first half's, spread by k.
+	half, _ := slices.BinarySearch(starts, len(text)/2)
+	from := starts[(k*7919)%half]
+	// The last: the first that ends at size or past it (none when the
+	// header alone is as long).
+	end, _ := slices.BinarySearch(starts, max(from, from+size-b.Len()))
+	to := len(text)
+	if end < len(starts) {
+		to = starts[end]
 	}
+	b.Write(text[from:to])
 	return b.Bytes()
 }
 
