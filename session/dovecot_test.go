@@ -2104,9 +2104,17 @@ func TestDovecotConcurrentSyncLiterals(t *testing.T) {
 			t.Errorf("UID %d: %d bytes back; want %d", uid, len(got), len(msg))
 		}
 	}
-	plus := strings.Count(tr.String(), "S: + ")
-	if plus == 0 {
-		t.Error("no continuation request: no synchronizing literal was sent")
+	// Each message over LiteralMinusMax went as a synchronizing literal,
+	// and waited for a continuation request of its own.
+	big := 0
+	for _, msg := range want {
+		if len(msg) > wire.LiteralMinusMax {
+			big++
+		}
 	}
-	t.Logf("%d messages appended, %d continuation requests", len(want), plus)
+	plus := strings.Count(tr.String(), "S: + ")
+	if big == 0 || plus < big {
+		t.Errorf("%d continuation requests for %d messages of over %d bytes appended: a synchronizing literal sent without waiting for one", plus, big, wire.LiteralMinusMax)
+	}
+	t.Logf("%d messages appended, %d over %d bytes, %d continuation requests", len(want), big, wire.LiteralMinusMax, plus)
 }
