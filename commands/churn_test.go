@@ -16,6 +16,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/fuzzseed"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 )
@@ -429,8 +430,13 @@ func mailboxChurnUntil(t *testing.T, c, w *commands.Client, src, dst string, unt
 	go func() { idleDone <- c.Idle(rctx, nil, func(codec.Response) bool { return true }) }()
 	loops.Wait(t, opQuiet)
 	ctx = dvCtx(t) // for the checks, from the loops' end
-	if err := <-idleDone; !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		t.Errorf("Idle: %v; want its context's end", err)
+	select {
+	case err := <-idleDone:
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			t.Errorf("Idle: %v; want its context's end", err)
+		}
+	case <-ctx.Done():
+		t.Fatalf("Idle did not end after its context did; every goroutine:\n%s", fuzzseed.Stacks())
 	}
 	if t.Failed() {
 		return
