@@ -89,3 +89,23 @@ func TestRedactEchoShortPieceInExcerptBetweenLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactEchoShortPieceAfterStreamedBody: the echo of
+// TestRedactEchoShortPieceInExcerptBetweenLiterals in a FETCH after a
+// body too large to keep in the line (over the default MaxStringLiteral),
+// which leaves the tokenizer's buffer as it is read: the bytes the
+// tokenizer holds of the line then lack the body, its header kept, and
+// read from their start they have the body's size taken from what
+// follows it, the literals' headers around the password's piece unseen.
+// The piece must not show in the command's error or the slog record.
+func TestRedactEchoShortPieceAfterStreamedBody(t *testing.T) {
+	const pw = "hunter2-coQzect-horse"
+	const n = 70000
+	echo := "* 1 FETCH (BODY[] {70000}\r\n" + strings.Repeat("a", n) +
+		" FLAGS (\\Seen hunter2-co{3}\r\nXXXQz {2}\r\nYYect-horse))\r\nTAG NO bad password\r\nxx"
+	for _, traced := range []bool{false, true} {
+		t.Run(fmt.Sprintf("traced %v", traced), func(t *testing.T) {
+			echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "Qz", "XXXQ{", "XXXQ\\", "ect-horse"}, traced, false)
+		})
+	}
+}

@@ -51,7 +51,7 @@ func (t *Tokenizer) AppendUntilLiteral(dst []Token) ([]Token, error) {
 
 func (t *Tokenizer) appendLine(dst []Token, stopAtLiteral bool) ([]Token, error) {
 	// limit is the length dst may reach in this call (MaxLineTokens more).
-	limit := len(dst) + t.maxTokens
+	limit := len(dst) + int(t.maxTokens)
 	if limit < len(dst) {
 		limit = int(^uint(0) >> 1)
 	}

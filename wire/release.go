@@ -20,7 +20,7 @@ func (t *Tokenizer) Release() bool {
 	}
 	t.pinToken()
 	t.base += int64(t.r)
-	t.r, t.w, t.lineStart = 0, 0, 0
+	t.r, t.w, t.lineStart, t.heldFrom = 0, 0, 0, 0
 	t.gen++
 	t.scratch = nil
 	t.released = len(t.buf)

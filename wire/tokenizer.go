@@ -154,7 +154,15 @@ type Tokenizer struct {
 	released  int              // the size of the buffer Release gave back (0: none)
 
 	maxLine, maxString int
-	maxTokens          int // AppendLine's bound (MaxLineTokens)
+	// maxTokens is AppendLine's bound (MaxLineTokens), at most
+	// math.MaxInt32. heldFrom is where, from lineStart, the line's bytes
+	// that Held returns begin: after the last literal body of the line
+	// that left the buffer (streamed or skipped: removed), whose bytes
+	// before it are no longer as received; 0 when none did, -1 when it
+	// does not fit. Both int32, side by side, to keep the struct in its
+	// size class.
+	maxTokens int32
+	heldFrom  int32
 	// maxDepth is MaxDepth, at most math.MaxInt32 (a depth a line of 2
 	// GiB of '(' reaches), so that depth, below it, fits codeDepth.
 	// Both int32, side by side, to keep the struct in its size class.
@@ -248,7 +256,7 @@ func NewTokenizer(r io.Reader, opts *TokenizerOptions) *Tokenizer {
 		maxLine:    orDefault(o.MaxLineLength, DefaultMaxLineLength),
 		maxString:  orDefault(o.MaxStringLiteral, DefaultMaxStringLiteral),
 		maxDepth:   int32(min(orDefault(o.MaxDepth, DefaultMaxDepth), math.MaxInt32)),
-		maxTokens:  orDefault(o.MaxLineTokens, DefaultMaxLineTokens),
+		maxTokens:  int32(min(orDefault(o.MaxLineTokens, DefaultMaxLineTokens), math.MaxInt32)),
 		maxLiteral: o.MaxLiteral,
 		lenient:    o.LenientLineEnds,
 		commands:   o.Commands,
@@ -279,6 +287,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.rd = r
 	t.base += int64(t.w)
 	t.lineStart, t.r, t.w = 0, 0, 0
+	t.heldFrom = 0
 	t.pend &^= pendEOL
 	t.gen++
 	t.rerr = nil
@@ -340,6 +349,7 @@ func (t *Tokenizer) Unshare() error {
 	t.w = n
 	t.r = 0
 	t.lineStart = 0
+	t.heldFrom = 0
 	t.scratch = nil
 	t.gen++
 	return nil
@@ -365,14 +375,19 @@ func (t *Tokenizer) Offset() int64 { return t.base + int64(t.r) }
 
 // Held returns the bytes of the current line the tokenizer holds, as they
 // were received, and the stream offset of the first of them: those
-// consumed (RawLine's; after Drop or a streamed literal, those kept since)
-// and those read but not consumed, which may run past the line's end into
-// the next lines. It does no I/O and copies nothing: the bytes are
+// consumed (RawLine's; after Drop, those kept since; after a literal body
+// streamed or skipped, which leaves the buffer, those after that body, as
+// the bytes before it no longer are as received) and those read but not
+// consumed, which may run past the line's end into the next lines. It does no I/O and copies nothing: the bytes are
 // borrowed, valid until the next call that reads. A decoder that meets a
 // malformed response looks at them before it skips the rest of it: the
 // bytes around a syntax error's excerpt (codec.DecoderOptions.BeforeSkip).
 func (t *Tokenizer) Held() (b []byte, off int64) {
-	return t.borrow(t.lineStart, t.w), t.base + int64(t.lineStart)
+	i := t.lineStart + int(t.heldFrom)
+	if t.heldFrom < 0 || i > t.w {
+		i = t.w
+	}
+	return t.borrow(i, t.w), t.base + int64(i)
 }
 
 // Depth returns the current nesting of parentheses and brackets.
@@ -515,6 +530,7 @@ func (t *Tokenizer) prepare() {
 	t.depth = 0
 	t.scratch = t.scratch[:0]
 	t.lineStart = t.r
+	t.heldFrom = 0
 	t.lineText, t.lineCut, t.dropping = false, false, false
 	t.skipHead, t.skipInCode, t.skipLineLen, t.skipRead = headScan{}, false, 0, 0
 	// Move the unread tail to the front once past half of the buffer, so
@@ -1847,6 +1863,11 @@ func (t *Tokenizer) removed(n int64, streamed bool) {
 	}
 	t.base += n
 	t.lineCut = true
+	if d := t.litStart - t.lineStart; d >= 0 && d <= math.MaxInt32 {
+		t.heldFrom = int32(d)
+	} else {
+		t.heldFrom = -1
+	}
 }
 
 // drainLiteral skips what is left of the open literal.
@@ -2520,6 +2541,7 @@ func (t *Tokenizer) dropTo(i int) {
 	t.lineCut = true
 	t.r = i
 	t.lineStart = i
+	t.heldFrom = 0
 	t.gen++
 }
 
