@@ -994,9 +994,12 @@ const heldSlack = 4 << 10
 
 // redactExcerptHeld is redact.Set.RedactExcerptHeld for got, a syntax
 // error's excerpt whose bytes lie in held at about at (its offset in
-// held: an excerpt that ends at the error's byte, or one of the codec's
-// taken from the tokenizer's position, lies within 64 bytes of it; the
-// first place they are found there is taken). The window redacted is the
+// held: wire's excerpt begins there, and is taken there when its bytes
+// are; one that ends at the error's byte, or one of the codec's taken
+// from the tokenizer's position, lies within 64 bytes of it, and the
+// first place they are found there is taken: the same bytes earlier in
+// the line, a literal's body, would have the cover read where no
+// credential's parts lie around them). The window redacted is the
 // held bytes from the longest form and heldSlack before the excerpt to
 // the end of the line its last byte lies in (within as much after it):
 // a form that overlaps the excerpt lies in it whole, and the response's
@@ -1013,13 +1016,18 @@ func (x *secrets) redactExcerptHeld(got string, at int64, held []byte) string {
 	if err != nil || len(raw) == 0 || len(raw) > 64 {
 		return got
 	}
-	lo := int(max(0, min(at-64, int64(len(held)))))
-	hi := int(max(int64(lo), min(at+64+int64(len(raw)), int64(len(held)))))
-	i := strings.Index(unsafe.String(unsafe.SliceData(held[lo:hi]), hi-lo), raw)
-	if i < 0 {
-		return got
+	var from int
+	if at >= 0 && at <= int64(len(held)-len(raw)) && string(held[at:at+int64(len(raw))]) == raw {
+		from = int(at) // wire's excerpt: from the error's byte
+	} else {
+		lo := int(max(0, min(at-64, int64(len(held)))))
+		hi := int(max(int64(lo), min(at+64+int64(len(raw)), int64(len(held)))))
+		i := strings.Index(unsafe.String(unsafe.SliceData(held[lo:hi]), hi-lo), raw)
+		if i < 0 {
+			return got
+		}
+		from = lo + i
 	}
-	from := lo + i
 	w := x.set.Longest() + heldSlack
 	start, end, gaps := heldGaps(held, max(0, from-w), from+len(raw), w)
 	return x.set.RedactExcerptHeld(got, held[start:end], gaps, from-start)

@@ -15,7 +15,9 @@ import (
 // parts either side of the excerpt, outside it (a piece of 1 or 2 bytes
 // between junk bodies, the password's start before the excerpt and its
 // rest after it), and what is not the credential's left shown; the
-// excerpt alone (redactSyntax) shows that piece. Whole forms, and an
+// excerpt alone (redactSyntax) shows that piece; so it does when the
+// excerpt's bytes lie earlier in the line too (a body of the same 16
+// bytes), the cover read at the error's offset. Whole forms, and an
 // excerpt not found in the held bytes, are as redactSyntax has them.
 func TestRedactSyntaxHeldJoinsPiecesOutsideExcerpt(t *testing.T) {
 	x := &secrets{}
@@ -30,6 +32,8 @@ func TestRedactSyntaxHeldJoinsPiecesOutsideExcerpt(t *testing.T) {
 		{"1-byte pieces", "* FLAGS (\\Seen hunter2-co{3}\r\nXXXQ{2}\r\nYYzect-horse)\r\n", 25,
 			`"{3}\r\nXXX***{2}\r\nYY"...`},
 		{"the rest of the line read ahead", "* FLAGS (\\Seen hunter2-co{3}\r\nXXXQz {2}\r\nYYect-horse)\r\n* 1 EXISTS\r\n", 25,
+			`"{3}\r\nXXX*** {2}\r\n"...`},
+		{"the excerpt's bytes earlier in the line too", "* 1 FETCH (BODY[] {16}\r\n{3}\r\nXXXQz {2}\r\n FLAGS (\\Seen hunter2-co{3}\r\nXXXQz {2}\r\nYYect-horse))\r\n", 64,
 			`"{3}\r\nXXX*** {2}\r\n"...`},
 		{"whole form", "* FLAGS (\\Seen {hunter2-coQzect-horse)\r\n", 15, `"{***"...`},
 		{"no piece", "* FLAGS (\\Seen {3}\r\nXXXab {2}\r\nYYcd)\r\n", 15, `"{3}\r\nXXXab {2}\r\n"...`},
