@@ -97,15 +97,18 @@ func TestRedactEchoShortPieceInExcerptBetweenLiterals(t *testing.T) {
 // tokenizer holds of the line then lack the body, its header kept, and
 // read from their start they have the body's size taken from what
 // follows it, the literals' headers around the password's piece unseen.
-// The piece must not show in the command's error or the slog record.
+// The piece must not show in the command's error or the slog record,
+// with the literals traced or not (defaults otherwise).
 func TestRedactEchoShortPieceAfterStreamedBody(t *testing.T) {
 	const pw = "hunter2-coQzect-horse"
 	const n = 70000
 	echo := "* 1 FETCH (BODY[] {70000}\r\n" + strings.Repeat("a", n) +
 		" FLAGS (\\Seen hunter2-co{3}\r\nXXXQz {2}\r\nYYect-horse))\r\nTAG NO bad password\r\nxx"
-	for _, traced := range []bool{false, true} {
-		t.Run(fmt.Sprintf("traced %v", traced), func(t *testing.T) {
-			echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "Qz", "XXXQ{", "XXXQ\\", "ect-horse"}, traced, false)
-		})
+	for _, literals := range []bool{false, true} {
+		for _, traced := range []bool{false, true} {
+			t.Run(fmt.Sprintf("literals traced %v, traced %v", literals, traced), func(t *testing.T) {
+				echoAtLoginHiddenLiterals(t, echo, pw, []string{"hunter2-co", "Qz", "XXXQ{", "XXXQ\\", "ect-horse"}, traced, literals)
+			})
+		}
 	}
 }
