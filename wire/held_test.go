@@ -33,15 +33,7 @@ func TestHeldAfterStreamedLiteral(t *testing.T) {
 		if held, off := tk.Held(); !strings.HasPrefix(string(held), head) || off != 12 {
 			t.Fatalf("streamed %v: before the body, Held = %q at %d; want the line from its start, at 12", streamed, held, off)
 		}
-		for {
-			tok, err := tk.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tok.Kind == wire.KindLiteral {
-				break
-			}
-		}
+		nextLiteral(t, tk)
 		if streamed {
 			r, err := tk.LiteralReader()
 			if err != nil {

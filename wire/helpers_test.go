@@ -3,6 +3,9 @@ package wire_test
 import (
 	"io"
 	"os"
+	"testing"
+
+	"github.com/imapkit/imapkit/wire"
 )
 
 // stepReader serves its steps in order: a string is data (at most one step
@@ -30,3 +33,18 @@ func (r *stepReader) Read(p []byte) (int, error) {
 }
 
 func strStep(s string) *string { return &s }
+
+// nextLiteral reads tokens until a literal's header, failing t on an
+// error.
+func nextLiteral(t *testing.T, tk *wire.Tokenizer) wire.Token {
+	t.Helper()
+	for {
+		tok, err := tk.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.Kind == wire.KindLiteral {
+			return tok
+		}
+	}
+}
