@@ -3,6 +3,7 @@ package session_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // TestOnDataNotRunAfterCancelledWaitReturned: a command's OnData fills
@@ -74,6 +76,61 @@ func TestOnDataNotRunAfterCancelledWaitReturned(t *testing.T) {
 		}
 		if callsAfter != 0 || calls != 1 {
 			t.Errorf("OnData ran %d times, %d of them (or the end of one) after a cancelled Wait returned; want once, ended before Wait returned", calls, callsAfter)
+		}
+	})
+}
+
+// TestOnDataNotRunAfterCancelledStartReturned: as
+// TestOnDataNotRunAfterCancelledWaitReturned, for a command whose Start
+// fails once it is in flight: its synchronizing literal waits for the
+// server's "+", a (hostile) server sends a response the command takes
+// first, and the caller's context ends while the session is in the
+// command's OnData. Start returns the context's error (the session
+// ended: half the command is out) only once that OnData has returned,
+// and none runs after: no Wait follows to wait for it.
+func TestOnDataNotRunAfterCancelledStartReturned(t *testing.T) {
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		r.ReadString('\n') // the LIST's first part, up to its literal's header
+		io.WriteString(w, "* LIST () \"/\" a\r\n* LIST () \"/\" b\r\n")
+		io.Copy(io.Discard, r)
+	}, func(t *testing.T, s *session.Session, bg context.Context) {
+		entered, release := make(chan struct{}), make(chan struct{})
+		var returned atomic.Bool
+		calls, callsAfter := 0, 0
+		cmd := &session.Command{Name: "LIST", Args: func(e *wire.Encoder) {
+			e.SP().String("").SP().Literal([]byte("*"))
+		}, OnData: func(r codec.Response) {
+			calls++
+			if returned.Load() {
+				callsAfter++
+			}
+			if calls == 1 {
+				close(entered)
+				<-release
+				if returned.Load() {
+					callsAfter++
+				}
+			}
+		}}
+		ctx, cancel := context.WithCancel(bg)
+		defer cancel()
+		started := make(chan error)
+		go func() {
+			_, err := s.Start(ctx, cmd)
+			returned.Store(true)
+			started <- err
+		}()
+		<-entered
+		cancel()        // the caller gives up while the reader is in OnData
+		synctest.Wait() // a Start that does not wait for OnData has returned now
+		close(release)
+		if err := <-started; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Start: %v; want context.Canceled", err)
+		}
+		s.Close()
+		if callsAfter != 0 {
+			t.Errorf("OnData ran %d times, %d of them (or the end of one) after a cancelled Start returned; want none after", calls, callsAfter)
 		}
 	})
 }

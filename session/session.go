@@ -753,10 +753,10 @@ type Command struct {
 	// commands nor wait for other goroutines, and the response is valid
 	// only until it returns. Once Pending.Wait has returned (the command's
 	// end, or its context's error: the rest of the answer is then thrown
-	// away), no OnData of the command runs any more: one running as the
-	// context ended has returned first, so that what OnData fills is the
-	// caller's alone after Wait (a Wait that gave up waits for that one
-	// OnData to return).
+	// away), or Start an error, no OnData of the command runs any more:
+	// one running as the context ended has returned first, so that what
+	// OnData fills is the caller's alone after Wait (a Wait that gave up
+	// waits for that one OnData to return).
 	OnData func(r codec.Response)
 	// Sections, when set, streams the body sections of the FETCH
 	// responses that belong to the command (see codec.SectionHandler). It

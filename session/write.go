@@ -90,6 +90,11 @@ func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error
 			return ps, err
 		}
 		if err := s.send(ctx, p, i == len(cmds)-1); err != nil {
+			// Failed in flight (the session ended while its
+			// synchronizing literal waited for the server), cmd may
+			// be in its OnData: none runs once Start has returned,
+			// as once Wait has (TestOnDataNotRunAfterCancelledStartReturned).
+			p.dataQuiet()
 			return ps, err
 		}
 		ps = append(ps, p)
