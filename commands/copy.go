@@ -354,9 +354,6 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		// nothing counts a MOVE's parts answered OK that moved
 		// nothing (neither a COPYUID nor an EXPUNGE or VANISHED).
 		nothing int
-		// returned: copyOrMove has taken what the parts gave, and
-		// may have handed res to its caller; join keeps nothing more.
-		returned bool
 	)
 	var bad *CopyUIDError // the parts whose COPYUID named UIDs not sent
 	b := c.newBound(name)
@@ -370,14 +367,6 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if returned {
-			// A COPYUID of a MOVE whose caller gave up (its context
-			// ended), read as it returned: res may be the caller's
-			// now (a *PartlyMovedError's Copy), and joinCopyUID
-			// appended to it on the reader goroutine
-			// (TestMoveCancelledResultUnchangedAfterReturn).
-			return false
-		}
 		if !copyUIDWithin(st.Code.Src, sent) {
 			bad = bad.note(st.Code.Src, sent, i)
 			return false
@@ -491,12 +480,11 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 			}
 		}
 	})
+	// No OnData of the MOVE runs once its Wait (or a failed Start) has
+	// returned (session.Command.OnData): what is returned no longer
+	// changes (TestMoveCancelledResultUnchangedAfterReturn).
 	mu.Lock()
 	defer mu.Unlock()
-	// A MOVE's OnData may still run after a cancelled run returned (the
-	// session read a COPYUID as the caller gave up): from here on it
-	// keeps nothing (join), and what is returned is no longer changed.
-	returned = true
 	if !answered {
 		if move && (res != nil || slices.Contains(told, true) || removedN > 0 && !c.hasCap("UIDPLUS")) {
 			// Refused (or unanswered) after it moved some: their

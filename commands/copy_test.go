@@ -1348,45 +1348,44 @@ func TestMoveCancelledResultUnchangedAfterReturn(t *testing.T) {
 // TestMoveCancelledMidDeliveryResultUnchanged is
 // TestMoveCancelledResultUnchangedAfterReturn's interleaving forced: the
 // caller's context ends while the session is handing the MOVE's second
-// untagged COPYUID to its OnData (held there until Move has returned).
-// The *PartlyMovedError's Copy maps the first COPYUID, and still does
-// once that delivery went on and the rest of the answer was read.
+// untagged COPYUID to its OnData, held there (in a testing/synctest
+// bubble) until every other goroutine is durably blocked: a Move that
+// returns without waiting for that delivery has returned by then. The
+// session lets no OnData of a command run once its Wait has returned, so
+// Move returns after the delivery, and its *PartlyMovedError's Copy maps
+// the two COPYUIDs read before it returned, and still does once the rest
+// of the answer was read.
 func TestMoveCancelledMidDeliveryResultUnchanged(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := hostileClient(t, moveCopyUIDs(3, func(int) {}))
-	bg, stop := context.WithTimeout(context.Background(), time.Minute)
-	defer stop()
-	if _, err := c.Select(bg, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	back := make(chan struct{}) // closed once Move returned
-	calls, hung := 0, false
-	commands.OnResultData(t, func() {
-		if calls++; calls != 2 {
-			return
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		c := hostileClient(t, moveCopyUIDs(3, func(int) {}))
+		bg, stop := context.WithTimeout(context.Background(), time.Minute)
+		defer stop()
+		if _, err := c.Select(bg, "INBOX", nil); err != nil {
+			t.Fatal(err)
 		}
-		cancel() // the caller gives up as the second COPYUID is handed on
-		select {
-		case <-back:
-		case <-bg.Done():
-			hung = true
+		calls := 0
+		commands.OnResultData(t, func() {
+			if calls++; calls != 2 {
+				return
+			}
+			cancel()        // the caller gives up as the second COPYUID is handed on
+			synctest.Wait() // a Move that does not wait for the delivery has returned
+		})
+		_, err := c.Move(ctx, commands.Set{UID: true, Nums: codec.SeqSetOf(wire.SeqRange{Start: 1, Stop: 3})}, "Trash")
+		var pm *commands.PartlyMovedError
+		if !errors.As(err, &pm) || pm.Copy == nil {
+			t.Fatalf("Move cancelled after one COPYUID: %v; want a *PartlyMovedError with a Copy", err)
+		}
+		got := pm.Copy.Src.String()
+		if err := c.Noop(bg); err != nil { // the MOVE's answer read whole
+			t.Fatal(err)
+		}
+		if now := pm.Copy.Src.String(); now != got || got != "1:2" {
+			t.Errorf("a cancelled Move's Copy.Src was %s when it returned, %s after the rest of its answer was read; want 1:2 both times", got, now)
 		}
 	})
-	_, err := c.Move(ctx, commands.Set{UID: true, Nums: codec.SeqSetOf(wire.SeqRange{Start: 1, Stop: 3})}, "Trash")
-	var pm *commands.PartlyMovedError
-	if !errors.As(err, &pm) || pm.Copy == nil {
-		close(back)
-		t.Fatalf("Move cancelled after one COPYUID: %v; want a *PartlyMovedError with a Copy", err)
-	}
-	got := pm.Copy.Src.String()
-	close(back)
-	if err := c.Noop(bg); err != nil { // the MOVE's answer read whole
-		t.Fatal(err)
-	}
-	if now := pm.Copy.Src.String(); now != got || got != "1" || hung {
-		t.Errorf("a cancelled Move's Copy.Src was %s when it returned, %s after the COPYUID being handed on was taken (hung %v); want 1 both times", got, now, hung)
-	}
 }
 
 // moveCopyUIDs is a server with MOVE and UIDPLUS that answers a UID MOVE

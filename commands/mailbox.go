@@ -874,9 +874,6 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 	var (
 		mu       sync.Mutex
 		vanished []wire.SeqRange
-		// returned: end has handed res to the caller; onData keeps
-		// nothing more.
-		returned bool
 	)
 	b := c.newBound("EXPUNGE")
 	// onData takes the command's EXPUNGE and VANISHED responses where the
@@ -887,14 +884,6 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if returned {
-			// Read as a caller whose context ended returned (a part
-			// of a UID EXPUNGE in parts cancelled after an earlier
-			// one was answered): res is the caller's now, and was
-			// appended to on the reader goroutine
-			// (TestExpungeCancelledResultUnchangedAfterReturn).
-			return
-		}
 		switch d := r.(type) {
 		case *codec.Expunge:
 			if b.keep(4) {
@@ -911,10 +900,12 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 			}
 		}
 	}
+	// No OnData of the command runs once its Wait has returned
+	// (session.Command.OnData): res is the caller's alone after end
+	// (TestExpungeCancelledResultUnchangedAfterReturn).
 	end := func(err error) (*ExpungeResult, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		returned = true
 		res.Vanished.AddRanges(vanished...) // in one sort (codec.SeqSet.AddRanges)
 		if err == nil {
 			err = b.err()

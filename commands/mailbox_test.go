@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -984,49 +985,48 @@ func TestExpungeCancelledResultUnchangedAfterReturn(t *testing.T) {
 // TestExpungeCancelledMidDeliveryResultUnchanged is
 // TestExpungeCancelledResultUnchangedAfterReturn's interleaving forced:
 // the caller's context ends while the session is handing the second
-// part's second EXPUNGE to its OnData (held there until Expunge has
-// returned). The result holds the two EXPUNGEs taken before, and still
-// does once that delivery went on and the rest of the answer was read.
+// part's second EXPUNGE to its OnData, held there (in a testing/synctest
+// bubble) until every other goroutine is durably blocked: an Expunge
+// that returns without waiting for that delivery has returned by then.
+// The session lets no OnData of a command run once its Wait has
+// returned, so Expunge returns after the delivery: the result holds the
+// three EXPUNGEs read before it returned, and still does once the rest of
+// the answer was read.
 func TestExpungeCancelledMidDeliveryResultUnchanged(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := hostileClient(t, expungeInTwoParts(3, func(int) {}))
-	c.SetMaxSetLength(8)
-	bg, stop := context.WithTimeout(context.Background(), time.Minute)
-	defer stop()
-	if _, err := c.Select(bg, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	back := make(chan struct{}) // closed once Expunge returned
-	calls, hung := 0, false
-	commands.OnResultData(t, func() {
-		if calls++; calls != 3 {
-			return
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		c := hostileClient(t, expungeInTwoParts(3, func(int) {}))
+		c.SetMaxSetLength(8)
+		bg, stop := context.WithTimeout(context.Background(), time.Minute)
+		defer stop()
+		if _, err := c.Select(bg, "INBOX", nil); err != nil {
+			t.Fatal(err)
 		}
-		cancel() // the caller gives up as the second part's second EXPUNGE is handed on
-		select {
-		case <-back:
-		case <-bg.Done():
-			hung = true
+		calls := 0
+		commands.OnResultData(t, func() {
+			if calls++; calls != 3 {
+				return
+			}
+			cancel()        // the caller gives up as the second part's second EXPUNGE is handed on
+			synctest.Wait() // an Expunge that does not wait for the delivery has returned
+		})
+		set := commands.Set{UID: true}
+		for i := uint32(1); i <= 8; i++ {
+			set.Nums.AddNum(10 * i)
+		}
+		res, err := c.Expunge(ctx, &set)
+		if res == nil {
+			t.Fatalf("Expunge cancelled amid its second part: %v, no result; want what it read", err)
+		}
+		got := len(res.SeqNums)
+		if err := c.Noop(bg); err != nil { // the UID EXPUNGE's answer read whole
+			t.Fatal(err)
+		}
+		if now := len(res.SeqNums); now != got || got != 3 {
+			t.Errorf("a cancelled Expunge's SeqNums held %d when it returned, %d after the rest of its answer was read; want 3 both times", got, now)
 		}
 	})
-	set := commands.Set{UID: true}
-	for i := uint32(1); i <= 8; i++ {
-		set.Nums.AddNum(10 * i)
-	}
-	res, err := c.Expunge(ctx, &set)
-	if res == nil {
-		close(back)
-		t.Fatalf("Expunge cancelled amid its second part: %v, no result; want what it read", err)
-	}
-	got := len(res.SeqNums)
-	close(back)
-	if err := c.Noop(bg); err != nil { // the UID EXPUNGE's answer read whole
-		t.Fatal(err)
-	}
-	if now := len(res.SeqNums); now != got || got != 2 || hung {
-		t.Errorf("a cancelled Expunge's SeqNums held %d when it returned, %d after the EXPUNGE being handed on was taken (hung %v); want 2 both times", got, now, hung)
-	}
 }
 
 // expungeInTwoParts is a server with UIDPLUS that answers the first UID
