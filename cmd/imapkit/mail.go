@@ -1344,10 +1344,6 @@ func fetchNew(ctx context.Context, s *session.Session, ca *session.Catch, next *
 			}
 		}
 	}
-	// The command's own responses wait until what ca caught is printed:
-	// the session's reader waits (for a Take and a few lines at most),
-	// and the server with it.
-	ready := make(chan struct{})
 	from := uint32(*next)
 	handle := func(r codec.Response) { // under mu
 		track(r)
@@ -1366,6 +1362,26 @@ func fetchNew(ctx context.Context, s *session.Session, ca *session.Catch, next *
 		}
 		stopped = !onEvent(r)
 	}
+	// The command's own responses come after what ca caught: the first
+	// of them takes it (Catch.Take, under mu), or the caller once Start
+	// has returned. The command is in flight by then (or was not sent):
+	// what came before is in ca, what comes after goes to the command.
+	// Before, OnData waited for the caller to take it after Start
+	// returned, and a Start that fails in flight waits for the OnData
+	// it is in (session.Command.OnData): a hang.
+	var cerr error
+	taken := false
+	takeCaught := func() { // under mu
+		if taken {
+			return
+		}
+		taken = true
+		var caught []codec.Response
+		caught, cerr = ca.Take()
+		for _, r := range caught {
+			handle(r)
+		}
+	}
 	p, err := s.Start(ctx, &session.Command{
 		Name: "UID FETCH",
 		Args: func(e *wire.Encoder) {
@@ -1379,21 +1395,15 @@ func fetchNew(ctx context.Context, s *session.Session, ca *session.Catch, next *
 			return true
 		},
 		OnData: func(r codec.Response) {
-			<-ready
 			mu.Lock()
 			defer mu.Unlock()
+			takeCaught()
 			handle(r)
 		},
 	})
-	// In flight (or not sent): what came before is in ca, what comes
-	// after goes to the command.
-	caught, cerr := ca.Take()
 	mu.Lock()
-	for _, r := range caught {
-		handle(r)
-	}
+	takeCaught()
 	mu.Unlock()
-	close(ready)
 	if err == nil {
 		_, err = p.Wait(ctx)
 	}
