@@ -36,22 +36,8 @@ func TestOnDataNotRunAfterCancelledWaitReturned(t *testing.T) {
 		io.WriteString(w, tag+" OK done\r\n")
 		io.Copy(io.Discard, r)
 	}, func(t *testing.T, s *session.Session, bg context.Context) {
-		entered, release := make(chan struct{}), make(chan struct{})
-		var returned atomic.Bool
-		calls, callsAfter := 0, 0
-		cmd := &session.Command{Name: "LIST", OnData: func(r codec.Response) {
-			calls++
-			if returned.Load() {
-				callsAfter++
-			}
-			if calls == 1 {
-				close(entered)
-				<-release
-				if returned.Load() {
-					callsAfter++
-				}
-			}
-		}}
+		h := newHeldOnData()
+		cmd := &session.Command{Name: "LIST", OnData: h.onData}
 		ctx, cancel := context.WithCancel(bg)
 		defer cancel()
 		p, err := s.Start(ctx, cmd)
@@ -61,21 +47,21 @@ func TestOnDataNotRunAfterCancelledWaitReturned(t *testing.T) {
 		waited := make(chan error)
 		go func() {
 			_, err := p.Wait(ctx)
-			returned.Store(true)
+			h.returned.Store(true)
 			waited <- err
 		}()
-		<-entered
+		<-h.entered
 		cancel()        // the caller gives up while the reader is in OnData
 		synctest.Wait() // a Wait that does not wait for OnData has returned now
-		close(release)
+		close(h.release)
 		if err := <-waited; err != context.Canceled {
 			t.Fatalf("Wait: %v; want context.Canceled", err)
 		}
 		if _, err := s.Run(bg, &session.Command{Name: "NOOP"}); err != nil {
 			t.Fatal(err)
 		}
-		if callsAfter != 0 || calls != 1 {
-			t.Errorf("OnData ran %d times, %d of them (or the end of one) after a cancelled Wait returned; want once, ended before Wait returned", calls, callsAfter)
+		if h.callsAfter != 0 || h.calls != 1 {
+			t.Errorf("OnData ran %d times, %d of them (or the end of one) after a cancelled Wait returned; want once, ended before Wait returned", h.calls, h.callsAfter)
 		}
 	})
 }
@@ -95,42 +81,55 @@ func TestOnDataNotRunAfterCancelledStartReturned(t *testing.T) {
 		io.WriteString(w, "* LIST () \"/\" a\r\n* LIST () \"/\" b\r\n")
 		io.Copy(io.Discard, r)
 	}, func(t *testing.T, s *session.Session, bg context.Context) {
-		entered, release := make(chan struct{}), make(chan struct{})
-		var returned atomic.Bool
-		calls, callsAfter := 0, 0
+		h := newHeldOnData()
 		cmd := &session.Command{Name: "LIST", Args: func(e *wire.Encoder) {
 			e.SP().String("").SP().Literal([]byte("*"))
-		}, OnData: func(r codec.Response) {
-			calls++
-			if returned.Load() {
-				callsAfter++
-			}
-			if calls == 1 {
-				close(entered)
-				<-release
-				if returned.Load() {
-					callsAfter++
-				}
-			}
-		}}
+		}, OnData: h.onData}
 		ctx, cancel := context.WithCancel(bg)
 		defer cancel()
 		started := make(chan error)
 		go func() {
 			_, err := s.Start(ctx, cmd)
-			returned.Store(true)
+			h.returned.Store(true)
 			started <- err
 		}()
-		<-entered
+		<-h.entered
 		cancel()        // the caller gives up while the reader is in OnData
 		synctest.Wait() // a Start that does not wait for OnData has returned now
-		close(release)
+		close(h.release)
 		if err := <-started; !errors.Is(err, context.Canceled) {
 			t.Fatalf("Start: %v; want context.Canceled", err)
 		}
 		s.Close()
-		if callsAfter != 0 {
-			t.Errorf("OnData ran %d times, %d of them (or the end of one) after a cancelled Start returned; want none after", calls, callsAfter)
+		if h.callsAfter != 0 {
+			t.Errorf("OnData ran %d times, %d of them (or the end of one) after a cancelled Start returned; want none after", h.calls, h.callsAfter)
 		}
 	})
+}
+
+// heldOnData is a command's OnData that holds its first call until
+// release is closed (entered is closed as it does), and counts its
+// calls, and those that ran, or ended, once returned was set.
+type heldOnData struct {
+	entered, release  chan struct{}
+	returned          atomic.Bool
+	calls, callsAfter int
+}
+
+func newHeldOnData() *heldOnData {
+	return &heldOnData{entered: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (h *heldOnData) onData(codec.Response) {
+	h.calls++
+	if h.returned.Load() {
+		h.callsAfter++
+	}
+	if h.calls == 1 {
+		close(h.entered)
+		<-h.release
+		if h.returned.Load() {
+			h.callsAfter++
+		}
+	}
 }
