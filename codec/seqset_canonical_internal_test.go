@@ -121,8 +121,9 @@ func TestCanonicalSetNotSortedAgain(t *testing.T) {
 // Len a copy of one neither ascending nor descending, and AddNum and
 // AddRanges the numbers added out of order, in one sort; that sort's
 // comparisons are reported to workhook.RangesCompared with the rest of
-// their work: a sort of n ranges compares at least n-1 pairs. Left out, a set of one UID against a million ranges in no order
-// counted a few dozen steps for an O(n log n) call.
+// their work: a sort of n ranges compares at least n-1 pairs. Left out, a
+// set of one UID against a million ranges in no order counted a few dozen
+// steps for an O(n log n) call.
 func TestSortOfNotCanonicalCounted(t *testing.T) {
 	const n = 1000
 	shuffled, _ := shuffledSingles(n)

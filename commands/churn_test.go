@@ -166,8 +166,9 @@ const (
 )
 
 // mailboxChurn changes a mailbox under concurrent readers, each loop
-// until it has done churnOps operations and all churnTotal: goroutines append messages of every size class to src (as literals,
-// synchronizing or not, and two at a time by MULTIAPPEND where the server
+// until it has done churnOps operations and all churnTotal: goroutines
+// append messages of every size class to src (as literals, synchronizing or
+// not, and two at a time by MULTIAPPEND where the server
 // has it), move some to dst, expunge others by UID, fetch
 // every body (owned and borrowed, some left unread, some left in the
 // middle by break or cancel), search, and take

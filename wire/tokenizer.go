@@ -378,8 +378,9 @@ func (t *Tokenizer) Offset() int64 { return t.base + int64(t.r) }
 // consumed (RawLine's; after Drop, those kept since; after a literal body
 // streamed or skipped, which leaves the buffer, those after that body, as
 // the bytes before it no longer are as received) and those read but not
-// consumed, which may run past the line's end into the next lines. It does no I/O and copies nothing: the bytes are
-// borrowed, valid until the next call that reads. A decoder that meets a
+// consumed, which may run past the line's end into the next lines. It does
+// no I/O and copies nothing: the bytes are borrowed, valid until the next
+// call that reads. A decoder that meets a
 // malformed response looks at them before it skips the rest of it: the
 // bytes around a syntax error's excerpt (codec.DecoderOptions.BeforeSkip).
 func (t *Tokenizer) Held() (b []byte, off int64) {

@@ -144,8 +144,9 @@ func hostileGapLine(seg int, spaced bool) (*Set, []byte, []Gap) {
 // the text between two gaps, never from the line's start or to its end
 // (which costs a form's length a gap: 100 to 3,300 a byte a form for
 // 16 credentials of 4 KB). work counts the bytes looked at; 28 (32
-// spaced) is the most measured, against the bound of 40. The same with each gap after maxGapSep spaces and
-// credentials that hold spaces (spaced: every count of the spaces is
+// spaced) is the most measured, against the bound of 40. The same with each
+// gap after maxGapSep spaces and credentials that hold spaces (spaced: every
+// count of the spaces is
 // tried for a start of each, a side's search each).
 func TestRedactEdgesGapsWorkBounded(t *testing.T) {
 	for _, spaced := range []bool{false, true} {
